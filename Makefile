@@ -1,0 +1,58 @@
+# hapair: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hapair
+VENV ?= $(CACHE)/venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+# Debian packages the tests use (real validators) and the lab needs (QEMU, debootstrap).
+APT_TEST := drbd-utils ocfs2-tools gfs2-utils corosync heartbeat libxml2-utils kmod
+APT_LAB := qemu-system-x86 qemu-utils debootstrap openssh-client e2fsprogs
+APT_PKGS := $(APT_TEST) $(APT_LAB)
+
+.PHONY: help deps venv test test-fast lint demo lab-build lab-up lab-down clean-venv
+
+help:
+	@echo "make demo   # bootstrap seed-000's r0 on two real DRBD nodes in QEMU, print status, tear down"
+	@echo "make test   # install what the tests need (apt + pinned venv) and run every test tier"
+	@echo "make lint   # ruff + salt-lint + CLI-example check"
+
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "hapair: need root to apt-get install: $$missing" >&2; exit 1; fi; \
+	  echo "hapair: apt-get install $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.stamp: requirements.txt setup.py
+	@mkdir -p $(CACHE)
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+venv: $(VENV)/.stamp
+
+test: deps venv lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(VENV)/bin/pytest -m "not lab and not integration" $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	@find salt pillar -name '*.sls' -print0 | xargs -0 -r -n1 $(VENV)/bin/salt-lint
+	$(PY) tests/check_cli_examples.py
+
+demo: deps venv
+	$(PY) -m lab demo $(DEMO_ARGS)
+
+lab-build: deps venv
+	$(PY) -m lab build
+lab-up: deps venv
+	$(PY) -m lab up
+lab-down:
+	$(PY) -m lab down
+
+clean-venv:
+	rm -rf $(VENV)
