@@ -1,0 +1,147 @@
+"""Heartbeat v1 (seed 002): render ha.cf, haresources and authkeys from the normalised topology.
+
+The topology's ``cluster.heartbeat`` mapping (docs/DESIGN.md)::
+
+    {"udpport": 697, "keepalive": 2, "deadtime": 60, "warntime": 30, "initdead": 120,
+     "auto_failback": "off", "logfacility": "local0", "logfile": "/var/log/ha-log",
+     "debugfile": "/var/log/ha-debug", "debug": 0,
+     "media": [{"type": "bcast", "interface": "eth1"}],
+     "authkeys": {"method": "sha1", "key": "SECRET"},
+     "resources": [{"node": "node01", "ip": "10.0.0.100", "drbd": "r0",
+                    "filesystem": "www" | {"device", "mountpoint", "type"},
+                    "services": ["drbdlinks", "apache2"]}]}
+
+Example::
+
+    >>> render_haresources(topology)
+    'node01 10.0.0.100 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2\\n'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+HA_DIR = "/etc/ha.d"
+AUTH_METHODS = ("crc", "md5", "sha1")
+# ha.cf directives in the order the recipe (seed 002) lists them; media lines follow udpport
+_DIRECTIVES = ("debugfile", "logfile", "logfacility", "keepalive", "deadtime", "warntime",
+               "initdead", "udpport")
+_MEDIA = {"bcast": 1, "mcast": 5, "ucast": 2, "serial": 1}
+
+
+def _heartbeat(topology: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (topology.get("cluster") or {}).get("heartbeat") or {}
+
+
+def _hostname(topology: Mapping[str, Any], key: str) -> str:
+    node = (topology.get("nodes") or {}).get(key)
+    return (node or {}).get("hostname") or key
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def render_ha_cf(topology: Mapping[str, Any]) -> str:
+    """Render ``ha.cf``: the recipe's directives, media lines, one ``node`` line per node
+    (``uname -n`` names, which heartbeat requires), ``auto_failback`` and ``debug``.
+
+    Media: ``{"type": "bcast", "interface": "eth1"}`` -> ``bcast eth1``; ``ucast`` takes
+    ``interface`` and ``address``; ``mcast`` takes ``interface group port ttl loop``; ``serial``
+    takes ``device`` (and ``baud``).
+    """
+    hb = _heartbeat(topology)
+    lines = ["# Managed by hapair (Salt): heartbeat v1 configuration."]
+    for key in _DIRECTIVES:
+        if hb.get(key) is not None:
+            lines.append(f"{key} {_value(hb[key])}")
+    for medium in hb.get("media") or []:
+        lines.append(_media_line(medium))
+    if hb.get("auto_failback") is not None:
+        lines.append(f"auto_failback {_value(hb['auto_failback'])}")
+    order = topology.get("node_order") or list(topology.get("nodes") or {})
+    lines += [f"node {_hostname(topology, key)}" for key in order]
+    if hb.get("debug") is not None:
+        lines.append(f"debug {_value(hb['debug'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _media_line(medium: Mapping[str, Any]) -> str:
+    kind = medium.get("type")
+    if kind not in _MEDIA:
+        raise ValueError(f"heartbeat medium type {kind!r} is not one of {', '.join(_MEDIA)}")
+    if kind == "serial":
+        baud = f"baud {medium['baud']}\n" if medium.get("baud") else ""
+        return f"{baud}serial {medium['device']}"
+    if kind == "ucast":
+        return f"ucast {medium['interface']} {medium['address']}"
+    if kind == "mcast":
+        return (f"mcast {medium['interface']} {medium['group']} {medium.get('port', 694)} "
+                f"{medium.get('ttl', 1)} {medium.get('loop', 0)}")
+    return f"bcast {medium['interface']}"
+
+
+def _filesystem(topology: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
+    if ref is None:
+        return None
+    if isinstance(ref, Mapping):
+        return ref
+    return (topology.get("filesystems") or {})[ref]
+
+
+def render_haresources(topology: Mapping[str, Any]) -> str:
+    """Render ``haresources``: one line per resource group, the preferred node first, then the
+    virtual IP, ``drbddisk::<res>``, ``Filesystem::<device>::<mountpoint>::<type>``, services.
+
+    >>> render_haresources(seed002)
+    'node01 10.0.0.100 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2\\n'
+    """
+    lines = ["# Managed by hapair (Salt): heartbeat v1 resource groups."]
+    for group in _heartbeat(topology).get("resources") or []:
+        words = [_hostname(topology, group["node"])]
+        ips = group.get("ip")
+        words += [str(ip) for ip in (ips if isinstance(ips, list) else [ips] if ips else [])]
+        if group.get("drbd"):
+            words.append(f"drbddisk::{group['drbd']}")
+        fs = _filesystem(topology, group.get("filesystem"))
+        if fs:
+            words.append(f"Filesystem::{fs['device']}::{fs['mountpoint']}::{fs.get('type') or fs.get('fstype')}")
+        words += [str(service) for service in group.get("services") or []]
+        lines.append(" ".join(words))
+    return "\n".join(lines) + "\n"
+
+
+def render_authkeys(topology: Mapping[str, Any]) -> str:
+    """Render ``authkeys`` (must be mode 0600; the key is a secret).
+
+    >>> render_authkeys({"cluster": {"heartbeat": {"authkeys": {"method": "sha1", "key": "k"}}}})
+    'auth 1\\n1 sha1 k\\n'
+    """
+    auth = _heartbeat(topology).get("authkeys") or {}
+    method = auth.get("method", "sha1")
+    if method not in AUTH_METHODS:
+        raise ValueError(f"authkeys method {method!r} is not one of {', '.join(AUTH_METHODS)}")
+    if method == "crc":
+        return "auth 1\n1 crc\n"
+    key = auth.get("key")
+    if not key or re.search(r"\s", str(key)):
+        raise ValueError(f"authkeys method {method} needs a key without whitespace")
+    return f"auth 1\n1 {method} {key}\n"
+
+
+def secrets(topology: Mapping[str, Any]) -> list[str]:
+    """The secret values this module renders (for :func:`hapair.secrets.mask`)."""
+    key = (_heartbeat(topology).get("authkeys") or {}).get("key")
+    return [str(key)] if key else []
+
+
+def render(topology: Mapping[str, Any], ha_dir: str = HA_DIR) -> dict[str, dict[str, Any]]:
+    """Return ``{path: {"content", "mode", "secret"}}`` for ha.cf, haresources and authkeys."""
+    return {
+        f"{ha_dir}/ha.cf": {"content": render_ha_cf(topology), "mode": "0644", "secret": False},
+        f"{ha_dir}/haresources": {"content": render_haresources(topology), "mode": "0644", "secret": False},
+        f"{ha_dir}/authkeys": {"content": render_authkeys(topology), "mode": "0600", "secret": True},
+    }
