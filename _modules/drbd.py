@@ -1,0 +1,786 @@
+"""DRBD execution module for hapair: read DRBD state, render its config, run guarded actions.
+
+Replaces Salt core's ``drbd`` module (same virtual name). ``status`` returns hapair's normalised
+resource model (docs/DESIGN.md) for every resource instead of Salt core's indentation scrape;
+``overview`` keeps Salt core's name and per-device keys but covers every resource.
+
+Every binary and path comes from config, so two minions on one host (and the tests) can act as
+two nodes::
+
+    hapair:
+      bin: {drbdadm: drbdadm, drbdsetup: drbdsetup, blkid: blkid}
+      paths: {proc_drbd: /proc/drbd, drbd_conf: /etc/drbd.conf, drbd_conf_dir: /etc/drbd.d,
+              state_dir: /var/lib/hapair}
+
+Destructive actions are guarded by ``hapair.drbd_plan``: a refusal raises CommandExecutionError
+naming the device and the explicit override. Shared secrets never appear in returns, logs or errors.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import os
+import shutil
+import time
+
+try:
+    import hapair.drbd_plan  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.drbd_plan
+
+from hapair import adapter
+from hapair import drbd_plan as plan
+from hapair.errors import HapairError, RefusedError
+from hapair.secrets import mask
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "drbd"
+_CTX = "hapair.drbd"
+
+
+def __virtual__():
+    drbdadm = __salt__["config.get"]("hapair:bin:drbdadm", "drbdadm")
+    found = os.access(drbdadm, os.X_OK) if os.path.isabs(drbdadm) else shutil.which(drbdadm)
+    if not found:
+        return (False, f"drbd: {drbdadm} not found (install drbd-utils or set hapair:bin:drbdadm)")
+    return __virtualname__
+
+
+# --------------------------------------------------------------------------- helpers
+def _bin(name):
+    return adapter.binary(__salt__, name)
+
+
+def _path(name):
+    return adapter.path(__salt__, name)
+
+
+def _run(argv, ok_codes=(0,), secrets=(), timeout=None):
+    return adapter.run(__salt__, argv, ok_codes=ok_codes, secrets=secrets, timeout=timeout)
+
+
+def _drbdadm(*args, ok_codes=(0,), secrets=()):
+    return _run([_bin("drbdadm"), *args], ok_codes=ok_codes, secrets=secrets)
+
+
+def _parse():
+    try:
+        import hapair.drbd_parse as parse  # noqa: PLC0415 - lands with the foundation issue
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.drbd_parse is not available: {err}")
+    return parse
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _config_texts():
+    """The DRBD config as text (drbd.conf, conf_dir/*.res and *.conf); never runs a command."""
+    paths = [_path("drbd_conf")]
+    conf_dir = _path("drbd_conf_dir")
+    paths += sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))
+    return [text for text in (_read(p) for p in paths) if text]
+
+
+def _kernel_version():
+    """Kernel module version from the first line of /proc/drbd, or None when DRBD is not loaded."""
+    text = _read(_path("proc_drbd"))
+    if not text:
+        return None
+    first = text.split("\n", 1)[0]
+    if first.startswith("version:"):
+        return first.split()[1]
+    return None
+
+
+def _dialect():
+    """'8.4' or '9' from the loaded module (cached in __context__), or None when not loaded."""
+    key = f"{_CTX}.dialect"
+    if __context__.get(key):
+        return __context__[key]
+    ver = _kernel_version()
+    if ver is None:
+        return None
+    dialect = "8.4" if ver.startswith("8.") else "9"
+    __context__[key] = dialect
+    return dialect
+
+
+def _models(parsed):
+    resources = parsed.get("resources", parsed) if isinstance(parsed, dict) else parsed
+    if isinstance(resources, dict):
+        resources = list(resources.values())
+    return list(resources or [])
+
+
+def _status_models():
+    """Every running resource as a normalised model, keyed by name, and the kernel version."""
+    dialect = _dialect()
+    if dialect is None:
+        return None, {}
+    parse = _parse()
+    if dialect == "8.4":
+        names = plan.minors_from_config(_config_texts())
+        parsed = parse.parse_proc_drbd(_read(_path("proc_drbd")) or "", names)
+        version = parsed.get("version") if isinstance(parsed, dict) else None
+        models = _models(parsed)
+    else:
+        version = _kernel_version()
+        res = _run([_bin("drbdsetup"), "status", "--json"], ok_codes=(0, 10, 20))
+        if res["retcode"] == 0:
+            models = _models(parse.parse_drbdsetup_status_json(res["stdout"]))
+        else:
+            res = _drbdadm("status", "all", ok_codes=(0, 10))
+            models = _models(parse.parse_drbdadm_status(res["stdout"])) if res["retcode"] == 0 else []
+    out = {}
+    for model in models:
+        name = model.get("name")
+        if name is None:
+            minor = (model.get("volumes") or [{}])[0].get("minor")
+            name = str(minor)
+            model = dict(model, name=name)
+        out[name] = model
+    return version, out
+
+
+def _marker(name, kind):
+    return os.path.join(_path("state_dir"), "drbd", f"{name}.{kind}")
+
+
+def _refused(err):
+    return CommandExecutionError(str(err))
+
+
+def _ll_dev(name):
+    res = _drbdadm("sh-ll-dev", name, ok_codes=(0, 1, 10))
+    lines = res["stdout"].split()
+    return lines[0] if res["retcode"] == 0 and lines else None
+
+
+def _blkid(disk):
+    """(drbd_metadata, other_signature) from ``blkid -p -o export``; signature None when clean."""
+    res = _run([_bin("blkid"), "-p", "-o", "export", disk], ok_codes=(0, 2))
+    if res["retcode"] == 2:
+        return False, None
+    values = dict(line.split("=", 1) for line in res["stdout"].splitlines() if "=" in line)
+    kind = values.get("TYPE") or values.get("PTTYPE")
+    if kind == "drbd":
+        return True, None
+    return False, kind or "unknown data"
+
+
+def _event(tag, data):
+    if __opts__.get("file_client") == "local" or __opts__.get("master_type") == "disable" or __opts__.get("local"):
+        __salt__["event.fire"](data, tag)
+    else:
+        __salt__["event.send"](tag, data)
+
+
+# --------------------------------------------------------------------------- reading
+def status(name="all"):
+    """Return the normalised state of DRBD resources (hapair's resource model, docs/DESIGN.md).
+
+    Reads /proc/drbd on DRBD 8.4 (minors named from the config files; a minor without a
+    configured name is named after its number), ``drbdsetup status --json`` on DRBD 9 (falling
+    back to ``drbdadm status``). Returns ``{"version": "8.4.11", "resources": {name: model}}``;
+    ``resources`` is empty when DRBD is not loaded.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.status
+        salt '*' drbd.status r0
+    """
+    version, models = _status_models()
+    if name not in (None, "all"):
+        models = {k: v for k, v in models.items() if k == name}
+    return {"version": version, "resources": models}
+
+
+def overview():
+    """Salt core's ``drbd.overview`` keys, for every resource (core returned only the last).
+
+    Returns ``{name: {"minor number", "device", "connection state", "local role", "partner role",
+    "local disk state", "partner disk state", "synchronisation"?, "percent"?}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.overview
+    """
+    out = {}
+    for name, model in status()["resources"].items():
+        flat = plan.flatten(model)
+        minor = flat.get("minor")
+        entry = {
+            "minor number": minor,
+            "device": f"drbd{minor}" if minor is not None else None,
+            "connection state": flat["replication_state"] if flat["replication_state"] not in (None, "Established")
+            else flat["connection_state"],
+            "local role": flat["role"],
+            "partner role": flat["peer_role"] or "Unknown",
+            "local disk state": flat["disk_state"],
+            "partner disk state": flat["peer_disk_state"] or "DUnknown",
+        }
+        if flat.get("percent_done") is not None:
+            entry["synchronisation"] = "syncing"
+            entry["percent"] = flat["percent_done"]
+        out[name] = entry
+    return out
+
+
+def _one(name):
+    model = status(name)["resources"].get(name)
+    if model is None:
+        raise CommandExecutionError(f"DRBD resource {name} is not up (not in {_path('proc_drbd')} / drbd status)")
+    return plan.flatten(model)
+
+
+def role(name):
+    """Return ``{"local": role, "peer": role}`` of a running resource.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.role r0
+    """
+    flat = _one(name)
+    return {"local": flat["role"], "peer": flat["peer_role"]}
+
+
+def cstate(name):
+    """Return ``{"connection_state", "replication_state"}`` of a running resource.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.cstate r0
+    """
+    flat = _one(name)
+    return {"connection_state": flat["connection_state"], "replication_state": flat["replication_state"]}
+
+
+def dstate(name):
+    """Return ``{"local": disk state, "peer": disk state}`` of a running resource.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.dstate r0
+    """
+    flat = _one(name)
+    return {"local": flat["disk_state"], "peer": flat["peer_disk_state"]}
+
+
+def get_gi(name):
+    """Return the parsed generation identifiers (``drbdadm get-gi``), with ``initial`` True on fresh metadata.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.get_gi r0
+    """
+    res = _drbdadm("get-gi", name)
+    return _parse().parse_gi(res["stdout"])
+
+
+def version():
+    """Return ``drbdadm --version`` parsed, plus the loaded kernel module version (None if not loaded).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.version
+    """
+    key = f"{_CTX}.version"
+    if key not in __context__:
+        res = _drbdadm("--version", ok_codes=(0, 1))
+        __context__[key] = _parse().parse_version(res["stdout"] + "\n" + res["stderr"])
+    out = dict(__context__[key])
+    out["kernel_loaded"] = _kernel_version()
+    out["dialect"] = _dialect()
+    return out
+
+
+def resources():
+    """Return the names of the resources in the DRBD config files (read, no command run).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.resources
+    """
+    return plan.resources_from_config(_config_texts())
+
+
+def is_synced(name):
+    """True when the resource is Connected with both disks UpToDate and no resync running.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.is_synced r0
+    """
+    model = status(name)["resources"].get(name)
+    return bool(model) and plan.is_synced(plan.flatten(model))
+
+
+def facts(name, disk=None, node=None, probe_disk=True):
+    """Return the facts hapair's planners use for one resource (see ``hapair.drbd_plan``).
+
+    ``disk`` is the backing device (default: ``drbdadm sh-ll-dev``). Reads only; never changes state.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.facts r0 disk=/dev/sdc1
+    """
+    out = {"resource": name, "node": node, "disk": disk, "loaded": _kernel_version() is not None}
+    model = status(name)["resources"].get(name) if out["loaded"] else None
+    out.update(plan.flatten(model))
+    if model is not None:
+        out["metadata"] = True
+        out["signature"] = None
+    elif probe_disk:
+        gi = _drbdadm("get-gi", name, ok_codes=(0, 1, 10, 20))
+        out["metadata"] = gi["retcode"] == 0
+        if gi["retcode"] == 0:
+            try:
+                out["gi_initial"] = bool(_parse().parse_gi(gi["stdout"]).get("initial"))
+            except HapairError:
+                out["gi_initial"] = None
+        disk = disk or _ll_dev(name)
+        out["disk"] = disk
+        if disk:
+            has_md, sig = _blkid(disk)
+            out["metadata"] = out["metadata"] or has_md
+            out["signature"] = sig
+    if model is not None and "gi_initial" not in out:
+        gi = _drbdadm("get-gi", name, ok_codes=(0, 1, 10, 20))
+        try:
+            out["gi_initial"] = bool(_parse().parse_gi(gi["stdout"]).get("initial")) if gi["retcode"] == 0 else None
+        except HapairError:
+            out["gi_initial"] = None
+    out["split_brain"] = os.path.exists(_marker(name, "split-brain"))
+    out["initial_sync_done"] = os.path.exists(_marker(name, "initial-sync"))
+    return out
+
+
+# --------------------------------------------------------------------------- config
+def _topology(topology):
+    """Load a pillar topology by name and find this minion's node in it."""
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415 - lands with the foundation issue
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(pillar), topology)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    minion = __opts__.get("id")
+    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
+    if not nodes:
+        raise CommandExecutionError(f"minion {minion} is not a node of topology {topology} "
+                                    f"({', '.join(sorted(topo['nodes']))})")
+    return topo, nodes[0]
+
+
+def _render(topo, node):
+    try:
+        import hapair.drbd_render as render_mod  # noqa: PLC0415
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.drbd_render is not available: {err}")
+    dialect = topo["drbd"].get("dialect") or "auto"
+    if dialect == "auto":
+        dialect = _dialect()
+        if dialect is None:
+            ver = version().get("kernel")
+            try:
+                dialect = render_mod.dialect_for_version(str(ver))
+            except HapairError:
+                raise CommandExecutionError(
+                    "cannot pick the DRBD config dialect: the drbd module is not loaded and "
+                    f"drbdadm --version names no kernel version; set {topo['path']}:drbd:dialect to 8.4 or 9")
+    try:
+        return render_mod.render(topo, node, dialect, _path("drbd_conf"), _path("drbd_conf_dir"))
+    except HapairError as err:
+        raise CommandExecutionError(mask(str(err), topo.get("secrets") or []))
+
+
+def render(topology):
+    """Return this minion's DRBD config files for a pillar topology, secrets masked.
+
+    ``{path: {"content": str (shared-secret masked), "mode": "0600"|"0644", "secret": bool}}``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.render web
+    """
+    topo, node = _topology(topology)
+    return mask(_render(topo, node), topo.get("secrets") or [])
+
+
+def current_files(paths):
+    """Return ``{path: {"content", "mode"} or None}`` for config files (used by drbd.configured).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.current_files '["/etc/drbd.conf"]'
+    """
+    out = {}
+    for path in paths:
+        text = _read(path)
+        out[path] = None if text is None else {"content": text, "mode": oct(os.stat(path).st_mode & 0o777)[2:].zfill(4)}
+    return out
+
+
+def _write_file(path, content, mode):
+    os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
+    tmp = f"{path}.hapair-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, int(mode, 8))
+    try:
+        os.fchmod(fd, int(mode, 8))
+        os.write(fd, content.encode("utf-8"))
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def write_config(topology):
+    """Write this minion's DRBD config files (mode 0600 where a secret lives); return what changed.
+
+    Returns ``{path: "created"|"updated"|"mode"|"unchanged"}`` (never file contents).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.write_config web
+    """
+    topo, node = _topology(topology)
+    files = _render(topo, node)
+    have = current_files(list(files))
+    out = {}
+    for path, spec in sorted(files.items()):
+        cur = have[path]
+        if cur is None or cur["content"] != spec["content"]:
+            _write_file(path, spec["content"], spec["mode"])
+            out[path] = "created" if cur is None else "updated"
+        elif cur["mode"] != spec["mode"]:
+            os.chmod(path, int(spec["mode"], 8))
+            out[path] = "mode"
+        else:
+            out[path] = "unchanged"
+    return out
+
+
+# --------------------------------------------------------------------------- actions
+def _action(*args):
+    res = _drbdadm(*args)
+    return {"resource": args[-1], "argv": res["argv"], "stdout": res["stdout"].strip(), "stderr": res["stderr"].strip()}
+
+
+def create_md(name, disk=None, overwrite_data=False):
+    """Create DRBD metadata for a resource (``drbdadm create-md``), refusing to overwrite data.
+
+    Refused when the backing disk carries a filesystem/data signature (``blkid -p``) or DRBD
+    metadata already, unless ``overwrite_data=True``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.create_md r0
+        salt '*' drbd.create_md r0 disk=/dev/sdc1 overwrite_data=True
+    """
+    fct = facts(name, disk=disk)
+    try:
+        plan.guard_create_md(fct, overwrite_data=overwrite_data)
+    except RefusedError as err:
+        raise _refused(err)
+    args = ["create-md", "--force", name] if overwrite_data else ["create-md", name]
+    res = _run([_bin("drbdadm"), *args], ok_codes=(0,))
+    return {"resource": name, "disk": fct.get("disk"), "argv": res["argv"], "created": True}
+
+
+def up(name):
+    """Bring a resource up (``drbdadm up``): attach, apply options, connect.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.up r0
+    """
+    return _action("up", name)
+
+
+def down(name):
+    """Take a resource down (``drbdadm down``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.down r0
+    """
+    return _action("down", name)
+
+
+def adjust(name):
+    """Apply changed config to a running resource (``drbdadm adjust``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.adjust r0
+    """
+    return _action("adjust", name)
+
+
+def connect(name):
+    """Connect a resource to its peer (``drbdadm connect``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.connect r0
+    """
+    return _action("connect", name)
+
+
+def disconnect(name):
+    """Disconnect a resource from its peer (``drbdadm disconnect``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.disconnect r0
+    """
+    return _action("disconnect", name)
+
+
+def primary(name, force=False):
+    """Promote a resource (``drbdadm primary``); ``force=True`` only on an Inconsistent disk with no UpToDate peer.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.primary r0
+        salt '*' drbd.primary r0 force=True
+    """
+    if force:
+        try:
+            plan.guard_primary_force(facts(name, probe_disk=False))
+        except RefusedError as err:
+            raise _refused(err)
+        return _action("primary", "--force", name)
+    return _action("primary", name)
+
+
+def secondary(name):
+    """Demote a resource (``drbdadm secondary``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.secondary r0
+    """
+    return _action("secondary", name)
+
+
+def allow_two_primaries(name):
+    """Allow two primaries on a running resource (``drbdadm net-options --allow-two-primaries=yes``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.allow_two_primaries r0
+    """
+    return _action("net-options", "--allow-two-primaries=yes", name)
+
+
+def new_current_uuid(name, clear_bitmap=True):
+    """Start a new data generation; with ``clear_bitmap`` skip the initial sync of two fresh disks.
+
+    ``clear_bitmap=True`` is refused unless both sides are fresh (initial GI), Connected,
+    Secondary/Secondary and Inconsistent/Inconsistent.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.new_current_uuid r0
+    """
+    if clear_bitmap:
+        try:
+            plan.guard_new_current_uuid(facts(name, probe_disk=False))
+        except RefusedError as err:
+            raise _refused(err)
+        return _action("new-current-uuid", "--clear-bitmap", name)
+    return _action("new-current-uuid", name)
+
+
+def invalidate(name):
+    """Discard the local data and resync it from the peer (``drbdadm invalidate``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.invalidate r0
+    """
+    return _action("invalidate", name)
+
+
+def invalidate_remote(name):
+    """Discard the peer's data and resync it from here (``drbdadm invalidate-remote``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.invalidate_remote r0
+    """
+    return _action("invalidate-remote", name)
+
+
+def verify(name):
+    """Start an online verify of a connected resource (``drbdadm verify``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.verify r0
+    """
+    return _action("verify", name)
+
+
+def discard_my_data_connect(name, victim=None, node=None, split_brain=False):
+    """Resolve a split brain on its victim: demote, then ``drbdadm connect --discard-my-data``.
+
+    Refused unless the resource is StandAlone after a split brain (a marker under
+    ``hapair:paths:state_dir``/drbd/<name>.split-brain, or ``split_brain=True``) and ``victim``
+    names this node (``node``, default the minion id).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web2 drbd.discard_my_data_connect r0 victim=web2
+    """
+    node = node or __opts__.get("id")
+    fct = facts(name, node=node, probe_disk=False)
+    fct["split_brain"] = fct.get("split_brain") or bool(split_brain)
+    try:
+        plan.guard_discard_my_data(fct, victim)
+    except RefusedError as err:
+        raise _refused(err)
+    if fct.get("role") == "Primary":
+        _action("secondary", name)
+    out = _action("connect", "--discard-my-data", name)
+    try:
+        os.remove(_marker(name, "split-brain"))
+    except OSError:
+        pass
+    return out
+
+
+def mark_initial_sync(name, how):
+    """Record under ``state_dir`` that a resource's initial sync was started (never forced again).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.mark_initial_sync r0 full
+    """
+    path = _marker(name, "initial-sync")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"resource": name, "initial_sync": how, "time": int(time.time())}, handle)
+    return {"resource": name, "marker": path, "initial_sync": how}
+
+
+def wait_connected(name, timeout=120, interval=1):
+    """Wait until a resource is Connected; on timeout raise saying why (StandAlone, WFConnection...).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.wait_connected r0 timeout=60
+    """
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        flat = plan.flatten(status(name)["resources"].get(name))
+        if flat["connection_state"] == "Connected":
+            return {"resource": name, "connection_state": "Connected"}
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"gave up waiting {timeout}s for {name} to connect: {plan.give_up_reason(flat)}")
+        time.sleep(float(interval))
+
+
+def wait_synced(name, timeout=3600, interval=2):
+    """Wait until a resource is in sync, firing ``hapair/drbd/<name>/sync`` progress events.
+
+    Event data: ``{"resource", "percent_done", "eta_seconds", "out_of_sync_kib",
+    "replication_state"}``. Gives up at once on StandAlone or a Diskless side, else after
+    ``timeout`` seconds, and says why.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.wait_synced r0 timeout=600
+    """
+    deadline = time.monotonic() + float(timeout)
+    tag = f"hapair/drbd/{name}/sync"
+    while True:
+        flat = plan.flatten(status(name)["resources"].get(name))
+        progress = {"resource": name, "percent_done": flat.get("percent_done"), "eta_seconds": flat.get("eta_seconds"),
+                    "out_of_sync_kib": flat.get("out_of_sync_kib"), "replication_state": flat.get("replication_state")}
+        if plan.is_synced(flat):
+            progress.update(percent_done=100.0, eta_seconds=0, out_of_sync_kib=0, synced=True)
+            _event(tag, progress)
+            return progress
+        _event(tag, dict(progress, synced=False))
+        hopeless = (not flat.get("up") or flat["connection_state"] == "StandAlone"
+                    or "Diskless" in (flat.get("disk_state"), flat.get("peer_disk_state")))
+        if hopeless or time.monotonic() >= deadline:
+            raise CommandExecutionError(f"gave up waiting for {name} to sync: {plan.give_up_reason(flat)}")
+        time.sleep(float(interval))

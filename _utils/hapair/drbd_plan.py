@@ -1,0 +1,462 @@
+"""Pure planners for hapair's DRBD states: parsed facts in, steps (or a refusal) out.
+
+Nothing here runs a command or imports Salt. The execution module gathers *facts* about one
+resource on one node, a planner compares them with what the topology wants and returns the
+*steps* that close the gap, or raises :class:`hapair.errors.RefusedError` when a step could lose
+data. States show the plan under ``test=True`` and run it otherwise.
+
+Facts schema (every key optional; unknown values are ``None``, never guessed)::
+
+    {"resource": "r0", "node": "web1", "device": "/dev/drbd0", "disk": "/dev/sdc1",
+     "loaded": True,              # the kernel module is loaded (/proc/drbd exists)
+     "up": True,                  # the resource is known to the kernel
+     "metadata": True,            # DRBD metadata exists on the backing disk
+     "signature": None,           # blkid TYPE of a non-DRBD signature on the backing disk
+     "role": "Secondary", "disk_state": "Inconsistent", "connection_state": "Connected",
+     "replication_state": "Established", "peer_role": "Secondary",
+     "peer_disk_state": "Inconsistent", "percent_done": None, "eta_seconds": None,
+     "out_of_sync_kib": None, "resync_suspended": None,
+     "gi_initial": True,          # current UUID is DRBD's "just created" UUID
+     "split_brain": False,        # a split brain was reported (handler marker or kernel log)
+     "initial_sync_done": False}  # hapair recorded the initial sync under state_dir
+
+Step schema: ``{"action": "primary", "resource": "r0", "args": {...}, "key": "role",
+"old": "Secondary", "new": "Primary"}``. :func:`changes` folds steps into a state's
+``changes`` (``{"role": {"old": "Secondary", "new": "Primary"}}``).
+
+>>> plan_secondary({"resource": "r0", "up": True, "role": "Primary"})[0]["action"]
+'secondary'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+from hapair.errors import HapairError, RefusedError
+
+Facts = Mapping[str, Any]
+Step = dict[str, Any]
+
+#: Connection states in which DRBD is still trying to reach its peer (8.4 and 9 names).
+WAITING_STATES = ("WFConnection", "Connecting", "WFReportParams", "Unconnected", "NetworkFailure",
+                  "BrokenPipe", "Timeout", "ProtocolError", "TearDown", "Disconnecting")
+#: Replication states of a running resync (8.4 and 9 names).
+SYNC_STATES = ("SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "WFBitMapS", "WFBitMapT",
+               "WFSyncUUID", "StartingSyncS", "StartingSyncT")
+CLUSTER_FILESYSTEMS = ("ocfs2", "gfs2")
+
+
+class PlanError(HapairError):
+    """The wanted state cannot be reached from these facts (not a data-safety refusal)."""
+
+
+def step(action: str, resource: str, key: str, old: Any, new: Any, **args: Any) -> Step:
+    """Build one step (see the module docstring for the schema).
+
+    >>> step("up", "r0", "up", False, True)["new"]
+    True
+    """
+    return {"action": action, "resource": resource, "args": dict(args), "key": key, "old": old, "new": new}
+
+
+def changes(steps: Iterable[Step]) -> dict[str, Any]:
+    """Fold steps into a state's ``changes``: ``{key: {"old": first old, "new": last new}}``.
+
+    >>> changes([step("primary", "r0", "role", "Secondary", "Primary", force=True)])
+    {'role': {'old': 'Secondary', 'new': 'Primary'}}
+    """
+    out: dict[str, Any] = {}
+    for item in steps:
+        key = item["key"]
+        if key in out:
+            out[key]["new"] = item["new"]
+        else:
+            out[key] = {"old": item["old"], "new": item["new"]}
+    return out
+
+
+def _name(facts: Facts) -> str:
+    return str(facts.get("resource") or "?")
+
+
+def _device(facts: Facts) -> str:
+    return str(facts.get("disk") or facts.get("device") or _name(facts))
+
+
+def is_synced(facts: Facts) -> bool:
+    """True when connected, no resync running and both disks UpToDate.
+
+    >>> is_synced({"connection_state": "Connected", "replication_state": "Established",
+    ...            "disk_state": "UpToDate", "peer_disk_state": "UpToDate"})
+    True
+    """
+    return (
+        facts.get("connection_state") == "Connected"
+        and facts.get("replication_state") in ("Established", None)
+        and facts.get("disk_state") == "UpToDate"
+        and facts.get("peer_disk_state") == "UpToDate"
+    )
+
+
+# --------------------------------------------------------------------------- guards (module actions)
+def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
+    """Refuse ``create-md`` over a filesystem/data signature or existing DRBD metadata.
+
+    >>> guard_create_md({"disk": "/dev/sdc1", "signature": None, "metadata": False})
+    """
+    dev = _device(facts)
+    if overwrite_data:
+        return
+    if facts.get("up"):
+        raise RefusedError(dev, f"resource {_name(facts)} is up (its metadata is in use)", "overwrite_data=True")
+    if facts.get("metadata"):
+        raise RefusedError(dev, "it already carries DRBD metadata", "overwrite_data=True")
+    if facts.get("signature"):
+        raise RefusedError(dev, f"it carries a {facts['signature']} signature (blkid)", "overwrite_data=True")
+    if facts.get("signature") is None and facts.get("signature_checked") is False:
+        raise RefusedError(dev, "its signature could not be checked (blkid)", "overwrite_data=True")
+
+
+def guard_primary_force(facts: Facts) -> None:
+    """Allow ``primary --force`` only when the local disk is Inconsistent and no peer is UpToDate.
+
+    >>> guard_primary_force({"resource": "r0", "disk_state": "Inconsistent", "peer_disk_state": "Inconsistent"})
+    """
+    dev = str(facts.get("device") or _name(facts))
+    if facts.get("disk_state") != "Inconsistent":
+        raise RefusedError(dev, f"local disk is {facts.get('disk_state')}, not Inconsistent",
+                           "force=False (a plain promotion) or drbdadm by hand")
+    if facts.get("peer_disk_state") == "UpToDate":
+        raise RefusedError(dev, "the peer's disk is UpToDate: forcing would overwrite good data",
+                           "a promotion on the peer instead")
+
+
+def guard_new_current_uuid(facts: Facts) -> None:
+    """Allow ``new-current-uuid --clear-bitmap`` only on two fresh, connected, Secondary disks.
+
+    >>> guard_new_current_uuid({"gi_initial": True, "peer_gi_initial": True, "connection_state": "Connected",
+    ...     "role": "Secondary", "peer_role": "Secondary", "disk_state": "Inconsistent",
+    ...     "peer_disk_state": "Inconsistent"})
+    """
+    dev = str(facts.get("device") or _name(facts))
+    override = "clear_bitmap=False (a normal full sync)"
+    if facts.get("gi_initial") is not True:
+        raise RefusedError(dev, "the local generation identifier is not the initial one (data exists)", override)
+    if facts.get("peer_gi_initial") is False:
+        raise RefusedError(dev, "the peer's generation identifier is not the initial one", override)
+    if facts.get("connection_state") != "Connected" or facts.get("replication_state") not in ("Established", None):
+        raise RefusedError(dev, f"not Connected (connection {facts.get('connection_state')}, "
+                                f"replication {facts.get('replication_state')})", override)
+    if (facts.get("role"), facts.get("peer_role")) != ("Secondary", "Secondary"):
+        raise RefusedError(dev, f"roles are {facts.get('role')}/{facts.get('peer_role')}, "
+                                "not Secondary/Secondary", override)
+    if (facts.get("disk_state"), facts.get("peer_disk_state")) != ("Inconsistent", "Inconsistent"):
+        raise RefusedError(dev, f"disks are {facts.get('disk_state')}/{facts.get('peer_disk_state')}, "
+                                "not Inconsistent/Inconsistent", override)
+
+
+def guard_discard_my_data(facts: Facts, victim: str | None) -> None:
+    """Allow ``connect --discard-my-data`` only on a StandAlone split-brain victim named by the caller.
+
+    >>> guard_discard_my_data({"node": "web2", "connection_state": "StandAlone", "split_brain": True}, "web2")
+    """
+    dev = str(facts.get("device") or _name(facts))
+    node = facts.get("node")
+    if not victim:
+        raise RefusedError(dev, "no split-brain victim named", f"victim={node!r} (this node)")
+    if victim != node:
+        raise RefusedError(dev, f"the victim named is {victim!r}, not this node ({node!r})",
+                           f"victim={node!r} on the node whose changes are to be discarded")
+    if facts.get("connection_state") != "StandAlone":
+        raise RefusedError(dev, f"connection is {facts.get('connection_state')}, not StandAlone",
+                           "drbdadm disconnect first, after checking the split brain")
+    if not facts.get("split_brain"):
+        raise RefusedError(dev, "no split brain was detected (handler marker or kernel log)",
+                           "split_brain=True once you have checked it yourself")
+
+
+# --------------------------------------------------------------------------- planners (states)
+def plan_config(desired: Mapping[str, Mapping[str, Any]], current: Mapping[str, Mapping[str, Any] | None],
+                resources_up: Iterable[str] = ()) -> list[Step]:
+    """Plan the config files: write what differs (content or mode), then adjust running resources.
+
+    ``desired``: the renderer's ``{path: {"content", "mode", "secret"}}``; ``current``:
+    ``{path: {"content", "mode"} or None}``. A resource is adjusted when it is up and a file changed.
+
+    >>> [s["action"] for s in plan_config({"/e/r0.res": {"content": "x", "mode": "0600"}},
+    ...                                   {"/e/r0.res": None}, ["r0"])]
+    ['write', 'adjust']
+    """
+    steps: list[Step] = []
+    for path in sorted(desired):
+        want = desired[path]
+        have = current.get(path)
+        if have is None:
+            steps.append(step("write", path, path, None, "created", path=path, mode=want["mode"]))
+        elif have.get("content") != want["content"]:
+            steps.append(step("write", path, path, "differs", "updated", path=path, mode=want["mode"]))
+        elif str(have.get("mode")) != str(want["mode"]):
+            steps.append(step("chmod", path, path, have.get("mode"), want["mode"], path=path, mode=want["mode"]))
+    if any(s["action"] == "write" for s in steps):
+        for res in sorted(set(resources_up)):
+            steps.append(step("adjust", res, f"{res}:adjusted", False, True))
+    return steps
+
+
+def plan_metadata(facts: Facts, overwrite_data: bool = False) -> list[Step]:
+    """Plan ``create-md`` unless metadata exists; refuse over a data signature.
+
+    >>> plan_metadata({"resource": "r0", "disk": "/dev/sdc1", "metadata": True})
+    []
+    """
+    if facts.get("metadata") or facts.get("up"):
+        if not overwrite_data:
+            return []
+        guard_create_md(facts, overwrite_data=True)
+    else:
+        guard_create_md(facts, overwrite_data)
+    return [step("create_md", _name(facts), "metadata", bool(facts.get("metadata")), "created",
+                 overwrite_data=overwrite_data)]
+
+
+def plan_up(facts: Facts) -> list[Step]:
+    """Plan ``drbdadm up`` when the resource is not up.
+
+    >>> plan_up({"resource": "r0", "up": False, "metadata": True, "loaded": True})[0]["action"]
+    'up'
+    """
+    if facts.get("up"):
+        return []
+    if not facts.get("metadata"):
+        raise PlanError(f"resource {_name(facts)}: no DRBD metadata on {_device(facts)}; "
+                        "apply drbd.metadata_created first")
+    return [step("up", _name(facts), "up", False, True)]
+
+
+def plan_connected(facts: Facts) -> list[Step]:
+    """Plan a connect (or a wait for the peer) until the resource is Connected.
+
+    StandAlone after a split brain is refused: only ``discard_my_data_connect`` on the named
+    victim may reconnect it.
+
+    >>> [s["action"] for s in plan_connected({"resource": "r0", "up": True, "connection_state": "StandAlone"})]
+    ['connect', 'wait_connected']
+    """
+    name = _name(facts)
+    if not facts.get("up"):
+        raise PlanError(f"resource {name} is not up; apply drbd.up first")
+    cstate = facts.get("connection_state")
+    if cstate == "Connected":
+        return []
+    if cstate == "StandAlone":
+        if facts.get("split_brain"):
+            raise RefusedError(str(facts.get("device") or name), "StandAlone after a split brain",
+                               "drbd.discard_my_data_connect with victim=<node> on the victim")
+        return [step("connect", name, "connection_state", cstate, "Connecting"),
+                step("wait_connected", name, "connection_state", cstate, "Connected")]
+    return [step("wait_connected", name, "connection_state", cstate, "Connected")]
+
+
+def plan_initial_sync(facts: Facts, resource: Mapping[str, Any], node: str) -> list[Step]:
+    """Plan the one-time initial sync of a fresh resource (``full`` or ``skip``), then record it.
+
+    Only ``initial_primary`` acts; the other node has nothing to do (it waits in drbd.synced).
+    Once recorded (``initial_sync_done``) nothing is ever forced again. A pair already in sync or
+    syncing is just recorded.
+
+    >>> res = {"name": "r0", "initial_primary": "a", "initial_sync": "full"}
+    >>> [s["action"] for s in plan_initial_sync({"resource": "r0", "connection_state": "Connected",
+    ...     "replication_state": "Established", "role": "Secondary", "peer_role": "Secondary",
+    ...     "disk_state": "Inconsistent", "peer_disk_state": "Inconsistent"}, res, "a")]
+    ['primary_force', 'record_initial_sync']
+    """
+    name = str(resource.get("name") or _name(facts))
+    if facts.get("initial_sync_done") or node != resource.get("initial_primary"):
+        return []
+    record = step("record_initial_sync", name, "initial_sync", None, resource.get("initial_sync"))
+    if is_synced(facts) or facts.get("replication_state") in SYNC_STATES:
+        return [record]
+    if facts.get("connection_state") != "Connected":
+        raise PlanError(f"resource {name}: initial sync needs a Connected peer "
+                        f"(connection is {facts.get('connection_state')}); apply drbd.connected first")
+    if resource.get("initial_sync") == "skip":
+        guard_new_current_uuid(facts)
+        return [step("new_current_uuid", name, "disk_state", facts.get("disk_state"), "UpToDate",
+                     clear_bitmap=True), record]
+    guard_primary_force(facts)
+    return [step("primary_force", name, "role", facts.get("role"), "Primary", force=True), record]
+
+
+def plan_synced(facts: Facts) -> list[Step]:
+    """Plan a wait for the sync when the pair is not yet UpToDate/UpToDate.
+
+    >>> plan_synced({"resource": "r0", "connection_state": "Connected", "replication_state": "Established",
+    ...              "disk_state": "UpToDate", "peer_disk_state": "UpToDate"})
+    []
+    """
+    if is_synced(facts):
+        return []
+    name = _name(facts)
+    if not facts.get("up"):
+        raise PlanError(f"resource {name} is not up; apply drbd.up first")
+    old = f"{facts.get('disk_state')}/{facts.get('peer_disk_state')}"
+    return [step("wait_synced", name, "disk_state", old, "UpToDate/UpToDate")]
+
+
+def plan_primary(facts: Facts, mode: str = "single-primary") -> list[Step]:
+    """Plan a (non-forced) promotion; refuse a second primary outside dual-primary.
+
+    >>> plan_primary({"resource": "r0", "up": True, "role": "Primary"})
+    []
+    """
+    name = _name(facts)
+    dev = str(facts.get("device") or name)
+    if facts.get("role") == "Primary":
+        return []
+    if not facts.get("up"):
+        raise PlanError(f"resource {name} is not up; apply drbd.up first")
+    if facts.get("disk_state") != "UpToDate":
+        raise RefusedError(dev, f"local disk is {facts.get('disk_state')}, not UpToDate",
+                           "drbd.initial_sync (a fresh pair) or wait for drbd.synced")
+    if facts.get("peer_role") == "Primary" and mode != "dual-primary":
+        raise RefusedError(dev, "the peer is Primary and the resource is not dual-primary",
+                           "drbd.secondary on the peer first")
+    return [step("primary", name, "role", facts.get("role"), "Primary")]
+
+
+def plan_secondary(facts: Facts) -> list[Step]:
+    """Plan a demotion when Primary.
+
+    >>> plan_secondary({"resource": "r0", "up": True, "role": "Secondary"})
+    []
+    """
+    if facts.get("role") != "Primary":
+        return []
+    return [step("secondary", _name(facts), "role", "Primary", "Secondary")]
+
+
+def plan_dual_primary(facts: Facts, resource: Mapping[str, Any], filesystems: Iterable[Mapping[str, Any]]) -> list[Step]:
+    """Plan allow-two-primaries + promotion, after sync, only under a cluster filesystem.
+
+    ``filesystems``: the topology's filesystems; one of type ocfs2/gfs2 must live on the resource.
+
+    >>> plan_dual_primary({"resource": "r0", "up": True, "role": "Primary", "peer_role": "Primary"},
+    ...                   {"name": "r0", "mode": "dual-primary"}, [{"resource": "r0", "type": "ocfs2"}])
+    []
+    """
+    name = str(resource.get("name") or _name(facts))
+    dev = str(facts.get("device") or name)
+    cluster_fs = [fs for fs in filesystems if fs.get("resource") == name and fs.get("type") in CLUSTER_FILESYSTEMS]
+    if resource.get("mode") != "dual-primary":
+        raise RefusedError(dev, f"resource mode is {resource.get('mode')}, not dual-primary",
+                           "mode: dual-primary in the topology")
+    if not cluster_fs:
+        raise RefusedError(dev, "two primaries without a cluster filesystem (ocfs2/gfs2) corrupt data",
+                           "a filesystem of type ocfs2 or gfs2 on this resource in the topology")
+    if facts.get("role") == "Primary":
+        return []
+    if not is_synced(facts):
+        raise RefusedError(dev, f"not in sync (connection {facts.get('connection_state')}, disks "
+                                f"{facts.get('disk_state')}/{facts.get('peer_disk_state')})",
+                           "drbd.synced first")
+    return [step("allow_two_primaries", name, "allow_two_primaries", None, True),
+            step("primary", name, "role", facts.get("role"), "Primary")]
+
+
+def give_up_reason(facts: Facts) -> str:
+    """Say why a resource is not (yet) connected/synced, in the words an operator needs.
+
+    >>> give_up_reason({"resource": "r0", "connection_state": "StandAlone"})
+    'r0 is StandAlone: it will not reconnect by itself (split brain or disconnect); see drbd.status'
+    """
+    name = _name(facts)
+    cstate = facts.get("connection_state")
+    if facts.get("up") is False:
+        return f"{name} is not up"
+    if cstate == "StandAlone":
+        return f"{name} is StandAlone: it will not reconnect by itself (split brain or disconnect); see drbd.status"
+    if cstate in WAITING_STATES:
+        return f"{name} is {cstate}: the peer is not reachable (peer down, firewall, or wrong address/port)"
+    if facts.get("replication_state") in ("PausedSyncS", "PausedSyncT") or facts.get("resync_suspended"):
+        return f"{name}: the resync is paused (resync-after dependency or drbdadm pause-sync)"
+    if facts.get("peer_disk_state") == "Diskless" or facts.get("disk_state") == "Diskless":
+        side = "peer" if facts.get("peer_disk_state") == "Diskless" else "local"
+        return f"{name}: the {side} disk is Diskless (detached after an I/O error?)"
+    if facts.get("replication_state") in SYNC_STATES:
+        pct = facts.get("percent_done")
+        eta = facts.get("eta_seconds")
+        return f"{name}: still syncing ({facts.get('replication_state')}, {pct}% done, eta {eta}s)"
+    return (f"{name}: connection {cstate}, disks {facts.get('disk_state')}/{facts.get('peer_disk_state')}, "
+            f"roles {facts.get('role')}/{facts.get('peer_role')}")
+
+
+# --------------------------------------------------------------------------- model helpers
+def flatten(model: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Flatten a normalised resource model (DESIGN.md) to the facts keys (first volume, first peer).
+
+    >>> flatten({"name": "r0", "role": "Primary", "volumes": [{"volume": 0, "disk_state": "UpToDate"}],
+    ...          "peers": []})["connection_state"]
+    'StandAlone'
+    """
+    if not model:
+        return {"up": False, "role": None, "disk_state": None, "connection_state": None,
+                "replication_state": None, "peer_role": None, "peer_disk_state": None,
+                "percent_done": None, "eta_seconds": None, "out_of_sync_kib": None}
+    vols = model.get("volumes") or [{}]
+    peers = model.get("peers") or []
+    peer = peers[0] if peers else {}
+    pvols = peer.get("volumes") or [{}]
+    pvol = pvols[0] if pvols else {}
+    return {
+        "up": True,
+        "role": model.get("role"),
+        "disk_state": vols[0].get("disk_state"),
+        "minor": vols[0].get("minor"),
+        "connection_state": peer.get("connection_state") if peer else "StandAlone",
+        "replication_state": pvol.get("replication_state"),
+        "peer_role": peer.get("role"),
+        "peer_disk_state": pvol.get("peer_disk_state"),
+        "percent_done": pvol.get("percent_done"),
+        "eta_seconds": pvol.get("eta_seconds"),
+        "out_of_sync_kib": pvol.get("out_of_sync_kib"),
+        "resync_suspended": pvol.get("resync_suspended"),
+    }
+
+
+_RES_RE = re.compile(r"^\s*resource\s+([^\s{]+)\s*\{", re.M)
+_MINOR_RE = re.compile(r"\bdevice\s+(?:/dev/drbd(\d+)|\S+\s+minor\s+(\d+)|minor\s+(\d+))")
+
+
+def minors_from_config(texts: Iterable[str]) -> dict[int, str]:
+    """Map DRBD minors to resource names from config text (``.res``/``drbd.conf``/``drbdadm dump``).
+
+    Comments are ignored; the first ``device`` of each resource wins (both nodes share it).
+
+    >>> minors_from_config(["resource r0 { on a { device /dev/drbd0; } }\\nresource r1 {\\n device minor 1;\\n}"])
+    {0: 'r0', 1: 'r1'}
+    """
+    out: dict[int, str] = {}
+    for text in texts:
+        clean = re.sub(r"#[^\n]*", "", text)
+        starts = list(_RES_RE.finditer(clean))
+        for i, match in enumerate(starts):
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(clean)
+            for dev in _MINOR_RE.finditer(clean, match.end(), end):
+                minor = int(next(g for g in dev.groups() if g is not None))
+                out.setdefault(minor, match.group(1))
+    return out
+
+
+def resources_from_config(texts: Iterable[str]) -> list[str]:
+    """Resource names declared in config text, in order, without duplicates.
+
+    >>> resources_from_config(["resource r0 {}", "# resource rX {\\nresource r1 {}"])
+    ['r0', 'r1']
+    """
+    names: list[str] = []
+    for text in texts:
+        for match in _RES_RE.finditer(re.sub(r"#[^\n]*", "", text)):
+            if match.group(1) not in names:
+                names.append(match.group(1))
+    return names
