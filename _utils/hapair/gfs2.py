@@ -1,0 +1,289 @@
+"""GFS2: lock tables, the mkfs.gfs2 command line, tool parsers and the pure `formatted` planner.
+
+The filesystem dict is one entry of the normalised topology's ``filesystems``::
+
+    {"name": "gfs2-00", "type": "gfs2", "device": "/dev/drbd0", "resource": "r0", "slots": 2,
+     "lock_table": "hardcore:gfs2-00" | None, "mkfs_options": [], "mountpoint": "/gfs2-00",
+     "mount_options": ["noatime"], "mount_on": ["core-01", "core-02"], "format_on": "core-01" | None}
+
+Limits (gfs2-utils 3.5.0, measured with mkfs.gfs2): ``cluster:fs``, one colon, both parts
+non-empty, cluster part <= 32 and fs part <= 30 characters, only letters, digits, ``-`` and ``_``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from hapair.errors import ParseError, RefusedError, TopologyError, ValidationError
+
+CLUSTER_MAX = 32
+FS_MAX = 30
+_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def lock_table(fs: Mapping[str, Any], cluster_name: str) -> str:
+    """Return the lock table of ``fs``: its ``lock_table`` or ``<cluster name>:<fs name>``.
+
+    >>> lock_table({"name": "gfs2-00"}, "hardcore")
+    'hardcore:gfs2-00'
+    """
+    return fs.get("lock_table") or f"{cluster_name}:{fs['name']}"
+
+
+def check_lock_table(table: str, cluster_name: str | None = None, path: str = "lock_table") -> list[TopologyError]:
+    """Return every problem of a lock table (empty list = valid); mirrors mkfs.gfs2's own checks
+    and adds one it cannot make: the cluster part must equal the cluster's name (or no node can
+    mount the filesystem).
+
+    >>> [e.message for e in check_lock_table("other:fs", "hardcore")]
+    ["cluster part 'other' is not the cluster name 'hardcore'"]
+    """
+    errors: list[TopologyError] = []
+    if table.count(":") != 1:
+        return [TopologyError(path, f"lock table {table!r} needs exactly one ':' (cluster:fs)")]
+    cluster, fsname = table.split(":")
+    for label, part, limit in (("cluster", cluster, CLUSTER_MAX), ("fs", fsname, FS_MAX)):
+        if not part:
+            errors.append(TopologyError(path, f"{label} part of {table!r} is empty"))
+            continue
+        if len(part) > limit:
+            errors.append(TopologyError(path, f"{label} part {part!r} is {len(part)} characters (max {limit})"))
+        if not _CHARS.match(part):
+            errors.append(TopologyError(path, f"{label} part {part!r} may only hold letters, digits, '-' and '_'"))
+    if cluster_name is not None and cluster and cluster != cluster_name:
+        errors.append(TopologyError(path, f"cluster part {cluster!r} is not the cluster name {cluster_name!r}",
+                                    "gfs_controld/dlm_controld refuse to mount a foreign lock table"))
+    return errors
+
+
+def mkfs_argv(fs: Mapping[str, Any], cluster_name: str, device: str, binary: str = "mkfs.gfs2") -> list[str]:
+    """Return the mkfs.gfs2 argv (``-O`` no prompt, ``-t cluster:fs -p lock_dlm -j N``).
+
+    Raises ValidationError when the lock table is invalid.
+
+    >>> mkfs_argv({"name": "gfs2-00", "slots": 2}, "hardcore", "/dev/drbd0")
+    ['mkfs.gfs2', '-O', '-t', 'hardcore:gfs2-00', '-p', 'lock_dlm', '-j', '2', '/dev/drbd0']
+    """
+    table = lock_table(fs, cluster_name)
+    errors = check_lock_table(table, cluster_name, f"filesystems:{fs['name']}:lock_table")
+    journals = fs.get("slots") or 2
+    if not isinstance(journals, int) or journals < 1:
+        errors.append(TopologyError(f"filesystems:{fs['name']}:slots", f"journals must be >= 1, got {journals!r}"))
+    if errors:
+        raise ValidationError(errors)
+    extra = [str(opt) for opt in fs.get("mkfs_options") or []]
+    return [binary, "-O", "-t", table, "-p", "lock_dlm", "-j", str(journals), *extra, device]
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(no, line.rstrip()) for no, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+_TUNE_KEYS = {
+    "file system volume name": "volume_name",
+    "file system uuid": "uuid",
+    "file system magic number": "magic",
+    "file system format version": "format_version",
+    "block size": "block_size",
+    "block shift": "block_shift",
+    "root inode": "root_inode",
+    "master inode": "master_inode",
+    "lock protocol": "lock_protocol",
+    "lock table": "lock_table",
+}
+_TUNE_INTS = {"format_version", "block_size", "block_shift", "root_inode", "master_inode"}
+
+
+def parse_tunegfs2(text: str) -> dict[str, Any]:
+    """Parse ``tunegfs2 -l DEVICE``.
+
+    Schema: ``{"volume_name", "uuid", "magic", "format_version": int, "block_size": int,
+    "block_shift": int, "root_inode": int, "master_inode": int, "lock_protocol", "lock_table",
+    "cluster_name": str|None, "fs_name": str|None}`` (cluster/fs split from the lock table).
+
+    Example: ``Lock table: hardcore:gfs2-00`` -> ``{"lock_table": "hardcore:gfs2-00",
+    "cluster_name": "hardcore", "fs_name": "gfs2-00", ...}``.
+    """
+    tool = "tunegfs2 -l"
+    out: dict[str, Any] = {}
+    for no, line in _lines(text):
+        key, sep, value = line.partition(":")
+        name = _TUNE_KEYS.get(key.strip().lower())
+        if not sep or name is None:
+            raise ParseError(tool, no, line, "unknown line")
+        value = value.strip()
+        if name in _TUNE_INTS:
+            if not value.isdigit():
+                raise ParseError(tool, no, line, f"expected an integer, got {value!r}")
+            out[name] = int(value)
+        else:
+            out[name] = value
+    if "lock_table" not in out or "lock_protocol" not in out:
+        raise ParseError(tool, 0, "", "no 'Lock protocol'/'Lock table' lines: not a GFS2 superblock listing")
+    cluster, sep, fsname = out["lock_table"].partition(":")
+    out["cluster_name"], out["fs_name"] = (cluster, fsname) if sep else (None, None)
+    return out
+
+
+_JOURNAL = re.compile(r"^journal(\d+):\s+(0x[0-9a-fA-F]+|\d+)\s+(\d+)MB\s+(.+?)\.?$")
+_BLOCKS = re.compile(r"\bof\s+(\d+)\s+\(0x[0-9a-fA-F]+\)")
+
+
+def parse_journals(text: str) -> dict[str, Any]:
+    """Parse ``gfs2_edit -p journals ./DEVICE``.
+
+    Schema: ``{"blocks": int|None, "journals": [{"index": int, "name": "journal0",
+    "block": int, "size_mb": int, "status": "clean"|...}]}``.
+
+    Example: ``journal1: 0x81b   8MB clean.`` -> ``{"index": 1, "name": "journal1", "block": 2075,
+    "size_mb": 8, "status": "clean"}``.
+    """
+    tool = "gfs2_edit -p journals"
+    out: dict[str, Any] = {"blocks": None, "journals": []}
+    seen_list = False
+    for no, line in _lines(text):
+        stripped = line.strip()
+        if stripped.startswith("Block #"):
+            match = _BLOCKS.search(stripped)
+            out["blocks"] = int(match.group(1)) if match else None
+        elif "Journal List" in stripped:
+            seen_list = True
+        elif set(stripped) <= {"-"}:
+            continue
+        else:
+            match = _JOURNAL.match(stripped)
+            if not match or not seen_list:
+                raise ParseError(tool, no, line, "expected 'journalN: block sizeMB status.'")
+            index, block, size, status = match.groups()
+            out["journals"].append({"index": int(index), "name": f"journal{index}", "block": int(block, 0),
+                                    "size_mb": int(size), "status": status})
+    if not seen_list:
+        raise ParseError(tool, 0, "", "no 'Journal List' section: not gfs2_edit -p journals output")
+    return out
+
+
+def parse_blkid_export(text: str) -> dict[str, str]:
+    """Parse ``blkid -p -o export DEVICE`` (``KEY=value`` lines) -> ``{"TYPE": "gfs2", ...}``.
+
+    Empty output (blkid exit 2: no signature) gives ``{}``.
+    """
+    out: dict[str, str] = {}
+    for no, line in _lines(text):
+        key, sep, value = line.partition("=")
+        if not sep or not re.match(r"^[A-Z_]+$", key):
+            raise ParseError("blkid -o export", no, line, "expected KEY=value")
+        out[key] = value
+    return out
+
+
+def parse_mkfs(text: str) -> dict[str, Any]:
+    """Parse the summary mkfs.gfs2 prints (``Key:   value`` lines after the progress lines).
+
+    Schema: ``{"device", "block_size": int, "journals": int, "resource_groups": int,
+    "locking_protocol", "lock_table", "uuid", ...}`` (quotes stripped, sizes kept as text).
+    """
+    out: dict[str, Any] = {}
+    for _no, line in _lines(text):
+        key, sep, value = line.partition(":")
+        if not sep or value.strip() in ("Done", ""):
+            continue
+        name = re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
+        value = value.strip().strip('"')
+        out[name] = int(value) if value.isdigit() else value
+    if "lock_table" not in out:
+        raise ParseError("mkfs.gfs2", 0, "", "no 'Lock table' in the mkfs.gfs2 summary")
+    return out
+
+
+# --------------------------------------------------------------------------- planner
+
+
+def _drbd_ready(drbd: Mapping[str, Any] | None) -> str | None:
+    """Return why DRBD is not Primary-with-UpToDate-peer, or None when it is."""
+    if not drbd:
+        return "no DRBD status for the resource"
+    if drbd.get("role") != "Primary":
+        return f"local role is {drbd.get('role')}, not Primary"
+    local = [v.get("disk_state") for v in drbd.get("volumes", [])]
+    if not local or any(state != "UpToDate" for state in local):
+        return f"local disk is {'/'.join(map(str, local)) or 'unknown'}, not UpToDate"
+    peers = drbd.get("peers") or []
+    if not peers:
+        return "no peer is connected"
+    for peer in peers:
+        states = [v.get("peer_disk_state") for v in peer.get("volumes", [])]
+        if peer.get("connection_state") != "Connected" or not states or any(s != "UpToDate" for s in states):
+            return (f"peer {peer.get('name') or ''} is {peer.get('connection_state')}/"
+                    f"{'/'.join(map(str, states)) or 'unknown'}, not Connected/UpToDate").replace("  ", " ")
+    return None
+
+
+def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: bool = False) -> list[dict[str, Any]]:
+    """Plan the ``gfs2.formatted`` state: ``[]`` (nothing to do), one mkfs step, or RefusedError.
+
+    ``facts``::
+
+        {"node": "core-01",                 # this node (topology node key)
+         "cluster_name": "hardcore",
+         "device": "/dev/drbd0",
+         "signature": {"TYPE": "gfs2", "LABEL": "hardcore:gfs2-00"} | {},   # blkid -p -o export
+         "drbd": <normalised DRBD resource model> | None}                   # None: not on DRBD
+
+    Rules: already GFS2 with the wanted lock table -> ``[]``. Only the format node
+    (``fs["format_on"]``, default the first of ``mount_on``) formats; others refuse until it has.
+    Any existing signature (filesystem, partition table, LVM, ...) refuses unless ``overwrite``.
+    On DRBD, formatting needs the local role Primary, the local disk UpToDate and every peer
+    Connected and UpToDate (so the new filesystem exists on both disks at once).
+
+    Step: ``{"action": "mkfs", "device", "lock_table", "journals", "argv": [...]}``.
+    """
+    device = facts.get("device") or fs["device"]
+    table = lock_table(fs, facts["cluster_name"])
+    signature = dict(facts.get("signature") or {})
+    if signature.get("TYPE") == "gfs2" and signature.get("LABEL") == table:
+        return []
+    format_on = fs.get("format_on") or (fs.get("mount_on") or [facts.get("node")])[0]
+    if facts.get("node") != format_on:
+        raise RefusedError(device, f"not formatted as GFS2 {table!r} yet, and only {format_on} formats it",
+                           f"apply gfs2.formatted on {format_on} first")
+    if signature and not overwrite:
+        found = ", ".join(f"{k}={v}" for k, v in sorted(signature.items()) if k in ("TYPE", "PTTYPE", "LABEL", "UUID"))
+        raise RefusedError(device, f"it already holds a signature ({found or 'unknown'}); formatting destroys it",
+                           "overwrite=True")
+    if fs.get("resource") or facts.get("drbd") is not None:
+        why = _drbd_ready(facts.get("drbd"))
+        if why:
+            raise RefusedError(device, f"DRBD resource {fs.get('resource')} is not ready: {why}",
+                               "wait until this node is Primary and the peer is Connected/UpToDate")
+    argv = mkfs_argv(fs, facts["cluster_name"], device, facts.get("mkfs_binary", "mkfs.gfs2"))
+    return [{"action": "mkfs", "device": device, "lock_table": table, "journals": int(argv[argv.index("-j") + 1]),
+             "argv": argv}]
+
+
+def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Plan the ``gfs2.mounted`` state.
+
+    ``facts``: ``{"node": str, "mounts": [{"device", "mountpoint", "fstype"}] (from /proc/mounts),
+    "signature": blkid dict, "cluster_name": str}``. Returns ``[]`` when mounted already, else
+    ``[{"action": "mount", "device", "mountpoint", "options": [...]}]``; refuses when the device is
+    not GFS2 with the expected lock table, or the mountpoint holds another device.
+    """
+    device = facts.get("device") or fs["device"]
+    mountpoint = fs["mountpoint"]
+    for mount in facts.get("mounts", []):
+        if mount["mountpoint"] == mountpoint:
+            if mount["device"] == device and mount.get("fstype") == "gfs2":
+                return []
+            raise RefusedError(mountpoint, f"{mount['device']} ({mount.get('fstype')}) is mounted there",
+                               "unmount it first")
+    table = lock_table(fs, facts["cluster_name"])
+    signature = facts.get("signature") or {}
+    if signature.get("TYPE") != "gfs2" or signature.get("LABEL") != table:
+        raise RefusedError(device, f"not GFS2 with lock table {table!r} (found {signature.get('TYPE')} "
+                                   f"{signature.get('LABEL')})", "run gfs2.formatted first")
+    return [{"action": "mount", "device": device, "mountpoint": mountpoint,
+             "options": list(fs.get("mount_options") or [])}]
