@@ -19,6 +19,7 @@ naming the device and the explicit override. Shared secrets never appear in retu
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import logging
 import os
@@ -26,18 +27,17 @@ import shutil
 import time
 
 try:
-    import hapair.drbd_plan  # installed with pip, or tests put _utils on sys.path
+    import hapair.drbd_plan as plan  # installed with pip, or tests put _utils on sys.path
 except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
     import sys
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
-    import hapair.drbd_plan
+    import hapair.drbd_plan as plan
 
 from hapair import adapter
-from hapair import drbd_plan as plan
 from hapair.errors import HapairError, RefusedError
 from hapair.secrets import mask
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+from salt.exceptions import CommandExecutionError
 
 log = logging.getLogger(__name__)
 
@@ -445,15 +445,8 @@ def render(topology):
     return mask(_render(topo, node), topo.get("secrets") or [])
 
 
-def current_files(paths):
-    """Return ``{path: {"content", "mode"} or None}`` for config files (used by drbd.configured).
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' drbd.current_files '["/etc/drbd.conf"]'
-    """
+def _current_files(paths):
+    """``{path: {"content", "mode"} or None}`` (internal: content may hold secrets)."""
     out = {}
     for path in paths:
         text = _read(path)
@@ -473,6 +466,32 @@ def _write_file(path, content, mode):
     os.replace(tmp, path)
 
 
+def config_state(topology):
+    """Compare this minion's rendered DRBD config with the files on disk, without contents.
+
+    Returns ``{"desired": {path: {"content": sha256, "mode", "secret"}}, "current": {path:
+    {"content": sha256, "mode"} or None}, "up": [running resources]}`` (hashes, never text).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.config_state web
+    """
+    topo, node = _topology(topology)
+    files = _render(topo, node)
+
+    def digest(text):
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    desired = {p: {"content": digest(f["content"]), "mode": f["mode"], "secret": f["secret"]} for p, f in files.items()}
+    current = {}
+    for path, cur in _current_files(list(files)).items():
+        current[path] = None if cur is None else {"content": digest(cur["content"]), "mode": cur["mode"]}
+    running = list(status()["resources"]) if _kernel_version() else []
+    return {"desired": desired, "current": current, "up": running}
+
+
 def write_config(topology):
     """Write this minion's DRBD config files (mode 0600 where a secret lives); return what changed.
 
@@ -486,7 +505,7 @@ def write_config(topology):
     """
     topo, node = _topology(topology)
     files = _render(topo, node)
-    have = current_files(list(files))
+    have = _current_files(list(files))
     out = {}
     for path, spec in sorted(files.items()):
         cur = have[path]

@@ -1,0 +1,329 @@
+"""DRBD resource and role states for hapair: facts, a pure plan, then test or apply.
+
+Seed 000 (two web nodes, r0 dual-primary under OCFS2), applied on both nodes with
+``state.apply hapair.drbd pillar='{"topology": "web"}'``:
+
+.. code-block:: yaml
+
+    hapair-drbd-r0-configured:
+      drbd.configured:
+        - name: r0
+        - topology: web
+    hapair-drbd-r0-metadata-created:
+      drbd.metadata_created:
+        - name: r0
+        - topology: web
+    hapair-drbd-r0-up:
+      drbd.up:
+        - name: r0
+        - topology: web
+    hapair-drbd-r0-connected:
+      drbd.connected:
+        - name: r0
+        - topology: web
+        - timeout: 120
+    hapair-drbd-r0-initial-sync:     # primary --force on initial_primary only, once, recorded
+      drbd.initial_sync:
+        - name: r0
+        - topology: web
+    hapair-drbd-r0-synced:           # waits, firing hapair/drbd/r0/sync progress events
+      drbd.synced:
+        - name: r0
+        - topology: web
+        - timeout: 3600
+    hapair-drbd-r0-dual-primary:     # refused without an ocfs2/gfs2 filesystem on r0
+      drbd.dual_primary:
+        - name: r0
+        - topology: web
+
+Every state takes ``name`` (the DRBD resource) and ``topology`` (the pillar topology under
+``hapair:topologies``); this minion's node is the one whose ``minion_id`` is the minion id.
+Under ``test=True`` a state returns ``result: None`` with the planned changes and runs nothing
+that changes state; a second run reports no changes. Shared secrets never appear in returns.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import hapair.drbd_plan as plan  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.drbd_plan as plan
+
+from hapair.errors import HapairError
+from hapair.secrets import mask
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "drbd"
+
+
+def __virtual__():
+    if "drbd.facts" not in __salt__:
+        return (False, "drbd: hapair's drbd execution module is not loaded")
+    return __virtualname__
+
+
+def _load(topology):
+    """Return (normalised topology, this minion's node name)."""
+    import hapair.topology as topo_mod  # noqa: PLC0415 - keeps __virtual__ cheap
+
+    try:
+        topo = topo_mod.load(dict(__pillar__), topology)
+    except HapairError as err:
+        raise SaltInvocationError(str(err))
+    minion = __opts__.get("id")
+    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
+    if not nodes:
+        raise SaltInvocationError(f"minion {minion} is not a node of topology {topology}")
+    return topo, nodes[0]
+
+
+def _resource(topo, name):
+    try:
+        return topo["drbd"]["resources"][name]
+    except KeyError:
+        raise SaltInvocationError(f"resource {name} is not in topology {topo.get('name')}")
+
+
+def _facts(name, res, node):
+    nres = res["nodes"][node]
+    return __salt__["drbd.facts"](name, disk=nres.get("disk"), node=node)
+
+
+def _run(name, topology, planner, runner, done_comment, **kwargs):
+    """Shared body: load, gather facts, plan, then test or apply."""
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    secrets = []
+    try:
+        topo, node = _load(topology)
+        secrets = topo.get("secrets") or []
+        res = _resource(topo, name)
+        steps = planner(topo, node, res)
+        if not steps:
+            ret["comment"] = done_comment
+            return ret
+        ret["changes"] = mask(plan.changes(steps), secrets)
+        actions = ", ".join(s["action"] for s in steps)
+        if __opts__.get("test"):
+            ret["result"] = None
+            ret["comment"] = f"{name}: would run {actions}"
+            return ret
+        for item in steps:
+            runner(item, topo, node, res, **kwargs)
+        ret["comment"] = f"{name}: ran {actions}"
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
+        ret.update(result=False, comment=mask(str(err), secrets), changes={})
+    return ret
+
+
+def _exec(item, topo, node, res, timeout=None, overwrite_data=False):
+    """Run one planned step through the execution module."""
+    name, action = item["resource"], item["action"]
+    if action in ("write", "chmod"):
+        __salt__["drbd.write_config"](topo["name"])
+    elif action == "adjust":
+        __salt__["drbd.adjust"](name)
+    elif action == "create_md":
+        __salt__["drbd.create_md"](name, disk=res["nodes"][node].get("disk"), overwrite_data=overwrite_data)
+    elif action == "up":
+        __salt__["drbd.up"](name)
+    elif action == "connect":
+        __salt__["drbd.connect"](name)
+    elif action == "wait_connected":
+        __salt__["drbd.wait_connected"](name, timeout=timeout or 120)
+    elif action == "primary_force":
+        __salt__["drbd.primary"](name, force=True)
+    elif action == "new_current_uuid":
+        __salt__["drbd.new_current_uuid"](name, clear_bitmap=True)
+    elif action == "record_initial_sync":
+        __salt__["drbd.mark_initial_sync"](name, res.get("initial_sync"))
+    elif action == "wait_synced":
+        __salt__["drbd.wait_synced"](name, timeout=timeout or 3600)
+    elif action == "primary":
+        __salt__["drbd.primary"](name)
+    elif action == "secondary":
+        __salt__["drbd.secondary"](name)
+    elif action == "allow_two_primaries":
+        __salt__["drbd.allow_two_primaries"](name)
+    else:  # pragma: no cover - planners only emit the actions above
+        raise CommandExecutionError(f"unknown planned action {action}")
+
+
+def configured(name, topology):
+    """Write this node's DRBD config files for the topology (0600 where secrets live).
+
+    Running resources whose config changed are adjusted (``drbdadm adjust``).
+    Changes name each file (``created``/``updated``/mode), never its content.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-configured:
+          drbd.configured:
+            - name: r0
+            - topology: web
+    """
+
+    written = []
+
+    def planner(topo, node, res):
+        state = __salt__["drbd.config_state"](topo["name"])
+        up = [r for r in topo["drbd"]["resources"] if r in state["up"]]
+        return plan.plan_config(state["desired"], state["current"], up)
+
+    def runner(item, topo, node, res, **_kwargs):
+        if item["action"] in ("write", "chmod"):
+            if not written:  # one write_config call writes every file
+                written.append(__salt__["drbd.write_config"](topo["name"]))
+        else:
+            _exec(item, topo, node, res)
+
+    return _run(name, topology, planner, runner, f"{name}: DRBD config files are up to date")
+
+
+def metadata_created(name, topology, overwrite_data=False):
+    """Create DRBD metadata on this node's backing disk, once.
+
+    Refused when the disk carries a filesystem or other data signature, unless
+    ``overwrite_data: True``.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-metadata-created:
+          drbd.metadata_created:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_metadata(_facts(name, res, node))
+
+    return _run(name, topology, planner, _exec, f"{name}: DRBD metadata exists", overwrite_data=overwrite_data)
+
+
+def up(name, topology):
+    """Bring the resource up (``drbdadm up``) when it is not.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-up:
+          drbd.up:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_up(_facts(name, res, node))
+
+    return _run(name, topology, planner, _exec, f"{name}: resource is up")
+
+
+def connected(name, topology, timeout=120):
+    """Connect the resource (or wait for the peer) until Connected; refused after a split brain.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-connected:
+          drbd.connected:
+            - name: r0
+            - topology: web
+            - timeout: 120
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_connected(_facts(name, res, node))
+
+    return _run(name, topology, planner, _exec, f"{name}: Connected", timeout=timeout)
+
+
+def initial_sync(name, topology):
+    """Start the initial sync once (``full``: primary --force; ``skip``: --clear-bitmap new-current-uuid).
+
+    Acts on the resource's ``initial_primary`` node only and records the fact under
+    ``hapair:paths:state_dir``, so a later run never forces again.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-initial-sync:
+          drbd.initial_sync:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_initial_sync(_facts(name, res, node), res, node)
+
+    return _run(name, topology, planner, _exec, f"{name}: initial sync already done or not this node's job")
+
+
+def synced(name, topology, timeout=3600):
+    """Wait until both disks are UpToDate, firing ``hapair/drbd/<name>/sync`` progress events.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-synced:
+          drbd.synced:
+            - name: r0
+            - topology: web
+            - timeout: 3600
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_synced(_facts(name, res, node))
+
+    return _run(name, topology, planner, _exec, f"{name}: UpToDate/UpToDate", timeout=timeout)
+
+
+def primary(name, topology):
+    """Promote this node (never forced; refused while the peer is Primary outside dual-primary).
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-primary:
+          drbd.primary:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_primary(_facts(name, res, node), res.get("mode") or "single-primary")
+
+    return _run(name, topology, planner, _exec, f"{name}: already Primary")
+
+
+def secondary(name, topology):
+    """Demote this node when it is Primary.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-secondary:
+          drbd.secondary:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_secondary(_facts(name, res, node))
+
+    return _run(name, topology, planner, _exec, f"{name}: already Secondary")
+
+
+def dual_primary(name, topology):
+    """After sync, allow two primaries and promote this node; refused without ocfs2/gfs2 on the resource.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-dual-primary:
+          drbd.dual_primary:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        fss = list((topo.get("filesystems") or {}).values())
+        return plan.plan_dual_primary(_facts(name, res, node), res, fss)
+
+    return _run(name, topology, planner, _exec, f"{name}: already Primary (dual-primary)")
