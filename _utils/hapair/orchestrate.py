@@ -1,0 +1,327 @@
+"""Pure gate checks for the bootstrap orchestration: is a step's condition met on *both* nodes?
+
+Every gate takes what both minions reported (already parsed) and returns a :class:`GateResult`
+saying whether the condition holds, what was awaited and what was seen, so a timeout message is
+never just "timed out". Nothing here talks to Salt or sleeps; the runner polls and calls these.
+
+Inputs (per node name of the topology; ``None`` means the minion did not answer):
+
+- ``drbd``:   ``{"web1": [resource model, ...] | None, "web2": ...}`` (``drbd.status`` output,
+  the normalised DRBD resource model of docs/DESIGN.md)
+- ``mounts``: ``{"web1": {"/var/www": {"device": "/dev/drbd0", "fstype": "ocfs2"}} | None}``
+  (Salt's ``mount.active`` output)
+- ``o2cb``:   ``{"web1": {"online": True, ...} | None}`` (``o2cb.status`` output)
+
+Example::
+
+    >>> r = gate("connected", topo, {"drbd": {"web1": [m1], "web2": [m2]}}, resources=["r0"])
+    >>> r.met, r.message()
+    (False, 'waited for r0 Connected on web1 and web2; saw web1: r0 WFConnection, web2: r0 absent')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+Model = Mapping[str, Any]
+Observed = Mapping[str, Any]
+
+CONDITIONS = ("up", "connected", "synced", "roles", "o2cb_online", "mounted")
+
+
+@dataclass
+class GateResult:
+    """The outcome of one gate check.
+
+    ``progress`` lists sync progress rows ``{"node", "resource", "replication", "percent_done",
+    "eta_seconds", "out_of_sync_kib"}`` for resources that are resyncing right now.
+    """
+
+    condition: str
+    met: bool
+    awaited: str
+    seen: str
+    progress: list[dict[str, Any]] = field(default_factory=list)
+
+    def message(self) -> str:
+        """One line: what was awaited and what was seen."""
+        state = "met" if self.met else "not met"
+        return f"{self.condition} {state}: waited for {self.awaited}; saw {self.seen}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for Salt returns and events."""
+        return {
+            "condition": self.condition,
+            "met": self.met,
+            "awaited": self.awaited,
+            "seen": self.seen,
+            "progress": list(self.progress),
+            "message": self.message(),
+        }
+
+
+def summarise(model: Model | None) -> dict[str, Any]:
+    """Flatten one normalised resource model into the facts gates and the beacon compare.
+
+    >>> summarise({"name": "r0", "role": "Primary", "volumes": [{"disk_state": "UpToDate"}],
+    ...            "peers": [{"connection_state": "Connected", "role": "Secondary",
+    ...                       "volumes": [{"replication_state": "Established", "peer_disk_state": "UpToDate"}]}]})["connection"]
+    'Connected'
+    """
+    if not model:
+        return {
+            "present": False, "role": None, "disk": None, "connection": None, "peer_role": None,
+            "replication": None, "peer_disk": None, "percent_done": None, "eta_seconds": None,
+            "out_of_sync_kib": None, "suspended": None,
+        }
+    disks = [v.get("disk_state") for v in model.get("volumes") or []]
+    peers = list(model.get("peers") or [])
+    peer = peers[0] if peers else {}
+    pvols = list(peer.get("volumes") or [])
+    oos = [v.get("out_of_sync_kib") for v in pvols]
+    pct = [v.get("percent_done") for v in pvols if v.get("percent_done") is not None]
+    eta = [v.get("eta_seconds") for v in pvols if v.get("eta_seconds") is not None]
+    return {
+        "present": True,
+        "role": model.get("role"),
+        "disk": _join(disks),
+        "connection": peer.get("connection_state"),
+        "peer_role": peer.get("role"),
+        "replication": _join([v.get("replication_state") for v in pvols]),
+        "peer_disk": _join([v.get("peer_disk_state") for v in pvols]),
+        "percent_done": min(pct) if pct else None,
+        "eta_seconds": max(eta) if eta else None,
+        "out_of_sync_kib": sum(o for o in oos if o is not None) if any(o is not None for o in oos) else None,
+        "suspended": model.get("suspended"),
+    }
+
+
+def _join(values: list[Any]) -> Any:
+    """One value when all volumes agree, else ``"a,b"``; ``None`` for no volumes."""
+    uniq = []
+    for value in values:
+        if value not in uniq:
+            uniq.append(value)
+    if not uniq:
+        return None
+    if len(uniq) == 1:
+        return uniq[0]
+    return ",".join(str(v) for v in uniq)
+
+
+def find(models: list[Model] | None, resource: str) -> Model | None:
+    """Return the model named ``resource`` from one node's status list (``None`` if absent)."""
+    for model in models or []:
+        if model.get("name") == resource:
+            return model
+    return None
+
+
+def describe(resource: str, model: Model | None) -> str:
+    """Short human text for one resource on one node: ``r0 Primary/UpToDate Connected SyncSource 12.5%``."""
+    s = summarise(model)
+    if not s["present"]:
+        return f"{resource} absent"
+    parts = [f"{resource} {s['role']}/{s['disk']}"]
+    parts.append(str(s["connection"]) if s["connection"] else "no peer")
+    if s["peer_role"] or s["peer_disk"]:
+        parts.append(f"peer {s['peer_role']}/{s['peer_disk']}")
+    if s["replication"] and s["replication"] != "Established":
+        parts.append(str(s["replication"]))
+    if s["percent_done"] is not None:
+        parts.append(f"{s['percent_done']:g}%")
+    return " ".join(parts)
+
+
+def _nodes(topology: Mapping[str, Any]) -> list[str]:
+    return list(topology.get("node_order") or sorted(topology["nodes"]))
+
+
+def _resources(topology: Mapping[str, Any], resources: list[str] | None) -> list[str]:
+    return list(resources) if resources else sorted(topology["drbd"]["resources"])
+
+
+def _per_resource(
+    condition: str,
+    topology: Mapping[str, Any],
+    observed: Observed,
+    resources: list[str] | None,
+    awaited: str,
+    check: Callable[[str, str, dict[str, Any]], bool],
+) -> GateResult:
+    """Run ``check(node, resource, summary)`` on every node x resource; collect what was seen."""
+    drbd = observed.get("drbd") or {}
+    nodes = _nodes(topology)
+    res_list = _resources(topology, resources)
+    met = True
+    seen: list[str] = []
+    progress: list[dict[str, Any]] = []
+    for node in nodes:
+        models = drbd.get(node)
+        if models is None:
+            met = False
+            seen.append(f"{node}: no answer")
+            continue
+        texts = []
+        for res in res_list:
+            model = find(models, res)
+            summary = summarise(model)
+            if not check(node, res, summary):
+                met = False
+            texts.append(describe(res, model))
+            if summary["replication"] and str(summary["replication"]).startswith("Sync"):
+                progress.append({
+                    "node": node, "resource": res, "replication": summary["replication"],
+                    "percent_done": summary["percent_done"], "eta_seconds": summary["eta_seconds"],
+                    "out_of_sync_kib": summary["out_of_sync_kib"],
+                })
+        seen.append(f"{node}: {', '.join(texts)}")
+    what = f"{', '.join(res_list)} {awaited} on {' and '.join(nodes)}"
+    return GateResult(condition, met, what, "; ".join(seen), progress)
+
+
+def expected_roles(topology: Mapping[str, Any], resource: str) -> dict[str, str]:
+    """The steady-state role of each node for ``resource`` from its mode.
+
+    dual-primary: both Primary; single-primary and crossed: ``primary`` (else ``initial_primary``)
+    Primary, the other Secondary.
+
+    >>> expected_roles(topo, "r0")
+    {'web1': 'Primary', 'web2': 'Primary'}
+    """
+    res = topology["drbd"]["resources"][resource]
+    nodes = _nodes(topology)
+    if res.get("mode") == "dual-primary":
+        return {node: "Primary" for node in nodes}
+    primary = res.get("primary") or res.get("initial_primary") or nodes[0]
+    return {node: "Primary" if node == primary else "Secondary" for node in nodes}
+
+
+def o2cb_online(status: Any) -> bool:
+    """Whether one node's o2cb status says the cluster stack is online.
+
+    Accepts the ``o2cb.status`` dict (``online``/``cluster_online`` true, or ``state``/``cluster``
+    ``"online"``) or a plain bool.
+    """
+    if isinstance(status, bool):
+        return status
+    if not isinstance(status, Mapping):
+        return False
+    for key in ("online", "cluster_online", "heartbeat_active"):
+        if status.get(key) is True:
+            return True
+    for key in ("state", "cluster", "status"):
+        value = status.get(key)
+        if isinstance(value, str) and value.lower() == "online":
+            return True
+    return False
+
+
+def gate(
+    condition: str,
+    topology: Mapping[str, Any],
+    observed: Observed,
+    resources: list[str] | None = None,
+    filesystems: list[str] | None = None,
+) -> GateResult:
+    """Evaluate ``condition`` (one of :data:`CONDITIONS`) against both nodes' observed state.
+
+    - ``up``: the resource exists on both nodes (attached, any connection state)
+    - ``connected``: both nodes see the peer ``Connected`` (any replication state)
+    - ``synced``: Connected, replication Established, disk and peer disk UpToDate on both
+    - ``roles``: each node has the role of :func:`expected_roles`
+    - ``o2cb_online``: o2cb reports the cluster online on both nodes
+    - ``mounted``: each filesystem is mounted at its mountpoint on every node of ``mount_on``
+
+    Raises ``ValueError`` for an unknown condition or resource.
+    """
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; expected one of {', '.join(CONDITIONS)}")
+    for res in resources or []:
+        if res not in topology["drbd"]["resources"]:
+            raise ValueError(f"unknown resource {res!r} in topology {topology.get('name')!r}")
+    if condition == "up":
+        return _per_resource(condition, topology, observed, resources, "up", lambda n, r, s: s["present"]
+                             and s["disk"] not in (None, "Diskless", "Unconfigured"))
+    if condition == "connected":
+        return _per_resource(condition, topology, observed, resources, "Connected",
+                             lambda n, r, s: s["connection"] == "Connected")
+    if condition == "synced":
+        return _per_resource(
+            condition, topology, observed, resources, "Connected, Established, UpToDate/UpToDate",
+            lambda n, r, s: s["connection"] == "Connected" and s["replication"] == "Established"
+            and s["disk"] == "UpToDate" and s["peer_disk"] == "UpToDate")
+    if condition == "roles":
+        want = {res: expected_roles(topology, res) for res in _resources(topology, resources)}
+        text = "; ".join(f"{r} {'/'.join(f'{n}={v}' for n, v in w.items())}" for r, w in want.items())
+        result = _per_resource(condition, topology, observed, resources, "roles",
+                               lambda n, r, s: s["role"] == want[r][n])
+        result.awaited = f"roles {text}"
+        return result
+    if condition == "o2cb_online":
+        return _o2cb_gate(topology, observed)
+    return _mounted_gate(topology, observed, filesystems)
+
+
+def _o2cb_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:
+    states = observed.get("o2cb") or {}
+    nodes = _nodes(topology)
+    seen, met = [], True
+    for node in nodes:
+        status = states.get(node)
+        if status is None:
+            met = False
+            seen.append(f"{node}: no answer")
+            continue
+        online = o2cb_online(status)
+        met = met and online
+        seen.append(f"{node}: {'online' if online else 'offline'}")
+    name = (topology.get("cluster") or {}).get("name")
+    return GateResult("o2cb_online", met, f"o2cb cluster {name} online on {' and '.join(nodes)}", "; ".join(seen))
+
+
+def _mounted_gate(topology: Mapping[str, Any], observed: Observed, filesystems: list[str] | None) -> GateResult:
+    mounts = observed.get("mounts") or {}
+    fss = topology.get("filesystems") or {}
+    names = list(filesystems) if filesystems else sorted(fss)
+    for name in names:
+        if name not in fss:
+            raise ValueError(f"unknown filesystem {name!r} in topology {topology.get('name')!r}")
+    met = True
+    awaited, seen = [], []
+    for name in names:
+        fs = fss[name]
+        on = fs.get("mount_on") or _nodes(topology)
+        awaited.append(f"{name} ({fs.get('type')}) at {fs.get('mountpoint')} on {' and '.join(on)}")
+        for node in on:
+            active = mounts.get(node)
+            if active is None:
+                met = False
+                seen.append(f"{node}: no answer")
+                continue
+            entry = active.get(fs.get("mountpoint"))
+            if not entry:
+                met = False
+                seen.append(f"{node}: {fs.get('mountpoint')} not mounted")
+            elif fs.get("type") and entry.get("fstype") not in (None, fs.get("type")):
+                met = False
+                seen.append(f"{node}: {fs.get('mountpoint')} is {entry.get('fstype')} from {entry.get('device')}")
+            else:
+                seen.append(f"{node}: {fs.get('mountpoint')} {entry.get('fstype')} from {entry.get('device')}")
+    return GateResult("mounted", met, "; ".join(awaited), "; ".join(seen))
+
+
+def progress_lines(result: GateResult) -> list[str]:
+    """Human progress lines for a resync: ``web2 r0 SyncTarget 42.1% eta 35s oos 151552 KiB``."""
+    lines = []
+    for row in result.progress:
+        text = f"{row['node']} {row['resource']} {row['replication']}"
+        if row.get("percent_done") is not None:
+            text += f" {row['percent_done']:g}%"
+        if row.get("eta_seconds") is not None:
+            text += f" eta {row['eta_seconds']}s"
+        if row.get("out_of_sync_kib") is not None:
+            text += f" oos {row['out_of_sync_kib']} KiB"
+        lines.append(text)
+    return lines

@@ -1,0 +1,382 @@
+"""Pure remediation planner and beacon change detection for DRBD resources.
+
+Two things live here, both Salt-free and table-tested:
+
+1. :func:`diff` - what changed between two snapshots of a node's resources (the beacon's events).
+2. :func:`plan` - given both nodes' facts, the resource's ``remediation`` policy and the record of
+   earlier attempts, what (if anything) to do. This is where "never lose data the policy does not
+   name" is enforced: every discarding path has preconditions, and each failed precondition is a
+   refusal with the reason and the override that would allow it.
+
+Facts per node (``None`` when the minion did not answer)::
+
+    {"model": <normalised resource model> | None,     # drbd.status for this resource
+     "mounted": ["/var/www"] | [] | None,              # mountpoints of the DRBD device (None: unknown)
+     "backing": {"disk": "/dev/vg0/r0", "lvm": {"vg": "vg0", "lv": "r0"} | None} | None,
+     "gi": "9F74E844602961A9:0000000000000000:6A6F...:...:1:1:1:1:0:0:0" | dict | None,
+     "primary_since": 1700000000.0 | None}             # when it last became Primary (beacon record)
+
+History (kept by the runner in a state file)::
+
+    {"attempts": [{"at": 1700000000.0, "situation": "standalone", "ok": True}, ...],
+     "events": ["<event id>", ...], "discards": [<record>, ...]}
+
+Example::
+
+    >>> p = plan(topo, "r0", facts, history={}, now=1700000000.0)
+    >>> p["decision"], [a["action"] for a in p["actions"]]
+    ('act', ['connect'])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from hapair.orchestrate import expected_roles, summarise
+
+Facts = Mapping[str, Any]
+
+DISCARDING = ("discard_zero_changes", "discard_least_changes", "discard_younger_primary", "victim")
+DEFAULT_POLICY = {
+    "reconnect": True,
+    "rejoin_after_reboot": True,
+    "split_brain": "manual",
+    "victim": None,
+    "snapshot_before_discard": True,
+    "max_attempts": 3,
+    "cooldown": 60,
+}
+WATCHED = ("present", "role", "disk", "connection", "peer_role", "replication", "peer_disk")
+
+
+# --------------------------------------------------------------------------- beacon change detection
+
+
+def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Events for every meaningful change between two snapshots ``{resource: model}``.
+
+    Returns ``[{"tag": "hapair/drbd/r0/connection", "resource": "r0", "kind": "connection",
+    "old": summary, "new": summary, "changed": {"connection": {"old": "Connected",
+    "new": "StandAlone"}}}, ...]`` with kinds ``present``, ``role``, ``disk``, ``connection``,
+    ``replication``, ``peer-role``, ``peer-disk``, ``standalone``, ``peer-diskless``,
+    ``sync-finished``. The first snapshot (``old is None``) yields no events. Progress-only changes
+    (percent done, ETA, out-of-sync counters) yield nothing.
+
+    >>> diff({"r0": m_connected}, {"r0": m_standalone})[0]["tag"]
+    'hapair/drbd/r0/connection'
+    """
+    if old is None:
+        return []
+    events: list[dict[str, Any]] = []
+    for res in sorted(set(old) | set(new)):
+        before, after = summarise(old.get(res)), summarise(new.get(res))
+        changed = {k: {"old": before[k], "new": after[k]} for k in WATCHED if before[k] != after[k]}
+        if not changed:
+            continue
+        kinds = []
+        for key, kind in (("present", "present"), ("role", "role"), ("disk", "disk"),
+                          ("connection", "connection"), ("replication", "replication"),
+                          ("peer_role", "peer-role"), ("peer_disk", "peer-disk")):
+            if key in changed:
+                kinds.append(kind)
+        if "connection" in changed and after["connection"] == "StandAlone":
+            kinds.append("standalone")
+        if "peer_disk" in changed and after["peer_disk"] == "Diskless":
+            kinds.append("peer-diskless")
+        if (str(before["replication"] or "").startswith("Sync") and after["replication"] == "Established"
+                and after["disk"] == "UpToDate" and after["peer_disk"] == "UpToDate"):
+            kinds.append("sync-finished")
+        for kind in kinds:
+            events.append({
+                "tag": f"hapair/drbd/{res}/{kind}", "resource": res, "kind": kind,
+                "old": before, "new": after, "changed": changed,
+            })
+    return events
+
+
+# --------------------------------------------------------------------------- generation identifiers
+
+_MASK = ~1  # the lowest bit of a DRBD UUID carries the primary flag, not identity
+
+
+def parse_gi(gi: Any) -> dict[str, Any] | None:
+    """Read ``drbdadm get-gi`` output (``current:bitmap:hist1:hist2:flags...``) into UUID ints.
+
+    >>> parse_gi("9F74E844602961A9:0000000000000000:6A6F8714B4C1BC5E:0000000000000004:1:1:1:1:0:0:0")["bitmap"]
+    0
+    """
+    if gi is None:
+        return None
+    if isinstance(gi, Mapping):
+        fields = [gi.get("current"), gi.get("bitmap"), *(gi.get("history") or [gi.get("history1"), gi.get("history2")])]
+    else:
+        line = next((ln.strip() for ln in str(gi).splitlines() if ln.count(":") >= 3), "")
+        fields = line.split(":")[:4]
+    try:
+        current, bitmap, *history = (int(str(f), 16) for f in fields if f is not None)
+    except ValueError:
+        return None
+    return {"current": current & _MASK, "bitmap": bitmap & _MASK, "history": [h & _MASK for h in history]}
+
+
+def gi_relation(a: Any, b: Any) -> str | None:
+    """Compare two nodes' generation identifiers (DRBD's uuid_compare, simplified, for reporting).
+
+    Returns ``"same"``, ``"a_newer"``, ``"b_newer"``, ``"split_brain"`` (both diverged from the
+    same bitmap UUID), ``"unrelated"``, or ``None`` when either side is unknown.
+    """
+    ga, gb = parse_gi(a), parse_gi(b)
+    if not ga or not gb:
+        return None
+    if ga["current"] == gb["current"]:
+        return "same"
+    if ga["bitmap"] and gb["bitmap"] and ga["bitmap"] == gb["bitmap"]:
+        return "split_brain"
+    if ga["bitmap"] and ga["bitmap"] == gb["current"]:
+        return "a_newer"
+    if gb["bitmap"] and gb["bitmap"] == ga["current"]:
+        return "b_newer"
+    if gb["current"] in ga["history"]:
+        return "a_newer"
+    if ga["current"] in gb["history"]:
+        return "b_newer"
+    return "unrelated"
+
+
+# --------------------------------------------------------------------------- the planner
+
+
+def policy_of(topology: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """The resource's remediation policy with every default filled in.
+
+    ``split_brain: {victim: node2}`` and ``split_brain: victim`` + ``victim: node2`` both mean
+    "discard node2's changes".
+    """
+    raw = dict(topology["drbd"]["resources"][resource].get("remediation") or {})
+    pol = {**DEFAULT_POLICY, **{k: v for k, v in raw.items() if v is not None}}
+    sb = pol.get("split_brain")
+    if isinstance(sb, Mapping):
+        pol["victim"] = sb.get("victim")
+        pol["split_brain"] = "victim"
+    elif pol.get("victim") and sb in (None, "victim"):
+        pol["split_brain"] = "victim"
+    return pol
+
+
+def _result(resource: str, situation: str, decision: str, reason: str, **extra: Any) -> dict[str, Any]:
+    out = {"resource": resource, "situation": situation, "decision": decision, "reason": reason,
+           "actions": [], "victim": None, "survivor": None, "record": None}
+    out.update(extra)
+    return out
+
+
+def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_brain: bool = False) -> dict[str, Any]:
+    """Name the resource's situation from both nodes' facts.
+
+    Returns ``{"situation": ..., "nodes": [...affected nodes], "detail": str}`` where situation is
+    one of ``unreachable``, ``down``, ``split_brain``, ``standalone``, ``waiting`` (connecting),
+    ``syncing``, ``demoted`` (dual-primary node still Secondary), ``healthy``.
+    """
+    nodes = list(topology.get("node_order") or sorted(topology["nodes"]))
+    missing = [n for n in nodes if facts.get(n) is None]
+    if missing:
+        return {"situation": "unreachable", "nodes": missing, "detail": f"no answer from {', '.join(missing)}"}
+    s = {n: summarise(facts[n].get("model")) for n in nodes}
+    down = [n for n in nodes if not s[n]["present"] or s[n]["disk"] in (None, "Diskless", "Unconfigured")]
+    if down:
+        return {"situation": "down", "nodes": down, "detail": f"{resource} not up on {', '.join(down)}"}
+    connected = [n for n in nodes if s[n]["connection"] == "Connected"]
+    gi = gi_relation(facts[nodes[0]].get("gi"), facts[nodes[1]].get("gi"))
+    if len(connected) < 2 and (split_brain or gi == "split_brain"):
+        why = "split-brain event" if split_brain else "generation identifiers diverged from one bitmap UUID"
+        return {"situation": "split_brain", "nodes": nodes, "detail": f"split brain on {resource} ({why})"}
+    standalone = [n for n in nodes if s[n]["connection"] in ("StandAlone", None)]
+    if standalone:
+        return {"situation": "standalone", "nodes": standalone, "detail": f"{resource} StandAlone on {', '.join(standalone)}"}
+    if len(connected) < 2:
+        waiting = [n for n in nodes if n not in connected]
+        seen = ", ".join(f"{n} {s[n]['connection']}" for n in waiting)
+        return {"situation": "waiting", "nodes": waiting, "detail": f"{resource} connecting: {seen}"}
+    if any(s[n]["replication"] != "Established" or s[n]["disk"] != "UpToDate" for n in nodes):
+        return {"situation": "syncing", "nodes": nodes, "detail": f"{resource} resyncing"}
+    want = expected_roles(topology, resource)
+    demoted = [n for n in nodes if want[n] == "Primary" and s[n]["role"] != "Primary"
+               and topology["drbd"]["resources"][resource].get("mode") == "dual-primary"]
+    if demoted:
+        return {"situation": "demoted", "nodes": demoted, "detail": f"{resource} Secondary on {', '.join(demoted)} in dual-primary"}
+    return {"situation": "healthy", "nodes": [], "detail": f"{resource} connected and UpToDate on both"}
+
+
+def _attempts_since_healthy(history: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    attempts = list(history.get("attempts") or [])
+    for idx in range(len(attempts) - 1, -1, -1):
+        if attempts[idx].get("situation") == "healthy":
+            return attempts[idx + 1:]
+    return attempts
+
+
+def plan(
+    topology: Mapping[str, Any],
+    resource: str,
+    facts: Facts,
+    history: Mapping[str, Any] | None = None,
+    now: float = 0.0,
+    event: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Decide what to do for ``resource`` (pure; the runner executes ``actions`` in order).
+
+    Returns ``{"resource", "situation", "decision", "reason", "actions", "victim", "survivor",
+    "record"}``; ``decision`` is one of ``none`` (nothing to do), ``act``, ``report`` (policy says
+    report only), ``refuse`` (policy allows acting but a safety precondition failed; ``reason``
+    says which and how to override), ``cooldown``, ``give_up`` (max_attempts reached),
+    ``duplicate`` (this event id was handled already).
+    Actions: ``{"node", "action": "up"|"connect"|"primary"|"secondary"|"lvm_snapshot"|
+    "discard_my_data_connect", ...}``.
+    """
+    history = history or {}
+    event = event or {}
+    pol = policy_of(topology, resource)
+    event_id = event.get("id")
+    if event_id and event_id in (history.get("events") or []):
+        return _result(resource, "unknown", "duplicate", f"event {event_id} for {resource} was handled already")
+    split_flag = bool(event.get("split_brain")) or str(event.get("kind", "")) == "split-brain"
+    cls = classify(topology, resource, facts, split_brain=split_flag)
+    situation, affected = cls["situation"], cls["nodes"]
+    if situation in ("healthy", "syncing", "waiting"):
+        return _result(resource, situation, "none", cls["detail"])
+    if situation == "unreachable":
+        return _result(resource, situation, "report", f"{cls['detail']}: not acting on half the facts")
+
+    if situation == "split_brain":
+        out = _plan_split_brain(topology, resource, facts, pol, now, cls)
+    elif situation == "down":
+        if not pol["rejoin_after_reboot"]:
+            return _result(resource, situation, "report", f"{cls['detail']}; policy rejoin_after_reboot is off")
+        out = _result(resource, situation, "act", f"{cls['detail']}: bringing it up",
+                      actions=[{"node": n, "action": "up"} for n in affected])
+    elif situation == "standalone":
+        if not pol["reconnect"]:
+            return _result(resource, situation, "report", f"{cls['detail']}; policy reconnect is off")
+        out = _result(resource, situation, "act", f"{cls['detail']}: reconnecting",
+                      actions=[{"node": n, "action": "connect"} for n in affected])
+    else:  # demoted
+        if not pol["rejoin_after_reboot"]:
+            return _result(resource, situation, "report", f"{cls['detail']}; policy rejoin_after_reboot is off")
+        out = _result(resource, situation, "act", f"{cls['detail']}: promoting (dual-primary)",
+                      actions=[{"node": n, "action": "primary"} for n in affected])
+
+    if out["decision"] != "act":
+        return out
+    tried = _attempts_since_healthy(history)
+    if len(tried) >= int(pol["max_attempts"]):
+        return _result(resource, situation, "give_up",
+                       f"{cls['detail']}; {len(tried)} attempt(s) since it was last healthy reached "
+                       f"max_attempts {pol['max_attempts']}: an operator must look")
+    if tried and now - float(tried[-1].get("at", 0)) < float(pol["cooldown"]):
+        wait = float(pol["cooldown"]) - (now - float(tried[-1].get("at", 0)))
+        return _result(resource, situation, "cooldown",
+                       f"{cls['detail']}; last attempt {now - float(tried[-1]['at']):.0f}s ago, "
+                       f"cooldown {pol['cooldown']}s (next in {wait:.0f}s)")
+    return out
+
+
+def _changes(facts: Facts, node: str) -> int | None:
+    """KiB this node changed while disconnected (the out-of-sync counter towards its peer)."""
+    return summarise(facts[node].get("model"))["out_of_sync_kib"]
+
+
+def _choose_victim(topology: Mapping[str, Any], resource: str, facts: Facts, pol: Mapping[str, Any],
+                   nodes: list[str]) -> tuple[str | None, str]:
+    """(victim, why) per policy, or (None, refusal reason)."""
+    mode = pol["split_brain"]
+    if mode == "victim":
+        victim = pol.get("victim")
+        if victim not in nodes:
+            return None, f"policy victim {victim!r} is not a node of this topology ({', '.join(nodes)})"
+        return victim, f"policy names {victim} as the victim"
+    changes = {n: _changes(facts, n) for n in nodes}
+    if mode in ("discard_zero_changes", "discard_least_changes"):
+        unknown = [n for n in nodes if changes[n] is None]
+        if unknown:
+            return None, f"cannot tell how much {', '.join(unknown)} changed (out-of-sync unknown)"
+        seen = ", ".join(f"{n} {changes[n]} KiB" for n in nodes)
+        if mode == "discard_zero_changes":
+            zero = [n for n in nodes if changes[n] == 0]
+            if not zero:
+                return None, f"both nodes changed data ({seen}); discard_zero_changes only discards an unchanged side"
+            if len(zero) == 2:
+                roles = {n: summarise(facts[n].get("model"))["role"] for n in nodes}
+                secondary = [n for n in nodes if roles[n] != "Primary"]
+                victim = secondary[-1] if secondary else nodes[-1]
+                return victim, f"neither node changed data ({seen}); {victim} reconnects as sync target"
+            return zero[0], f"{zero[0]} changed nothing ({seen})"
+        if changes[nodes[0]] == changes[nodes[1]]:
+            return None, f"both nodes changed the same amount ({seen}); name a victim"
+        victim = min(nodes, key=lambda n: changes[n])
+        return victim, f"{victim} changed least ({seen})"
+    if mode == "discard_younger_primary":
+        since = {n: facts[n].get("primary_since") for n in nodes}
+        unknown = [n for n in nodes if since[n] is None]
+        if unknown:
+            return None, f"no record of when {', '.join(unknown)} became Primary"
+        if since[nodes[0]] == since[nodes[1]]:
+            return None, "both nodes became Primary at the same recorded time"
+        victim = max(nodes, key=lambda n: since[n])
+        return victim, f"{victim} became Primary last (at {since[victim]})"
+    return None, f"unknown split_brain policy {mode!r}"
+
+
+def _plan_split_brain(topology: Mapping[str, Any], resource: str, facts: Facts, pol: Mapping[str, Any],
+                      now: float, cls: Mapping[str, Any]) -> dict[str, Any]:
+    nodes = list(cls["nodes"])
+    detail = cls["detail"]
+    changes = {n: _changes(facts, n) for n in nodes}
+    if pol["split_brain"] == "manual" or pol["split_brain"] not in DISCARDING:
+        return _result(resource, "split_brain", "report",
+                       f"{detail}; policy split_brain is {pol['split_brain']}: nothing discarded. Changes while "
+                       f"apart: {', '.join(f'{n} {changes[n]} KiB' for n in nodes)}. To resolve by hand: "
+                       f"on the victim `drbdadm secondary {resource}; drbdadm connect --discard-my-data {resource}`, "
+                       f"on the survivor `drbdadm connect {resource}`")
+    victim, why = _choose_victim(topology, resource, facts, pol, nodes)
+    if victim is None:
+        return _result(resource, "split_brain", "refuse", f"{detail}; refusing to discard: {why}",)
+    survivor = next(n for n in nodes if n != victim)
+    sv, ss = summarise(facts[victim].get("model")), summarise(facts[survivor].get("model"))
+    mounted = facts[victim].get("mounted")
+
+    def refuse(reason: str, override: str) -> dict[str, Any]:
+        return _result(resource, "split_brain", "refuse",
+                       f"{detail}; victim {victim} ({why}) but refusing: {reason}; to proceed {override}",
+                       victim=victim, survivor=survivor)
+
+    if mounted is None:
+        return refuse(f"cannot tell whether {resource} is mounted on {victim}", "make mount.active answer on the victim")
+    if mounted:
+        return refuse(f"{resource} is mounted on {victim} at {', '.join(mounted)}",
+                      f"unmount it on {victim} first")
+    if ss["disk"] != "UpToDate":
+        return refuse(f"survivor {survivor} is {ss['disk']}, not UpToDate: no good copy would remain",
+                      "repair the survivor's disk first")
+    actions: list[dict[str, Any]] = []
+    snapshot = None
+    if pol["snapshot_before_discard"]:
+        backing = facts[victim].get("backing") or {}
+        lvm = backing.get("lvm")
+        if not lvm:
+            return refuse(f"backing device {backing.get('disk') or 'unknown'} of {resource} on {victim} is not an "
+                          "LVM logical volume, so its data cannot be kept in a snapshot",
+                          "set remediation snapshot_before_discard: false (accepting the loss) or use LVM")
+        snapshot = f"{lvm['lv']}-hapair-sb-{int(now)}"
+        actions.append({"node": victim, "action": "lvm_snapshot", "vg": lvm["vg"], "lv": lvm["lv"],
+                        "snapshot": snapshot})
+    if sv["role"] == "Primary":
+        # DRBD itself refuses to demote while the device is held open (open writers): that
+        # failure stops the plan before anything is discarded.
+        actions.append({"node": victim, "action": "secondary"})
+    actions.append({"node": victim, "action": "discard_my_data_connect"})
+    if ss["connection"] in ("StandAlone", None):
+        actions.append({"node": survivor, "action": "connect"})
+    record = {"at": now, "resource": resource, "victim": victim, "survivor": survivor,
+              "policy": pol["split_brain"], "why": why, "changes_kib": changes, "snapshot": snapshot}
+    return _result(resource, "split_brain", "act", f"{detail}; discarding {victim}'s changes: {why}",
+                   actions=actions, victim=victim, survivor=survivor, record=record)

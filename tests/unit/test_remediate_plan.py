@@ -1,0 +1,212 @@
+"""Table tests for the remediation planner (hapair.remediate.plan).
+
+Every discarding path has a refusal case: the planner must never discard data the policy does not
+name. Models mirror the lab captures in /work/shared/captures/lab-drbd-8.4.11-utils-9.22.0 (stage
+named beside each); the generation identifiers are verbatim copies in tests/fixtures/remediate/.
+"""
+
+import copy
+import os
+
+import pytest
+from conftest import FIXTURES
+from hapair import remediate as r
+
+
+def model(role="Secondary", disk="UpToDate", conn="Connected", peer_role="Secondary",
+          repl="Established", pdisk="UpToDate", oos=0, peer=True, name="r0"):
+    peers = []
+    if peer:
+        peers = [{"name": None, "node_id": 0, "connection_state": conn, "role": peer_role,
+                  "volumes": [{"volume": 0, "replication_state": repl, "peer_disk_state": pdisk,
+                               "percent_done": None, "eta_seconds": None, "out_of_sync_kib": oos}]}]
+    return {"name": name, "role": role, "suspended": False,
+            "volumes": [{"volume": 0, "minor": 0, "disk_state": disk}], "peers": peers}
+
+
+def gi(stage, node):
+    path = os.path.join(FIXTURES, "remediate", f"drbdadm-get-gi--8.4.11-utils-9.22.0-{stage}-{node}.out")
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+# stage 11: split brain, both StandAlone Primary, oos:64 on both (events2 --statistics)
+SB = model(role="Primary", conn="StandAlone", peer_role="Unknown", repl="Off", pdisk="DUnknown", oos=64)
+SB_ZERO = model(role="Secondary", conn="StandAlone", peer_role="Unknown", repl="Off", pdisk="DUnknown", oos=0)
+SB_SEC = model(role="Secondary", conn="StandAlone", peer_role="Unknown", repl="Off", pdisk="DUnknown", oos=64)
+SB_UNKNOWN = model(role="Secondary", conn="StandAlone", peer_role="Unknown", repl="Off", pdisk="DUnknown", oos=None)
+# stage 06: healthy dual-primary
+HEALTHY = model(role="Primary", peer_role="Primary")
+# stage 05/12: connected, node2 still Secondary
+SECONDARY = model(role="Secondary", peer_role="Primary")
+# stage 13: link cut (Connecting / WFConnection)
+WAITING = model(role="Primary", conn="Connecting", peer_role="Unknown", repl="Off", pdisk="DUnknown", oos=32)
+# stage 10 without split brain evidence: StandAlone
+STANDALONE = model(role="Primary", conn="StandAlone", peer_role="Unknown", repl="Off", pdisk="DUnknown", oos=0)
+
+LVM1 = {"disk": "/dev/vg0/r0", "lvm": {"vg": "vg0", "lv": "r0"}}
+LVM2 = {"disk": "/dev/vg0/r0", "lvm": {"vg": "vg0", "lv": "r0"}}
+PLAIN = {"disk": "/dev/sdb1", "lvm": None}
+
+TOPO = {
+    "name": "web",
+    "node_order": ["node1", "node2"],
+    "nodes": {"node1": {"minion_id": "node1"}, "node2": {"minion_id": "node2"}},
+    "drbd": {"resources": {"r0": {"name": "r0", "mode": "dual-primary", "primary": None,
+                                  "initial_primary": "node1",
+                                  "remediation": {"reconnect": True, "rejoin_after_reboot": True,
+                                                  "split_brain": "manual", "victim": None,
+                                                  "snapshot_before_discard": True, "max_attempts": 3,
+                                                  "cooldown": 60}}}},
+}
+
+
+def topo(**policy):
+    t = copy.deepcopy(TOPO)
+    t["drbd"]["resources"]["r0"]["remediation"].update(policy)
+    return t
+
+
+def facts(m1, m2, mounted1=(), mounted2=(), backing1=LVM1, backing2=LVM2, gi1=None, gi2=None, since=(None, None)):
+    return {
+        "node1": {"model": m1, "mounted": None if mounted1 is None else list(mounted1), "backing": backing1,
+                  "gi": gi1, "primary_since": since[0]},
+        "node2": {"model": m2, "mounted": None if mounted2 is None else list(mounted2), "backing": backing2,
+                  "gi": gi2, "primary_since": since[1]},
+    }
+
+
+SPLIT = {"kind": "split-brain", "id": "e1"}
+
+CASES = [
+    # (id, policy, facts, event, decision, actions (node, action), victim)
+    ("healthy", {}, facts([HEALTHY][0], HEALTHY), None, "none", [], None),
+    ("link-cut-waits", {}, facts(WAITING, WAITING), None, "none", [], None),
+    ("standalone-reconnects", {}, facts(STANDALONE, HEALTHY), None, "act", [("node1", "connect")], None),
+    ("standalone-policy-off", {"reconnect": False}, facts(STANDALONE, HEALTHY), None, "report", [], None),
+    ("rebooted-node-up", {}, facts(WAITING, model(peer=False, disk="Diskless")), None, "act",
+     [("node2", "up")], None),
+    ("rebooted-absent-up", {}, facts(WAITING, None), None, "act", [("node2", "up")], None),
+    ("rejoin-off", {"rejoin_after_reboot": False}, facts(WAITING, None), None, "report", [], None),
+    ("dual-primary-promote", {}, facts(HEALTHY, SECONDARY), None, "act", [("node2", "primary")], None),
+    # split brain, manual: reported, nothing discarded
+    ("sb-manual", {}, facts(SB, SB), SPLIT, "report", [], None),
+    # victim: node2 with LVM snapshot; node2 Primary -> demote first
+    ("sb-victim", {"split_brain": {"victim": "node2"}}, facts(SB, SB), SPLIT, "act",
+     [("node2", "lvm_snapshot"), ("node2", "secondary"), ("node2", "discard_my_data_connect"),
+      ("node1", "connect")], "node2"),
+    ("sb-victim-key", {"split_brain": "victim", "victim": "node1"}, facts(SB, SB), SPLIT, "act",
+     [("node1", "lvm_snapshot"), ("node1", "secondary"), ("node1", "discard_my_data_connect"),
+      ("node2", "connect")], "node1"),
+    ("sb-victim-unknown-node", {"split_brain": {"victim": "node9"}}, facts(SB, SB), SPLIT, "refuse", [], None),
+    ("sb-victim-mounted", {"split_brain": {"victim": "node2"}}, facts(SB, SB, mounted2=["/var/www"]), SPLIT,
+     "refuse", [], "node2"),
+    ("sb-victim-mount-unknown", {"split_brain": {"victim": "node2"}}, facts(SB, SB, mounted2=None), SPLIT,
+     "refuse", [], "node2"),
+    ("sb-victim-not-lvm", {"split_brain": {"victim": "node2"}}, facts(SB, SB, backing2=PLAIN), SPLIT,
+     "refuse", [], "node2"),
+    ("sb-victim-no-snapshot-asked", {"split_brain": {"victim": "node2"}, "snapshot_before_discard": False},
+     facts(SB, SB_SEC, backing2=PLAIN), SPLIT, "act",
+     [("node2", "discard_my_data_connect"), ("node1", "connect")], "node2"),
+    ("sb-survivor-not-uptodate", {"split_brain": {"victim": "node2"}},
+     facts(model(role="Primary", disk="Outdated", conn="StandAlone", repl="Off", pdisk="DUnknown", oos=64), SB),
+     SPLIT, "refuse", [], "node2"),
+    # discard_zero_changes
+    ("sb-zero", {"split_brain": "discard_zero_changes"}, facts(SB, SB_ZERO), SPLIT, "act",
+     [("node2", "lvm_snapshot"), ("node2", "discard_my_data_connect"), ("node1", "connect")], "node2"),
+    ("sb-zero-both-changed", {"split_brain": "discard_zero_changes"}, facts(SB, SB), SPLIT, "refuse", [], None),
+    ("sb-zero-unknown", {"split_brain": "discard_zero_changes"}, facts(SB, SB_UNKNOWN), SPLIT, "refuse", [], None),
+    # discard_least_changes
+    ("sb-least", {"split_brain": "discard_least_changes"},
+     facts(SB, model(role="Secondary", conn="StandAlone", repl="Off", pdisk="DUnknown", oos=8)), SPLIT, "act",
+     [("node2", "lvm_snapshot"), ("node2", "discard_my_data_connect"), ("node1", "connect")], "node2"),
+    ("sb-least-tie", {"split_brain": "discard_least_changes"}, facts(SB, SB), SPLIT, "refuse", [], None),
+    ("sb-least-unknown", {"split_brain": "discard_least_changes"}, facts(SB_UNKNOWN, SB), SPLIT, "refuse", [], None),
+    # discard_younger_primary
+    ("sb-younger", {"split_brain": "discard_younger_primary"}, facts(SB, SB, since=(100.0, 200.0)), SPLIT,
+     "act", [("node2", "lvm_snapshot"), ("node2", "secondary"), ("node2", "discard_my_data_connect"),
+             ("node1", "connect")], "node2"),
+    ("sb-younger-unknown", {"split_brain": "discard_younger_primary"}, facts(SB, SB, since=(100.0, None)), SPLIT,
+     "refuse", [], None),
+    ("sb-younger-tie", {"split_brain": "discard_younger_primary"}, facts(SB, SB, since=(5.0, 5.0)), SPLIT,
+     "refuse", [], None),
+    # split brain seen in the generation identifiers alone (no event): real stage-11 get-gi
+    ("sb-from-gi", {}, facts(SB, SB, gi1=gi("11-split-brain-standalone", "node1"),
+                             gi2=gi("11-split-brain-standalone", "node2")), None, "report", [], None),
+    # half the facts: never act
+    ("unreachable", {"split_brain": {"victim": "node2"}}, {"node1": {"model": SB}, "node2": None}, SPLIT,
+     "report", [], None),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_plan_table(case):
+    _, policy, fx, event, decision, actions, victim = case
+    result = r.plan(topo(**policy), "r0", fx, history={}, now=1000.0, event=event)
+    assert result["decision"] == decision, result["reason"]
+    assert [(a["node"], a["action"]) for a in result["actions"]] == actions
+    assert result["victim"] == victim
+    discards = [a for a in result["actions"] if a["action"] == "discard_my_data_connect"]
+    if decision != "act":
+        assert not result["actions"]
+    for action in discards:  # the one node named by the policy, never the other
+        assert action["node"] == result["victim"]
+
+
+def test_every_discard_policy_has_a_refusal_case():
+    refused = {c[1].get("split_brain") if not isinstance(c[1].get("split_brain"), dict) else "victim"
+               for c in CASES if c[4] == "refuse"}
+    assert set(r.DISCARDING) <= refused
+
+
+def test_refusals_say_why_and_how_to_override():
+    res = r.plan(topo(split_brain={"victim": "node2"}), "r0", facts(SB, SB, backing2=PLAIN), now=1.0, event=SPLIT)
+    assert "/dev/sdb1" in res["reason"] and "not an LVM logical volume" in res["reason"]
+    assert "snapshot_before_discard: false" in res["reason"]
+    res = r.plan(topo(split_brain={"victim": "node2"}), "r0", facts(SB, SB, mounted2=["/var/www"]), now=1.0,
+                 event=SPLIT)
+    assert "mounted on node2 at /var/www" in res["reason"]
+
+
+def test_manual_report_names_the_changes_and_the_commands():
+    res = r.plan(topo(), "r0", facts(SB, SB), now=1.0, event=SPLIT)
+    assert "node1 64 KiB" in res["reason"] and "connect --discard-my-data r0" in res["reason"]
+
+
+def test_discard_record_says_who_when_why():
+    res = r.plan(topo(split_brain={"victim": "node2"}), "r0", facts(SB, SB), now=1234.0, event=SPLIT)
+    rec = res["record"]
+    assert rec["victim"] == "node2" and rec["survivor"] == "node1" and rec["at"] == 1234.0
+    assert rec["snapshot"] == "r0-hapair-sb-1234" and rec["changes_kib"] == {"node1": 64, "node2": 64}
+    assert "policy names node2" in rec["why"]
+
+
+def test_rate_limits_cooldown_max_attempts_duplicate():
+    t = topo()
+    fx = facts(STANDALONE, HEALTHY)
+    hist = {"attempts": [{"at": 990.0, "situation": "standalone", "ok": False}]}
+    assert r.plan(t, "r0", fx, history=hist, now=1000.0)["decision"] == "cooldown"
+    assert r.plan(t, "r0", fx, history=hist, now=1100.0)["decision"] == "act"
+    hist = {"attempts": [{"at": 1.0 * i, "situation": "standalone"} for i in range(3)]}
+    assert r.plan(t, "r0", fx, history=hist, now=1000.0)["decision"] == "give_up"
+    hist["attempts"].append({"at": 5.0, "situation": "healthy"})  # healthy resets the count
+    assert r.plan(t, "r0", fx, history=hist, now=1000.0)["decision"] == "act"
+    assert r.plan(t, "r0", fx, history={"events": ["e7"]}, now=1000.0, event={"id": "e7"})["decision"] == "duplicate"
+
+
+@pytest.mark.parametrize(
+    "stage, relation",
+    [("05-synced-primary-secondary", "same"),
+     ("11-split-brain-standalone", "split_brain"),
+     ("12-split-brain-resolved-primary-secondary", "same"),
+     ("17-peer-down", "a_newer")],
+)
+def test_gi_relation_on_real_captures(stage, relation):
+    assert r.gi_relation(gi(stage, "node1"), gi(stage, "node2")) == relation
+
+
+def test_parse_gi_edge_cases():
+    assert r.parse_gi(None) is None
+    assert r.parse_gi("no uuids here") is None
+    assert r.parse_gi({"current": "9F74E844602961A9", "bitmap": "0", "history": ["4"]})["current"] == 0x9F74E844602961A8
+    assert r.gi_relation(None, gi("05-synced-primary-secondary", "node1")) is None
