@@ -1,0 +1,360 @@
+"""The hapair topology model: pillar ``hapair:topologies:<name>`` in, normalised dict out.
+
+``load(pillar, name)`` validates (``hapair.validate``: every error at once) and normalises;
+``normalise(raw, name)`` fills every default and resolves per-node DRBD values. The normalised
+shape is the contract of docs/DESIGN.md; docs/pillar.md documents every pillar key.
+
+Example::
+
+    >>> pillar = {"hapair": {"topologies": {"t": {
+    ...     "nodes": {"a": {"address": "10.0.0.1"}, "b": {"address": "10.0.0.2"}},
+    ...     "drbd": {"resources": {"r0": {"minor": 0, "port": 7788, "disk": "/dev/vdb"}}}}}}}
+    >>> topo = load(pillar, "t")
+    >>> topo["drbd"]["resources"]["r0"]["nodes"]["b"]
+    {'minor': 0, 'device': '/dev/drbd0', 'disk': '/dev/vdb', 'meta_disk': 'internal', 'address': '10.0.0.2', 'port': 7788}
+    >>> [(t["name"], node) for t, node in for_minion(pillar, "b")]
+    [('t', 'b')]
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hapair.errors import TopologyError, ValidationError
+from hapair.validate import (
+    CMAN_KEYS,
+    COROSYNC_DEFAULTS,
+    HEARTBEAT_DEFAULTS,
+    O2CB_DEFAULTS,
+    REMEDIATION_DEFAULTS,
+    ROOT,
+    SECRET_ATTRS,
+    SECTIONS,
+    dialect_of,
+    drbd_option,
+    ip_address,
+    secret_text,
+    validate,
+)
+
+__all__ = ["normalise", "validate", "load", "names", "for_minion", "topologies"]
+
+CMAN_DEFAULTS: dict[str, Any] = {
+    "config_version": 1, "cluster_id": None, "two_node": True, "expected_votes": 1,
+}
+
+
+def topologies(pillar: Any) -> dict:
+    """``pillar["hapair"]["topologies"]`` or ``{}`` (tolerates missing or mistyped levels)."""
+    hapair = pillar.get("hapair") if isinstance(pillar, dict) else None
+    topos = hapair.get("topologies") if isinstance(hapair, dict) else None
+    return topos if isinstance(topos, dict) else {}
+
+
+def names(pillar: Any) -> list[str]:
+    """Sorted topology names in the pillar: ``names({"hapair": {"topologies": {"web": {}}}}) == ["web"]``."""
+    return sorted(str(key) for key in topologies(pillar))
+
+
+def load(pillar: Any, name: str) -> dict:
+    """Validate then normalise ``hapair:topologies:<name>``; raise ``ValidationError`` with every error."""
+    topos = topologies(pillar)
+    if name not in topos:
+        known = ", ".join(names(pillar)) or "none"
+        raise ValidationError([TopologyError(f"{ROOT}:{name}", "no such topology in the pillar",
+                                             f"known topologies: {known}")])
+    raw = topos[name]
+    errors = validate(raw, name)
+    if errors:
+        raise ValidationError(errors)
+    return normalise(raw, name)
+
+
+def for_minion(pillar: Any, minion_id: str) -> list[tuple[dict, str]]:
+    """Every ``(normalised topology, node name)`` whose node has ``minion_id``, by topology name.
+
+    Raises ``ValidationError`` when such a topology is invalid (other topologies are not read).
+    """
+    found: list[tuple[dict, str]] = []
+    for tname in names(pillar):
+        raw = topologies(pillar)[tname]
+        nodes = raw.get("nodes") if isinstance(raw, dict) else None
+        if not isinstance(nodes, dict):
+            continue
+        for key, spec in nodes.items():
+            mid = spec.get("minion_id", key) if isinstance(spec, dict) else key
+            if mid == minion_id:
+                found.append((load(pillar, tname), key))
+                break
+    return found
+
+
+def _first_free(taken: set[int], start: int) -> int:
+    value = start
+    while value in taken:
+        value += 1
+    return value
+
+
+def _nodes(raw: dict) -> tuple[dict, list[str]]:
+    order = list(raw)
+    explicit_ids = {spec["node_id"] for spec in raw.values() if spec.get("node_id") is not None}
+    explicit_cids = {spec["cluster_node_id"] for spec in raw.values() if spec.get("cluster_node_id") is not None}
+    nodes: dict[str, dict] = {}
+    for key in order:
+        spec = raw[key]
+        node_id = spec.get("node_id")
+        if node_id is None:
+            node_id = _first_free(explicit_ids, 0)
+            explicit_ids.add(node_id)
+        cluster_node_id = spec.get("cluster_node_id")
+        if cluster_node_id is None:
+            cluster_node_id = _first_free(explicit_cids, 1)
+            explicit_cids.add(cluster_node_id)
+        address = str(ip_address(spec["address"]))
+        nodes[key] = {
+            "name": key,
+            "hostname": spec.get("hostname", key),
+            "minion_id": spec.get("minion_id", key),
+            "address": address,
+            "node_id": node_id,
+            "cluster_address": str(ip_address(spec["cluster_address"])) if spec.get("cluster_address") else address,
+            "cluster_node_id": cluster_node_id,
+        }
+    return nodes, order
+
+
+def _options(section: Any) -> dict:
+    return {key: drbd_option(value) for key, value in (section or {}).items()}
+
+
+def _after_sb_0pri(value: Any, nodes: dict) -> Any:
+    """``discard-node-<node key>`` becomes ``discard-node-<hostname>`` (DRBD's name for it)."""
+    if isinstance(value, str) and value.startswith("discard-node-"):
+        target = value[len("discard-node-"):]
+        if target in nodes:
+            return f"discard-node-{nodes[target]['hostname']}"
+    return value
+
+
+def _resource(rname: str, res: dict, nodes: dict, order: list[str]) -> dict:
+    mode = res.get("mode", "single-primary")
+    primary = res.get("primary")
+    if mode == "single-primary" and primary is None:
+        primary = res.get("initial_primary", order[0])
+    if mode == "dual-primary":
+        primary = None
+    initial_primary = res.get("initial_primary") or primary or order[0]
+    disk_value = res.get("disk")
+    disk_section = dict(res.get("disk_section") or {})
+    if isinstance(disk_value, dict):
+        disk_section, disk_value = dict(disk_value), None
+    sections = {name: _options(res.get(name)) for name in SECTIONS if name != "disk"}
+    sections["disk"] = _options(disk_section)
+    sections = {name: sections[name] for name in SECTIONS}
+    secret = secret_text(res.get("shared_secret"))
+    per_node: dict[str, dict] = {}
+    overrides = res.get("nodes") or {}
+    for node in order:
+        over = overrides.get(node) or {}
+        minor = over.get("minor", res.get("minor"))
+        device = over.get("device", res.get("device") if "minor" not in over else None)
+        if minor is None:
+            minor = int(str(device)[len("/dev/drbd"):])
+        per_node[node] = {
+            "minor": minor,
+            "device": device or f"/dev/drbd{minor}",
+            "disk": over.get("disk", disk_value),
+            "meta_disk": over.get("meta_disk", res.get("meta_disk", "internal")),
+            "address": str(ip_address(over["address"])) if "address" in over else nodes[node]["address"],
+            "port": over.get("port", res["port"]),
+        }
+    remediation = {**REMEDIATION_DEFAULTS, **(res.get("remediation") or {})}
+    return {
+        "name": rname,
+        "port": res["port"],
+        "protocol": res.get("protocol", "C"),
+        "mode": mode,
+        "primary": primary,
+        "initial_primary": initial_primary,
+        "initial_sync": res.get("initial_sync", "full"),
+        "after_sb_0pri": _after_sb_0pri(res.get("after_sb_0pri"), nodes),
+        "after_sb_1pri": res.get("after_sb_1pri"),
+        "after_sb_2pri": res.get("after_sb_2pri"),
+        "cram_hmac_alg": res.get("cram_hmac_alg"),
+        "shared_secret": secret,
+        "sections": sections,
+        "nodes": per_node,
+        "remediation": remediation,
+    }
+
+
+def _filesystem(fname: str, fs: dict, resources: dict, order: list[str], cluster_name: str | None) -> dict:
+    fstype = fs["type"]
+    rname = fs.get("resource")
+    if rname is None:
+        # a plain device may be one of our DRBD devices: then it lives on that resource
+        for candidate, res in resources.items():
+            if all(res["nodes"][n]["device"] == fs["device"] for n in order):
+                rname = candidate
+    res = resources.get(rname) if rname else None
+    if res is not None:
+        devices = {n: res["nodes"][n]["device"] for n in order}
+    else:
+        devices = {n: fs["device"] for n in order}
+    cluster_fs = fstype in ("ocfs2", "gfs2")
+    if "mount_on" in fs:
+        mount_on = list(fs["mount_on"])
+    elif res is None or cluster_fs and res["mode"] == "dual-primary":
+        mount_on = list(order) if fs.get("mountpoint") else []
+    else:
+        mount_on = [res["primary"]] if fs.get("mountpoint") else []
+    first = mount_on[0] if mount_on else (res["primary"] if res is not None and res["primary"] else order[0])
+    default_options = ["_netdev"] if cluster_fs else []
+    return {
+        "name": fname,
+        "resource": rname,
+        "device": devices[first],
+        "devices": devices,
+        "type": fstype,
+        "mkfs_type": fs.get("mkfs_type"),
+        "feature_level": fs.get("feature_level"),
+        "slots": fs.get("slots", 2),
+        "label": fs.get("label"),
+        "lock_table": fs.get("lock_table", f"{cluster_name}:{fname}") if fstype == "gfs2" else None,
+        "mkfs_options": list(fs.get("mkfs_options") or []),
+        "mountpoint": fs.get("mountpoint"),
+        "mount_options": list(fs.get("mount_options", default_options)),
+        "mount_on": mount_on,
+    }
+
+
+def _cman(raw: dict, nodes: dict, order: list[str]) -> dict:
+    out: dict[str, Any] = {key: raw.get(key, default) for key, default in CMAN_DEFAULTS.items()}
+    out["dlm"] = dict(raw.get("dlm") or {})
+    out["gfs_controld"] = dict(raw.get("gfs_controld") or {})
+    out["fence_devices"] = {name: {"name": name, **{k: secret_text(v) if k in SECRET_ATTRS else v
+                                                     for k, v in attrs.items()}}
+                            for name, attrs in (raw.get("fence_devices") or {}).items()}
+    raw_nodes = raw.get("nodes") or {}
+    out["nodes"] = {}
+    for node in order:
+        spec = raw_nodes.get(node) or {}
+        fence = []
+        for method in spec.get("fence") or []:
+            devices = [{k: secret_text(v) if k in SECRET_ATTRS else v for k, v in dev.items()}
+                       for dev in method["devices"]]
+            fence.append({"method": method["method"], "devices": devices})
+        out["nodes"][node] = {"name": node, "hostname": nodes[node]["hostname"],
+                              "nodeid": nodes[node]["cluster_node_id"], "votes": spec.get("votes", 1),
+                              "fence": fence}
+    out["failover_domains"] = {
+        name: {"name": name, "restricted": dom.get("restricted", False), "ordered": dom.get("ordered", False),
+               "nofailback": dom.get("nofailback", False), "nodes": list(dom.get("nodes") or [])}
+        for name, dom in (raw.get("failover_domains") or {}).items()}
+    for kind in ("vms", "services"):
+        out[kind] = {name: {"name": name, "domain": None, **(attrs or {})}
+                     for name, attrs in (raw.get(kind) or {}).items()}
+    assert set(out) == set(CMAN_KEYS)
+    return out
+
+
+def _heartbeat(raw: dict, nodes: dict, order: list[str]) -> dict:
+    out = {key: copy.deepcopy(raw.get(key, default)) for key, default in HEARTBEAT_DEFAULTS.items()}
+    if isinstance(out["auto_failback"], bool):
+        out["auto_failback"] = "on" if out["auto_failback"] else "off"
+    media = []
+    for med in raw.get("media") or []:
+        item = {"type": med["type"], "interface": med["interface"]}
+        if med["type"] == "ucast":
+            item["addresses"] = [str(ip_address(a)) for a in med.get("addresses")
+                                 or [nodes[n]["cluster_address"] for n in order]]
+        if med["type"] == "mcast":
+            item.update(group=med["group"], port=med.get("port", out["udpport"]), ttl=med.get("ttl", 1))
+        media.append(item)
+    out["media"] = media
+    auth = raw["authkeys"]
+    out["authkeys"] = {"index": 1, "method": auth["method"], "key": secret_text(auth.get("key"))}
+    out["resources"] = [{"node": item["node"], "ip": item.get("ip"), "drbd": item.get("drbd"),
+                         "filesystem": item.get("filesystem"), "services": list(item.get("services") or [])}
+                        for item in raw.get("resources") or []]
+    return out
+
+
+def _cluster(raw: dict, name: str, nodes: dict, order: list[str]) -> dict:
+    stack = raw.get("stack", "none")
+    out: dict[str, Any] = {"stack": stack, "name": raw.get("name", name),
+                           "o2cb": None, "cman": None, "corosync": None, "heartbeat": None}
+    if stack == "o2cb":
+        out["o2cb"] = {**O2CB_DEFAULTS, **(raw.get("o2cb") or {})}
+    elif stack == "cman":
+        out["cman"] = _cman(raw.get("cman") or {}, nodes, order)
+    elif stack == "corosync":
+        out["corosync"] = {**copy.deepcopy(COROSYNC_DEFAULTS), **copy.deepcopy(raw.get("corosync") or {})}
+    elif stack == "heartbeat":
+        out["heartbeat"] = _heartbeat(raw["heartbeat"], nodes, order)
+    return out
+
+
+def _secrets(topo: dict) -> list[str]:
+    found: list[str] = []
+    for res in topo["drbd"]["resources"].values():
+        found.append(res["shared_secret"])
+    cman = topo["cluster"]["cman"]
+    if cman:
+        for dev in cman["fence_devices"].values():
+            found.extend(dev.get(k) for k in SECRET_ATTRS)
+        for node in cman["nodes"].values():
+            for method in node["fence"]:
+                for dev in method["devices"]:
+                    found.extend(dev.get(k) for k in SECRET_ATTRS)
+    heartbeat = topo["cluster"]["heartbeat"]
+    if heartbeat:
+        found.append(heartbeat["authkeys"]["key"])
+    unique: list[str] = []
+    for secret in found:
+        if isinstance(secret, str) and secret and secret not in unique:
+            unique.append(secret)
+    return unique
+
+
+def normalise(raw: dict, name: str) -> dict:
+    """Return the normalised topology (docs/DESIGN.md) of a *valid* pillar topology.
+
+    Schema: ``{name, path, nodes: {n: {name, hostname, minion_id, address, node_id, cluster_address,
+    cluster_node_id}}, node_order, drbd: {dialect, global, common, resources: {r: {...,
+    nodes: {n: {minor, device, disk, meta_disk, address, port}}}}}, filesystems, cluster, nfs, lvm,
+    secrets}``. Call ``validate`` first (``load`` does); invalid input may raise here.
+    """
+    nodes, order = _nodes(raw["nodes"])
+    drbd_raw = raw["drbd"]
+    resources = {rname: _resource(rname, res, nodes, order) for rname, res in drbd_raw["resources"].items()}
+    cluster = _cluster(raw.get("cluster") or {}, name, nodes, order)
+    common_raw = drbd_raw.get("common") or {}
+    filesystems = {fname: _filesystem(fname, fs, resources, order, cluster["name"])
+                   for fname, fs in (raw.get("filesystems") or {}).items()}
+    exports = [{"path": exp["path"], "clients": exp.get("clients", "*"), "options": list(exp.get("options") or [])}
+               for exp in (raw.get("nfs") or {}).get("exports") or []]
+    lvm = {vg: {"name": vg, "pvs": list(spec["pvs"]),
+                "lvs": {lv: {"name": lv, "size": size, "path": f"/dev/{vg}/{lv}"}
+                        for lv, size in (spec.get("lvs") or {}).items()}}
+           for vg, spec in (raw.get("lvm") or {}).items()}
+    topo = {
+        "name": name,
+        "path": f"{ROOT}:{name}",
+        "nodes": nodes,
+        "node_order": order,
+        "drbd": {
+            "dialect": dialect_of(drbd_raw.get("dialect", "auto")),
+            "global": _options(drbd_raw.get("global")),
+            "common": {section: _options(common_raw.get(section)) for section in SECTIONS},
+            "resources": resources,
+        },
+        "filesystems": filesystems,
+        "cluster": cluster,
+        "nfs": {"exports": exports},
+        "lvm": lvm,
+    }
+    topo["secrets"] = _secrets(topo)
+    return topo

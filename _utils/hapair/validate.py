@@ -1,0 +1,1031 @@
+"""Validation of a pillar topology (``hapair:topologies:<name>``): every error at once.
+
+``validate(raw, name)`` never raises, whatever ``raw`` holds: wrong types anywhere become
+``TopologyError`` entries, each with its full pillar path and a hint.
+
+>>> [str(e) for e in validate({"nodes": {"a": {"address": "2.2.2.300"}}}, "web")][:1]
+['hapair:topologies:web:nodes: needs exactly two nodes, found 1 (add the second node)']
+
+The schema (keys, enums, defaults) lives here as plain constants; ``hapair.topology`` uses them
+to fill defaults, and ``docs/pillar.md`` documents them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from typing import Any, Iterable
+
+from hapair.errors import TopologyError
+
+ROOT = "hapair:topologies"
+
+TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "nfs", "lvm")
+NODE_KEYS = ("hostname", "minion_id", "address", "node_id", "cluster_address", "cluster_node_id")
+DRBD_KEYS = ("dialect", "global", "common", "resources")
+SECTIONS = ("net", "disk", "startup", "options", "handlers")
+RESOURCE_KEYS = (
+    "minor", "device", "port", "disk", "disk_section", "meta_disk", "protocol", "mode", "primary",
+    "initial_primary", "initial_sync", "after_sb_0pri", "after_sb_1pri", "after_sb_2pri",
+    "cram_hmac_alg", "shared_secret", "net", "startup", "options", "handlers", "nodes", "remediation",
+)
+RESOURCE_NODE_KEYS = ("minor", "device", "disk", "meta_disk", "address", "port")
+REMEDIATION_DEFAULTS: dict[str, Any] = {
+    "reconnect": True, "rejoin_after_reboot": True, "split_brain": "manual", "victim": None,
+    "snapshot_before_discard": True, "max_attempts": 3, "cooldown": 60,
+}
+FS_KEYS = (
+    "resource", "device", "type", "mkfs_type", "feature_level", "slots", "label", "lock_table",
+    "mkfs_options", "mountpoint", "mount_options", "mount_on",
+)
+CLUSTER_KEYS = ("stack", "name", "o2cb", "cman", "corosync", "heartbeat")
+
+DIALECTS = ("8.4", "9", "auto")
+PROTOCOLS = ("A", "B", "C")
+MODES = ("single-primary", "dual-primary", "crossed")
+INITIAL_SYNC = ("full", "skip")
+AFTER_SB_0PRI = (
+    "disconnect", "discard-younger-primary", "discard-older-primary", "discard-zero-changes",
+    "discard-least-changes",
+)  # plus discard-node-<node>
+AFTER_SB_1PRI = ("disconnect", "consensus", "violently-as0p", "discard-secondary", "call-pri-lost-after-sb")
+AFTER_SB_2PRI = ("disconnect", "violently-as0p", "call-pri-lost-after-sb")
+CRAM_HMAC_ALGS = ("sha1", "sha224", "sha256", "sha384", "sha512", "md5")
+SPLIT_BRAIN = ("manual", "discard_zero_changes", "discard_least_changes", "discard_younger_primary", "victim")
+FS_TYPES = ("ocfs2", "gfs2", "ext4", "ext3", "xfs", "btrfs")
+CLUSTER_FS = ("ocfs2", "gfs2")
+OCFS2_MKFS_TYPES = ("mail", "datafiles", "vmstore")
+OCFS2_FEATURE_LEVELS = ("default", "max-compat", "max-features")
+STACKS = ("o2cb", "cman", "corosync", "heartbeat", "none")
+FS_STACKS = {"ocfs2": ("o2cb",), "gfs2": ("cman", "corosync")}
+
+O2CB_DEFAULTS: dict[str, Any] = {
+    "port": 7777, "heartbeat_threshold": 31, "idle_timeout_ms": 30000, "keepalive_delay_ms": 2000,
+    "reconnect_delay_ms": 2000,
+}
+CMAN_KEYS = (
+    "config_version", "cluster_id", "two_node", "expected_votes", "dlm", "gfs_controld",
+    "fence_devices", "nodes", "failover_domains", "vms", "services",
+)
+CMAN_NODE_KEYS = ("votes", "fence")
+FAILOVER_DOMAIN_KEYS = ("restricted", "ordered", "nofailback", "nodes")
+COROSYNC_DEFAULTS: dict[str, Any] = {
+    "transport": "knet", "two_node": True, "wait_for_all": True, "token": 3000, "consensus": None,
+    "crypto_cipher": "none", "crypto_hash": "none", "totem": {}, "quorum": {}, "logging": {},
+}
+COROSYNC_TRANSPORTS = ("knet", "udpu", "udp")
+COROSYNC_CIPHERS = ("none", "aes256", "aes192", "aes128")
+COROSYNC_HASHES = ("none", "md5", "sha1", "sha256", "sha384", "sha512")
+HEARTBEAT_DEFAULTS: dict[str, Any] = {
+    "udpport": 694, "keepalive": 2, "deadtime": 30, "warntime": 10, "initdead": 120,
+    "auto_failback": "off", "logfacility": "local0", "logfile": None, "debugfile": None, "debug": 0,
+    "media": [], "authkeys": None, "resources": [],
+}
+HEARTBEAT_MEDIA = ("bcast", "ucast", "mcast")
+HEARTBEAT_MEDIA_KEYS = ("type", "interface", "addresses", "group", "port", "ttl")
+HEARTBEAT_AUTH = ("crc", "md5", "sha1")
+HEARTBEAT_RESOURCE_KEYS = ("node", "ip", "drbd", "filesystem", "services")
+AUTO_FAILBACK = ("on", "off", "legacy")
+NFS_EXPORT_KEYS = ("path", "clients", "options")
+LVM_VG_KEYS = ("pvs", "lvs")
+SECRET_ATTRS = ("passwd", "password")
+# Options that have a first-class resource key (and must not hide in a free-form section).
+RESERVED_NET = {
+    "protocol": "use the resource key `protocol`",
+    "cram-hmac-alg": "use the resource key `cram_hmac_alg`",
+    "shared-secret": "use the resource key `shared_secret` (hapair masks it)",
+    "after-sb-0pri": "use the resource key `after_sb_0pri`",
+    "after-sb-1pri": "use the resource key `after_sb_1pri`",
+    "after-sb-2pri": "use the resource key `after_sb_2pri`",
+    "allow-two-primaries": "use `mode: dual-primary`",
+}
+RESERVED_COMMON_NET = {k: RESERVED_NET[k] for k in ("shared-secret", "allow-two-primaries")}
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_O2CB_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+_LOCK_PART_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_DRBD_DEV_RE = re.compile(r"^/dev/drbd(\d+)$")
+_LV_SIZE_RE = re.compile(r"^(\d+(\.\d+)?[bBsSkKmMgGtTpPeE]?|\d{1,3}%(FREE|VG|PVS))$")
+_VG_RE = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
+MAX_MINOR = (1 << 20) - 1
+
+Path = tuple
+
+
+def is_int(value: Any) -> bool:
+    """True for a real int (bools are not ints here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def ip_address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Parse an IPv4/IPv6 address string; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def dialect_of(value: Any) -> str | None:
+    """``8.4`` (YAML float), ``"8.4"``, ``9``, ``"9"``, ``"auto"`` -> the dialect string, else None."""
+    if isinstance(value, bool):
+        return None
+    text = str(value) if isinstance(value, (int, float, str)) else None
+    return text if text in DIALECTS else None
+
+
+def secret_text(value: Any) -> str | None:
+    """A secret given as str (or an int YAML made of digits) -> str; anything else None."""
+    if isinstance(value, str):
+        return value
+    if is_int(value):
+        return str(value)
+    return None
+
+
+def drbd_option(value: Any) -> Any:
+    """Free-form DRBD option values: YAML booleans become ``yes``/``no``."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return value
+
+
+class _Checker:
+    """Collects errors for one topology; every helper tolerates any input type."""
+
+    def __init__(self, name: str):
+        self.base = f"{ROOT}:{name}"
+        self.errors: list[TopologyError] = []
+
+    def path(self, parts: Iterable[Any]) -> str:
+        return ":".join([self.base, *(str(p) for p in parts)])
+
+    def add(self, parts: Iterable[Any], message: str, hint: str = "") -> None:
+        self.errors.append(TopologyError(self.path(parts), message, hint))
+
+    # -- shapes ---------------------------------------------------------------------------------
+    def mapping(self, value: Any, parts: Path, required: bool = False, what: str = "a mapping") -> dict | None:
+        if value is None:
+            if required:
+                self.add(parts, "is required", f"set it to {what}")
+            return None
+        if not isinstance(value, dict):
+            self.add(parts, f"must be {what}, not {type(value).__name__}", f"write it as {what}")
+            return None
+        bad = [k for k in value if not isinstance(k, str)]
+        for key in bad:
+            self.add((*parts, key), f"key {key!r} must be a string", "quote the key in YAML")
+        return {k: v for k, v in value.items() if isinstance(k, str)}
+
+    def keys(self, value: dict, allowed: Iterable[str], parts: Path) -> None:
+        allowed = list(allowed)
+        for key in value:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(key.replace("-", "_"), allowed, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "allowed: " + ", ".join(allowed)
+            self.add((*parts, key), "unknown key", hint)
+
+    def string(self, value: Any, parts: Path, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.add(parts, "is required", "set it to a non-empty string")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.add(parts, f"must be a non-empty string, not {value!r}", "quote it in YAML")
+            return None
+        return value
+
+    def name(self, value: Any, parts: Path, what: str) -> str | None:
+        text = self.string(value, parts)
+        if text is not None and not _NAME_RE.match(text):
+            self.add(parts, f"{text!r} is not a valid {what}", "use letters, digits, '.', '_' and '-'")
+            return None
+        return text
+
+    def integer(self, value: Any, parts: Path, low: int, high: int | None = None, required: bool = False) -> int | None:
+        if value is None:
+            if required:
+                self.add(parts, "is required", f"set an integer >= {low}")
+            return None
+        if not is_int(value):
+            self.add(parts, f"must be an integer, not {value!r}", "write a plain number without quotes")
+            return None
+        if value < low or (high is not None and value > high):
+            span = f"{low}..{high}" if high is not None else f">= {low}"
+            self.add(parts, f"{value} is out of range {span}", f"use a value in {span}")
+            return None
+        return value
+
+    def boolean(self, value: Any, parts: Path) -> bool | None:
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.add(parts, f"must be true or false, not {value!r}", "write true or false")
+            return None
+        return value
+
+    def enum(self, value: Any, parts: Path, choices: Iterable[str], required: bool = False) -> str | None:
+        choices = list(choices)
+        if value is None:
+            if required:
+                self.add(parts, "is required", "one of: " + ", ".join(choices))
+            return None
+        if value not in choices or not isinstance(value, str):
+            close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "one of: " + ", ".join(choices)
+            self.add(parts, f"{value!r} is not allowed", hint)
+            return None
+        return value
+
+    def abspath(self, value: Any, parts: Path, required: bool = False) -> str | None:
+        text = self.string(value, parts, required)
+        if text is not None and (not text.startswith("/") or any(c.isspace() for c in text)):
+            self.add(parts, f"{text!r} is not an absolute path", "write the full path, e.g. /dev/sdb1")
+            return None
+        return text
+
+    def address(self, value: Any, parts: Path, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.add(parts, "is required", "set an IPv4 or IPv6 address")
+            return None
+        if ip_address(value) is None:
+            self.add(parts, f"{value!r} is not a valid IPv4 or IPv6 address", "e.g. 10.0.0.1 or fd00::1")
+            return None
+        return str(ip_address(value))
+
+    def str_list(self, value: Any, parts: Path) -> list[str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.add(parts, f"must be a list of strings, not {type(value).__name__}", "write a YAML list")
+            return None
+        good = []
+        for index, item in enumerate(value):
+            if self.string(item, (*parts, index)) is not None:
+                good.append(item)
+        return good if len(good) == len(value) else None
+
+    def scalars(self, value: Any, parts: Path, reserved: dict[str, str] | None = None) -> dict | None:
+        """A free-form option section: string keys, scalar values."""
+        section = self.mapping(value, parts)
+        if section is None:
+            return None
+        for key, item in section.items():
+            if reserved and key in reserved:
+                self.add((*parts, key), "is set by hapair from a first-class key", reserved[key])
+            elif item is None or isinstance(item, (dict, list)) or not isinstance(item, (str, int, float, bool)):
+                self.add((*parts, key), f"must be a single value, not {item!r}", "write a string or a number")
+        return section
+
+
+def validate(raw: Any, name: Any) -> list[TopologyError]:
+    """Return every problem in the pillar topology ``raw`` named ``name`` (empty list: valid).
+
+    Never raises. Each error carries its full path ``hapair:topologies:<name>:...`` and a hint.
+    """
+    checker = _Checker(str(name))
+    try:
+        _validate(checker, raw, name)
+    except Exception as exc:  # a validator bug must still not escape as a crash
+        checker.add((), f"internal validation error ({type(exc).__name__})", "please report this")
+    return checker.errors
+
+
+def _validate(c: _Checker, raw: Any, name: Any) -> None:
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", name):
+        c.add((), f"topology name {name!r} is not valid", "use letters, digits, '_' and '-'")
+    topo = c.mapping(raw, (), required=True)
+    if topo is None:
+        return
+    c.keys(topo, TOPOLOGY_KEYS, ())
+    nodes = _nodes(c, topo.get("nodes"))
+    resources = _drbd(c, topo.get("drbd"), nodes)
+    cluster = _cluster(c, topo.get("cluster"), nodes, name)
+    filesystems = _filesystems(c, topo.get("filesystems"), nodes, resources, cluster)
+    _cross_resources(c, resources, filesystems, nodes)
+    _stack_sections(c, topo.get("cluster"), cluster, nodes, resources, filesystems)
+    _nfs(c, topo.get("nfs"))
+    _lvm(c, topo.get("lvm"))
+
+
+# -- nodes ------------------------------------------------------------------------------------------
+def _nodes(c: _Checker, value: Any) -> dict[str, dict]:
+    """Returns {node: {hostname, minion_id, address, node_id?, cluster_node_id?}} of usable nodes."""
+    nodes = c.mapping(value, ("nodes",), required=True, what="a mapping of two nodes")
+    if nodes is None:
+        return {}
+    if len(nodes) != 2:
+        hint = "add the second node" if len(nodes) < 2 else "hapair pairs exactly two nodes; split the topology"
+        c.add(("nodes",), f"needs exactly two nodes, found {len(nodes)}", hint)
+    good: dict[str, dict] = {}
+    for key, spec in nodes.items():
+        parts = ("nodes", key)
+        if c.name(key, parts, "node name") is None:
+            continue
+        node = c.mapping(spec, parts, required=True, what="a mapping with at least `address`")
+        if node is None:
+            continue
+        c.keys(node, NODE_KEYS, parts)
+        info = {
+            "hostname": c.name(node.get("hostname", key), (*parts, "hostname"), "hostname"),
+            "minion_id": c.string(node.get("minion_id", key), (*parts, "minion_id")),
+            "address": c.address(node.get("address"), (*parts, "address"), required=True),
+            "cluster_address": c.address(node.get("cluster_address"), (*parts, "cluster_address")),
+            "node_id": c.integer(node.get("node_id"), (*parts, "node_id"), 0, 31),
+            "cluster_node_id": c.integer(node.get("cluster_node_id"), (*parts, "cluster_node_id"), 1, 255),
+        }
+        if info["cluster_address"] is None:
+            info["cluster_address"] = info["address"]
+        good[key] = info
+    for field in ("hostname", "minion_id", "address", "node_id", "cluster_node_id", "cluster_address"):
+        seen: dict[Any, str] = {}
+        for key, info in good.items():
+            if info[field] is None:
+                continue
+            if info[field] in seen:
+                c.add(("nodes", key, field), f"{info[field]} is already used by node {seen[info[field]]}",
+                      f"each node needs its own {field}")
+            else:
+                seen[info[field]] = key
+    return good
+
+
+def _node_ref(c: _Checker, value: Any, parts: Path, nodes: dict[str, dict], required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            c.add(parts, "is required", "name one of the nodes: " + ", ".join(nodes))
+        return None
+    if not isinstance(value, str) or value not in nodes:
+        close = difflib.get_close_matches(str(value), list(nodes), n=1, cutoff=0.5)
+        hint = f"did you mean `{close[0]}`?" if close else "name one of the nodes: " + ", ".join(nodes)
+        c.add(parts, f"{value!r} is not a node of this topology", hint)
+        return None
+    return value
+
+
+def _node_list(c: _Checker, value: Any, parts: Path, nodes: dict[str, dict]) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        c.add(parts, f"must be a list of nodes, not {type(value).__name__}", "e.g. [" + ", ".join(nodes) + "]")
+        return None
+    out: list[str] = []
+    for index, item in enumerate(value):
+        ref = _node_ref(c, item, (*parts, index), nodes)
+        if ref is not None:
+            if ref in out:
+                c.add((*parts, index), f"{ref} is listed twice", "list each node once")
+            else:
+                out.append(ref)
+    return out
+
+
+# -- drbd -------------------------------------------------------------------------------------------
+def _drbd(c: _Checker, value: Any, nodes: dict[str, dict]) -> dict[str, dict]:
+    """Validates drbd:, returns {resource: facts} for cross checks."""
+    drbd = c.mapping(value, ("drbd",), required=True, what="a mapping with `resources`")
+    if drbd is None:
+        return {}
+    c.keys(drbd, DRBD_KEYS, ("drbd",))
+    if "dialect" in drbd and dialect_of(drbd["dialect"]) is None:
+        c.add(("drbd", "dialect"), f"{drbd['dialect']!r} is not allowed", "one of: 8.4, 9, auto")
+    c.scalars(drbd.get("global"), ("drbd", "global"))
+    common = c.mapping(drbd.get("common"), ("drbd", "common"))
+    if common is not None:
+        c.keys(common, SECTIONS, ("drbd", "common"))
+        for section in SECTIONS:
+            reserved = RESERVED_COMMON_NET if section == "net" else None
+            c.scalars(common.get(section), ("drbd", "common", section), reserved)
+    resources = c.mapping(drbd.get("resources"), ("drbd", "resources"), required=True,
+                          what="a mapping of DRBD resources")
+    if resources is None:
+        return {}
+    if not resources:
+        c.add(("drbd", "resources"), "has no resource", "define at least one resource, e.g. r0")
+    facts: dict[str, dict] = {}
+    for rname, spec in resources.items():
+        parts = ("drbd", "resources", rname)
+        if c.name(rname, parts, "resource name") is None:
+            continue
+        res = c.mapping(spec, parts, required=True, what="a mapping with `minor` and `port`")
+        if res is None:
+            continue
+        facts[rname] = _resource(c, res, parts, nodes)
+    return facts
+
+
+def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> dict:
+    c.keys(res, RESOURCE_KEYS, parts)
+    minor = c.integer(res.get("minor"), (*parts, "minor"), 0, MAX_MINOR)
+    device = c.abspath(res.get("device"), (*parts, "device"))
+    port = c.integer(res.get("port"), (*parts, "port"), 1, 65535, required=True)
+    disk_value = res.get("disk")
+    disk = None
+    if isinstance(disk_value, dict):
+        c.scalars(disk_value, (*parts, "disk"))
+        if "disk_section" in res:
+            c.add((*parts, "disk_section"), "is given twice (disk is a mapping too)", "use only `disk_section`")
+    else:
+        disk = c.abspath(disk_value, (*parts, "disk"))
+    c.scalars(res.get("disk_section"), (*parts, "disk_section"))
+    meta_disk = _meta_disk(c, res.get("meta_disk"), (*parts, "meta_disk"))
+    c.enum(res.get("protocol"), (*parts, "protocol"), PROTOCOLS)
+    mode = c.enum(res.get("mode"), (*parts, "mode"), MODES) or ("single-primary" if "mode" not in res else None)
+    primary = _node_ref(c, res.get("primary"), (*parts, "primary"), nodes)
+    initial_primary = _node_ref(c, res.get("initial_primary"), (*parts, "initial_primary"), nodes)
+    c.enum(res.get("initial_sync"), (*parts, "initial_sync"), INITIAL_SYNC)
+    after0 = res.get("after_sb_0pri")
+    if after0 is not None:
+        hosts = {n: i["hostname"] for n, i in nodes.items()}
+        allowed = list(AFTER_SB_0PRI) + [f"discard-node-{h}" for h in (*hosts, *hosts.values()) if h]
+        c.enum(after0, (*parts, "after_sb_0pri"), allowed)
+    c.enum(res.get("after_sb_1pri"), (*parts, "after_sb_1pri"), AFTER_SB_1PRI)
+    c.enum(res.get("after_sb_2pri"), (*parts, "after_sb_2pri"), AFTER_SB_2PRI)
+    alg = c.enum(res.get("cram_hmac_alg"), (*parts, "cram_hmac_alg"), CRAM_HMAC_ALGS)
+    secret_raw = res.get("shared_secret")
+    if secret_raw is not None:
+        secret = secret_text(secret_raw)
+        # the value itself is never echoed: it is a secret
+        if not secret:
+            c.add((*parts, "shared_secret"), "must be a non-empty string", "quote the secret in YAML")
+        elif len(secret) > 64 or any(ch in secret for ch in '"\n\\'):
+            c.add((*parts, "shared_secret"), "must be at most 64 characters without quotes or backslashes",
+                  "choose a shorter secret")
+        if "cram_hmac_alg" not in res:
+            c.add((*parts, "cram_hmac_alg"), "is required when shared_secret is set",
+                  "add cram_hmac_alg: sha1 (or sha256)")
+    elif alg is not None:
+        c.add((*parts, "shared_secret"), "is required when cram_hmac_alg is set",
+              "add shared_secret, or remove cram_hmac_alg")
+    for section in ("net", "startup", "options", "handlers"):
+        c.scalars(res.get(section), (*parts, section), RESERVED_NET if section == "net" else None)
+    _remediation(c, res.get("remediation"), (*parts, "remediation"), nodes)
+
+    # per-node values
+    overrides = c.mapping(res.get("nodes"), (*parts, "nodes"))
+    per_node: dict[str, dict] = {}
+    if overrides is not None:
+        for key in overrides:
+            _node_ref(c, key, (*parts, "nodes", key), nodes)
+    if device is not None and minor is not None:
+        match = _DRBD_DEV_RE.match(device)
+        if match and int(match.group(1)) != minor:
+            c.add((*parts, "device"), f"{device} does not match minor {minor}",
+                  f"use /dev/drbd{minor} or drop `device`")
+    for node, info in nodes.items():
+        over = (overrides or {}).get(node)
+        npath = (*parts, "nodes", node)
+        over = c.mapping(over, npath) or {}
+        c.keys(over, RESOURCE_NODE_KEYS, npath)
+        n_minor = c.integer(over["minor"], (*npath, "minor"), 0, MAX_MINOR) if "minor" in over else minor
+        if "device" in over:
+            n_device = c.abspath(over["device"], (*npath, "device"))
+        else:  # a per-node minor re-derives the device
+            n_device = device if "minor" not in over else None
+        n_disk = c.abspath(over["disk"], (*npath, "disk")) if "disk" in over else disk
+        n_meta = _meta_disk(c, over["meta_disk"], (*npath, "meta_disk")) if "meta_disk" in over else meta_disk
+        n_addr = c.address(over["address"], (*npath, "address")) if "address" in over else info["address"]
+        n_port = c.integer(over["port"], (*npath, "port"), 1, 65535) if "port" in over else port
+        if n_minor is None and n_device is not None and _DRBD_DEV_RE.match(n_device):
+            n_minor = int(_DRBD_DEV_RE.match(n_device).group(1))
+        if n_minor is None and "minor" not in over and "minor" not in res:
+            c.add((*parts, "minor"), f"is required (no minor for {node})", "add minor: 0 (device defaults to /dev/drbd<minor>)")
+        if ("minor" in over or "device" in over) and n_minor is not None and n_device is not None:
+            match = _DRBD_DEV_RE.match(n_device)
+            if match and int(match.group(1)) != n_minor:
+                c.add((*npath, "device"), f"{n_device} does not match minor {n_minor}",
+                      f"use /dev/drbd{n_minor} or set only `minor`")
+        if n_disk is None and not ("disk" in over or isinstance(disk_value, str)):
+            c.add((*parts, "disk"), f"no backing disk for {node}",
+                  f"set `disk` on the resource or under nodes:{node}:disk")
+        if n_device is None and n_minor is not None:
+            n_device = f"/dev/drbd{n_minor}"
+        per_node[node] = {
+            "minor": n_minor, "device": n_device, "disk": n_disk, "meta_disk": n_meta, "address": n_addr,
+            "port": n_port,
+            "minor_path": (*npath, "minor") if "minor" in over else (*parts, "minor"),
+            "device_path": (*npath, "device") if "device" in over else (*parts, "device"),
+            "disk_path": (*npath, "disk") if "disk" in over else (*parts, "disk"),
+            "port_path": (*npath, "port") if "port" in over else (*parts, "port"),
+            "address_path": (*npath, "address") if "address" in over else ("nodes", node, "address"),
+        }
+    addrs = [ip_address(v["address"]) for v in per_node.values() if v["address"]]
+    if len(addrs) == 2 and addrs[0] == addrs[1]:
+        c.add(per_node[list(per_node)[1]]["address_path"], f"{addrs[0]} is the peer's address too",
+              "each node needs its own replication address")
+    elif len(addrs) == 2 and addrs[0].version != addrs[1].version:
+        c.add(per_node[list(per_node)[1]]["address_path"], "mixes IPv4 and IPv6 between the nodes",
+              "use the same address family on both nodes")
+    return {"mode": mode, "mode_given": "mode" in res, "primary": primary, "primary_given": "primary" in res,
+            "initial_primary": initial_primary, "nodes": per_node, "parts": parts}
+
+
+def _meta_disk(c: _Checker, value: Any, parts: Path) -> str | None:
+    if value is None or value == "internal":
+        return "internal" if value else None
+    return c.abspath(value, parts)
+
+
+def _remediation(c: _Checker, value: Any, parts: Path, nodes: dict[str, dict]) -> None:
+    rem = c.mapping(value, parts)
+    if rem is None:
+        return
+    c.keys(rem, REMEDIATION_DEFAULTS, parts)
+    for key in ("reconnect", "rejoin_after_reboot", "snapshot_before_discard"):
+        c.boolean(rem.get(key), (*parts, key))
+    c.integer(rem.get("max_attempts"), (*parts, "max_attempts"), 0)
+    c.integer(rem.get("cooldown"), (*parts, "cooldown"), 0)
+    policy = c.enum(rem.get("split_brain"), (*parts, "split_brain"), SPLIT_BRAIN)
+    victim = _node_ref(c, rem.get("victim"), (*parts, "victim"), nodes)
+    if policy == "victim" and rem.get("victim") is None:
+        c.add((*parts, "victim"), "is required with split_brain: victim", "name the node whose changes are discarded")
+    if victim is not None and rem.get("split_brain") != "victim":
+        c.add((*parts, "victim"), "is only used with split_brain: victim", "set split_brain: victim or drop victim")
+
+
+# -- filesystems ------------------------------------------------------------------------------------
+def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster: dict) -> dict[str, dict]:
+    filesystems = c.mapping(value, ("filesystems",), what="a mapping of filesystems")
+    if filesystems is None:
+        return {}
+    facts: dict[str, dict] = {}
+    mountpoints: dict[str, str] = {}
+    used_resources: dict[str, str] = {}
+    for fname, spec in filesystems.items():
+        parts = ("filesystems", fname)
+        if c.name(fname, parts, "filesystem name") is None:
+            continue
+        fs = c.mapping(spec, parts, required=True, what="a mapping with `resource` and `type`")
+        if fs is None:
+            continue
+        c.keys(fs, FS_KEYS, parts)
+        fstype = c.enum(fs.get("type"), (*parts, "type"), FS_TYPES, required=True)
+        resource = None
+        if "resource" in fs:
+            if fs["resource"] not in resources or not isinstance(fs["resource"], str):
+                close = difflib.get_close_matches(str(fs["resource"]), list(resources), n=1, cutoff=0.5)
+                hint = f"did you mean `{close[0]}`?" if close else "name a resource under drbd:resources"
+                c.add((*parts, "resource"), f"{fs['resource']!r} is not a DRBD resource of this topology", hint)
+            else:
+                resource = fs["resource"]
+                if "device" in fs:
+                    c.add((*parts, "device"), "is given together with `resource`", "keep only `resource`")
+            if resource in used_resources:
+                c.add((*parts, "resource"), f"{resource} already carries filesystem {used_resources[resource]}",
+                      "one filesystem per DRBD resource")
+            elif resource is not None:
+                used_resources[resource] = fname
+        elif "device" in fs:
+            c.abspath(fs.get("device"), (*parts, "device"))
+        else:
+            c.add((*parts, "resource"), "is required (or `device`)", "name the DRBD resource the filesystem lives on")
+        mkfs_type = fs.get("mkfs_type")
+        if mkfs_type is not None:
+            if fstype is not None and fstype != "ocfs2":
+                c.add((*parts, "mkfs_type"), f"is only for ocfs2, not {fstype}", "drop mkfs_type")
+            else:
+                c.enum(mkfs_type, (*parts, "mkfs_type"), OCFS2_MKFS_TYPES)
+        feature = fs.get("feature_level")
+        if feature is not None:
+            if fstype is not None and fstype != "ocfs2":
+                c.add((*parts, "feature_level"), f"is only for ocfs2, not {fstype}", "drop feature_level")
+            else:
+                c.enum(feature, (*parts, "feature_level"), OCFS2_FEATURE_LEVELS)
+        slots = c.integer(fs.get("slots"), (*parts, "slots"), 1, 255)
+        if fs.get("label") is not None:
+            c.string(fs.get("label"), (*parts, "label"))
+        if "lock_table" in fs and fstype is not None and fstype != "gfs2":
+            c.add((*parts, "lock_table"), f"is only for gfs2, not {fstype}", "drop lock_table")
+        elif fstype == "gfs2":
+            _lock_table(c, fs.get("lock_table"), parts, fname, cluster)
+        c.str_list(fs.get("mkfs_options"), (*parts, "mkfs_options"))
+        c.str_list(fs.get("mount_options"), (*parts, "mount_options"))
+        mountpoint = c.abspath(fs.get("mountpoint"), (*parts, "mountpoint"))
+        if mountpoint is not None:
+            if mountpoint in mountpoints:
+                c.add((*parts, "mountpoint"), f"{mountpoint} is already used by {mountpoints[mountpoint]}",
+                      "give each filesystem its own mountpoint")
+            else:
+                mountpoints[mountpoint] = fname
+        mount_on = _node_list(c, fs.get("mount_on"), (*parts, "mount_on"), nodes)
+        if mount_on and mountpoint is None and "mountpoint" not in fs:
+            c.add((*parts, "mountpoint"), "is required to mount the filesystem", "set mountpoint, or mount_on: []")
+        if fstype in FS_STACKS and cluster.get("stack") is not None and cluster["stack"] not in FS_STACKS[fstype]:
+            c.add(("cluster", "stack"), f"{fstype} filesystem {fname} needs stack "
+                  + " or ".join(FS_STACKS[fstype]) + f", not {cluster['stack']}",
+                  f"set cluster:stack: {FS_STACKS[fstype][0]}")
+        mounted = len(mount_on) if mount_on is not None else None
+        if slots is not None and fstype in CLUSTER_FS and mounted is not None and slots < mounted:
+            c.add((*parts, "slots"), f"{slots} slot(s) for {mounted} mounting nodes", f"set slots: {mounted}")
+        facts[fname] = {"type": fstype, "resource": resource, "mount_on": mount_on,
+                        "mount_on_given": "mount_on" in fs, "parts": parts, "slots": slots}
+    return facts
+
+
+def _lock_table(c: _Checker, value: Any, parts: Path, fname: str, cluster: dict) -> None:
+    cname = cluster.get("name")
+    table = value if value is not None else f"{cname}:{fname}"
+    lpath = (*parts, "lock_table")
+    if value is not None and not isinstance(value, str):
+        c.add(lpath, f"must be a string `cluster:fs`, not {value!r}", "quote it in YAML")
+        return
+    if table.count(":") != 1:
+        c.add(lpath, f"{table!r} is not of the form cluster:fs", f"e.g. {cname}:{fname}")
+        return
+    cpart, fpart = table.split(":")
+    where = lpath if value is not None else ("cluster", "name")
+    if not _LOCK_PART_RE.match(cpart) or len(cpart) > 32:
+        c.add(where, f"cluster part {cpart!r} of lock table must be 1-32 letters, digits, '_' or '-'",
+              "shorten the cluster name")
+    elif cname is not None and cpart != cname:
+        c.add(lpath, f"cluster part {cpart!r} differs from the cluster name {cname!r}",
+              f"use {cname}:{fpart}")
+    if not _LOCK_PART_RE.match(fpart) or len(fpart) > 30:
+        c.add(lpath if value is not None else parts,
+              f"filesystem part {fpart!r} of lock table must be 1-30 letters, digits, '_' or '-'",
+              "set lock_table: <cluster>:<short name>")
+
+
+def _cross_resources(c: _Checker, resources: dict, filesystems: dict, nodes: dict) -> None:
+    """Uniqueness across resources and the mode rules that need filesystems."""
+    for field, what in (("minor", "minor"), ("device", "device"), ("disk", "backing disk")):
+        for node in nodes:
+            seen: dict[Any, str] = {}
+            for rname, res in resources.items():
+                info = res["nodes"].get(node) or {}
+                value = info.get(field)
+                if value is None:
+                    continue
+                if value in seen:
+                    c.add(info[f"{field}_path"], f"{what} {value} is already used by {seen[value]} on {node}",
+                          f"give {rname} its own {what}")
+                else:
+                    seen[value] = rname
+    for node in nodes:
+        seen_ep: dict[tuple, str] = {}
+        for rname, res in resources.items():
+            info = res["nodes"].get(node) or {}
+            if info.get("address") is None or info.get("port") is None:
+                continue
+            key = (ip_address(info["address"]), info["port"])
+            if key in seen_ep:
+                c.add(info["port_path"], f"{info['port']} is already used by {seen_ep[key]} on {node}",
+                      f"give {rname} its own port, e.g. {info['port'] + 1 if info['port'] < 65535 else 7788}")
+            else:
+                seen_ep[key] = rname
+
+    on_resource: dict[str, list[str]] = {}
+    for fname, fs in filesystems.items():
+        if fs["resource"] is not None:
+            on_resource.setdefault(fs["resource"], []).append(fname)
+    crossed_primaries: set[str] = set()
+    crossed_seen, crossed_complete = False, True
+    for rname, res in resources.items():
+        parts = res["parts"]
+        mode = res["mode"]
+        fss = [filesystems[f] for f in on_resource.get(rname, [])]
+        if mode == "dual-primary":
+            if res["primary_given"]:
+                c.add((*parts, "primary"), "does not apply to dual-primary (both nodes are primary)",
+                      "drop primary; use initial_primary for the initial sync")
+            if not any(fs["type"] in CLUSTER_FS for fs in fss):
+                c.add((*parts, "mode"), "dual-primary needs a cluster filesystem (ocfs2 or gfs2) on the resource",
+                      "add an ocfs2/gfs2 filesystem on it, or use mode: single-primary")
+            for fs in fss:
+                if fs["type"] is not None and fs["type"] not in CLUSTER_FS:
+                    c.add((*fs["parts"], "type"), f"{fs['type']} cannot live on dual-primary resource {rname}",
+                          "use ocfs2 or gfs2, or make the resource single-primary")
+        if mode == "crossed":
+            crossed_seen = True
+            if not res["primary_given"]:
+                c.add((*parts, "primary"), "is required for a crossed resource", "name the node that runs it")
+            if res["primary"] is None:
+                crossed_complete = False
+            else:
+                crossed_primaries.add(res["primary"])
+        if mode in ("single-primary", "crossed"):
+            steady = res["primary"] or res["initial_primary"] or (next(iter(nodes)) if nodes else None)
+            for fs in fss:
+                mount_on = fs["mount_on"]
+                if mount_on is None:
+                    continue
+                if fs["type"] in CLUSTER_FS:
+                    if len(mount_on) > 1:
+                        c.add((*fs["parts"], "mount_on"), f"{rname} is {mode}: only its primary can mount",
+                              f"mount_on: [{steady}] or make {rname} dual-primary")
+                    continue
+                if len(mount_on) > 1:
+                    c.add((*fs["parts"], "mount_on"), f"{fs['type']} is not a cluster filesystem; never mount it on both nodes",
+                          f"mount_on: [{steady}]")
+                elif mount_on and steady is not None and mount_on[0] != steady:
+                    c.add((*fs["parts"], "mount_on"), f"{mount_on[0]} is not the primary of {rname} ({steady})",
+                          f"mount_on: [{steady}]")
+    if crossed_seen and crossed_complete and len(nodes) == 2 and set(nodes) - crossed_primaries:
+        missing = sorted(set(nodes) - crossed_primaries)
+        first = next(r for r in resources.values() if r["mode"] == "crossed")
+        c.add((*first["parts"], "primary"), "crossed resources together need a primary on each node; none on "
+              + ", ".join(missing), f"make another crossed resource primary on {missing[0]}")
+
+
+# -- cluster stack ----------------------------------------------------------------------------------
+def _cluster(c: _Checker, value: Any, nodes: dict, tname: Any) -> dict:
+    cluster = c.mapping(value, ("cluster",))
+    if cluster is None:
+        return {"stack": "none", "name": tname if isinstance(tname, str) else None}
+    c.keys(cluster, CLUSTER_KEYS, ("cluster",))
+    stack = c.enum(cluster.get("stack", "none"), ("cluster", "stack"), STACKS)
+    name = cluster.get("name", tname)
+    if "name" in cluster:
+        name = c.name(cluster.get("name"), ("cluster", "name"), "cluster name")
+    if stack == "o2cb" and isinstance(name, str) and not _O2CB_NAME_RE.match(name):
+        where = ("cluster", "name")
+        c.add(where, f"o2cb cluster name {name!r} must be 1-16 letters, digits or '_'",
+              "set cluster:name to a short name, e.g. ocfs2")
+    for other in ("o2cb", "cman", "corosync", "heartbeat"):
+        if other in cluster and other != stack and stack is not None:
+            c.add(("cluster", other), f"is set but the stack is {stack}", f"set stack: {other}, or drop this section")
+    return {"stack": stack, "name": name if isinstance(name, str) else None}
+
+
+def _stack_sections(c: _Checker, value: Any, cluster: dict, nodes: dict, resources: dict, filesystems: dict) -> None:
+    raw = value if isinstance(value, dict) else {}
+    stack = cluster.get("stack")
+    if stack == "o2cb":
+        o2cb = c.mapping(raw.get("o2cb"), ("cluster", "o2cb"))
+        if o2cb is not None:
+            c.keys(o2cb, O2CB_DEFAULTS, ("cluster", "o2cb"))
+            c.integer(o2cb.get("port"), ("cluster", "o2cb", "port"), 1, 65535)
+            for key in ("heartbeat_threshold", "idle_timeout_ms", "keepalive_delay_ms", "reconnect_delay_ms"):
+                c.integer(o2cb.get(key), ("cluster", "o2cb", key), 1)
+    elif stack == "cman":
+        _cman(c, raw.get("cman"), nodes)
+    elif stack == "corosync":
+        _corosync(c, raw.get("corosync"))
+    elif stack == "heartbeat":
+        _heartbeat(c, raw.get("heartbeat"), nodes, resources, filesystems)
+
+
+def _attrs(c: _Checker, value: Any, parts: Path, required: Iterable[str] = ()) -> dict | None:
+    attrs = c.mapping(value, parts, what="a mapping of attributes")
+    if attrs is None:
+        return None
+    for key, item in attrs.items():
+        if key in SECRET_ATTRS:
+            if secret_text(item) is None or secret_text(item) == "":
+                c.add((*parts, key), "must be a non-empty string", "quote it in YAML")
+        elif item is None or not isinstance(item, (str, int, float, bool)):
+            c.add((*parts, key), f"must be a single value, not {type(item).__name__}", "write a string or number")
+    for key in required:
+        if key not in attrs:
+            c.add((*parts, key), "is required", f"set {key}")
+        else:
+            c.string(attrs[key], (*parts, key))
+    return attrs
+
+
+def _cman(c: _Checker, value: Any, nodes: dict) -> None:
+    base = ("cluster", "cman")
+    cman = c.mapping(value, base)
+    if cman is None:
+        cman = {}
+    c.keys(cman, CMAN_KEYS, base)
+    c.integer(cman.get("config_version"), (*base, "config_version"), 1)
+    c.integer(cman.get("cluster_id"), (*base, "cluster_id"), 0, 65535)
+    two_node = c.boolean(cman.get("two_node"), (*base, "two_node"))
+    votes = c.integer(cman.get("expected_votes"), (*base, "expected_votes"), 1)
+    if two_node is not False and votes is not None and votes != 1:
+        c.add((*base, "expected_votes"), f"must be 1 with two_node (got {votes})", "set expected_votes: 1")
+    if two_node is not False and len(nodes) != 2:
+        c.add((*base, "two_node"), "needs exactly two nodes", "fix the nodes, or set two_node: false")
+    for key in ("dlm", "gfs_controld"):
+        _attrs(c, cman.get(key), (*base, key))
+    devices = c.mapping(cman.get("fence_devices"), (*base, "fence_devices")) or {}
+    for dname, spec in devices.items():
+        _attrs(c, spec, (*base, "fence_devices", dname), required=("agent",))
+        if spec is None:
+            c.add((*base, "fence_devices", dname), "is required", "set at least `agent`")
+    cnodes = c.mapping(cman.get("nodes"), (*base, "nodes")) or {}
+    for node, spec in cnodes.items():
+        npath = (*base, "nodes", node)
+        _node_ref(c, node, npath, nodes)
+        cnode = c.mapping(spec, npath)
+        if cnode is None:
+            continue
+        c.keys(cnode, CMAN_NODE_KEYS, npath)
+        c.integer(cnode.get("votes"), (*npath, "votes"), 0)
+        methods = cnode.get("fence")
+        if methods is None:
+            continue
+        if not isinstance(methods, list):
+            c.add((*npath, "fence"), "must be a list of methods", "e.g. [{method: single, devices: [{name: dev}]}]")
+            continue
+        for index, method in enumerate(methods):
+            mpath = (*npath, "fence", index)
+            meth = c.mapping(method, mpath, required=True)
+            if meth is None:
+                continue
+            c.keys(meth, ("method", "devices"), mpath)
+            c.string(meth.get("method"), (*mpath, "method"), required=True)
+            devs = meth.get("devices")
+            if not isinstance(devs, list) or not devs:
+                c.add((*mpath, "devices"), "must be a non-empty list", "e.g. [{name: node1_ipmi}]")
+                continue
+            for dindex, dev in enumerate(devs):
+                dpath = (*mpath, "devices", dindex)
+                attrs = _attrs(c, dev, dpath, required=("name",))
+                if attrs is None:
+                    if dev is None:
+                        c.add(dpath, "is required", "write {name: <fence device>}")
+                    continue
+                if isinstance(attrs.get("name"), str) and attrs["name"] not in devices:
+                    close = difflib.get_close_matches(attrs["name"], list(devices), n=1, cutoff=0.5)
+                    hint = f"did you mean `{close[0]}`?" if close else "define it under cluster:cman:fence_devices"
+                    c.add((*dpath, "name"), f"fence device {attrs['name']!r} is not defined", hint)
+    domains = c.mapping(cman.get("failover_domains"), (*base, "failover_domains")) or {}
+    for dname, spec in domains.items():
+        dpath = (*base, "failover_domains", dname)
+        dom = c.mapping(spec, dpath, required=True)
+        if dom is None:
+            continue
+        c.keys(dom, FAILOVER_DOMAIN_KEYS, dpath)
+        for key in ("restricted", "ordered", "nofailback"):
+            c.boolean(dom.get(key), (*dpath, key))
+        if "nodes" not in dom:
+            c.add((*dpath, "nodes"), "is required", "list the topology nodes of the domain")
+        _node_list(c, dom.get("nodes"), (*dpath, "nodes"), nodes)
+    for kind in ("vms", "services"):
+        items = c.mapping(cman.get(kind), (*base, kind)) or {}
+        for iname, spec in items.items():
+            ipath = (*base, kind, iname)
+            attrs = _attrs(c, spec if spec is not None else {}, ipath)
+            if attrs is None:
+                continue
+            domain = attrs.get("domain")
+            if domain is not None and (not isinstance(domain, str) or domain not in domains):
+                close = difflib.get_close_matches(str(domain), list(domains), n=1, cutoff=0.5)
+                hint = f"did you mean `{close[0]}`?" if close else "define it under cluster:cman:failover_domains"
+                c.add((*ipath, "domain"), f"failover domain {domain!r} is not defined", hint)
+
+
+def _corosync(c: _Checker, value: Any) -> None:
+    base = ("cluster", "corosync")
+    coro = c.mapping(value, base)
+    if coro is None:
+        return
+    c.keys(coro, COROSYNC_DEFAULTS, base)
+    c.enum(coro.get("transport"), (*base, "transport"), COROSYNC_TRANSPORTS)
+    c.boolean(coro.get("two_node"), (*base, "two_node"))
+    c.boolean(coro.get("wait_for_all"), (*base, "wait_for_all"))
+    c.integer(coro.get("token"), (*base, "token"), 1)
+    c.integer(coro.get("consensus"), (*base, "consensus"), 1)
+    c.enum(coro.get("crypto_cipher"), (*base, "crypto_cipher"), COROSYNC_CIPHERS)
+    c.enum(coro.get("crypto_hash"), (*base, "crypto_hash"), COROSYNC_HASHES)
+    for key in ("totem", "quorum", "logging"):
+        c.scalars(coro.get(key), (*base, key))
+
+
+def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: dict) -> None:
+    base = ("cluster", "heartbeat")
+    hb = c.mapping(value, base, required=True, what="a mapping with `media` and `authkeys`")
+    if hb is None:
+        return
+    c.keys(hb, HEARTBEAT_DEFAULTS, base)
+    c.integer(hb.get("udpport"), (*base, "udpport"), 1, 65535)
+    for key in ("keepalive", "deadtime", "warntime", "initdead"):
+        c.integer(hb.get(key), (*base, key), 1)
+    c.integer(hb.get("debug"), (*base, "debug"), 0, 255)
+    auto = hb.get("auto_failback")
+    if isinstance(auto, bool):
+        auto = "on" if auto else "off"  # YAML reads on/off as booleans
+    c.enum(auto, (*base, "auto_failback"), AUTO_FAILBACK)
+    c.string(hb.get("logfacility"), (*base, "logfacility"))
+    c.abspath(hb.get("logfile"), (*base, "logfile"))
+    c.abspath(hb.get("debugfile"), (*base, "debugfile"))
+    media = hb.get("media")
+    if not isinstance(media, list) or not media:
+        c.add((*base, "media"), "must be a non-empty list", "e.g. [{type: bcast, interface: eth1}]")
+    else:
+        for index, spec in enumerate(media):
+            mpath = (*base, "media", index)
+            med = c.mapping(spec, mpath, required=True)
+            if med is None:
+                continue
+            c.keys(med, HEARTBEAT_MEDIA_KEYS, mpath)
+            kind = c.enum(med.get("type"), (*mpath, "type"), HEARTBEAT_MEDIA, required=True)
+            c.name(med.get("interface"), (*mpath, "interface"), "interface name")
+            if "interface" not in med:
+                c.add((*mpath, "interface"), "is required", "e.g. eth1")
+            if kind == "mcast":
+                group = c.address(med.get("group"), (*mpath, "group"), required=True)
+                if group is not None and not ip_address(group).is_multicast:
+                    c.add((*mpath, "group"), f"{group} is not a multicast address", "e.g. 225.0.0.1")
+                c.integer(med.get("port"), (*mpath, "port"), 1, 65535)
+                c.integer(med.get("ttl"), (*mpath, "ttl"), 1, 255)
+            if kind == "ucast" and med.get("addresses") is not None:
+                addrs = med.get("addresses")
+                if not isinstance(addrs, list):
+                    c.add((*mpath, "addresses"), "must be a list of addresses", "e.g. [10.0.0.2, 10.0.0.3]")
+                else:
+                    for aindex, addr in enumerate(addrs):
+                        c.address(addr, (*mpath, "addresses", aindex))
+    auth = c.mapping(hb.get("authkeys"), (*base, "authkeys"), required=True, what="{method, key}")
+    if auth is not None:
+        c.keys(auth, ("method", "key"), (*base, "authkeys"))
+        method = c.enum(auth.get("method"), (*base, "authkeys", "method"), HEARTBEAT_AUTH, required=True)
+        key = secret_text(auth.get("key"))
+        if method in ("md5", "sha1") and not key:
+            c.add((*base, "authkeys", "key"), f"is required (non-empty) with method {method}",
+                  "set a long random key")
+        elif key is not None and any(ch.isspace() for ch in key):
+            c.add((*base, "authkeys", "key"), "must not contain whitespace", "use a key without spaces")
+        elif auth.get("key") is not None and key is None:
+            c.add((*base, "authkeys", "key"), "must be a string", "quote the key in YAML")
+    res_list = hb.get("resources")
+    if res_list is None:
+        return
+    if not isinstance(res_list, list):
+        c.add((*base, "resources"), "must be a list", "e.g. [{node: node01, ip: 10.0.0.10, drbd: r0}]")
+        return
+    for index, spec in enumerate(res_list):
+        rpath = (*base, "resources", index)
+        item = c.mapping(spec, rpath, required=True)
+        if item is None:
+            continue
+        c.keys(item, HEARTBEAT_RESOURCE_KEYS, rpath)
+        _node_ref(c, item.get("node"), (*rpath, "node"), nodes, required=True)
+        ip = item.get("ip")
+        if ip is not None:
+            head = ip.split("/")[0] if isinstance(ip, str) else ip
+            if ip_address(head) is None:
+                c.add((*rpath, "ip"), f"{ip!r} is not a valid IP (optionally ip/prefix/interface)",
+                      "e.g. 192.0.2.10 or 192.0.2.10/24/eth0")
+        drbd = item.get("drbd")
+        if drbd is not None and (not isinstance(drbd, str) or drbd not in resources):
+            c.add((*rpath, "drbd"), f"{drbd!r} is not a DRBD resource of this topology",
+                  "name a resource under drbd:resources")
+        fsname = item.get("filesystem")
+        if fsname is not None:
+            if not isinstance(fsname, str) or fsname not in filesystems:
+                c.add((*rpath, "filesystem"), f"{fsname!r} is not a filesystem of this topology",
+                      "name a filesystem under filesystems")
+            elif drbd is not None and filesystems[fsname]["resource"] not in (None, drbd):
+                c.add((*rpath, "filesystem"), f"{fsname} lives on {filesystems[fsname]['resource']}, not {drbd}",
+                      f"set drbd: {filesystems[fsname]['resource']}")
+        c.str_list(item.get("services"), (*rpath, "services"))
+
+
+# -- nfs, lvm ---------------------------------------------------------------------------------------
+def _nfs(c: _Checker, value: Any) -> None:
+    nfs = c.mapping(value, ("nfs",))
+    if nfs is None:
+        return
+    c.keys(nfs, ("exports",), ("nfs",))
+    exports = nfs.get("exports")
+    if exports is None:
+        return
+    if not isinstance(exports, list):
+        c.add(("nfs", "exports"), "must be a list", "e.g. [{path: /vol/home, clients: '*', options: [rw]}]")
+        return
+    for index, spec in enumerate(exports):
+        epath = ("nfs", "exports", index)
+        exp = c.mapping(spec, epath, required=True)
+        if exp is None:
+            continue
+        c.keys(exp, NFS_EXPORT_KEYS, epath)
+        c.abspath(exp.get("path"), (*epath, "path"), required=True)
+        clients = exp.get("clients")
+        if clients is not None and (not isinstance(clients, str) or not clients or " " in clients):
+            c.add((*epath, "clients"), f"{clients!r} is not a client spec", "e.g. '*' or 192.168.1.0/24")
+        c.str_list(exp.get("options"), (*epath, "options"))
+
+
+def _lvm(c: _Checker, value: Any) -> None:
+    lvm = c.mapping(value, ("lvm",), what="a mapping of volume groups")
+    if lvm is None:
+        return
+    for vg, spec in lvm.items():
+        vpath = ("lvm", vg)
+        if not _VG_RE.match(vg):
+            c.add(vpath, f"{vg!r} is not a valid volume group name", "use letters, digits, '+', '_', '.', '-'")
+        group = c.mapping(spec, vpath, required=True, what="{pvs: [...], lvs: {name: size}}")
+        if group is None:
+            continue
+        c.keys(group, LVM_VG_KEYS, vpath)
+        pvs = group.get("pvs")
+        if not isinstance(pvs, list) or not pvs:
+            c.add((*vpath, "pvs"), "must be a non-empty list of devices", "e.g. [/dev/vdc]")
+        else:
+            for index, pv in enumerate(pvs):
+                c.abspath(pv, (*vpath, "pvs", index))
+        lvs = c.mapping(group.get("lvs"), (*vpath, "lvs"), what="a mapping {lv: size}") or {}
+        for lv, size in lvs.items():
+            if not _VG_RE.match(lv):
+                c.add((*vpath, "lvs", lv), f"{lv!r} is not a valid logical volume name", "use letters, digits, '_', '-'")
+            if not isinstance(size, str) or not _LV_SIZE_RE.match(size):
+                c.add((*vpath, "lvs", lv), f"size {size!r} is not valid", "e.g. 100M, 2G or 50%FREE")

@@ -1,0 +1,91 @@
+# Seed 001: Alexis Huxley's replicated storage server (fiori + torchio): two DRBD resources
+# on LVM, dual-primary, OCFS2 for many small files (mail) and VM images (vmstore), NFS.
+hapair:
+  topologies:
+    fileserver:
+      nodes:
+        fiori:
+          address: 192.168.1.6
+        torchio:
+          address: 192.168.1.7
+      drbd:
+        dialect: auto
+        common:
+          # "Tuning: a workaround for the latency introduced by Powerline equipment"
+          startup:
+            wfc-timeout: 120
+          net:
+            ping-int: 30
+            ping-timeout: 60
+        resources:
+          drbd0:
+            minor: 0
+            device: /dev/drbd0
+            port: 7790
+            disk: /dev/mapper/vg0-rep--drbd0
+            meta_disk: internal
+            protocol: C
+            mode: dual-primary                  # net { allow-two-primaries; }
+            initial_sync: skip                  # both LVs empty: --clear-bitmap new-current-uuid
+            after_sb_0pri: discard-zero-changes
+            after_sb_1pri: discard-secondary
+            after_sb_2pri: disconnect
+            handlers:
+              before-resync-target: "/sbin/drbdsetup $DRBD_MINOR secondary"
+              split-brain: "/usr/lib/drbd/notify-split-brain.sh root"
+          drbd1:
+            minor: 1
+            device: /dev/drbd1
+            port: 7791
+            disk: /dev/mapper/vg0-rep--drbd1
+            meta_disk: internal
+            protocol: C
+            mode: dual-primary
+            initial_sync: skip
+            after_sb_0pri: discard-zero-changes
+            after_sb_1pri: discard-secondary
+            after_sb_2pri: disconnect
+            handlers:
+              before-resync-target: "/sbin/drbdsetup $DRBD_MINOR secondary"
+              split-brain: "/usr/lib/drbd/notify-split-brain.sh root"
+      filesystems:
+        ocfs2-small:                            # MODE=mail, for many small files
+          resource: drbd0
+          type: ocfs2
+          mkfs_type: mail
+          feature_level: max-features
+          mountpoint: /vol/ocfs2-small
+          mount_options: [_netdev, noatime, data=writeback, commit=60, nodiratime]
+        ocfs2-large:                            # MODE=vmstore, for VM images
+          resource: drbd1
+          type: ocfs2
+          mkfs_type: vmstore
+          feature_level: max-features
+          mountpoint: /vol/ocfs2-large
+          mount_options: [_netdev, noatime, data=writeback, commit=60, nodiratime]
+      cluster:
+        stack: o2cb
+        name: ocfs2                             # cluster: name = ocfs2
+        o2cb:
+          port: 7777
+          heartbeat_threshold: 61               # "Tuning": /etc/default/o2cb
+          idle_timeout_ms: 60000
+          keepalive_delay_ms: 4000
+          reconnect_delay_ms: 4000
+      nfs:
+        exports:
+          - path: /vol/pub
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]
+          - path: /vol/home
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]
+          - path: /vol/mail
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]
+          - path: /vol/wikis
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]
+          - path: /vol/svn
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]

@@ -1,0 +1,76 @@
+# QEMU lab: seed 001's layout on LVM (vg0 on /dev/vdc), both resources dual-primary OCFS2,
+# fresh disks so the initial sync is skipped.
+hapair:
+  topologies:
+    lab_fileserver:
+      nodes:
+        node1:
+          minion_id: node1
+          address: 10.99.0.1
+        node2:
+          minion_id: node2
+          address: 10.99.0.2
+      lvm:
+        vg0:
+          pvs: [/dev/vdc]
+          lvs:
+            rep-drbd0: 100M
+            rep-drbd1: 100M
+      drbd:
+        dialect: auto
+        common:
+          startup:
+            wfc-timeout: 120
+          net:
+            ping-int: 30
+            ping-timeout: 60
+        resources:
+          drbd0:
+            minor: 0
+            port: 7790
+            disk: /dev/vg0/rep-drbd0
+            meta_disk: internal
+            protocol: C
+            mode: dual-primary
+            initial_sync: skip
+            after_sb_0pri: discard-zero-changes
+            after_sb_1pri: discard-secondary
+            after_sb_2pri: disconnect
+            handlers:
+              split-brain: "/usr/lib/drbd/notify-split-brain.sh root"
+          drbd1:
+            minor: 1
+            port: 7791
+            disk: /dev/vg0/rep-drbd1
+            meta_disk: internal
+            protocol: C
+            mode: dual-primary
+            initial_sync: skip
+            after_sb_0pri: discard-zero-changes
+            after_sb_1pri: discard-secondary
+            after_sb_2pri: disconnect
+            handlers:
+              split-brain: "/usr/lib/drbd/notify-split-brain.sh root"
+      filesystems:
+        ocfs2-small:
+          resource: drbd0
+          type: ocfs2
+          mkfs_type: mail
+          feature_level: max-features
+          mountpoint: /vol/ocfs2-small
+          mount_options: [_netdev, noatime, data=writeback, commit=60, nodiratime]
+        ocfs2-large:
+          resource: drbd1
+          type: ocfs2
+          mkfs_type: vmstore
+          feature_level: max-features
+          mountpoint: /vol/ocfs2-large
+          mount_options: [_netdev, noatime, data=writeback, commit=60, nodiratime]
+      cluster:
+        stack: o2cb
+        name: labfs
+      nfs:
+        exports:
+          - path: /vol/ocfs2-small
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]

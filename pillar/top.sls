@@ -1,0 +1,14 @@
+# hapair example pillar: every topology to every minion. A minion only acts on the
+# topologies whose nodes name its minion id (hapair.topology.for_minion).
+# The lab_* topologies are alternatives for the same two QEMU nodes (node1/node2):
+# apply one of them at a time.
+base:
+  '*':
+    - hapair.web
+    - hapair.fileserver
+    - hapair.apache
+    - hapair.crossed
+    - hapair.hardcore
+    - hapair.lab_web
+    - hapair.lab_fileserver
+    - hapair.lab_gfs2
