@@ -1,0 +1,94 @@
+"""DRBD grains: per-resource state, the kernel module version and a flat ``drbd_roles`` for targeting.
+
+.. code-block:: yaml
+
+    drbd:
+      version: 8.4.11
+      resources:
+        r0: {role: Primary, disk_state: UpToDate, connection_state: Connected,
+             peer_role: Secondary, peer_disk_state: UpToDate, replication_state: Established}
+    drbd_roles: {r0: Primary}
+
+Target with ``salt -G 'drbd_roles:r0:Primary' ...``. Never raises; ``{}`` where DRBD is absent.
+DRBD 8.4: /proc/drbd plus the config files (no subprocess); DRBD 9: one ``drbdsetup status --json``.
+Paths and binaries come from the minion config (``hapair:paths:*``, ``hapair:bin:drbdsetup``).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import subprocess
+
+try:
+    import hapair.drbd_plan as plan  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/grains/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.drbd_plan as plan
+
+from hapair.adapter import PATH_DEFAULTS
+
+log = logging.getLogger(__name__)
+
+_KEYS = ("role", "disk_state", "connection_state", "peer_role", "peer_disk_state", "replication_state")
+
+
+def _conf(opts, key, default):
+    node = opts or {}
+    for part in key.split(":"):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def collect(opts):
+    """Return the DRBD grains for a minion config ``opts`` (pure apart from reads and one command)."""
+    proc = _read(_conf(opts, "hapair:paths:proc_drbd", PATH_DEFAULTS["proc_drbd"]))
+    if not proc or not proc.startswith("version:"):
+        return {}
+    version = proc.split("\n", 1)[0].split()[1]
+    import hapair.drbd_parse as parse  # noqa: PLC0415
+
+    if version.startswith("8."):
+        conf = _conf(opts, "hapair:paths:drbd_conf", PATH_DEFAULTS["drbd_conf"])
+        conf_dir = _conf(opts, "hapair:paths:drbd_conf_dir", PATH_DEFAULTS["drbd_conf_dir"])
+        paths = [conf, *sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))]
+        names = plan.minors_from_config(t for t in (_read(p) for p in paths) if t)
+        parsed = parse.parse_proc_drbd(proc, names)
+    else:
+        drbdsetup = _conf(opts, "hapair:bin:drbdsetup", "drbdsetup")
+        res = subprocess.run([drbdsetup, "status", "--json"], capture_output=True, text=True, timeout=5, check=False)
+        parsed = parse.parse_drbdsetup_status_json(res.stdout) if res.returncode == 0 else {"resources": []}
+    models = parsed.get("resources", []) if isinstance(parsed, dict) else parsed
+    if isinstance(models, dict):
+        models = list(models.values())
+    resources, roles = {}, {}
+    for model in models:
+        name = model.get("name")
+        if name is None:
+            name = str((model.get("volumes") or [{}])[0].get("minor"))
+        flat = plan.flatten(model)
+        resources[name] = {key: flat.get(key) for key in _KEYS}
+        roles[name] = flat.get("role")
+    return {"drbd": {"version": version, "resources": resources}, "drbd_roles": roles}
+
+
+def drbd():
+    """DRBD grains (see the module docstring); ``{}`` where DRBD is absent or on any error."""
+    try:
+        return collect(__opts__)
+    except Exception as err:  # noqa: BLE001 - a grain must never break the minion
+        log.debug("hapair drbd grains: %s", err)
+        return {}
