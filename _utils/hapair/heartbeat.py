@@ -5,8 +5,9 @@ The topology's ``cluster.heartbeat`` mapping (docs/DESIGN.md)::
     {"udpport": 697, "keepalive": 2, "deadtime": 60, "warntime": 30, "initdead": 120,
      "auto_failback": "off", "logfacility": "local0", "logfile": "/var/log/ha-log",
      "debugfile": "/var/log/ha-debug", "debug": 0,
-     "media": [{"type": "bcast", "interface": "eth1"}],
-     "authkeys": {"method": "sha1", "key": "SECRET"},
+     "media": [{"type": "bcast", "interface": "eth1"},
+               {"type": "ucast", "interface": "eth0", "addresses": ["10.0.0.2", "10.0.0.3"]}],
+     "authkeys": {"index": 1, "method": "sha1", "key": "SECRET"},
      "resources": [{"node": "node01", "ip": "10.0.0.100", "drbd": "r0",
                     "filesystem": "www" | {"device", "mountpoint", "type"},
                     "services": ["drbdlinks", "apache2"]}]}
@@ -50,8 +51,8 @@ def render_ha_cf(topology: Mapping[str, Any]) -> str:
     (``uname -n`` names, which heartbeat requires), ``auto_failback`` and ``debug``.
 
     Media: ``{"type": "bcast", "interface": "eth1"}`` -> ``bcast eth1``; ``ucast`` takes
-    ``interface`` and ``address``; ``mcast`` takes ``interface group port ttl loop``; ``serial``
-    takes ``device`` (and ``baud``).
+    ``interface`` and ``addresses`` (one line each); ``mcast`` takes ``interface group port ttl``
+    (loop 0); ``serial`` takes ``device`` (and ``baud``).
     """
     hb = _heartbeat(topology)
     lines = ["# Managed by hapair (Salt): heartbeat v1 configuration."]
@@ -59,7 +60,7 @@ def render_ha_cf(topology: Mapping[str, Any]) -> str:
         if hb.get(key) is not None:
             lines.append(f"{key} {_value(hb[key])}")
     for medium in hb.get("media") or []:
-        lines.append(_media_line(medium))
+        lines += _media_lines(medium)
     if hb.get("auto_failback") is not None:
         lines.append(f"auto_failback {_value(hb['auto_failback'])}")
     order = topology.get("node_order") or list(topology.get("nodes") or {})
@@ -69,19 +70,20 @@ def render_ha_cf(topology: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _media_line(medium: Mapping[str, Any]) -> str:
+def _media_lines(medium: Mapping[str, Any]) -> list[str]:
     kind = medium.get("type")
     if kind not in _MEDIA:
         raise ValueError(f"heartbeat medium type {kind!r} is not one of {', '.join(_MEDIA)}")
     if kind == "serial":
-        baud = f"baud {medium['baud']}\n" if medium.get("baud") else ""
-        return f"{baud}serial {medium['device']}"
-    if kind == "ucast":
-        return f"ucast {medium['interface']} {medium['address']}"
+        baud = [f"baud {medium['baud']}"] if medium.get("baud") else []
+        return baud + [f"serial {medium['device']}"]
+    if kind == "ucast":  # heartbeat ignores the line that names its own address
+        addresses = medium.get("addresses") or [medium["address"]]
+        return [f"ucast {medium['interface']} {address}" for address in addresses]
     if kind == "mcast":
-        return (f"mcast {medium['interface']} {medium['group']} {medium.get('port', 694)} "
-                f"{medium.get('ttl', 1)} {medium.get('loop', 0)}")
-    return f"bcast {medium['interface']}"
+        return [f"mcast {medium['interface']} {medium['group']} {medium.get('port') or 694} "
+                f"{medium.get('ttl') or 1} {medium.get('loop', 0)}"]
+    return [f"bcast {medium['interface']}"]
 
 
 def _filesystem(topology: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
@@ -108,7 +110,8 @@ def render_haresources(topology: Mapping[str, Any]) -> str:
             words.append(f"drbddisk::{group['drbd']}")
         fs = _filesystem(topology, group.get("filesystem"))
         if fs:
-            words.append(f"Filesystem::{fs['device']}::{fs['mountpoint']}::{fs.get('type') or fs.get('fstype')}")
+            device = (fs.get("devices") or {}).get(group["node"]) or fs["device"]
+            words.append(f"Filesystem::{device}::{fs['mountpoint']}::{fs.get('type') or fs.get('fstype')}")
         words += [str(service) for service in group.get("services") or []]
         lines.append(" ".join(words))
     return "\n".join(lines) + "\n"
@@ -121,15 +124,16 @@ def render_authkeys(topology: Mapping[str, Any]) -> str:
     'auth 1\\n1 sha1 k\\n'
     """
     auth = _heartbeat(topology).get("authkeys") or {}
+    index = int(auth.get("index") or 1)
     method = auth.get("method", "sha1")
     if method not in AUTH_METHODS:
         raise ValueError(f"authkeys method {method!r} is not one of {', '.join(AUTH_METHODS)}")
     if method == "crc":
-        return "auth 1\n1 crc\n"
+        return f"auth {index}\n{index} crc\n"
     key = auth.get("key")
     if not key or re.search(r"\s", str(key)):
         raise ValueError(f"authkeys method {method} needs a key without whitespace")
-    return f"auth 1\n1 {method} {key}\n"
+    return f"auth {index}\n{index} {method} {key}\n"
 
 
 def secrets(topology: Mapping[str, Any]) -> list[str]:

@@ -252,27 +252,18 @@ def parse_init_status(text: str) -> dict[str, Any]:
         match = re.fullmatch(r'(Driver for|Module|Filesystem|Stack plugin) "([^"]+)": (.+)', line)
         if match:
             kind, name, state = match.groups()
-            value = _state(state, raw, line_no)
-            if kind == "Filesystem":
-                out["filesystems"][name] = value
-            elif kind == "Stack plugin":
-                out["stack_plugins"][name] = value
-                out["format"] = "1.8"
-            else:
-                out["drivers"][name] = value
-                if kind == "Driver for":
-                    out["format"] = "1.8"
-                elif out["format"] is None:
-                    out["format"] = "legacy"
+            table = {"Filesystem": "filesystems", "Stack plugin": "stack_plugins"}.get(kind, "drivers")
+            out[table][name] = _state(state, raw, line_no)
             continue
         match = re.fullmatch(r"Stack glue driver: (.+)", line)
         if match:
             out["stack_glue"] = _state(match.group(1), raw, line_no)
-            out["format"] = "1.8"
             continue
-        match = re.fullmatch(r'Checking (?:O2CB )?cluster "?([^":]+?)"?: (\w+(?: \w+)?)', line)
+        match = re.fullmatch(r'Checking (?:O2CB )?cluster ("?)([^":]+)\1: (\w+(?: \w+)?)', line)
         if match:
-            out["cluster"], out["online"] = match.group(1), _state(match.group(2), raw, line_no)
+            # 1.8 quotes the cluster name; the 1.2-1.6 init scripts do not
+            out["format"] = "1.8" if match.group(1) else "legacy"
+            out["cluster"], out["online"] = match.group(2), _state(match.group(3), raw, line_no)
             continue
         match = re.fullmatch(r"Checking (?:O2CB )?heartbeat: (.+)", line)
         if match:
@@ -294,8 +285,8 @@ def parse_init_status(text: str) -> dict[str, Any]:
         raise ParseError("o2cb status", line_no, raw, "unknown status line")
     if not seen:
         raise ParseError("o2cb status", 0, "", "no output")
-    if out["format"] is None:
-        out["format"] = "legacy"
+    if out["format"] is None:  # no cluster line: 1.8 says "Driver for", older scripts "Module"
+        out["format"] = "1.8" if out["stack_glue"] is not None or "Module" not in text else "legacy"
     return out
 
 

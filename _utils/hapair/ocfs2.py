@@ -200,6 +200,11 @@ def parse_proc_mounts(text: str) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- format planner
+def device_on(fs: Mapping[str, Any], node: str) -> str:
+    """The filesystem's device on ``node`` (normalised ``devices`` per node, else ``device``)."""
+    return (fs.get("devices") or {}).get(node) or fs["device"]
+
+
 def format_node(topology: Mapping[str, Any], fs: Mapping[str, Any]) -> str:
     """The one node that runs mkfs: the resource's initial primary, else the first mount node."""
     resource = (topology.get("drbd") or {}).get("resources", {}).get(fs.get("resource") or "")
@@ -318,7 +323,6 @@ def render_boot_units(topology: Mapping[str, Any], node: str, drbdadm: str = "/u
         "Wants=network-online.target",
         "After=network-online.target drbd.service o2cb.service",
         "Requires=drbd.service",
-        "Before=remote-fs-pre.target",
         "",
         "[Service]",
         "Type=oneshot",
@@ -332,7 +336,7 @@ def render_boot_units(topology: Mapping[str, Any], node: str, drbdadm: str = "/u
     files = {f"{systemd_dir}/{PROMOTE_UNIT}": {"content": unit, "mode": "0644", "secret": False}}
     for name in sorted(topology.get("filesystems") or {}):
         fs = topology["filesystems"][name]
-        if fs.get("type") != "ocfs2" or node not in (fs.get("mount_on") or []) or not fs.get("resource"):
+        if fs.get("type") not in ("ocfs2", "gfs2") or node not in (fs.get("mount_on") or []) or not fs.get("resource"):
             continue
         instance = promote_unit_instance(fs["resource"])
         mount_unit = mount_unit_name(fs["mountpoint"])
@@ -352,8 +356,8 @@ def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any], node: str) -> 
     if node not in (fs.get("mount_on") or []):
         return []
     steps: list[dict[str, Any]] = []
-    mountpoint, device = fs["mountpoint"], fs["device"]
-    line = fstab_line(fs)
+    mountpoint, device = fs["mountpoint"], device_on(fs, node)
+    line = fstab_line({**fs, "device": device})
     if not facts.get("mountpoint_exists"):
         steps.append({"action": "mkdir", "path": mountpoint})
     current = [entry for entry in facts.get("fstab") or [] if _fstab_mountpoint(entry) == mountpoint]
