@@ -14,6 +14,7 @@ in the tree, and always the hand-built normalised seeds in tests/fixtures/render
 from __future__ import annotations
 
 import copy
+import functools
 import glob
 import json
 import os
@@ -40,7 +41,8 @@ def hand_built() -> dict[str, dict]:
         return json.load(handle)
 
 
-def pillar_topologies() -> dict[str, dict]:
+@functools.lru_cache(maxsize=1)
+def _pillar_topologies() -> dict[str, dict]:
     """Normalised topologies of pillar/hapair/*.sls, once hapair.topology and the files exist."""
     files = sorted(glob.glob(os.path.join(ROOT, "pillar", "hapair", "*.sls")))
     if not files:
@@ -61,7 +63,8 @@ def pillar_topologies() -> dict[str, dict]:
 
 
 def all_topologies() -> dict[str, dict]:
-    return {**{f"hand/{k}": v for k, v in hand_built().items()}, **pillar_topologies()}
+    """Fresh copies: a test may change its topology."""
+    return {**{f"hand/{k}": v for k, v in hand_built().items()}, **copy.deepcopy(_pillar_topologies())}
 
 
 def parsers_for(dialect: str) -> list[str]:
