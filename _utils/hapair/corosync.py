@@ -1,0 +1,262 @@
+"""corosync 3 (knet, votequorum two_node): render corosync.conf, parse the corosync tools.
+
+The topology part read by :func:`render_conf` (``topology["cluster"]``)::
+
+    {"stack": "corosync", "name": "hardcore",
+     "corosync": {"transport": "knet", "crypto_cipher": "none", "crypto_hash": "none",
+                  "two_node": True, "totem": {"token": 3000}, "quorum": {}, "logging": {}}}
+
+Nodes come from the topology: ``ring0_addr`` = ``cluster_address`` (default ``address``),
+``name`` = ``hostname``, ``nodeid`` = ``cluster_node_id`` (default 1, 2 in ``node_order``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from hapair.errors import ParseError, TopologyError
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    text = str(value)
+    if not text or any(c in text for c in "{}:\n#"):
+        raise ValueError(f"corosync.conf value {text!r} is empty or holds '{{', '}}', ':', '#' or a newline")
+    return text
+
+
+def nodes(topology: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return ``[{"node", "name", "nodeid", "ring0_addr"}]`` in node order.
+
+    >>> nodes({"nodes": {"a": {"address": "10.0.0.1"}}, "node_order": ["a"]})
+    [{'node': 'a', 'name': 'a', 'nodeid': 1, 'ring0_addr': '10.0.0.1'}]
+    """
+    order = topology.get("node_order") or list(topology.get("nodes", {}))
+    out = []
+    for index, key in enumerate(order, start=1):
+        node = topology["nodes"][key]
+        out.append({"node": key, "name": node.get("hostname") or key,
+                    "nodeid": int(node.get("cluster_node_id") or index),
+                    "ring0_addr": node.get("cluster_address") or node.get("address")})
+    return out
+
+
+def _section(lines: list[str], name: str, items: Mapping[str, Any], indent: int = 0) -> None:
+    pad = "    " * indent
+    lines.append(f"{pad}{name} {{")
+    for key, value in items.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            _section(lines, key, value, indent + 1)
+        else:
+            if not _NAME.match(str(key)):
+                raise ValueError(f"corosync.conf key {key!r} is not a plain word")
+            lines.append(f"{pad}    {key}: {_value(value)}")
+    lines.append(f"{pad}}}")
+
+
+def render_conf(topology: Mapping[str, Any]) -> str:
+    """Render corosync 3 ``corosync.conf`` (deterministic, ends with a newline).
+
+    >>> text = render_conf({"nodes": {"a": {"address": "10.0.0.1"}, "b": {"address": "10.0.0.2"}},
+    ...                     "node_order": ["a", "b"], "cluster": {"name": "c", "corosync": {}}})
+    >>> "two_node: 1" in text and "transport: knet" in text
+    True
+    """
+    cluster = topology.get("cluster", {})
+    conf = cluster.get("corosync", {}) or {}
+    members = nodes(topology)
+    totem: dict[str, Any] = {"version": 2, "cluster_name": cluster["name"],
+                             "transport": conf.get("transport", "knet"),
+                             "crypto_cipher": conf.get("crypto_cipher", "none"),
+                             "crypto_hash": conf.get("crypto_hash", "none")}
+    totem.update(conf.get("totem") or {})
+    quorum: dict[str, Any] = {"provider": "corosync_votequorum"}
+    if conf.get("two_node", len(members) == 2):
+        quorum["two_node"] = 1
+    quorum.update(conf.get("quorum") or {})
+    logging: dict[str, Any] = {"to_logfile": "no", "to_syslog": "yes", "timestamp": "on"}
+    logging.update(conf.get("logging") or {})
+    lines = ["# Managed by hapair (Salt): local edits are overwritten."]
+    _section(lines, "totem", totem)
+    lines.append("nodelist {")
+    for member in members:
+        lines.append("    node {")
+        for key in ("ring0_addr", "name", "nodeid"):
+            lines.append(f"        {key}: {_value(member[key])}")
+        lines.append("    }")
+    lines.append("}")
+    _section(lines, "quorum", quorum)
+    _section(lines, "logging", logging)
+    return "\n".join(lines) + "\n"
+
+
+def check_conf(topology: Mapping[str, Any]) -> list[TopologyError]:
+    """What ``corosync -t`` accepts but should not: two_node with other than two nodes, duplicate
+    ring0 addresses, duplicate node ids or names, a missing ring0 address."""
+    errors: list[TopologyError] = []
+    members = nodes(topology)
+    path = f"{topology.get('path', 'hapair:topologies')}:cluster:corosync"
+    conf = topology.get("cluster", {}).get("corosync", {}) or {}
+    if conf.get("two_node", len(members) == 2) and len(members) != 2:
+        errors.append(TopologyError(path, f"two_node with {len(members)} node(s)", "two_node is for exactly two"))
+    for key in ("ring0_addr", "nodeid", "name"):
+        values = [m[key] for m in members]
+        for value in sorted({str(v) for v in values if v is not None and values.count(v) > 1}):
+            errors.append(TopologyError(path, f"duplicate {key} {value!r}"))
+    for member in members:
+        if not member["ring0_addr"]:
+            errors.append(TopologyError(f"{path}:{member['node']}", "no cluster_address/address for ring0_addr"))
+    return errors
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(no, line.rstrip()) for no, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
+
+
+_MEMBER = re.compile(r"^\s*(0x[0-9a-fA-F]+|\d+)\s+(\d+)\s+(?:(\S+)\s+)??(\S+?)(\s+\(local\))?$")
+_INTS = {"nodes", "expected_votes", "highest_expected", "total_votes"}
+
+
+def _int(tool: str, no: int, line: str, value: str) -> int:
+    try:
+        return int(value, 0)
+    except ValueError:
+        raise ParseError(tool, no, line, f"expected an integer, got {value!r}") from None
+
+
+def _members(tool: str, rows: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    out = []
+    header = None
+    for no, line in rows:
+        words = line.split()
+        if words[:2] == ["Nodeid", "Votes"]:
+            header = words
+            continue
+        if header is None:
+            raise ParseError(tool, no, line, "member row before the 'Nodeid Votes Name' header")
+        qdevice = None
+        parts = line.split()
+        local = parts[-1] == "(local)"
+        if local:
+            parts = parts[:-1]
+        if "Qdevice" in header and len(parts) == 4:
+            qdevice = parts[2]
+            parts = [parts[0], parts[1], parts[3]]
+        if len(parts) != 3:
+            raise ParseError(tool, no, line, "expected 'nodeid votes name [(local)]'")
+        out.append({"node_id": _int(tool, no, line, parts[0]), "votes": _int(tool, no, line, parts[1]),
+                    "name": parts[2], "local": local, "qdevice": qdevice})
+    return out
+
+
+def parse_quorumtool(text: str) -> dict[str, Any]:
+    """Parse ``corosync-quorumtool -s`` (also ``-l``, which prints only the membership part: then
+    everything but ``members`` is None).
+
+    Schema: ``{"quorum_provider": str|None, "nodes": int|None, "node_id": int|None,
+    "ring_id": str|None, "quorate": bool|None, "expected_votes": int|None, "highest_expected":
+    int|None, "total_votes": int|None, "quorum": int|None, "activity_blocked": bool|None,
+    "flags": [str]|None, "two_node": bool|None, "wait_for_all": bool|None, "members": [{"node_id": int, "votes": int, "name": str,
+    "local": bool, "qdevice": str|None}]}``.
+
+    Example: ``Flags: 2Node Quorate WaitForAll`` -> ``{"flags": ["2Node", "Quorate", "WaitForAll"],
+    "two_node": True, "wait_for_all": True}``.
+    """
+    tool = "corosync-quorumtool"
+    out: dict[str, Any] = {k: None for k in ("date", "quorum_provider", "nodes", "node_id", "ring_id", "quorate",
+                                             "expected_votes", "highest_expected", "total_votes", "quorum")}
+    out.update(activity_blocked=None, flags=None, members=[])
+    section = None
+    member_rows: list[tuple[int, str]] = []
+    rows = _lines(text)
+    if not rows:
+        raise ParseError(tool, 0, "", "empty output")
+    for no, line in rows:
+        stripped = line.strip()
+        if stripped.endswith(" information") and ":" not in stripped:
+            section = stripped
+            continue
+        if set(stripped) <= {"-"}:
+            continue
+        if section == "Membership information":
+            member_rows.append((no, line))
+            continue
+        if ":" not in stripped or section is None:
+            raise ParseError(tool, no, line, "expected 'Key: value' inside a section")
+        key, _, value = stripped.partition(":")
+        key, value = _snake(key), value.strip()
+        if key in _INTS:
+            out[key] = _int(tool, no, line, value)
+        elif key == "node_id":
+            out[key] = _int(tool, no, line, value)
+        elif key == "quorum":
+            number, _, rest = value.partition(" ")
+            out["quorum"] = _int(tool, no, line, number)
+            out["activity_blocked"] = "activity blocked" in rest.lower()
+        elif key == "quorate":
+            out["quorate"] = value == "Yes"
+        elif key == "flags":
+            out["flags"] = value.split()
+        else:
+            out[key] = value
+    out["members"] = _members(tool, member_rows)
+    known = out["flags"] is not None  # -l prints no votequorum section: flags unknown, not empty
+    out["two_node"] = "2Node" in out["flags"] if known else None
+    out["wait_for_all"] = "WaitForAll" in out["flags"] if known else None
+    if out["quorum"] is not None and out["activity_blocked"] is None:
+        out["activity_blocked"] = False
+    return out
+
+
+def parse_cfgtool(text: str) -> dict[str, Any]:
+    """Parse ``corosync-cfgtool -s`` (corosync 3, knet).
+
+    Schema: ``{"node_id": int, "transport": str, "links": [{"link_id": int, "transport": str,
+    "addr": str, "peers": [{"node_id": int, "status": "localhost"|"connected"|"disconnected"|...}]}]}``.
+    """
+    tool = "corosync-cfgtool -s"
+    rows = _lines(text)
+    out: dict[str, Any] = {"node_id": None, "transport": None, "links": []}
+    for no, line in rows:
+        stripped = line.strip()
+        match = re.match(r"^Local node ID (\d+), transport (\S+)$", stripped)
+        if match:
+            out["node_id"], out["transport"] = int(match.group(1)), match.group(2)
+            continue
+        match = re.match(r"^LINK ID (\d+)(?:\s+(\S+))?$", stripped)
+        if match:
+            out["links"].append({"link_id": int(match.group(1)), "transport": match.group(2), "addr": None,
+                                 "peers": []})
+            continue
+        if not out["links"]:
+            if stripped.startswith("Printing link status"):
+                continue
+            raise ParseError(tool, no, line, "unexpected line before the first LINK ID")
+        link = out["links"][-1]
+        match = re.match(r"^addr\s*=\s*(\S+)$", stripped)
+        if match:
+            link["addr"] = match.group(1)
+            continue
+        if stripped == "status:":
+            continue
+        match = re.match(r"^nodeid:?\s+(\d+):\s*(.+)$", stripped)
+        if match:
+            link["peers"].append({"node_id": int(match.group(1)), "status": match.group(2).strip()})
+            continue
+        raise ParseError(tool, no, line, "unknown line")
+    if out["node_id"] is None:
+        raise ParseError(tool, 0, "", "no 'Local node ID' line: not corosync-cfgtool -s output")
+    return out
