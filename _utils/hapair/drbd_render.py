@@ -103,7 +103,9 @@ def render(
 
     Returns ``{path: {"content": str, "mode": "0600"|"0644", "secret": bool}}`` with ``conf_path``
     (includes ``conf_dir``/global_common.conf and ``conf_dir``/*.res), ``conf_dir``/global_common.conf
-    and ``conf_dir``/<resource>.res for each resource. A file holding a shared-secret (or any value in
+    and ``conf_dir``/<resource>.res for each resource. The files are the same on both nodes except
+    for ``after_sb_0pri: discard-node-<host>``, written as ``discard-local`` on that host and
+    ``discard-remote`` on its peer (the DRBD 9 parser has no discard-node-*). A file holding a shared-secret (or any value in
     ``topology["secrets"]``) gets mode 0600 and ``secret=True``. Raises ValidationError (every
     problem at once, secrets masked) for values that cannot be written as DRBD config, and
     HapairError for an unknown dialect or node.
@@ -131,7 +133,7 @@ def render(
             errors.append(TopologyError(path, "resource name is not a valid DRBD/file name", "use [A-Za-z0-9_.+-]"))
             continue
         res = topology["drbd"]["resources"][res_name]
-        contents[_join(conf_dir, f"{res_name}.res")] = header + _resource(topology, res_name, res, dialect, path, errors)
+        contents[_join(conf_dir, f"{res_name}.res")] = header + _resource(topology, res_name, res, dialect, node, path, errors)
 
     if errors:
         raise ValidationError([TopologyError(e.path, mask(e.message, secrets), e.hint) for e in errors])
@@ -285,7 +287,21 @@ def _address(address: Any, port: Any, path: str, errors: list[TopologyError]) ->
     return f"ipv4 {ip}:{port}"
 
 
-def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect: str, path: str,
+def _discard_node(policy: str, nodes: dict[str, Any], node: str, path: str, errors: list[TopologyError]) -> str:
+    """8.4's ``discard-node-<host>`` as the node-relative ``discard-local``/``discard-remote``.
+
+    drbdadm-84 does this translation itself; the DRBD 9 parser knows only the relative forms, which
+    both parsers accept. So the rendered files differ between the two nodes for this policy.
+    """
+    target = policy[len("discard-node-"):]
+    for key, info in nodes.items():
+        if target.lower() in (key.lower(), str(info.get("hostname") or key).lower()):
+            return "discard-local" if key == node else "discard-remote"
+    errors.append(TopologyError(path, f"{policy!r} names no node of the topology", "use discard-node-<node name>"))
+    return policy
+
+
+def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect: str, node: str, path: str,
               errors: list[TopologyError]) -> str:
     nodes = topology["nodes"]
     order = [n for n in topology.get("node_order") or sorted(nodes) if n in nodes]
@@ -304,7 +320,10 @@ def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect:
         net.append(("shared-secret", res["shared_secret"]))
     for which in ("0pri", "1pri", "2pri"):
         if res.get(f"after_sb_{which}"):
-            net.append((f"after-sb-{which}", res[f"after_sb_{which}"]))
+            policy = res[f"after_sb_{which}"]
+            if which == "0pri" and isinstance(policy, str) and policy.startswith("discard-node-"):
+                policy = _discard_node(policy, nodes, node, f"{path}:after_sb_0pri", errors)
+            net.append((f"after-sb-{which}", policy))
     if dialect == "8.4":
         if mode == "dual-primary":
             derived["startup"].append(("become-primary-on", "both"))

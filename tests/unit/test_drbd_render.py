@@ -283,6 +283,23 @@ def test_dialects_differ_only_where_they_must():
     }
 
 
+@pytest.mark.parametrize("dialect", ["8.4", "9"])
+@pytest.mark.parametrize("target", ["web1.lowend.party", "web1", "WEB1.lowend.party"])
+def test_discard_node_becomes_node_relative(dialect, target):
+    topo = seeds()["seed-000"]
+    topo["drbd"]["resources"]["r0"]["after_sb_0pri"] = f"discard-node-{target}"
+    on1 = options(section(res_tree(drbd_render.render(topo, "web1", dialect), "r0"), "net"))
+    on2 = options(section(res_tree(drbd_render.render(topo, "web2", dialect), "r0"), "net"))
+    assert (on1["after-sb-0pri"], on2["after-sb-0pri"]) == (("discard-local",), ("discard-remote",))
+
+
+def test_discard_node_of_a_stranger_is_refused():
+    topo = seeds()["seed-000"]
+    topo["drbd"]["resources"]["r0"]["after_sb_0pri"] = "discard-node-web3"
+    with pytest.raises(ValidationError, match="names no node"):
+        drbd_render.render(topo, "web1", "9")
+
+
 # --- refusals ------------------------------------------------------------------------------------------
 
 

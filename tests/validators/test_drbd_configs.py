@@ -290,3 +290,17 @@ def test_ipv6_topology_is_accepted(tmp_path):
             assert up.returncode == 0, errors_of(up)
             for pattern in expected_calls(topo, "web2", version, implicit_ids=dialect == "8.4"):
                 assert any(re.search(pattern, line) for line in up.stdout.splitlines()), (pattern, up.stdout)
+
+
+@pytest.mark.parametrize("dialect", drbd_render.DIALECTS)
+def test_discard_node_policy_reaches_both_parsers_node_relative(tmp_path, dialect):
+    """drbdadm-84 turns discard-node-<host> into discard-local/-remote itself; the v9 parser rejects
+    discard-node-*, so hapair writes the relative form, and both parsers must agree with it."""
+    topo = seed("seed-000")
+    topo["drbd"]["resources"]["r0"]["after_sb_0pri"] = "discard-node-web1.lowend.party"
+    for node, expect in (("web1", "discard-local"), ("web2", "discard-remote")):
+        conf, _ = render_into(tmp_path / node, topo, node, dialect)
+        for version in parsers_for(dialect):
+            up = drbdadm(conf, topo["nodes"][node]["hostname"], version, "-d", "up", "all")
+            assert up.returncode == 0, errors_of(up)
+            assert f"--after-sb-0pri={expect} " in up.stdout
