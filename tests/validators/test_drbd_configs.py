@@ -117,25 +117,31 @@ def expected_calls(topo: dict, node: str, version: str, implicit_ids: bool) -> l
         res = topo["drbd"]["resources"][name]
         own, other = res["nodes"][node], res["nodes"][peer]
         minor, disk = own["minor"], shell_escaped(own["disk"])
-        assert own["meta_disk"] == "internal"  # every seed; external meta-disk prints an index too
+        if own["meta_disk"] == "internal":
+            meta, meta_idx, attach_meta = "internal", "internal", f"{disk} internal"
+        else:  # external, no index: DRBD's flexible external meta data
+            meta = shell_escaped(own["meta_disk"])
+            meta_idx, attach_meta = f"{meta} flex-external", f"{meta} flexible"
         path = f"{addr(own['address'], own['port'])} {addr(other['address'], other['port'])}"
         if version == V84:
             out += [
                 rf"^drbdsetup-84 new-minor {name} {minor} 0$",
-                rf"^drbdmeta {minor} v08 {re.escape(disk)} internal apply-al$",
-                rf"^drbdsetup-84 attach {minor} {re.escape(disk)} {re.escape(disk)} internal( |$)",
+                rf"^drbdmeta {minor} v08 {re.escape(disk if meta == 'internal' else meta_idx)}"
+                + (" internal" if meta == "internal" else "") + " apply-al$",
+                rf"^drbdsetup-84 attach {minor} {re.escape(disk)} {re.escape(attach_meta)}( |$)",
                 rf"^drbdsetup-84 connect {name} {re.escape(path)}( |$)",
             ]
         else:
             own_id = r"\d+" if implicit_ids else str(topo["nodes"][node]["node_id"])
             peer_id = r"\d+" if implicit_ids else str(topo["nodes"][peer]["node_id"])
             out += [
-                rf"^drbdsetup new-resource {name} {own_id}$",
+                rf"^drbdsetup new-resource {name} {own_id}( |$)",
                 rf"^drbdsetup new-minor {name} {minor} 0$",
                 rf"^drbdsetup new-peer {name} {peer_id} --_name={re.escape(shell_escaped(topo['nodes'][peer]['hostname']))}( |$)",
                 rf"^drbdsetup new-path {name} {peer_id} {re.escape(path)}$",
-                rf"^drbdmeta {minor} v09 {re.escape(disk)} internal apply-al$",
-                rf"^drbdsetup attach {minor} {re.escape(disk)} {re.escape(disk)} internal( |$)",
+                rf"^drbdmeta {minor} v09 {re.escape(disk if meta == 'internal' else meta_idx)}"
+                + (" internal" if meta == "internal" else "") + " apply-al$",
+                rf"^drbdsetup attach {minor} {re.escape(disk)} {re.escape(attach_meta)}( |$)",
                 rf"^drbdsetup connect {name} {peer_id}$",
             ]
     return out
@@ -304,3 +310,25 @@ def test_discard_node_policy_reaches_both_parsers_node_relative(tmp_path, dialec
             up = drbdadm(conf, topo["nodes"][node]["hostname"], version, "-d", "up", "all")
             assert up.returncode == 0, errors_of(up)
             assert f"--after-sb-0pri={expect} " in up.stdout
+
+
+@pytest.mark.parametrize("dialect", drbd_render.DIALECTS)
+def test_external_meta_disk_and_free_form_options_reach_the_calls(tmp_path, dialect):
+    topo = seed("seed-004")
+    r0 = topo["drbd"]["resources"]["r0"]
+    for per in r0["nodes"].values():
+        per["meta_disk"] = "/dev/cciss/c0d3p1"
+    r0["sections"]["options"] = {"cpu-mask": "ff"}
+    r0["sections"]["net"]["max-buffers"] = "8k"
+    r0["sections"]["disk"]["disk-flushes"] = False
+    r0["sections"]["syncer"]["verify-alg"] = "sha1"
+    conf, _ = render_into(tmp_path, topo, "core-02", dialect)
+    for version in parsers_for(dialect):
+        up = drbdadm(conf, "core-02", version, "-d", "up", "all")
+        assert up.returncode == 0, errors_of(up)
+        for pattern in expected_calls(topo, "core-02", version, implicit_ids=dialect == "8.4"):
+            assert any(re.search(pattern, line) for line in up.stdout.splitlines()), (pattern, up.stdout)
+        r0_lines = [line for line in up.stdout.splitlines() if " r0 " in line or " 0 " in line]
+        for flag in ("--cpu-mask=ff", "--max-buffers=8k", "--disk-flushes=no", "--verify-alg=sha1",
+                     "--resync-rate=100M", "--on-io-error=detach", "--rr-conflict=violently"):
+            assert any(flag in line for line in r0_lines), (flag, up.stdout)
