@@ -364,3 +364,25 @@ def plan_online(status: Mapping[str, Any] | None, name: str) -> list[dict[str, A
     if status and status.get("online") and status.get("cluster") == name:
         return []
     return [{"action": "online", "cluster": name}]
+
+
+def check_listed(stdout: str, stderr: str, topology: Mapping[str, Any]) -> list[str]:
+    """Judge ``o2cb --config-file=FILE list-cluster NAME`` run on a rendered file.
+
+    o2cb exits 0 on a missing file or an unknown cluster (it only prints ``Unknown cluster`` on
+    stderr), so the listing itself is checked: it must show the cluster and exactly our nodes.
+    Returns problems (``[]`` when o2cb read back what we rendered).
+    """
+    name = topology["cluster"]["name"]
+    try:
+        listed = parse_cluster_conf(stdout)
+    except ParseError as err:
+        return [f"o2cb printed something unreadable: {err}"]
+    if not any(c["name"] == name for c in listed["clusters"]):
+        return [f"o2cb did not list cluster {name!r}: {stderr.strip() or 'no output'}"]
+    want = sorted((n["name"], n["number"], n["ip_address"], n["ip_port"]) for n in cluster_nodes(topology))
+    got = sorted((n["name"], n["number"], n["ip_address"], n["ip_port"]) for n in listed["nodes"]
+                 if n["cluster"] == name)
+    if want != got:
+        return [f"o2cb read nodes {got}, hapair rendered {want}"]
+    return []
