@@ -100,15 +100,16 @@ _MASK = ~1  # the lowest bit of a DRBD UUID carries the primary flag, not identi
 
 
 def parse_gi(gi: Any) -> dict[str, Any] | None:
-    """Read ``drbdadm get-gi`` output (``current:bitmap:hist1:hist2:flags...``) into UUID ints.
+    """Read ``drbdadm get-gi`` text (``current:bitmap:hist1:hist2:flags...``) or ``drbd.get_gi``'s dict.
 
     >>> parse_gi("9F74E844602961A9:0000000000000000:6A6F8714B4C1BC5E:0000000000000004:1:1:1:1:0:0:0")["bitmap"]
     0
     """
     if gi is None:
         return None
-    if isinstance(gi, Mapping):
-        fields = [gi.get("current"), gi.get("bitmap"), *(gi.get("history") or [gi.get("history1"), gi.get("history2")])]
+    if isinstance(gi, Mapping):  # drbd.get_gi: {"current_uuid", "bitmap_uuid", "history_uuids": [..]}
+        fields = [gi.get("current_uuid", gi.get("current")), gi.get("bitmap_uuid", gi.get("bitmap")),
+                  *(gi.get("history_uuids") or gi.get("history") or [])]
     else:
         line = next((ln.strip() for ln in str(gi).splitlines() if ln.count(":") >= 3), "")
         fields = line.split(":")[:4]

@@ -210,3 +210,6 @@ def test_parse_gi_edge_cases():
     assert r.parse_gi("no uuids here") is None
     assert r.parse_gi({"current": "9F74E844602961A9", "bitmap": "0", "history": ["4"]})["current"] == 0x9F74E844602961A8
     assert r.gi_relation(None, gi("05-synced-primary-secondary", "node1")) is None
+    parsed = {"current_uuid": "008604F9843C87BF", "bitmap_uuid": "9F74E844602961A9",
+              "history_uuids": ["6A6F8714B4C1BC5E", "0000000000000004"]}  # drbd.get_gi shape, stage 11 node1
+    assert r.gi_relation(parsed, gi("11-split-brain-standalone", "node2")) == "split_brain"

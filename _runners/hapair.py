@@ -1,0 +1,629 @@
+"""hapair runner: validate a topology, show the pair's state, gate orchestration steps, verify with a
+canary file, and remediate DRBD faults under the topology's policy.
+
+Every function reads the topology from the pillar the master compiles (the master's own id first,
+then the minions', so a pillar top that targets ``'*'`` works) and talks to the two minions named by
+the topology's ``minion_id``\\ s through the LocalClient. Decisions are made by the pure core
+(``hapair.orchestrate`` gates, ``hapair.remediate`` planner); this module only gathers and acts.
+
+Failures set the runner's retcode (so ``salt-run`` exits non-zero and an orchestration step
+fails) and return ``{"result": False, "comment": ...}``; no traceback, no secrets.
+
+.. code-block:: bash
+
+    salt-run hapair.validate web
+    salt-run hapair.status web
+    salt-run hapair.status web --out=json
+    salt-run hapair.wait_for web synced timeout=3600
+    salt-run hapair.canary web www
+    salt-run hapair.remediate resource=r0 topology=web
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+import uuid
+
+try:
+    import hapair.topology as topology_mod  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.topology as topology_mod
+
+from hapair import orchestrate
+from hapair import remediate as remediate_mod
+from hapair.errors import HapairError, ValidationError
+from hapair.secrets import mask
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows masters
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "hapair"
+
+HISTORY_KEEP = 50
+
+
+def __virtual__():
+    return __virtualname__
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(comment, **extra):
+    """Mark the runner job failed (retcode 1) and return the failure dict."""
+    __context__["retcode"] = 1
+    out = {"result": False, "comment": comment}
+    out.update(extra)
+    return out
+
+
+def _progress(message):
+    """Print a progress line on ``salt-run`` (runner job event) and log it."""
+    log.info("hapair: %s", message)
+    try:
+        __jid_event__.fire_event({"message": message}, "progress")
+    except NameError:  # called outside a runner job (tests, python API)
+        pass
+
+
+def _pillar_for(minion_id):
+    import salt.pillar  # noqa: PLC0415
+    import salt.utils.minions  # noqa: PLC0415
+
+    mid, grains, _ = salt.utils.minions.get_minion_data(minion_id, __opts__)
+    grains = grains or {"id": minion_id}
+    return salt.pillar.Pillar(__opts__, grains, mid or minion_id, __opts__.get("saltenv") or "base",
+                              pillarenv=__opts__.get("pillarenv")).compile_pillar()
+
+
+def _candidate_ids():
+    import salt.utils.minions  # noqa: PLC0415
+
+    ids = [__opts__.get("id")]
+    try:
+        ids += sorted(salt.utils.minions.CkMinions(__opts__).connected_ids() or [])
+    except Exception:  # noqa: BLE001 - best effort: fall back to the master's own pillar
+        log.debug("hapair: cannot list connected minions", exc_info=True)
+    return [i for i in dict.fromkeys(ids) if i]
+
+
+def _pillar(topology=None, pillar=None):
+    """The pillar holding ``hapair:topologies`` (``pillar`` when given, for tests and the python API)."""
+    if pillar is not None:
+        return pillar
+    first = None
+    for mid in _candidate_ids():
+        compiled = _pillar_for(mid)
+        first = compiled if first is None else first
+        topos = topology_mod.topologies(compiled)
+        if topos and (topology is None or topology in topos):
+            return compiled
+    return first or {}
+
+
+def _load(topology, pillar=None):
+    """Return the normalised topology or raise ValidationError (every error at once)."""
+    return topology_mod.load(_pillar(topology, pillar), topology)
+
+
+def _client():
+    import salt.client  # noqa: PLC0415
+
+    return salt.client.get_local_client(__opts__["conf_file"], mopts=__opts__)
+
+
+def _minions(topo):
+    """``{node name: minion id}`` in node order."""
+    return {node: topo["nodes"][node]["minion_id"] for node in topo["node_order"]}
+
+
+def _call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
+    """Run ``fun`` on the topology's minions; return ``({node: value or None}, {node: error text})``."""
+    ids = _minions(topo)
+    if nodes:
+        ids = {n: m for n, m in ids.items() if n in nodes}
+    raw = _client().cmd(list(ids.values()), fun, arg=list(arg), kwarg=kwarg or None, tgt_type="list",
+                        timeout=timeout, full_return=True)
+    values, errors = {}, {}
+    for node, mid in ids.items():
+        entry = raw.get(mid)
+        if entry is None:
+            values[node], errors[node] = None, f"{mid} did not answer"
+            continue
+        ret = entry.get("ret") if isinstance(entry, dict) else entry
+        retcode = entry.get("retcode", 0) if isinstance(entry, dict) else 0
+        if retcode or _is_error_text(ret):
+            values[node], errors[node] = None, f"{mid}: {ret}"
+        else:
+            values[node] = ret
+    return values, errors
+
+
+def _is_error_text(ret):
+    """Salt returns a string when a function is missing or raised (``ERROR: ...``)."""
+    if not isinstance(ret, str):
+        return False
+    return ret.startswith(("ERROR", "Passed invalid arguments", "The minion function caused an exception")) or (
+        ret.startswith("'") and ret.rstrip().endswith("is not available."))
+
+
+def _drbd_lists(values):
+    """``drbd.status`` returns ``{"resources": {name: model}}``; gates take ``[model, ...]``."""
+    out = {}
+    for node, value in values.items():
+        if value is None:
+            out[node] = None
+        elif isinstance(value, dict) and "resources" in value:
+            out[node] = list((value.get("resources") or {}).values())
+        else:
+            out[node] = list(value)
+    return out
+
+
+def _observe(topo, condition):
+    """Gather what ``condition`` needs from both minions: ``(observed, errors)``."""
+    observed, errors = {}, {}
+    if condition in ("up", "connected", "synced", "roles"):
+        values, errors = _call(topo, "drbd.status")
+        observed["drbd"] = _drbd_lists(values)
+    elif condition == "o2cb_online":
+        observed["o2cb"], errors = _call(topo, "o2cb.status")
+    elif condition == "mounted":
+        observed["mounts"], errors = _call(topo, "mount.active")
+    return observed, errors
+
+
+def _with_errors(message, errors):
+    if not errors:
+        return message
+    return f"{message}; errors: {'; '.join(f'{n}: {e}' for n, e in sorted(errors.items()))}"
+
+
+def _wait_event(seconds):
+    """Wait up to ``seconds`` for any hapair/drbd event on the master bus (returns early on one)."""
+    try:
+        import salt.utils.event  # noqa: PLC0415
+
+        with salt.utils.event.get_master_event(__opts__, __opts__["sock_dir"], listen=True) as bus:
+            bus.get_event(wait=seconds, tag="hapair/drbd/", match_type="startswith")
+    except Exception:  # noqa: BLE001 - no event bus (python API): plain poll interval
+        time.sleep(seconds)
+
+
+# --------------------------------------------------------------------------- public functions
+
+
+def validate(topology, pillar=None):
+    """Validate the pillar topology; fail (retcode 1) listing every error at once.
+
+    Returns ``{"result": True, "topology": name, "nodes": {node: minion_id}, "resources": [...]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.validate web
+    """
+    try:
+        topo = _load(topology, pillar)
+    except ValidationError as err:
+        return _fail(str(err), errors=[str(e) for e in err.errors])
+    return {"result": True, "topology": topology, "nodes": _minions(topo),
+            "resources": sorted(topo["drbd"]["resources"]),
+            "filesystems": sorted(topo.get("filesystems") or {}),
+            "comment": f"topology {topology} is valid"}
+
+
+def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, interval=2, pillar=None):
+    """Wait until ``condition`` holds on both nodes; fail with what was awaited and what was seen.
+
+    ``condition``: ``up`` | ``connected`` | ``synced`` | ``roles`` | ``o2cb_online`` | ``mounted``.
+    ``resource``/``filesystem`` narrow the check (default: every one of the topology). Polls the
+    minions' observed state (``drbd.status``, ``o2cb.status``, ``mount.active``), waking early on
+    any ``hapair/drbd/*`` event; prints sync progress lines while a resync runs.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.wait_for web connected timeout=120
+        salt-run hapair.wait_for web synced resource=r0 timeout=3600
+    """
+    try:
+        topo = _load(topology, pillar)
+        resources = [resource] if isinstance(resource, str) else resource
+        filesystems = [filesystem] if isinstance(filesystem, str) else filesystem
+        orchestrate.gate(condition, topo, {}, resources, filesystems)  # unknown names fail here
+    except (ValidationError, ValueError) as err:
+        return _fail(str(err))
+    deadline = time.monotonic() + float(timeout)
+    start = time.monotonic()
+    last_progress = None
+    while True:
+        observed, errors = _observe(topo, condition)
+        result = orchestrate.gate(condition, topo, observed, resources, filesystems)
+        lines = orchestrate.progress_lines(result)
+        if lines and lines != last_progress:
+            for line in lines:
+                _progress(line)
+            last_progress = lines
+        if result.met:
+            out = result.as_dict()
+            out.update(result=True, waited_seconds=round(time.monotonic() - start, 1), comment=result.message())
+            return out
+        if time.monotonic() >= deadline:
+            out = result.as_dict()
+            message = _with_errors(f"gave up after {timeout}s: {result.message()}", errors)
+            out.pop("message", None)
+            return _fail(message, **out)
+        _wait_event(min(float(interval), max(0.1, deadline - time.monotonic())))
+
+
+def status(topology=None, table=None, pillar=None):
+    """One table for the pair: resource, node, role, disk, connection, sync %, mounts, o2cb, alerts.
+
+    Plain ``salt-run hapair.status web`` prints the table; ``--out=json`` (or ``table=False``)
+    returns the data: ``{"topology", "rows": [{"resource", "node", "minion", "role", "disk",
+    "connection", "replication", "peer_role", "peer_disk", "sync_percent", "eta_seconds",
+    "mounts", "o2cb", "split_brain", "alerts"}]}``. Split brain and StandAlone are named in
+    ``alerts``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.status web
+        salt-run hapair.status web --out=json
+    """
+    pil = _pillar(topology, pillar)
+    if topology is None:
+        known = topology_mod.names(pil)
+        if len(known) != 1:
+            return _fail(f"name a topology: {', '.join(known) or 'none in the pillar'}")
+        topology = known[0]
+    try:
+        topo = topology_mod.load(pil, topology)
+    except ValidationError as err:
+        return _fail(str(err))
+    drbd_values, errors = _call(topo, "drbd.status")
+    drbd = _drbd_lists(drbd_values)
+    mounts, _ = _call(topo, "mount.active")
+    o2cb = {}
+    if (topo.get("cluster") or {}).get("stack") == "o2cb":
+        o2cb, _ = _call(topo, "o2cb.status")
+    rows = []
+    for res in sorted(topo["drbd"]["resources"]):
+        split, _ = _call(topo, "drbd.facts", [res], {"probe_disk": False})
+        fss = [fs for fs in (topo.get("filesystems") or {}).values() if fs.get("resource") == res]
+        for node in topo["node_order"]:
+            s = orchestrate.summarise(orchestrate.find(drbd.get(node), res))
+            active = mounts.get(node) or {}
+            mounted = [fs["mountpoint"] for fs in fss if fs.get("mountpoint") in active]
+            sb = bool((split.get(node) or {}).get("split_brain"))
+            alerts = []
+            if drbd.get(node) is None:
+                alerts.append("no answer")
+            elif not s["present"]:
+                alerts.append("down")
+            if sb:
+                alerts.append("SPLIT BRAIN")
+            if s["connection"] == "StandAlone" or (s["present"] and s["connection"] is None):
+                alerts.append("StandAlone")
+            if s["peer_disk"] == "Diskless":
+                alerts.append("peer Diskless")
+            rows.append({
+                "resource": res, "node": node, "minion": topo["nodes"][node]["minion_id"],
+                "role": s["role"], "disk": s["disk"], "connection": s["connection"],
+                "replication": s["replication"], "peer_role": s["peer_role"], "peer_disk": s["peer_disk"],
+                "sync_percent": s["percent_done"], "eta_seconds": s["eta_seconds"], "mounts": mounted,
+                "o2cb": None if not o2cb else ("online" if orchestrate.o2cb_online(o2cb.get(node)) else "offline"),
+                "split_brain": sb, "alerts": alerts,
+            })
+    data = {"topology": topology, "rows": rows, "errors": errors}
+    if table is None:
+        table = __opts__.get("fun") == "hapair.status" and __opts__.get("output") in (None, "nested", "txt")
+    return _table(rows) if table else data
+
+
+def _table(rows):
+    cols = [("resource", "RESOURCE"), ("node", "NODE"), ("role", "ROLE"), ("disk", "DISK"),
+            ("connection", "CONNECTION"), ("sync", "SYNC"), ("mounts", "MOUNTS"), ("o2cb", "O2CB"),
+            ("alerts", "ALERTS")]
+    cells = []
+    for row in rows:
+        conn = row["connection"] or "-"
+        if row["replication"] and row["replication"] not in ("Established", "Off"):
+            conn = f"{conn}/{row['replication']}"
+        sync = "-" if row["sync_percent"] is None else f"{row['sync_percent']:g}%"
+        if sync == "-" and row["disk"] == "UpToDate" and row["peer_disk"] == "UpToDate":
+            sync = "100%"
+        cells.append({"resource": row["resource"], "node": row["node"], "role": row["role"] or "-",
+                      "disk": row["disk"] or "-", "connection": conn, "sync": sync,
+                      "mounts": ",".join(row["mounts"]) or "-", "o2cb": row["o2cb"] or "-",
+                      "alerts": ",".join(row["alerts"]) or "-"})
+    widths = {k: max([len(h)] + [len(str(c[k])) for c in cells]) for k, h in cols}
+    lines = ["  ".join(h.ljust(widths[k]) for k, h in cols).rstrip()]
+    lines += ["  ".join(str(c[k]).ljust(widths[k]) for k, _ in cols).rstrip() for c in cells]
+    return "\n".join(lines)
+
+
+def canary(topology, filesystem=None, pillar=None):
+    """Write a unique canary file on one node's mount and read it back on the other node.
+
+    Uses the filesystem's ``mount_on`` nodes (default: every filesystem mounted on two nodes).
+    Returns ``{"result": True, "checks": [{"filesystem", "path", "written_on", "read_on"}]}``;
+    fails saying what was read instead. The file is removed afterwards.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.canary web www
+    """
+    try:
+        topo = _load(topology, pillar)
+    except ValidationError as err:
+        return _fail(str(err))
+    fss = topo.get("filesystems") or {}
+    names = [filesystem] if filesystem else sorted(n for n, fs in fss.items() if len(fs.get("mount_on") or []) == 2)
+    checks = []
+    for name in names:
+        if name not in fss:
+            return _fail(f"unknown filesystem {name!r} in topology {topology}")
+        fs = fss[name]
+        writer, reader = (fs.get("mount_on") or topo["node_order"])[:2]
+        path = os.path.join(fs["mountpoint"], f".hapair-canary-{topology}-{name}")
+        token = f"hapair canary {uuid.uuid4()} written on {writer} at {time.time():.3f}\n"
+        wrote, err = _call(topo, "file.write", [path, token], nodes=[writer])
+        if wrote.get(writer) is None:
+            return _fail(f"canary for {name}: cannot write {path} on {writer}: {err.get(writer)}", checks=checks)
+        got, err = _call(topo, "file.read", [path], nodes=[reader])
+        _call(topo, "file.remove", [path], nodes=[writer])
+        if (got.get(reader) or "").strip() != token.strip():
+            return _fail(f"canary for {name}: wrote {token.strip()!r} at {path} on {writer}, read "
+                         f"{(got.get(reader) or err.get(reader))!r} on {reader}", checks=checks)
+        checks.append({"filesystem": name, "path": path, "written_on": writer, "read_on": reader})
+    return {"result": True, "checks": checks, "comment": f"canary crossed nodes on {', '.join(names) or 'nothing'}"}
+
+
+# --------------------------------------------------------------------------- remediation
+
+
+def _state_dir():
+    path = os.path.join(__opts__["cachedir"], "hapair", "remediate")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def _lock(path):
+    """Exclusive non-blocking lock; yields False when another remediation holds it."""
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the block
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+        yield True
+    finally:
+        handle.close()
+
+
+def _read_history(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_history(path, history):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(history, handle, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _lvm_of(lvdisplay):
+    """``{"vg", "lv"}`` from Salt's ``lvm.lvdisplay <path>`` output, or None."""
+    if not isinstance(lvdisplay, dict):
+        return None
+    for entry in lvdisplay.values():
+        if isinstance(entry, dict) and entry.get("Volume Group Name") and entry.get("Logical Volume Name"):
+            return {"vg": entry["Volume Group Name"], "lv": os.path.basename(entry["Logical Volume Name"])}
+    return None
+
+
+def _facts(topo, resource, history):
+    """Both nodes' remediation facts (see ``hapair.remediate``), plus the split-brain markers."""
+    res = topo["drbd"]["resources"][resource]
+    status_values, errors = _call(topo, "drbd.status", [resource])
+    mounts, _ = _call(topo, "mount.active")
+    gis, _ = _call(topo, "drbd.get_gi", [resource])
+    markers, _ = _call(topo, "drbd.facts", [resource], {"probe_disk": False})
+    facts, split = {}, False
+    for node in topo["node_order"]:
+        value = status_values.get(node)
+        if value is None:
+            facts[node] = None
+            continue
+        model = ((value or {}).get("resources") or {}).get(resource)
+        nres = res["nodes"][node]
+        device = nres.get("device")
+        active = mounts.get(node)
+        mounted = None if active is None else sorted(
+            mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
+        disk = nres.get("disk")
+        lvm = None
+        if disk:
+            lv, _ = _call(topo, "lvm.lvdisplay", [disk], {"quiet": True}, nodes=[node])
+            lvm = _lvm_of(lv.get(node))
+        split = split or bool((markers.get(node) or {}).get("split_brain"))
+        facts[node] = {"model": model, "mounted": mounted, "backing": {"disk": disk, "lvm": lvm},
+                       "gi": gis.get(node), "primary_since": (history.get("primary_since") or {}).get(node)}
+    return facts, split, errors
+
+
+def _act(topo, resource, action):
+    node = action["node"]
+    kind = action["action"]
+    if kind == "lvm_snapshot":
+        fun, arg, kwarg = "lvm.lvcreate", [action["snapshot"], action["vg"]], {
+            "snapshot": action["lv"], "extents": "100%ORIGIN"}
+    elif kind == "discard_my_data_connect":
+        fun, arg, kwarg = "drbd.discard_my_data_connect", [resource], {"victim": node, "node": node, "split_brain": True}
+    elif kind in ("up", "connect", "primary", "secondary"):
+        fun, arg, kwarg = f"drbd.{kind}", [resource], None
+    else:
+        raise HapairError(f"unknown remediation action {kind}")
+    values, errors = _call(topo, fun, arg, kwarg, timeout=120, nodes=[node])
+    if values.get(node) is None or values.get(node) is False:
+        raise HapairError(f"{kind} on {node} failed: {errors.get(node) or values.get(node)}")
+    return values[node]
+
+
+def _fire(tag, data):
+    try:
+        import salt.utils.event  # noqa: PLC0415
+
+        with salt.utils.event.get_master_event(__opts__, __opts__["sock_dir"], listen=False) as bus:
+            bus.fire_event(data, tag)
+    except Exception:  # noqa: BLE001 - reporting must not break remediation
+        log.warning("hapair: cannot fire %s", tag, exc_info=True)
+
+
+def _targets(resource, topology, minion, pil):
+    """(topology name, resource) pairs this call is about."""
+    names = [topology] if topology else topology_mod.names(pil)
+    out = []
+    for tname in names:
+        raw = topology_mod.topologies(pil).get(tname) or {}
+        nodes = raw.get("nodes") if isinstance(raw, dict) else None
+        if minion and not topology and isinstance(nodes, dict):
+            ids = {(spec or {}).get("minion_id", key) if isinstance(spec, dict) else key for key, spec in nodes.items()}
+            if minion not in ids:
+                continue
+        resources = ((raw.get("drbd") or {}).get("resources") or {}) if isinstance(raw, dict) else {}
+        for rname in sorted(resources):
+            if resource in (None, rname):
+                out.append((tname, rname))
+    return out
+
+
+def remediate(resource=None, topology=None, minion=None, tag=None, event=None, dry_run=False,
+              verify_timeout=30, pillar=None, now=None):
+    """Heal a DRBD resource as its topology's ``remediation`` policy allows; fire the outcome.
+
+    Gathers both nodes' state (status, mounts, generation identifiers, split-brain markers, LVM
+    backing), decides with ``hapair.remediate.plan``, acts through the drbd module on the node
+    each step names, verifies, records the attempt under the master's cachedir
+    (``hapair/remediate/<topology>.<resource>.json``: attempts, handled event ids, discards with who,
+    when and why) and fires ``hapair/remediate/<resource>/result``. Never two at once per resource
+    (a lock file); the same event twice is handled once; cooldown and max_attempts apply.
+    ``resource``/``topology`` default to every resource of every topology that has ``minion``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.remediate resource=r0 topology=web
+        salt-run hapair.remediate resource=r0 topology=web dry_run=True
+    """
+    event = dict(event or {})
+    if tag and not event.get("kind"):
+        event["kind"] = str(tag).rsplit("/", 1)[-1]
+    if tag and event.get("_stamp") and not event.get("id"):
+        event["id"] = f"{tag}|{minion}|{event['_stamp']}"
+    pil = _pillar(topology, pillar)
+    results = []
+    for tname, rname in _targets(resource, topology, minion, pil):
+        try:
+            topo = topology_mod.load(pil, tname)
+        except ValidationError as err:
+            results.append({"topology": tname, "resource": rname, "decision": "error", "reason": str(err)})
+            continue
+        results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now))
+    if not results:
+        return _fail(f"no topology resource matches resource={resource} topology={topology} minion={minion}")
+    failed = [r for r in results if r.get("decision") in ("error", "failed")]
+    if failed:
+        __context__["retcode"] = 1
+    return {"result": not failed, "results": results}
+
+
+def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now):
+    secrets = topo.get("secrets") or []
+    base = os.path.join(_state_dir(), f"{topo['name']}.{resource}")
+    with _lock(f"{base}.lock") as locked:
+        if not locked:
+            return {"topology": topo["name"], "resource": resource, "decision": "busy",
+                    "reason": f"another remediation of {resource} is running"}
+        history = _read_history(f"{base}.json")
+        now = time.time() if now is None else float(now)
+        if event.get("kind") == "role" and minion:  # remember who became Primary when
+            node = next((n for n, m in _minions(topo).items() if m == minion), None)
+            new_role = ((event.get("new") or {}).get("role"))
+            if node and new_role == "Primary":
+                history.setdefault("primary_since", {})[node] = now
+        facts, split, errors = _facts(topo, resource, history)
+        if split:
+            event["split_brain"] = True
+        decision = remediate_mod.plan(topo, resource, facts, history, now, event)
+        out = {"topology": topo["name"], "resource": resource, **decision, "errors": errors, "executed": []}
+        if decision["decision"] == "duplicate":
+            return mask(out, secrets)
+        if event.get("id"):
+            history["events"] = (list(history.get("events") or []) + [event["id"]])[-HISTORY_KEEP:]
+        attempts = list(history.get("attempts") or [])
+        if decision["situation"] == "healthy" and (not attempts or attempts[-1].get("situation") != "healthy"):
+            attempts.append({"at": now, "situation": "healthy", "ok": True})
+        if decision["decision"] == "act" and not dry_run:
+            attempt = {"at": now, "situation": decision["situation"], "actions": decision["actions"], "ok": False}
+            try:
+                for action in decision["actions"]:
+                    _progress(f"remediate {resource}: {action['action']} on {action['node']}")
+                    _act(topo, resource, action)
+                    out["executed"].append(action)
+                verified = _verify(topo, resource, verify_timeout)
+                out["verified"] = verified
+                attempt["ok"] = verified["met"]
+                out["decision"] = "healed" if verified["met"] else "failed"
+                if not verified["met"]:
+                    out["reason"] = f"{decision['reason']}; not healed yet: {verified['message']}"
+                if decision.get("record"):
+                    record = dict(decision["record"], executed=[a["action"] for a in out["executed"]], ok=attempt["ok"])
+                    history["discards"] = (list(history.get("discards") or []) + [record])[-HISTORY_KEEP:]
+            except HapairError as err:
+                attempt["error"] = str(err)
+                out["decision"] = "failed"
+                out["reason"] = f"{decision['reason']}; stopped: {err}"
+            attempts.append(attempt)
+        history["attempts"] = attempts[-HISTORY_KEEP:]
+        _write_history(f"{base}.json", history)
+        out = mask(out, secrets)
+        _fire(f"hapair/remediate/{resource}/result", out)
+        return out
+
+
+def _verify(topo, resource, timeout):
+    """After acting: wait (bounded) until the resource is Connected on both; say what was seen."""
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        values, errors = _call(topo, "drbd.status", [resource])
+        result = orchestrate.gate("connected", topo, {"drbd": _drbd_lists(values)}, [resource])
+        if result.met or time.monotonic() >= deadline:
+            return {"met": result.met, "message": _with_errors(result.message(), errors)}
+        _wait_event(min(1.0, max(0.1, deadline - time.monotonic())))
