@@ -246,16 +246,17 @@ def _cman(raw: dict, nodes: dict, order: list[str]) -> dict:
             devices = [{k: secret_text(v) if k in SECRET_ATTRS else v for k, v in dev.items()}
                        for dev in method["devices"]]
             fence.append({"method": method["method"], "devices": devices})
-        out["nodes"][node] = {"name": node, "hostname": nodes[node]["hostname"],
-                              "nodeid": nodes[node]["cluster_node_id"], "votes": spec.get("votes", 1),
+        out["nodes"][node] = {"nodeid": nodes[node]["cluster_node_id"], "votes": spec.get("votes", 1),
                               "fence": fence}
     out["failover_domains"] = {
         name: {"name": name, "restricted": dom.get("restricted", False), "ordered": dom.get("ordered", False),
                "nofailback": dom.get("nofailback", False), "nodes": list(dom.get("nodes") or [])}
         for name, dom in (raw.get("failover_domains") or {}).items()}
     for kind in ("vms", "services"):
-        out[kind] = {name: {"name": name, "domain": None, **(attrs or {})}
+        out[kind] = {name: {"name": name, "domain": None, **copy.deepcopy(attrs or {})}
                      for name, attrs in (raw.get(kind) or {}).items()}
+    for key in ("attributes", "totem", "fence_daemon", "rm"):
+        out[key] = dict(raw.get(key) or {})
     assert set(out) == set(CMAN_KEYS)
     return out
 
@@ -282,6 +283,17 @@ def _heartbeat(raw: dict, nodes: dict, order: list[str]) -> dict:
     return out
 
 
+def _corosync(raw: dict) -> dict:
+    """Top-level conveniences (token, consensus, wait_for_all) land in totem/quorum too."""
+    out = {**copy.deepcopy(COROSYNC_DEFAULTS), **copy.deepcopy(raw)}
+    for key in ("token", "consensus"):
+        if out[key] is not None:
+            out["totem"].setdefault(key, out[key])
+    if "wait_for_all" in raw:
+        out["quorum"].setdefault("wait_for_all", 1 if raw["wait_for_all"] else 0)
+    return out
+
+
 def _cluster(raw: dict, name: str, nodes: dict, order: list[str]) -> dict:
     stack = raw.get("stack", "none")
     out: dict[str, Any] = {"stack": stack, "name": raw.get("name", name),
@@ -291,7 +303,7 @@ def _cluster(raw: dict, name: str, nodes: dict, order: list[str]) -> dict:
     elif stack == "cman":
         out["cman"] = _cman(raw.get("cman") or {}, nodes, order)
     elif stack == "corosync":
-        out["corosync"] = {**copy.deepcopy(COROSYNC_DEFAULTS), **copy.deepcopy(raw.get("corosync") or {})}
+        out["corosync"] = _corosync(raw.get("corosync") or {})
     elif stack == "heartbeat":
         out["heartbeat"] = _heartbeat(raw["heartbeat"], nodes, order)
     return out

@@ -66,8 +66,10 @@ O2CB_DEFAULTS: dict[str, Any] = {
 }
 CMAN_KEYS = (
     "config_version", "cluster_id", "two_node", "expected_votes", "dlm", "gfs_controld",
-    "fence_devices", "nodes", "failover_domains", "vms", "services",
+    "fence_devices", "nodes", "failover_domains", "vms", "services", "attributes", "totem", "fence_daemon",
+    "rm",
 )
+CMAN_ATTR_SECTIONS = ("dlm", "gfs_controld", "attributes", "totem", "fence_daemon", "rm")
 CMAN_NODE_KEYS = ("votes", "fence")
 FAILOVER_DOMAIN_KEYS = ("restricted", "ordered", "nofailback", "nodes")
 COROSYNC_DEFAULTS: dict[str, Any] = {
@@ -620,11 +622,9 @@ def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster:
             c.add(("cluster", "stack"), f"{fstype} filesystem {fname} needs stack "
                   + " or ".join(FS_STACKS[fstype]) + f", not {cluster['stack']}",
                   f"set cluster:stack: {FS_STACKS[fstype][0]}")
-        mounted = len(mount_on) if mount_on is not None else None
-        if slots is not None and fstype in CLUSTER_FS and mounted is not None and slots < mounted:
-            c.add((*parts, "slots"), f"{slots} slot(s) for {mounted} mounting nodes", f"set slots: {mounted}")
         facts[fname] = {"type": fstype, "resource": resource, "mount_on": mount_on,
-                        "mount_on_given": "mount_on" in fs, "parts": parts, "slots": slots}
+                        "mount_on_given": "mount_on" in fs, "parts": parts, "slots": slots,
+                        "mountpoint": "mountpoint" in fs}
     return facts
 
 
@@ -701,6 +701,11 @@ def _cross_resources(c: _Checker, resources: dict, filesystems: dict, nodes: dic
                 if fs["type"] is not None and fs["type"] not in CLUSTER_FS:
                     c.add((*fs["parts"], "type"), f"{fs['type']} cannot live on dual-primary resource {rname}",
                           "use ocfs2 or gfs2, or make the resource single-primary")
+                mounted = len(fs["mount_on"]) if fs["mount_on_given"] and fs["mount_on"] is not None else (
+                    len(nodes) if fs["mountpoint"] else 0)
+                if fs["type"] in CLUSTER_FS and fs["slots"] is not None and fs["slots"] < mounted:
+                    c.add((*fs["parts"], "slots"), f"{fs['slots']} slot(s) for {mounted} mounting nodes",
+                          f"set slots: {mounted}")
         if mode == "crossed":
             crossed_seen = True
             if not res["primary_given"]:
@@ -803,7 +808,7 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
         c.add((*base, "expected_votes"), f"must be 1 with two_node (got {votes})", "set expected_votes: 1")
     if two_node is not False and len(nodes) != 2:
         c.add((*base, "two_node"), "needs exactly two nodes", "fix the nodes, or set two_node: false")
-    for key in ("dlm", "gfs_controld"):
+    for key in CMAN_ATTR_SECTIONS:
         _attrs(c, cman.get(key), (*base, key))
     devices = c.mapping(cman.get("fence_devices"), (*base, "fence_devices")) or {}
     for dname, spec in devices.items():
@@ -863,7 +868,17 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
         items = c.mapping(cman.get(kind), (*base, kind)) or {}
         for iname, spec in items.items():
             ipath = (*base, kind, iname)
-            attrs = _attrs(c, spec if spec is not None else {}, ipath)
+            spec = spec if spec is not None else {}
+            sub = spec.get("resources") if kind == "services" and isinstance(spec, dict) else None
+            if kind == "services" and isinstance(spec, dict) and "resources" in spec:
+                spec = {k: v for k, v in spec.items() if k != "resources"}
+                if not isinstance(sub, list):
+                    c.add((*ipath, "resources"), "must be a list", "e.g. [{type: ip, address: 192.0.2.50}]")
+                else:
+                    for rindex, item in enumerate(sub):
+                        if _attrs(c, item, (*ipath, "resources", rindex), required=("type",)) is None and item is None:
+                            c.add((*ipath, "resources", rindex), "is required", "e.g. {type: ip, address: ...}")
+            attrs = _attrs(c, spec, ipath)
             if attrs is None:
                 continue
             domain = attrs.get("domain")
