@@ -50,7 +50,7 @@ def test_planned_mkfs_makes_the_filesystem_the_topology_asks_for(tmp_path, seed,
     topo = topology(seed)
     fs = topo["filesystems"][fsname]
     cluster = topo["cluster"]["name"]
-    img = image(tmp_path)
+    img = image(tmp_path, size="3G" if fs["mkfs_type"] == "vmstore" else "200M")  # vmstore wants >= 2G
     facts = {"node": ocfs2.format_node(topo, fs), "format_node": ocfs2.format_node(topo, fs), "device": img,
              "signature": ocfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", img]).stdout),
              "drbd": None}
@@ -73,7 +73,7 @@ def test_mkfs_type_changes_the_real_filesystem(tmp_path):
     fs = topology("seed-001")["filesystems"]
     sizes = {}
     for name in ("small", "large"):  # -T mail vs -T vmstore
-        img = image(tmp_path, f"{name}.img", "1G")
+        img = image(tmp_path, f"{name}.img", "3G")  # sparse; -T vmstore refuses less than 2G
         assert run(ocfs2.mkfs_argv(fs[name], "ocfs2", device=img)).returncode == 0
         sizes[name] = ocfs2.parse_debugfs_stats(run(["debugfs.ocfs2", "-R", "stats", img]).stdout)["cluster_size"]
     assert sizes["small"] < sizes["large"]
