@@ -1,0 +1,242 @@
+"""corosync 3 execution module for hapair: corosync.conf from the topology, validation, quorum.
+
+``validate`` runs the real parser, ``corosync -c FILE -t``, inside ``unshare -rn`` with this
+node's ring0 address on the namespace's loopback (corosync checks that the local node is in the
+nodelist), so it needs no running cluster and touches no real network. Binaries and paths::
+
+    hapair:
+      bin: {corosync: corosync, corosync-quorumtool: corosync-quorumtool,
+            corosync-cfgtool: corosync-cfgtool, unshare: unshare}
+      paths: {corosync_conf: /etc/corosync/corosync.conf}
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+
+try:
+    import hapair.corosync as core  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.corosync as core
+
+from hapair import adapter
+from hapair.errors import HapairError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "corosync"
+# run inside `unshare -rn`: loopback up, the node's ring0 address on it, then the real parser
+_NS_SCRIPT = 'ip link set lo up && ip addr add "$1" dev lo && exec "$2" -c "$3" -t'
+
+
+def __virtual__():
+    binary = __salt__["config.get"]("hapair:bin:corosync", "corosync")
+    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
+    if not found:
+        return (False, f"corosync: {binary} not found (install corosync or set hapair:bin:corosync)")
+    return __virtualname__
+
+
+def _bin(name):
+    return adapter.binary(__salt__, name)
+
+
+def _run(argv, ok_codes=(0,)):
+    return adapter.run(__salt__, argv, ok_codes=ok_codes)
+
+
+def _parsed(parser, text):
+    try:
+        return parser(text)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+
+
+def _load(topology):
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(pillar), topology)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    if topo["cluster"]["stack"] != "corosync":
+        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']}, not corosync")
+    minion = __opts__.get("id")
+    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
+    return topo, (nodes[0] if nodes else None)
+
+
+def render(topology):
+    """Render corosync.conf (corosync 3, knet, votequorum two_node) for a pillar topology.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.render lab_gfs2
+    """
+    topo, _node = _load(topology)
+    try:
+        return core.render_conf(topo)
+    except ValueError as err:
+        raise CommandExecutionError(f"corosync.render: {err}")
+
+
+def _validate_text(content, ring0_addr):
+    prefix = "128" if ":" in ring0_addr else "32"
+    with tempfile.TemporaryDirectory(prefix="hapair-corosync-") as tmp:
+        path = os.path.join(tmp, "corosync.conf")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o755)
+        os.chmod(path, 0o644)
+        res = _run([_bin("unshare"), "-rn", "sh", "-c", _NS_SCRIPT, "sh", f"{ring0_addr}/{prefix}",
+                    _bin("corosync"), path], ok_codes=range(0, 256))
+    lines = [line for line in (res["stderr"] + "\n" + res["stdout"]).splitlines()
+             if line.strip() and "exiting normally" not in line]
+    return {"valid": res["retcode"] == 0, "retcode": res["retcode"],
+            "errors": [] if res["retcode"] == 0 else [line.replace(path, "corosync.conf") for line in lines]}
+
+
+def validate(topology=None, path=None, ring0_addr=None):
+    """Check corosync.conf with the real parser (``corosync -c FILE -t`` in ``unshare -rn``) plus
+    hapair's checks (two_node with two nodes, duplicate ring0 addresses / node ids / names).
+
+    With ``topology`` the rendered config is checked as this node (or the first node) would load
+    it; otherwise ``path`` (default ``hapair:paths:corosync_conf``) with ``ring0_addr``.
+    Returns ``{"valid": bool, "retcode": int, "errors": [str]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.validate topology=lab_gfs2
+        salt node1 corosync.validate path=/etc/corosync/corosync.conf ring0_addr=10.99.0.1
+    """
+    extra = []
+    if topology is not None:
+        topo, node = _load(topology)
+        members = core.nodes(topo)
+        me = next((m for m in members if m["node"] == node), members[0])
+        content = render(topology)
+        ring0_addr = ring0_addr or me["ring0_addr"]
+        extra = [str(err) for err in core.check_conf(topo)]
+    else:
+        path = path or adapter.path(__salt__, "corosync_conf")
+        content = _read(path)
+        if content is None:
+            raise CommandExecutionError(f"corosync.validate: {path} does not exist")
+        if not ring0_addr:
+            raise SaltInvocationError("corosync.validate: pass ring0_addr (this node's address in the nodelist)")
+    out = _validate_text(content, ring0_addr)
+    out["errors"] += extra
+    out["valid"] = out["valid"] and not extra
+    return out
+
+
+def quorum_status():
+    """Return ``corosync-quorumtool -s`` parsed (exit 2 = not quorate is still a valid answer).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.quorum_status
+    """
+    res = _run([_bin("corosync-quorumtool"), "-s"], ok_codes=(0, 2))
+    return _parsed(core.parse_quorumtool, res["stdout"])
+
+
+def members():
+    """Return the membership from ``corosync-quorumtool -l``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.members
+    """
+    res = _run([_bin("corosync-quorumtool"), "-l"])
+    return _parsed(core.parse_quorumtool, res["stdout"])["members"]
+
+
+def links():
+    """Return the knet link status from ``corosync-cfgtool -s``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.links
+    """
+    res = _run([_bin("corosync-cfgtool"), "-s"])
+    return _parsed(core.parse_cfgtool, res["stdout"])
+
+
+def plan_config(topology, path=None):
+    """Compare corosync.conf on disk with the rendered topology: ``{"changed", "diff"}``. Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.plan_config lab_gfs2
+    """
+    path = path or adapter.path(__salt__, "corosync_conf")
+    current = _read(path)
+    wanted = render(topology)
+    if current == wanted:
+        return {"changed": False, "diff": ""}
+    diff = "".join(difflib.unified_diff((current or "").splitlines(keepends=True), wanted.splitlines(keepends=True),
+                                        f"{path} (current)", f"{path} (hapair)"))
+    return {"changed": True, "diff": diff}
+
+
+def update_config(topology, path=None, reload=True):
+    """Validate the rendered corosync.conf, write it (0644) when it changed, and ask a running
+    corosync to reload it (``corosync-cfgtool -R``). Returns ``{"changed", "diff", "reloaded"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.update_config lab_gfs2
+    """
+    path = path or adapter.path(__salt__, "corosync_conf")
+    planned = plan_config(topology, path)
+    out = dict(planned, reloaded=False)
+    if not planned["changed"]:
+        return out
+    verdict = validate(topology=topology)
+    if not verdict["valid"]:
+        raise CommandExecutionError("corosync.update_config: rendered corosync.conf is invalid: "
+                                    + "; ".join(verdict["errors"]))
+    content = render(topology)
+    os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
+    tmp = f"{path}.hapair-tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    if reload and shutil.which(_bin("corosync-cfgtool")):
+        res = _run([_bin("corosync-cfgtool"), "-R"], ok_codes=range(0, 256))
+        out["reloaded"] = res["retcode"] == 0
+    return out

@@ -1,0 +1,235 @@
+"""GFS2 execution module for hapair: format (guarded), inspect and mount GFS2 on DRBD.
+
+``mkfs`` runs ``mkfs.gfs2 -O -t <cluster>:<fs> -p lock_dlm -j <journals>`` only through the pure
+planner ``hapair.gfs2.plan_formatted``: never on a device holding any signature (unless
+``overwrite=True``), only on the format node, and on DRBD only when this node is Primary with the
+peer Connected and UpToDate. Binaries and paths from config::
+
+    hapair:
+      bin: {mkfs.gfs2: mkfs.gfs2, tunegfs2: tunegfs2, gfs2_edit: gfs2_edit, blkid: blkid, mount: mount}
+      paths: {proc_mounts: /proc/mounts}
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+try:
+    import hapair.gfs2 as core  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.gfs2 as core
+
+from hapair import adapter
+from hapair.errors import HapairError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "gfs2"
+
+
+def __virtual__():
+    binary = __salt__["config.get"]("hapair:bin:mkfs.gfs2", "mkfs.gfs2")
+    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
+    if not found:
+        return (False, f"gfs2: {binary} not found (install gfs2-utils or set hapair:bin:mkfs.gfs2)")
+    return __virtualname__
+
+
+def _bin(name):
+    return adapter.binary(__salt__, name)
+
+
+def _run(argv, ok_codes=(0,)):
+    return adapter.run(__salt__, argv, ok_codes=ok_codes)
+
+
+def _parsed(parser, text):
+    try:
+        return parser(text)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def _load(topology, name):
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(pillar), topology)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    fs = topo["filesystems"].get(name)
+    if fs is None or fs["type"] != "gfs2":
+        raise SaltInvocationError(f"topology {topology} has no gfs2 filesystem {name!r}")
+    minion = __opts__.get("id")
+    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
+    if not nodes:
+        raise CommandExecutionError(f"minion {minion} is not a node of topology {topology}")
+    fs = dict(fs, device=(fs.get("devices") or {}).get(nodes[0], fs["device"]))
+    return topo, fs, nodes[0]
+
+
+def _dev_path(device):
+    return device if "/" in device else f"./{device}"  # gfs2_edit needs a path with a '/'
+
+
+def signature(device):
+    """Return ``blkid -p -o export DEVICE`` as a dict (``{}`` when the device holds no signature).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.signature /dev/drbd0
+    """
+    res = _run([_bin("blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
+    return {} if res["retcode"] == 2 else _parsed(core.parse_blkid_export, res["stdout"])
+
+
+def info(device):
+    """Return the GFS2 superblock (``tunegfs2 -l``) and journals (``gfs2_edit -p journals``).
+
+    ``{"superblock": {"lock_table", "lock_protocol", "uuid", ...}, "journals": [...], "blocks": N}``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.info /dev/drbd0
+    """
+    sb = _parsed(core.parse_tunegfs2, _run([_bin("tunegfs2"), "-l", device])["stdout"])
+    journals = _parsed(core.parse_journals, _run([_bin("gfs2_edit"), "-p", "journals", _dev_path(device)])["stdout"])
+    return {"superblock": sb, "journals": journals["journals"], "blocks": journals["blocks"]}
+
+
+def mounts():
+    """Return the mounted GFS2 filesystems: ``[{"device", "mountpoint", "fstype", "options"}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.mounts
+    """
+    return [m for m in _all_mounts() if m["fstype"] == "gfs2"]
+
+
+def _all_mounts():
+    path = adapter.path(__salt__, "proc_mounts")
+    out = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 4:
+                    out.append({"device": parts[0], "mountpoint": parts[1].replace("\\040", " "),
+                                "fstype": parts[2], "options": parts[3].split(",")})
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+    return out
+
+
+def facts(name, topology):
+    """Return the facts the gfs2 planners use for filesystem ``name`` of a topology.
+
+    ``{"node", "cluster_name", "device", "signature", "drbd": resource model|None, "mounts"}``.
+    Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.facts gfs2-00 hardcore
+    """
+    topo, fs, node = _load(topology, name)
+    drbd = None
+    if fs.get("resource"):
+        if "drbd.status" not in __salt__:
+            raise CommandExecutionError("the drbd execution module is needed for a filesystem on DRBD")
+        drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
+    return {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
+            "signature": signature(fs["device"]), "drbd": drbd, "mounts": _all_mounts(),
+            "mkfs_binary": _bin("mkfs.gfs2")}
+
+
+def plan(name, topology, overwrite=False):
+    """Return the steps ``gfs2.mkfs`` would run (``[]`` when formatted already); reads only.
+
+    Raises CommandExecutionError naming the device and the override when formatting is refused.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.plan gfs2-00 hardcore
+    """
+    _topo, fs, _node = _load(topology, name)
+    try:
+        return core.plan_formatted(facts(name, topology), fs, overwrite=bool(overwrite))
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def mkfs(name, topology, overwrite=False):
+    """Format GFS2 filesystem ``name`` of a topology (once, guarded; see the module docstring).
+
+    Returns ``{"formatted": bool, "device", "lock_table", "journals", "summary": {...}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.mkfs gfs2-00 hardcore
+    """
+    steps = plan(name, topology, overwrite=overwrite)
+    if not steps:
+        _topo, fs, _node = _load(topology, name)
+        return {"formatted": False, "device": fs["device"], "lock_table": fs.get("lock_table"), "journals": None,
+                "summary": {}}
+    step = steps[0]
+    res = _run(step["argv"])
+    summary = {}
+    try:
+        summary = core.parse_mkfs(res["stdout"])
+    except HapairError:
+        summary = {}
+    return {"formatted": True, "device": step["device"], "lock_table": step["lock_table"],
+            "journals": step["journals"], "summary": summary}
+
+
+def mount(name, topology):
+    """Mount GFS2 filesystem ``name`` of a topology on its mountpoint (``mount -t gfs2``).
+
+    Refuses when the device is not GFS2 with the expected lock table or the mountpoint is taken.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt core-01 gfs2.mount gfs2-00 hardcore
+    """
+    topo, fs, node = _load(topology, name)
+    if node not in fs.get("mount_on", []):
+        raise SaltInvocationError(f"{name} is not mounted on {node} (mount_on: {fs.get('mount_on')})")
+    if not fs.get("mountpoint"):
+        raise SaltInvocationError(f"{name} has no mountpoint")
+    fact = {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
+            "signature": signature(fs["device"]), "mounts": _all_mounts()}
+    try:
+        steps = core.plan_mounted(fact, fs)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    if not steps:
+        return {"mounted": False, "device": fs["device"], "mountpoint": fs["mountpoint"]}
+    step = steps[0]
+    os.makedirs(step["mountpoint"], exist_ok=True)
+    argv = [_bin("mount"), "-t", "gfs2"]
+    if step["options"]:
+        argv += ["-o", ",".join(step["options"])]
+    _run([*argv, step["device"], step["mountpoint"]])
+    return {"mounted": True, "device": step["device"], "mountpoint": step["mountpoint"]}
