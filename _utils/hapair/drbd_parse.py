@@ -743,16 +743,18 @@ _DUMP_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+')
 def parse_dump_minors(text: str) -> dict[str, dict[str, int]]:
     """Parse ``drbdadm dump [all]`` (the canonical config) into ``{resource: {host: minor}}``.
 
-    The minor comes from ``device ... minor N;`` in each ``on HOST`` section (DRBD 9 puts it in
-    the ``volume`` sections under ``on``; the lowest volume wins). Comments are ignored. Empty
-    input gives ``{}``. Callers pick their host (``uname -n``) themselves.
+    The minor comes from ``device ... minor N;``: in each ``on HOST`` section (8.4 dumps), or at
+    resource level (DRBD 9 dumps keep the ``volume`` sections both hosts share there), which then
+    holds for every ``on`` host without its own. With several volumes the lowest volume wins.
+    Comments are ignored. Empty input gives ``{}``. Callers pick their host (``uname -n``).
 
     >>> parse_dump_minors("resource r0 { on n1 { device /dev/drbd0 minor 0; } on n2 { device minor 3; } }")
     {'r0': {'n1': 0, 'n2': 3}}
     """
     tool = "drbdadm dump"
     out: dict[str, dict[str, int]] = {}
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, Optional[str]], int] = {}  # (resource, host or None) -> lowest volume
+    out_shared: dict[str, int] = {}  # resource-level minor
     stack: list[list[str]] = []
     stmt: list[str] = []
     last = (0, "")
@@ -768,6 +770,8 @@ def parse_dump_minors(text: str) -> dict[str, dict[str, int]]:
                     if len(stmt) < 2:
                         raise ParseError(tool, no, line, "resource without a name")
                     out.setdefault(stmt[1], {})
+                if stmt[0] == "on" and len(stmt) > 1 and stack[0][0] == "resource" and len(stack) == 2:
+                    seen.setdefault((stack[0][1], stmt[1]), 1 << 30)
                 stmt = []
             elif tok == "}":
                 if stmt:
@@ -777,28 +781,35 @@ def parse_dump_minors(text: str) -> dict[str, dict[str, int]]:
                 stack.pop()
             elif tok == ";":
                 if stmt and stmt[0] == "device":
-                    _dump_device(tool, no, line, stack, stmt, out, seen)
+                    _dump_device(tool, no, line, stack, stmt, out, seen, out_shared)
                 stmt = []
             else:
                 stmt.append(tok)
     if stack or stmt:
         raise ParseError(tool, last[0], last[1], "unexpected end of input (unclosed section)")
+    for res, hosts in out.items():
+        for host in [k[1] for k in seen if k[0] == res and k[1] is not None]:
+            if (res, None) in seen and host not in hosts:
+                hosts[host] = out_shared[res]
     return out
 
 
 def _dump_device(tool: str, no: int, line: str, stack: list[list[str]], stmt: list[str],
-                 out: dict[str, dict[str, int]], seen: dict[tuple[str, str], int]) -> None:
-    if not stack or stack[0][0] != "resource":
-        return
-    hosts = [sec[1] for sec in stack if sec[0] == "on" and len(sec) > 1]
-    if not hosts or "minor" not in stmt:
+                 out: dict[str, dict[str, int]], seen: dict[tuple[str, Optional[str]], int],
+                 shared: dict[str, int]) -> None:
+    if not stack or stack[0][0] != "resource" or "minor" not in stmt:
         return
     idx = stmt.index("minor")
     if idx + 1 >= len(stmt) or not stmt[idx + 1].isdigit():
         raise ParseError(tool, no, line, "expected a number after 'minor'")
+    hosts = [sec[1] for sec in stack if sec[0] == "on" and len(sec) > 1]
     volumes = [sec for sec in stack if sec[0] == "volume"]
     volume = int(volumes[-1][1]) if volumes and len(volumes[-1]) > 1 and volumes[-1][1].isdigit() else 0
-    key = (stack[0][1], hosts[-1])
-    if key not in seen or volume < seen[key]:
-        seen[key] = volume
+    key = (stack[0][1], hosts[-1] if hosts else None)
+    if key in seen and volume >= seen[key]:
+        return
+    seen[key] = volume
+    if key[1] is None:
+        shared[key[0]] = int(stmt[idx + 1])
+    else:
         out[key[0]][key[1]] = int(stmt[idx + 1])
