@@ -149,3 +149,26 @@ def render(topology: Mapping[str, Any], ha_dir: str = HA_DIR) -> dict[str, dict[
         f"{ha_dir}/haresources": {"content": render_haresources(topology), "mode": "0644", "secret": False},
         f"{ha_dir}/authkeys": {"content": render_authkeys(topology), "mode": "0600", "secret": True},
     }
+
+
+def check(topology: Mapping[str, Any]) -> list[str]:
+    """What hapair refuses before heartbeat sees it (some of which heartbeat itself accepts).
+
+    Heartbeat accepts the same ``node`` twice; it refuses a config without media and an
+    haresources line naming an unknown node, but only when the daemon starts.
+
+    >>> check(seed002)
+    []
+    """
+    problems = []
+    hb = _heartbeat(topology)
+    order = topology.get("node_order") or list(topology.get("nodes") or {})
+    names = [_hostname(topology, key) for key in order]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"node {name} is listed {names.count(name)} times in ha.cf")
+    if not hb.get("media"):
+        problems.append("no heartbeat media (bcast/ucast/mcast): heartbeat refuses to start")
+    for index, group in enumerate(hb.get("resources") or []):
+        if group.get("node") not in (topology.get("nodes") or {}):
+            problems.append(f"resources[{index}]: node {group.get('node')!r} is not a node of this topology")
+    return problems

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 from conftest import FIXTURES
 from hapair import ocfs2
-from hapair.errors import RefusedError
+from hapair.errors import ParseError, RefusedError
 
 pytestmark = pytest.mark.validators
 needs_mkfs = pytest.mark.skipif(
@@ -85,7 +85,7 @@ def test_debugfs_exits_0_on_a_foreign_image_and_the_parser_refuses_it(tmp_path):
     assert run(["mkfs.ext4", "-q", "-F", "-L", "data", img]).returncode == 0
     result = run(["debugfs.ocfs2", "-R", "stats", img])
     assert result.returncode == 0
-    with pytest.raises(Exception):  # noqa: B017 - ParseError
+    with pytest.raises(ParseError):
         ocfs2.parse_debugfs_stats(result.stdout)
     topo = topology("seed-000")
     fs = topo["filesystems"]["www"]
