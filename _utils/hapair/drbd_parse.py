@@ -325,12 +325,20 @@ def _kv_tokens(tool: str, no: int, line: str, tokens: Iterable[str]) -> dict[str
 
 
 def _tokenise_status(text: str) -> list[Model]:
-    """Raw tokens of ``drbdadm status``: a list of resources, each with string fields only."""
+    """Raw tokens of ``drbdadm status``: resources, volumes and peers with string fields only.
+
+    Every entity is ``{"fields": {key: str}, "where": {key: (line_no, line)}, ...}``.
+    """
     tool = "drbdadm status"
     resources: list[Model] = []
     res: Optional[Model] = None
     current: Optional[Model] = None  # entity that continuation lines extend
     peer: Optional[Model] = None
+
+    def entity(no: int, line: str, tokens: list[str], **extra: Any) -> Model:
+        fields = _kv_tokens(tool, no, line, tokens)
+        return {"fields": fields, "where": dict.fromkeys(fields, (no, line)), **extra}
+
     for no, line in _lines(text):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -341,30 +349,30 @@ def _tokenise_status(text: str) -> list[Model]:
         if indent == 0:
             if ":" in head:
                 raise ParseError(tool, no, line, "expected a resource name first")
-            res = {"name": head, "fields": _kv_tokens(tool, no, line, tokens[1:]), "volumes": [], "peers": []}
+            res = entity(no, line, tokens[1:], name=head, volumes=[], peers=[])
             resources.append(res)
             current, peer = res, None
             continue
         if res is None:
             raise ParseError(tool, no, line, "indented line before any resource")
-        if ":" not in head or (indent == 2 and head.startswith("node-id:")):
+        if indent == 2 and (":" not in head or head.startswith("node-id:")):
             name = None if ":" in head else head
-            rest = tokens if name is None else tokens[1:]
-            peer = {"name": name, "fields": _kv_tokens(tool, no, line, rest), "volumes": []}
+            peer = entity(no, line, tokens if name is None else tokens[1:], name=name, volumes=[])
             res["peers"].append(peer)
             current = peer
             continue
-        fields = _kv_tokens(tool, no, line, tokens)
-        if indent == 2 and peer is None and ("disk" in fields or "volume" in fields):
-            current = {"fields": fields}
+        new = entity(no, line, tokens)
+        keys = set(new["fields"])
+        if indent == 2 and peer is None and keys & {"disk", "volume"}:
+            current = new
             res["volumes"].append(current)
-        elif peer is not None and indent == 4 and (
-                {"volume", "replication", "peer-disk", "disk"} & set(fields)):
-            current = {"fields": fields}
+        elif peer is not None and indent == 4 and keys & {"volume", "replication", "peer-disk", "disk"}:
+            current = new
             peer["volumes"].append(current)
         else:
             assert current is not None
-            current["fields"].update(fields)
+            current["fields"].update(new["fields"])
+            current["where"].update(new["where"])
     return resources
 
 
@@ -391,39 +399,42 @@ def parse_drbdadm_status(text: str) -> list[Model]:
     return [_status_model(raw) for raw in _tokenise_status(text)]
 
 
-def _opt_int(value: Optional[str]) -> Optional[int]:
-    return None if value is None else int(value)
+def _field_int(tool: str, ent: Model, key: str, default: Optional[int] = None) -> Optional[int]:
+    if key not in ent["fields"]:
+        return default
+    no, line = ent["where"][key]
+    return _to_int(tool, no, line, ent["fields"][key], key)
+
+
+def _field_float(tool: str, ent: Model, key: str) -> Optional[float]:
+    if key not in ent["fields"]:
+        return None
+    no, line = ent["where"][key]
+    return _to_float(tool, no, line, ent["fields"][key], key)
 
 
 def _status_model(raw: Model) -> Model:
     tool = "drbdadm status"
     fields = raw["fields"]
-    suspended = fields.get("suspended", "no") != "no"
-    model = _resource(raw["name"], fields.get("role"), suspended)
-    try:
-        for vol in raw["volumes"]:
-            f = vol["fields"]
-            model["volumes"].append(_volume(int(f.get("volume", "0")), _opt_int(f.get("minor")), f.get("disk")))
-        for praw in raw["peers"]:
-            f = praw["fields"]
-            peer = _peer(praw["name"], _opt_int(f.get("node-id")), f.get("connection", "Connected"), f.get("role"))
-            for pvol in praw["volumes"]:
-                p = pvol["fields"]
-                repl = p.get("replication")
-                if repl is None and peer["connection_state"] == "Connected":
-                    repl = "Established"
-                oos = p.get("out-of-sync")
-                if oos is None and "received" in p:  # statistics shown: out-of-sync omitted when 0
-                    oos = "0"
-                percent = float(p["done"]) if "done" in p else None
-                eta = float(p["eta"]) if "eta" in p else None
-                peer["volumes"].append(_peer_volume(
-                    int(p.get("volume", "0")), repl, p.get("peer-disk", p.get("disk")),
-                    None if percent is None or math.isnan(percent) else percent,
-                    None if eta is None or math.isnan(eta) else _seconds(eta), _opt_int(oos)))
-            model["peers"].append(peer)
-    except ValueError as err:
-        raise ParseError(tool, 0, raw["name"], f"bad number in resource {raw['name']!r}: {err}")
+    model = _resource(raw["name"], fields.get("role"), fields.get("suspended", "no") != "no")
+    for vol in raw["volumes"]:
+        model["volumes"].append(_volume(_field_int(tool, vol, "volume", 0), _field_int(tool, vol, "minor"),
+                                        vol["fields"].get("disk")))
+    for praw in raw["peers"]:
+        f = praw["fields"]
+        peer = _peer(praw["name"], _field_int(tool, praw, "node-id"), f.get("connection", "Connected"), f.get("role"))
+        for pvol in praw["volumes"]:
+            p = pvol["fields"]
+            repl = p.get("replication")
+            if repl is None and peer["connection_state"] == "Connected":
+                repl = "Established"
+            oos = _field_int(tool, pvol, "out-of-sync")
+            if oos is None and "received" in p:  # statistics shown: out-of-sync is omitted when 0
+                oos = 0
+            peer["volumes"].append(_peer_volume(
+                _field_int(tool, pvol, "volume", 0), repl, p.get("peer-disk", p.get("disk")),
+                _field_float(tool, pvol, "done"), _seconds(_field_float(tool, pvol, "eta")), oos))
+        model["peers"].append(peer)
     return model
 
 
@@ -564,6 +575,10 @@ def events2_to_resources(events: list[Model]) -> list[Model]:
 
 def _event_line(event: Model) -> str:
     return " ".join([event["action"], event["object"], *(f"{k}:{v}" for k, v in event["fields"].items())])
+
+
+def _opt_int(value: Optional[str]) -> Optional[int]:
+    return None if value is None else int(value)
 
 
 def _float_or_none(value: Optional[str]) -> Optional[float]:
