@@ -53,7 +53,7 @@ def _read(path):
         return None
 
 
-def collect(opts):
+def _collect(opts):
     """Return the DRBD grains for a minion config ``opts`` (pure apart from reads and one command)."""
     proc = _read(_conf(opts, "hapair:paths:proc_drbd", PATH_DEFAULTS["proc_drbd"]))
     if not proc or not proc.startswith("version:"):
@@ -88,7 +88,7 @@ def collect(opts):
 def drbd():
     """DRBD grains (see the module docstring); ``{}`` where DRBD is absent or on any error."""
     try:
-        return collect(__opts__)
+        return _collect(__opts__)
     except Exception as err:  # noqa: BLE001 - a grain must never break the minion
         log.debug("hapair drbd grains: %s", err)
         return {}

@@ -408,6 +408,35 @@ def _topology(topology):
     return topo, nodes[0]
 
 
+def topology_resources(topology):
+    """List this minion's DRBD resources in a topology with the role state the formula applies.
+
+    Returns ``[{"name": "r0", "mode": "dual-primary", "node": "web1", "role_state":
+    "dual_primary"|"primary"|"secondary"|None, "initial_primary": bool}]`` (no secrets).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.topology_resources web
+    """
+    topo, node = _topology(topology)
+    out = []
+    for name, res in sorted(topo["drbd"]["resources"].items()):
+        if node not in res.get("nodes", {}):
+            continue
+        mode = res.get("mode") or "single-primary"
+        if mode == "dual-primary":
+            role_state = "dual_primary"
+        elif res.get("primary"):
+            role_state = "primary" if res["primary"] == node else "secondary"
+        else:
+            role_state = None
+        out.append({"name": name, "mode": mode, "node": node, "role_state": role_state,
+                    "initial_primary": res.get("initial_primary") == node})
+    return out
+
+
 def _render(topo, node):
     try:
         import hapair.drbd_render as render_mod  # noqa: PLC0415

@@ -115,6 +115,11 @@ def _run(name, topology, planner, runner, done_comment, **kwargs):
         for item in steps:
             runner(item, topo, node, res, **kwargs)
         ret["comment"] = f"{name}: ran {actions}"
+    except plan.PlanError as err:
+        if __opts__.get("test"):  # an earlier state of the same run would have changed the facts
+            ret.update(result=None, changes={}, comment=f"{mask(str(err), secrets)} (after earlier states apply)")
+        else:
+            ret.update(result=False, comment=mask(str(err), secrets), changes={})
     except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=mask(str(err), secrets), changes={})
     return ret

@@ -317,8 +317,8 @@ def plan_primary(facts: Facts, mode: str = "single-primary") -> list[Step]:
     if not facts.get("up"):
         raise PlanError(f"resource {name} is not up; apply drbd.up first")
     if facts.get("disk_state") != "UpToDate":
-        raise RefusedError(dev, f"local disk is {facts.get('disk_state')}, not UpToDate",
-                           "drbd.initial_sync (a fresh pair) or wait for drbd.synced")
+        raise PlanError(f"resource {name}: local disk is {facts.get('disk_state')}, not UpToDate; "
+                        "apply drbd.initial_sync (a fresh pair) or drbd.synced first")
     if facts.get("peer_role") == "Primary" and mode != "dual-primary":
         raise RefusedError(dev, "the peer is Primary and the resource is not dual-primary",
                            "drbd.secondary on the peer first")
@@ -357,9 +357,8 @@ def plan_dual_primary(facts: Facts, resource: Mapping[str, Any], filesystems: It
     if facts.get("role") == "Primary":
         return []
     if not is_synced(facts):
-        raise RefusedError(dev, f"not in sync (connection {facts.get('connection_state')}, disks "
-                                f"{facts.get('disk_state')}/{facts.get('peer_disk_state')})",
-                           "drbd.synced first")
+        raise PlanError(f"resource {name}: not in sync (connection {facts.get('connection_state')}, disks "
+                        f"{facts.get('disk_state')}/{facts.get('peer_disk_state')}); apply drbd.synced first")
     return [step("allow_two_primaries", name, "allow_two_primaries", None, True),
             step("primary", name, "role", facts.get("role"), "Primary")]
 
@@ -424,7 +423,7 @@ def flatten(model: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-_RES_RE = re.compile(r"^\s*resource\s+([^\s{]+)\s*\{", re.M)
+_RES_RE = re.compile(r'^\s*resource\s+"?([^\s{"]+)"?\s*\{', re.M)
 _MINOR_RE = re.compile(r"\bdevice\s+(?:/dev/drbd(\d+)|\S+\s+minor\s+(\d+)|minor\s+(\d+))")
 
 
@@ -433,7 +432,7 @@ def minors_from_config(texts: Iterable[str]) -> dict[int, str]:
 
     Comments are ignored; the first ``device`` of each resource wins (both nodes share it).
 
-    >>> minors_from_config(["resource r0 { on a { device /dev/drbd0; } }\\nresource r1 {\\n device minor 1;\\n}"])
+    >>> minors_from_config(['resource "r0" { on a { device /dev/drbd0; } }\\nresource r1 {\\n device minor 1;\\n}'])
     {0: 'r0', 1: 'r1'}
     """
     out: dict[int, str] = {}

@@ -233,7 +233,7 @@ def test_plan_synced(facts, expected):
         (dict(SYNCED, role="Secondary", peer_role="Secondary"), "single-primary", ["primary"]),
         (SYNCED_SEC, "single-primary", RefusedError),
         (SYNCED_SEC, "dual-primary", ["primary"]),
-        (FRESH, "single-primary", RefusedError),
+        (FRESH, "single-primary", plan.PlanError),
         (DOWN_MD, "single-primary", plan.PlanError),
     ],
 )
@@ -259,8 +259,8 @@ def test_plan_secondary(facts, expected):
         (SYNCED_SEC, RES_FULL, [{"resource": "r1", "type": "ocfs2"}], RefusedError),
         (SYNCED_SEC, RES_FULL, [], RefusedError),
         (SYNCED_SEC, dict(RES_FULL, mode="single-primary"), OCFS2, RefusedError),
-        (dict(SYNCING, role="Secondary"), RES_FULL, OCFS2, RefusedError),
-        (dict(WFC, role="Secondary"), RES_FULL, [{"resource": "r0", "type": "gfs2"}], RefusedError),
+        (dict(SYNCING, role="Secondary"), RES_FULL, OCFS2, plan.PlanError),
+        (dict(WFC, role="Secondary"), RES_FULL, [{"resource": "r0", "type": "gfs2"}], plan.PlanError),
     ],
 )
 def test_plan_dual_primary(facts, res, fss, expected):
