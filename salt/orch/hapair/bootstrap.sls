@@ -1,0 +1,179 @@
+{#- hapair: bootstrap a two-node DRBD pair from the pillar topology alone.
+
+    salt-run state.orchestrate orch.hapair.bootstrap pillar='{"topology": "web"}'
+
+    1 validate (salt.runner hapair.validate: a bad topology fails here, before any minion job)
+    2 packages + kernel module on both        3 DRBD config on both
+    4 metadata + up on both                   gate: both Connected
+    5 initial sync (full or skip, on the initial primary; recorded, never forced twice)
+                                              gate: both UpToDate (sync progress printed)
+    6 roles per mode (dual-primary: both)     gate: roles observed on both
+    7 o2cb config + online on both            gate: o2cb online on both       (stack o2cb)
+    8 mkfs once on one node                   9 mount on both                 gate: mounted
+    10 canary written on one node, read on the other
+
+    Every step is idempotent and every gate reads the *observed* state of both nodes
+    (hapair.wait_for), so a re-run continues from wherever the cluster is. Optional pillar
+    `hapair:orchestration`: {connect_timeout: 300, sync_timeout: 86400, gate_timeout: 300,
+    packages: true, sync_modules: false}. -#}
+{%- from 'orch/hapair/map.jinja' import tname, minion_ids, resources, filesystems, stack, orch with context %}
+{%- set tgt = minion_ids | join(',') %}
+{%- set step_pillar = {'topology': tname} | json %}
+{%- set ocfs2 = [] %}
+{%- for name, fs in filesystems | dictsort %}{% if fs is mapping and fs.get('type') == 'ocfs2' %}{% do ocfs2.append(name) %}{% endif %}{% endfor %}
+
+hapair-bootstrap-validate:
+  salt.runner:
+    - name: hapair.validate
+    - topology: {{ tname | json }}
+
+{%- if minion_ids %}
+{%- set last = 'hapair-bootstrap-validate' %}
+
+{%- if orch.get('sync_modules', False) %}
+hapair-bootstrap-sync-modules:
+  salt.function:
+    - name: saltutil.sync_all
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - require:
+      - salt: {{ last }}
+{%- set last = 'hapair-bootstrap-sync-modules' %}
+{%- endif %}
+
+{%- if orch.get('packages', True) %}
+hapair-bootstrap-packages:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.packages
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: {{ last }}
+{%- set last = 'hapair-bootstrap-packages' %}
+{%- endif %}
+
+hapair-bootstrap-drbd-config:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.drbd_config
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: {{ last }}
+
+hapair-bootstrap-drbd-up:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.drbd_up
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: hapair-bootstrap-drbd-config
+
+hapair-bootstrap-gate-connected:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: connected
+    - timeout: {{ orch.get('connect_timeout', 300) }}
+    - require:
+      - salt: hapair-bootstrap-drbd-up
+
+hapair-bootstrap-initial-sync:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.initial_sync
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: hapair-bootstrap-gate-connected
+
+hapair-bootstrap-gate-synced:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: synced
+    - timeout: {{ orch.get('sync_timeout', 86400) }}
+    - require:
+      - salt: hapair-bootstrap-initial-sync
+
+hapair-bootstrap-roles:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.roles
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: hapair-bootstrap-gate-synced
+
+hapair-bootstrap-gate-roles:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: roles
+    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - require:
+      - salt: hapair-bootstrap-roles
+{%- set last = 'hapair-bootstrap-gate-roles' %}
+
+{%- if stack == 'o2cb' %}
+
+hapair-bootstrap-o2cb:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.o2cb
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: {{ last }}
+
+hapair-bootstrap-gate-o2cb-online:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: o2cb_online
+    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - require:
+      - salt: hapair-bootstrap-o2cb
+{%- set last = 'hapair-bootstrap-gate-o2cb-online' %}
+{%- endif %}
+
+{%- if ocfs2 %}
+
+hapair-bootstrap-mkfs:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.mkfs
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: {{ last }}
+
+hapair-bootstrap-mount:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.mount
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: hapair-bootstrap-mkfs
+
+hapair-bootstrap-gate-mounted:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: mounted
+    - filesystem: {{ ocfs2 | json }}
+    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - require:
+      - salt: hapair-bootstrap-mount
+
+hapair-bootstrap-canary:
+  salt.runner:
+    - name: hapair.canary
+    - topology: {{ tname | json }}
+    - require:
+      - salt: hapair-bootstrap-gate-mounted
+{%- endif %}
+{%- endif %}

@@ -1,0 +1,30 @@
+{#- hapair reactor: DRBD state changes -> hapair.remediate (decides from the topology's policy).
+
+    Master config (see salt/reactor/README.md):
+      reactor:
+        - 'hapair/drbd/*':
+          - salt://reactor/drbd.sls
+
+    Tags: hapair/drbd/<resource>/<kind> from the drbd beacon and DRBD's handlers. Progress events
+    (kind `sync`, fired by drbd.wait_synced) and pure detail kinds are ignored here; the runner
+    re-reads both nodes anyway, is locked per resource, rate-limited, and ignores an event id it
+    has handled already. -#}
+{%- set parts = tag.split('/') %}
+{%- set resource = parts[2] if parts | length >= 4 else '' %}
+{%- set kind = parts[-1] %}
+{%- set payload = data.get('data') if data.get('data') is mapping else data %}
+{%- set new = payload.get('new') if payload.get('new') is mapping else {} %}
+{%- set acted_on = ['present', 'role', 'disk', 'connection', 'standalone', 'peer-diskless',
+                    'sync-finished', 'split-brain'] %}
+{%- if resource and kind in acted_on %}
+hapair-reactor-remediate-{{ resource }}:
+  runner.hapair.remediate:
+    - args:
+      - resource: {{ resource | json }}
+      - minion: {{ data.get('id') | json }}
+      - tag: {{ tag | json }}
+      - event:
+          kind: {{ kind | json }}
+          _stamp: {{ data.get('_stamp') | json }}
+          new: {role: {{ new.get('role') | json }}}
+{%- endif %}
