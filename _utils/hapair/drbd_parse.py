@@ -726,7 +726,9 @@ def parse_version(text: str) -> Model:
 
     Schema: ``{"utils": "9.22.0", "kernel": "8.4.11"|None, "api": 2|None}``. ``kernel`` is
     ``DRBD_KERNEL_VERSION``; it is None when the module is not loaded (drbd-utils prints ``0``
-    or, for 8.4, no such line).
+    or, for 8.4, no such line). Lines that are not drbdadm's (``modinfo: ERROR: Module drbd not
+    found.`` on stderr when the module is missing) are skipped; a ``DRBD...`` line that is not
+    ``KEY=VALUE`` is malformed.
 
     >>> parse_version("DRBDADM_API_VERSION=2\\nDRBD_KERNEL_VERSION=9.2.12\\nDRBDADM_VERSION=9.22.0\\n")
     {'utils': '9.22.0', 'kernel': '9.2.12', 'api': 2}
@@ -737,6 +739,8 @@ def parse_version(text: str) -> Model:
         if not line.strip():
             continue
         key, sep, value = line.strip().partition("=")
+        if not line.startswith("DRBD"):
+            continue
         if not sep or not re.match(r"^[A-Z][A-Z0-9_]*$", key):
             raise ParseError(tool, no, line, "expected KEY=VALUE")
         values[key] = (no, line, value)

@@ -94,6 +94,7 @@ MALFORMED = [
     (dp.parse_gi, "0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n"
                   "flags: Secondary, StandAlone, Inconsistent\n", 2, "single line"),
     (dp.parse_version, "DRBDADM_API_VERSION=2\nDRBDADM_VERSION 9.22.0\n", 2, "KEY=VALUE"),
+    (dp.parse_version, "DRBDADM_API_VERSION=2\nDRBD_KERNEL_VERSION: 9.2.12\nDRBDADM_VERSION=9.22.0\n", 2, "KEY=VALUE"),
     (dp.parse_version, "DRBDADM_API_VERSION=two\nDRBDADM_VERSION=9.22.0\n", 1, "not a number"),
     (dp.parse_dump_minors, "resource r0 {\n    on node1 {\n        device /dev/drbd0 minor 0;\n    }\n", 4,
      "unclosed section"),
