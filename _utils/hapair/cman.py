@@ -135,7 +135,9 @@ def render_cluster_conf(topology: Mapping[str, Any], config_version: int | None 
         if domains:
             fds = _element(rm, "failoverdomains")
             for name, dom in sorted(domains.items()):
-                attrs = {k: dom[k] for k in ("ordered", "restricted", "nofailback") if k in dom}
+                # restricted always (as seed 004 writes it); ordered/nofailback only when set (rgmanager default 0)
+                attrs = {"restricted": dom.get("restricted", False),
+                         **{k: True for k in ("ordered", "nofailback") if dom.get(k)}}
                 fd = _element(fds, "failoverdomain", {**attrs, "name": name})
                 for prio, member in enumerate(dom.get("nodes", []), start=1):
                     _element(fd, "failoverdomainnode", {"name": names.get(member, member),

@@ -1,0 +1,299 @@
+"""hapair.cman: cluster.conf renderer and checks, and the cman/rgmanager parsers on real captures.
+
+Fixtures: tests/fixtures/cman/<tool>--<version>-<state>.out with the expected .json beside it and a
+.source line naming where the capture comes from (seed 004, public pages).
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+from conftest import FIXTURES, ROOT
+from hapair import cman, topology
+from hapair.errors import ParseError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+CMAN = os.path.join(FIXTURES, "cman")
+PARSERS = {
+    "cman_tool-status": cman.parse_status,
+    "cman_tool-nodes": cman.parse_nodes,
+    "cman_tool-services": cman.parse_services,
+    "cman_tool-version": cman.parse_version,
+    "clustat": cman.parse_clustat,
+    "clustat-x": cman.parse_clustat_xml,
+    "ccs_tool-lsnode": cman.parse_lsnode,
+    "ccs_tool-lsfence": cman.parse_lsfence,
+}
+CAPTURES = sorted(p for p in glob.glob(os.path.join(CMAN, "*.out")) if os.path.basename(p).split("--")[0] in PARSERS)
+
+
+def read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def hardcore() -> dict:
+    """Seed 004's topology as hapair.topology normalises the repo's pillar."""
+    with open(os.path.join(ROOT, "pillar", "hapair", "hardcore.sls"), encoding="utf-8") as handle:
+        return topology.load(yaml.safe_load(handle), "hardcore")
+
+
+# --------------------------------------------------------------------------- parsers on captures
+
+
+def test_every_parser_has_real_captures():
+    assert {os.path.basename(p).split("--")[0] for p in CAPTURES} == set(PARSERS)
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=os.path.basename)
+def test_capture_parses_to_expected_json(capture):
+    assert os.path.exists(capture[:-4] + ".source"), "every capture names its source"
+    expected = json.loads(read(capture[:-4] + ".json"))
+    assert PARSERS[os.path.basename(capture).split("--")[0]](read(capture)) == expected
+
+
+@pytest.mark.parametrize("tool", sorted(PARSERS))
+def test_malformed_input_raises_parse_error(tool):
+    with pytest.raises(ParseError):
+        PARSERS[tool]("this is not\n the output : of <that tool\n")
+
+
+@pytest.mark.parametrize("tool,empty", [("cman_tool-nodes", []), ("cman_tool-services", []),
+                                        ("ccs_tool-lsfence", [])])
+def test_no_data_gives_empty_list(tool, empty):
+    assert PARSERS[tool]("") == empty
+
+
+@pytest.mark.parametrize("tool", ["cman_tool-status", "cman_tool-version", "clustat", "clustat-x",
+                                  "ccs_tool-lsnode"])
+def test_no_data_is_a_parse_error_where_output_is_never_empty(tool):
+    with pytest.raises(ParseError):
+        PARSERS[tool]("")
+
+
+def test_status_activity_blocked_means_inquorate():
+    text = read(os.path.join(CMAN, "cman_tool-status--6.0.1-one-node-2node.out"))
+    blocked = text.replace("Quorum: 1\n", "Quorum: 1 Activity blocked\n")
+    assert cman.parse_status(text)["quorate"] is True
+    assert cman.parse_status(blocked)["quorate"] is False
+
+
+def test_status_bad_integer_names_the_line():
+    text = read(os.path.join(CMAN, "cman_tool-status--6.0.1-two-nodes.out")).replace("Nodes: 2", "Nodes: two")
+    with pytest.raises(ParseError) as err:
+        cman.parse_status(text)
+    assert err.value.line == "Nodes: two" and err.value.line_no == 8
+
+
+def test_nodes_fields_parser():
+    # line layout per cman_tool(8) -F; no public capture of -F was found (see report)
+    rows = cman.parse_nodes_fields("1 M 1 core-01\n2 X 1 core-02\n")
+    assert [(r["id"], r["member"], r["votes"], r["name"]) for r in rows] == [(1, True, 1, "core-01"),
+                                                                                (2, False, 1, "core-02")]
+    with pytest.raises(ParseError):
+        cman.parse_nodes_fields("1 Q 1 core-01\n")
+    with pytest.raises(ParseError):
+        cman.parse_nodes_fields("1 M core-01\n")
+
+
+def test_clustat_last_owner_in_parentheses():
+    text = read(os.path.join(CMAN, "clustat--6.2.0-all-started.out")).replace(
+        "vm:winxp_03 core-02 started", "vm:winxp_03 (core-02) stopped")
+    svc = cman.parse_clustat(text)["services"][-1]
+    assert svc == {"name": "vm:winxp_03", "owner": None, "last_owner": "core-02", "state": "stopped"}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def seed_dump_topology() -> dict:
+    """The pillar topology with the seed's documentation placeholders for the hidden fence values."""
+    topo = hardcore()
+    for device in topo["cluster"]["cman"]["fence_devices"].values():
+        device.update(ipaddr="xxx.xxx.xxx.xxx", passwd="xxxxxx")
+    return topo
+
+
+def test_render_reproduces_seed_004_cluster_conf():
+    dump = ET.fromstring(read(os.path.join(CMAN, "ccs_config_dump--6.2.0-seed004-v3.out")))
+    # ccs_config_dump shows the runtime config: cman adds cman/@nodename when it joins
+    del dump.find("cman").attrib["nodename"]
+    rendered = cman.render_cluster_conf(seed_dump_topology())
+    assert cman.content_equal(rendered, ET.tostring(dump, encoding="unicode"))
+    assert cman.config_version(rendered) == 3
+
+
+def test_render_is_deterministic_and_well_formed():
+    first = cman.render_cluster_conf(hardcore())
+    assert first == cman.render_cluster_conf(hardcore())
+    root = ET.fromstring(first)
+    assert [n.get("name") for n in root.findall("./clusternodes/clusternode")] == ["core-01", "core-02"]
+    assert root.find("cman").attrib == {"cluster_id": "26333", "expected_votes": "1", "two_node": "1"}
+    assert [vm.get("name") for vm in root.findall("./rm/vm")] == [
+        "blueonyx_01", "rhel5_01", "winxp_01", "rhel5_02", "winxp_02", "winxp_03"]
+
+
+def test_render_escapes_markup_instead_of_concatenating():
+    topo = hardcore()
+    topo["cluster"]["cman"]["fence_devices"]["core-01_ipmi"]["passwd"] = 'a"b<c>&d'
+    root = ET.fromstring(cman.render_cluster_conf(topo))
+    assert root.find("./fencedevices/fencedevice[@name='core-01_ipmi']").get("passwd") == 'a"b<c>&d'
+
+
+def test_config_version_override_and_bump():
+    xml = cman.render_cluster_conf(hardcore(), config_version=7)
+    assert cman.config_version(xml) == 7
+    bumped = cman.bump(xml, 8)
+    assert cman.config_version(bumped) == 8
+    assert cman.content_equal(xml, bumped)
+
+
+def test_content_equal_sees_real_changes():
+    topo = hardcore()
+    before = cman.render_cluster_conf(topo)
+    topo["cluster"]["cman"]["vms"]["your-new-vm"] = {"name": "your-new-vm", "domain": "core-01_domain"}
+    assert not cman.content_equal(before, cman.render_cluster_conf(topo))
+
+
+def test_mask_xml_hides_fence_passwords():
+    xml = cman.render_cluster_conf(hardcore())
+    assert "ipmi-secret-core-01" in xml  # the file itself needs them
+    masked = cman.mask_xml(xml)
+    assert "ipmi-secret-core-01" not in masked and "ipmi-secret-core-02" not in masked
+    assert masked.count('passwd="********"') == 2
+    assert cman.secrets_in(xml) == ["ipmi-secret-core-01", "ipmi-secret-core-02"]
+    assert cman.mask_xml("<d password='p4ss' x='1'/>") == "<d password='********' x='1'/>"
+
+
+def test_parse_errors_never_echo_a_password():
+    broken = cman.render_cluster_conf(hardcore()).replace("<clusternodes>", "<clusternodes", 1)
+    broken = broken.replace('login="admin" name="core-01_ipmi"', 'login="admin" name="core-01_ipmi" <')
+    with pytest.raises(ParseError) as err:
+        cman.content_equal(broken, broken)
+    assert "ipmi-secret" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- checks the schema misses
+
+
+def mutate(fn) -> str:
+    root = ET.fromstring(cman.render_cluster_conf(hardcore()))
+    fn(root)
+    return ET.tostring(root, encoding="unicode")
+
+
+def test_rendered_seed_passes_hapair_checks():
+    assert cman.check_cluster_conf(cman.render_cluster_conf(hardcore())) == []
+
+
+@pytest.mark.parametrize("name,change,needle", [
+    ("two_node without expected_votes=1", lambda r: r.find("cman").set("expected_votes", "2"), "expected_votes"),
+    ("duplicate nodeid", lambda r: r.findall(".//clusternode")[1].set("nodeid", "1"), "duplicate nodeid"),
+    ("duplicate name", lambda r: r.findall(".//clusternode")[1].set("name", "core-01"), "duplicate name"),
+    ("vm in unknown domain", lambda r: r.find("./rm/vm").set("domain", "core-03_domain"), "unknown failover domain"),
+    ("undefined fence device", lambda r: r.find(".//device").set("name", "apc"), "is not defined"),
+    ("domain with unknown node", lambda r: r.find(".//failoverdomainnode").set("name", "core-09"),
+     "unknown cluster node"),
+    ("bad config_version", lambda r: r.set("config_version", "0"), "positive integer"),
+    ("two_node with three nodes", lambda r: r.find("clusternodes").append(
+        ET.Element("clusternode", {"name": "core-03", "nodeid": "3", "votes": "1"})), "with 3 node(s)"),
+])
+def test_checks_catch_what_the_schema_does_not(name, change, needle):
+    errors = cman.check_cluster_conf(mutate(change))
+    assert errors and any(needle in str(err) for err in errors), (name, errors)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def test_plan_new_file_uses_pillar_version():
+    plan = cman.plan_cluster_conf(None, hardcore())
+    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, None, 3)
+
+
+def test_plan_unchanged_content_keeps_the_running_version():
+    current = cman.render_cluster_conf(hardcore(), config_version=12)
+    plan = cman.plan_cluster_conf(current, hardcore())
+    assert (plan["changed"], plan["new_version"], plan["content"]) == (False, 12, current)
+
+
+def test_plan_changed_content_bumps_once():
+    current = cman.render_cluster_conf(hardcore(), config_version=12)
+    topo = hardcore()
+    topo["cluster"]["cman"]["vms"]["new"] = {"name": "new", "domain": "core-02_domain"}
+    plan = cman.plan_cluster_conf(current, topo)
+    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, 12, 13)
+    again = cman.plan_cluster_conf(plan["content"], topo)
+    assert (again["changed"], again["new_version"]) == (False, 13)
+
+
+def test_plan_never_goes_below_the_pillar_version():
+    current = cman.render_cluster_conf(hardcore(), config_version=1).replace('name="rhel5_02"', 'name="old"')
+    plan = cman.plan_cluster_conf(current, hardcore())
+    assert plan["new_version"] == 3
+
+
+# --------------------------------------------------------------------------- generated topologies
+
+NAME = st.from_regex(r"[a-z][a-z0-9_-]{0,14}", fullmatch=True)
+
+
+@st.composite
+def cman_topologies(draw) -> dict:
+    """Valid two-node cman topologies: fence devices, domains over real nodes, vms in real domains."""
+    names = draw(st.lists(NAME, min_size=2, max_size=2, unique=True))
+    devices = draw(st.lists(NAME, min_size=1, max_size=3, unique=True))
+    domains = draw(st.lists(NAME, min_size=0, max_size=3, unique=True))
+    vms = draw(st.lists(NAME, min_size=0, max_size=4, unique=True))
+    topo = copy.deepcopy(hardcore_cache())
+    topo["nodes"] = {n: {"name": n, "hostname": n, "cluster_node_id": i} for i, n in enumerate(names, 1)}
+    topo["node_order"] = names
+    c = topo["cluster"]["cman"]
+    c["config_version"] = draw(st.integers(1, 10**6))
+    c["cluster_id"] = draw(st.none() | st.integers(1, 65535))
+    c["dlm"] = draw(st.sampled_from([{}, {"plock_ownership": 1, "plock_rate_limit": 0}]))
+    c["gfs_controld"] = draw(st.sampled_from([{}, {"plock_rate_limit": 0}]))
+    c["fence_devices"] = {d: {"name": d, "agent": draw(st.sampled_from(["fence_ipmilan", "fence_manual"])),
+                              "passwd": draw(st.text("abcXYZ019!<>&\"'", min_size=1, max_size=12))}
+                          for d in devices}
+    c["nodes"] = {n: {"nodeid": i, "votes": 1,
+                      "fence": [{"method": "single", "devices": [{"name": draw(st.sampled_from(devices))}]}]}
+                  for i, n in enumerate(names, 1)}
+    c["failover_domains"] = {d: {"name": d, "restricted": draw(st.booleans()), "ordered": draw(st.booleans()),
+                                 "nofailback": draw(st.booleans()),
+                                 "nodes": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))}
+                             for d in domains}
+    c["vms"] = {v: {"name": v, "domain": draw(st.sampled_from(domains)) if domains else None} for v in vms}
+    c["services"] = {}
+    return topo
+
+
+_CACHE: dict = {}
+
+
+def hardcore_cache() -> dict:
+    if "t" not in _CACHE:
+        _CACHE["t"] = hardcore()
+    return _CACHE["t"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cman_topologies())
+def test_generated_topologies_render_clean_and_round_trip(topo):
+    xml = cman.render_cluster_conf(topo)
+    assert cman.check_cluster_conf(xml) == []
+    assert xml == cman.render_cluster_conf(topo)
+    root = ET.fromstring(xml)
+    assert [n.get("name") for n in root.findall("./clusternodes/clusternode")] == topo["node_order"]
+    for name, device in topo["cluster"]["cman"]["fence_devices"].items():
+        assert root.find(f"./fencedevices/fencedevice[@name='{name}']").get("passwd") == device["passwd"]
+    masked = ET.fromstring(cman.mask_xml(xml))
+    assert {d.get("passwd") for d in masked.findall("./fencedevices/fencedevice")} == {"********"}
+    assert cman.content_equal(xml, cman.bump(xml, topo["cluster"]["cman"]["config_version"] + 1))

@@ -1,0 +1,182 @@
+"""hapair.gfs2: lock tables, mkfs argv, parsers on real captures, and the planner tables.
+
+Captures: tests/fixtures/gfs2 (made offline by tests/fixtures/gfs2/capture.sh with gfs2-utils 3.5.0).
+The planner tables are the safety rules: every way formatting can destroy data has a refusal case.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import pytest
+from conftest import FIXTURES
+from hapair import gfs2
+from hapair.errors import ParseError, RefusedError, ValidationError
+
+GFS2 = os.path.join(FIXTURES, "gfs2")
+PARSERS = {
+    "tunegfs2-l": gfs2.parse_tunegfs2,
+    "gfs2_edit-journals": gfs2.parse_journals,
+    "blkid-export": gfs2.parse_blkid_export,
+    "mkfs.gfs2": gfs2.parse_mkfs,
+}
+CAPTURES = sorted(glob.glob(os.path.join(GFS2, "*.out")))
+
+
+def read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=os.path.basename)
+def test_capture_parses_to_expected_json(capture):
+    assert os.path.exists(capture[:-4] + ".source")
+    expected = json.loads(read(capture[:-4] + ".json"))
+    assert PARSERS[os.path.basename(capture).split("--")[0]](read(capture)) == expected
+
+
+def test_every_parser_has_a_capture():
+    assert {os.path.basename(p).split("--")[0] for p in CAPTURES} == set(PARSERS)
+
+
+@pytest.mark.parametrize("parser", [gfs2.parse_tunegfs2, gfs2.parse_journals, gfs2.parse_mkfs])
+def test_no_data_is_a_parse_error(parser):
+    with pytest.raises(ParseError):
+        parser("")
+
+
+def test_blkid_no_signature_is_empty():
+    assert gfs2.parse_blkid_export("") == {}
+
+
+@pytest.mark.parametrize("parser,text", [
+    (gfs2.parse_tunegfs2, "Device does not contain a GFS or GFS2 file system\n"),
+    (gfs2.parse_tunegfs2, "Lock protocol: lock_dlm\nLock table: x:y\nBlock size: big\n"),
+    (gfs2.parse_journals, "-------------------- Journal List --------------------\njournal0: garbage\n"),
+    (gfs2.parse_blkid_export, "TYPE gfs2\n"),
+])
+def test_malformed_input_raises_parse_error(parser, text):
+    with pytest.raises(ParseError):
+        parser(text)
+
+
+# --------------------------------------------------------------------------- lock tables
+
+
+@pytest.mark.parametrize("table,cluster,needle", [
+    ("hardcore:gfs2-00", "hardcore", None),
+    ("a" * 32 + ":" + "b" * 30, "a" * 32, None),
+    ("a" * 33 + ":x", "a" * 33, "max 32"),
+    ("c:" + "b" * 31, "c", "max 30"),
+    ("core-01:gfs2-00", "hardcore", "is not the cluster name"),  # seed 004's mkfs printed exactly this
+    ("hardcore", "hardcore", "exactly one ':'"),
+    ("a:b:c", "a", "exactly one ':'"),
+    (":x", None, "cluster part"),
+    ("x:", None, "fs part"),
+    ("hard.core:fs", "hard.core", "may only hold"),
+    ("hardcore:fs 1", "hardcore", "may only hold"),
+])
+def test_lock_table_checks(table, cluster, needle):
+    errors = gfs2.check_lock_table(table, cluster)
+    if needle is None:
+        assert errors == []
+    else:
+        assert errors and any(needle in str(e) for e in errors), errors
+
+
+def test_mkfs_argv_matches_the_recipe():
+    fs = {"name": "gfs2-00", "slots": 2, "lock_table": "hardcore:gfs2-00", "mkfs_options": []}
+    assert gfs2.mkfs_argv(fs, "hardcore", "/dev/drbd0") == [
+        "mkfs.gfs2", "-O", "-t", "hardcore:gfs2-00", "-p", "lock_dlm", "-j", "2", "/dev/drbd0"]
+    fs = {"name": "www", "slots": 3, "mkfs_options": ["-J", "32"]}
+    assert gfs2.mkfs_argv(fs, "web", "/dev/drbd1", "/sbin/mkfs.gfs2") == [
+        "/sbin/mkfs.gfs2", "-O", "-t", "web:www", "-p", "lock_dlm", "-j", "3", "-J", "32", "/dev/drbd1"]
+
+
+def test_mkfs_argv_refuses_a_foreign_lock_table():
+    with pytest.raises(ValidationError) as err:
+        gfs2.mkfs_argv({"name": "gfs2-00", "lock_table": "core-01:gfs2-00"}, "hardcore", "/dev/drbd0")
+    assert "core-01" in str(err.value)
+
+
+# --------------------------------------------------------------------------- planner tables
+
+FS = {"name": "gfs2-00", "type": "gfs2", "device": "/dev/drbd0", "resource": "r0", "slots": 2,
+      "lock_table": "hardcore:gfs2-00", "mkfs_options": [], "mountpoint": "/gfs2-00",
+      "mount_options": ["noatime"], "mount_on": ["core-01", "core-02"]}
+
+
+def drbd(role="Primary", disk="UpToDate", peer_disk="UpToDate", conn="Connected", peers=True):
+    return {"name": "r0", "role": role, "suspended": False,
+            "volumes": [{"volume": 0, "minor": 0, "disk_state": disk}],
+            "peers": [{"name": "core-02", "node_id": None, "connection_state": conn, "role": "Primary",
+                       "volumes": [{"volume": 0, "replication_state": "Established", "peer_disk_state": peer_disk,
+                                    "percent_done": None, "eta_seconds": None, "out_of_sync_kib": None}]}]
+            if peers else []}
+
+
+def facts(node="core-01", signature=None, model="default"):
+    return {"node": node, "cluster_name": "hardcore", "device": "/dev/drbd0", "signature": signature or {},
+            "drbd": drbd() if model == "default" else model}
+
+
+GFS2_SIG = {"TYPE": "gfs2", "LABEL": "hardcore:gfs2-00", "UUID": "u"}
+MKFS = [{"action": "mkfs", "device": "/dev/drbd0", "lock_table": "hardcore:gfs2-00", "journals": 2,
+         "argv": ["mkfs.gfs2", "-O", "-t", "hardcore:gfs2-00", "-p", "lock_dlm", "-j", "2", "/dev/drbd0"]}]
+
+
+@pytest.mark.parametrize("case,fact,overwrite,expected", [
+    ("blank, Primary, peer UpToDate", facts(), False, MKFS),
+    ("formatted already", facts(signature=GFS2_SIG), False, []),
+    ("formatted already, other node", facts(node="core-02", signature=GFS2_SIG), False, []),
+    ("ext4 there, overwrite asked", facts(signature={"TYPE": "ext4"}), True, MKFS),
+])
+def test_plan_formatted(case, fact, overwrite, expected):
+    assert gfs2.plan_formatted(fact, FS, overwrite=overwrite) == expected, case
+
+
+def test_plain_device_needs_no_drbd():
+    assert gfs2.plan_formatted(facts(model=None), dict(FS, resource=None)) == MKFS
+
+
+@pytest.mark.parametrize("case,fact,overwrite,reason,override", [
+    ("ext4 there", facts(signature={"TYPE": "ext4", "UUID": "x"}), False, "TYPE=ext4", "overwrite=True"),
+    ("partition table", facts(signature={"PTTYPE": "dos"}), False, "PTTYPE=dos", "overwrite=True"),
+    ("other gfs2 lock table", facts(signature={"TYPE": "gfs2", "LABEL": "core-01:gfs2-00"}), False,
+     "LABEL=core-01:gfs2-00", "overwrite=True"),
+    ("secondary", facts(model=drbd(role="Secondary")), False, "not Primary", "wait until"),
+    ("local disk inconsistent", facts(model=drbd(disk="Inconsistent")), False, "not UpToDate", "wait until"),
+    ("peer still syncing", facts(model=drbd(peer_disk="Inconsistent")), False, "Inconsistent", "wait until"),
+    ("peer disconnected", facts(model=drbd(conn="WFConnection", peer_disk="DUnknown")), False, "WFConnection",
+     "wait until"),
+    ("no peer", facts(model=drbd(peers=False)), False, "no peer", "wait until"),
+    ("no drbd status", facts(model=None), False, "no DRBD status", "wait until"),
+    ("overwrite never skips the DRBD rule", facts(signature={"TYPE": "ext4"}, model=drbd(role="Secondary")), True,
+     "not Primary", "wait until"),
+    ("not the format node", facts(node="core-02"), False, "only core-01 formats", "on core-01 first"),
+])
+def test_plan_formatted_refusals(case, fact, overwrite, reason, override):
+    with pytest.raises(RefusedError) as err:
+        gfs2.plan_formatted(fact, FS, overwrite=overwrite)
+    assert err.value.device == "/dev/drbd0", case
+    assert reason in err.value.reason and override in err.value.override, (case, str(err.value))
+
+
+def test_format_on_overrides_the_first_mount_node():
+    assert gfs2.plan_formatted(facts(node="core-02"), dict(FS, format_on="core-02")) == MKFS
+
+
+def test_plan_mounted():
+    fact = {"node": "core-01", "cluster_name": "hardcore", "device": "/dev/drbd0", "signature": GFS2_SIG,
+            "mounts": [{"device": "/dev/sda1", "mountpoint": "/", "fstype": "ext4"}]}
+    assert gfs2.plan_mounted(fact, FS) == [{"action": "mount", "device": "/dev/drbd0", "mountpoint": "/gfs2-00",
+                                            "options": ["noatime"]}]
+    done = dict(fact, mounts=[{"device": "/dev/drbd0", "mountpoint": "/gfs2-00", "fstype": "gfs2"}])
+    assert gfs2.plan_mounted(done, FS) == []
+    taken = dict(fact, mounts=[{"device": "/dev/sdb1", "mountpoint": "/gfs2-00", "fstype": "xfs"}])
+    with pytest.raises(RefusedError, match="/dev/sdb1"):
+        gfs2.plan_mounted(taken, FS)
+    with pytest.raises(RefusedError, match="gfs2.formatted"):
+        gfs2.plan_mounted(dict(fact, signature={}), FS)
