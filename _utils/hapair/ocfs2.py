@@ -227,7 +227,7 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
     - Any other signature: RefusedError naming the device and ``overwrite=True``.
     - DRBD not Primary here, or the peer not UpToDate: RefusedError (nothing to override:
       formatting a device the peer does not mirror would be lost at the next sync).
-    - Else ``[{"action": "mkfs", "device", "argv"}]``.
+    - Else ``[{"action": "mkfs", "device", "label", "slots", "cluster_name", "argv"}]``.
     """
     device = facts.get("device") or fs["device"]
     if facts.get("node") != facts.get("format_node"):
@@ -243,7 +243,8 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
     drbd = facts.get("drbd")
     if drbd is not None:
         _require_drbd_ready(device, drbd)
-    return [{"action": "mkfs", "device": device,
+    return [{"action": "mkfs", "device": device, "label": wanted_label, "slots": int(fs.get("slots") or 2),
+             "cluster_name": cluster_name,
              "argv": mkfs_argv(fs, cluster_name, binary=binary, device=device, force=bool(signature))}]
 
 

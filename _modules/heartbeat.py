@@ -1,0 +1,158 @@
+"""Heartbeat v1 execution module for hapair: ha.cf, haresources and authkeys from a topology.
+
+``authkeys`` holds a secret: it is written mode 0600 and its key never appears in a return
+value, a diff or an error (``hapair.secrets.mask``). Paths from config::
+
+    hapair:
+      paths: {ha_dir: /etc/ha.d}
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+
+try:
+    import hapair.heartbeat as core  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.heartbeat as core
+
+from hapair import adapter
+from hapair.errors import HapairError
+from hapair.secrets import mask
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "heartbeat"
+
+
+def __virtual__():
+    return __virtualname__  # renders and writes files only; the daemon need not be installed
+
+
+def _load(topology):
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(pillar), topology)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    if topo["cluster"]["stack"] != "heartbeat":
+        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']!r}, not heartbeat")
+    return topo
+
+
+def _files(topo):
+    try:
+        return core.render(topo, adapter.path(__salt__, "ha_dir"))
+    except ValueError as err:
+        raise CommandExecutionError(str(mask(str(err), core.secrets(topo))))
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+
+
+def _mode(path):
+    return oct(os.stat(path).st_mode & 0o777)[2:].zfill(4)
+
+
+def render(topology):
+    """Return ha.cf, haresources and authkeys of a topology: ``{path: {"content", "mode", "secret"}}``.
+
+    The authkeys key is masked (``********``) in what this returns.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.render apache
+    """
+    topo = _load(topology)
+    return mask(_files(topo), core.secrets(topo))
+
+
+def check(topology):
+    """Return hapair's own problems with a heartbeat topology (``[]`` when none), e.g. a node
+    listed twice, which heartbeat itself accepts.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.check apache
+    """
+    return core.check(_load(topology))
+
+
+def plan_config(topology):
+    """Return the files that differ from the rendered ones: ``{path: {"diff", "mode", "old_mode"}}``.
+
+    Diffs of secret files are masked.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.plan_config apache
+    """
+    topo = _load(topology)
+    secrets = core.secrets(topo)
+    out = {}
+    for path, spec in _files(topo).items():
+        current = _read(path)
+        old_mode = _mode(path) if current is not None else None
+        if current != spec["content"] or old_mode != spec["mode"]:
+            diff = "".join(difflib.unified_diff((current or "").splitlines(True), spec["content"].splitlines(True),
+                                                f"{path} (current)", f"{path} (hapair)"))
+            if spec["secret"]:
+                # the old file may hold another key: mask every key-looking line of a secret file
+                diff = "\n".join(line if not line[1:].strip()[:1].isdigit() else line[:1] + "<secret line>"
+                                 for line in diff.splitlines())
+            out[path] = {"diff": mask(diff, secrets), "mode": spec["mode"], "old_mode": old_mode}
+    return out
+
+
+def write_config(topology):
+    """Write ha.cf, haresources and authkeys (0600) for a topology after hapair's checks.
+    Returns ``plan_config`` of what changed (secrets masked). Heartbeat rereads them on reload.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.write_config apache
+    """
+    topo = _load(topology)
+    problems = core.check(topo)
+    if problems:
+        raise CommandExecutionError("refusing heartbeat config: " + "; ".join(problems))
+    changes = plan_config(topology)
+    files = _files(topo)
+    for path in changes:
+        spec = files[path]
+        directory = os.path.dirname(path) or "."
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
+        try:
+            os.fchmod(fd, int(spec["mode"], 8))  # 0600 before the key is written
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(spec["content"])
+            os.replace(tmp, path)
+        except OSError as err:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+    return changes

@@ -1,0 +1,327 @@
+"""o2cb execution module for hapair: the OCFS2 cluster stack's config, status and lifecycle.
+
+Renders ``/etc/ocfs2/cluster.conf`` and ``/etc/default/o2cb`` from a pillar topology, checks a
+rendered cluster.conf with the real o2cb parser (``o2cb --config-file=FILE list-cluster NAME``)
+and hapair's own checks before installing it, parses both ``o2cb status`` formats, and brings
+the cluster online/offline. Binaries and paths from config::
+
+    hapair:
+      bin: {o2cb: o2cb, o2cb_init: /etc/init.d/o2cb}
+      paths: {o2cb_conf: /etc/ocfs2/cluster.conf, o2cb_defaults: /etc/default/o2cb}
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+
+try:
+    import hapair.o2cb as core  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.o2cb as core
+
+from hapair import adapter
+from hapair.errors import HapairError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "o2cb"
+INIT_ENV = {"SYSTEMCTL_SKIP_REDIRECT": "1"}  # else Debian's init script redirects to systemctl
+
+
+def __virtual__():
+    binary = __salt__["config.get"]("hapair:bin:o2cb", "o2cb")
+    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
+    if not found:
+        return (False, f"o2cb: {binary} not found (install ocfs2-tools or set hapair:bin:o2cb)")
+    return __virtualname__
+
+
+def _bin(name, default=None):
+    return __salt__["config.get"](f"hapair:bin:{name}", default or name)
+
+
+def _init():
+    return _bin("o2cb_init", "/etc/init.d/o2cb")
+
+
+def _run(argv, ok_codes=(0,), env=None):
+    return adapter.run(__salt__, argv, ok_codes=ok_codes, env=env)
+
+
+def _parsed(parser, text):
+    try:
+        return parser(text)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def _load(topology):
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(pillar), topology)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    if topo["cluster"]["stack"] != "o2cb":
+        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']!r}, not o2cb")
+    return topo
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+
+
+def _write(path, content, mode):
+    """Atomic write: temp file in the same directory, chmod, rename."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
+    try:
+        os.fchmod(fd, int(mode, 8))
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+
+
+def _diff(old, new, path):
+    return "".join(difflib.unified_diff((old or "").splitlines(True), new.splitlines(True),
+                                        f"{path} (current)", f"{path} (hapair)"))
+
+
+def render(topology):
+    """Return the o2cb files of a topology: ``{path: {"content", "mode", "secret"}}``.
+
+    Paths from ``hapair:paths:o2cb_conf`` and ``hapair:paths:o2cb_defaults``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.render web
+    """
+    topo = _load(topology)
+    return core.render(topo, adapter.path(__salt__, "o2cb_conf"), adapter.path(__salt__, "o2cb_defaults"))
+
+
+def check_config(topology=None, path=None):
+    """Check a cluster.conf with the real o2cb parser and hapair's own checks.
+
+    With ``topology``: the rendered file, written to a temp file first (nothing installed).
+    Without: the file at ``path`` (default ``hapair:paths:o2cb_conf``) against the cluster it
+    names. Returns ``{"valid": bool, "problems": [...], "listed": <parsed list-cluster>}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.check_config topology=web
+        salt web1 o2cb.check_config path=/etc/ocfs2/cluster.conf
+    """
+    if topology:
+        topo = _load(topology)
+        with tempfile.TemporaryDirectory(prefix="hapair-o2cb-") as tmp:
+            conf = os.path.join(tmp, "cluster.conf")
+            _write(conf, core.render_cluster_conf(topo), "0644")
+            return _check_file(conf, topo["cluster"]["name"], topo)
+    path = path or adapter.path(__salt__, "o2cb_conf")
+    text = _read(path)
+    if text is None:
+        return {"valid": False, "problems": [f"{path} does not exist"], "listed": None}
+    names = [c["name"] for c in _parsed(core.parse_cluster_conf, text)["clusters"]]
+    if len(names) != 1:
+        return {"valid": False, "problems": [f"{path} names {len(names)} clusters, expected one"], "listed": None}
+    return _check_file(path, names[0], None)
+
+
+def _check_file(conf, name, topo):
+    res = _run([_bin("o2cb"), f"--config-file={conf}", "list-cluster", name], ok_codes=(0, 1))
+    if res["retcode"] != 0:
+        return {"valid": False, "problems": [f"o2cb rejects the file: {res['stderr'].strip()}"], "listed": None}
+    problems = core.check_listed(res["stdout"], res["stderr"], topo) if topo else []
+    listed = None
+    try:
+        listed = core.parse_cluster_conf(res["stdout"])
+    except HapairError as err:
+        problems.append(str(err))
+    if listed is not None:
+        # o2cb drops foreign nodes from its listing: judge the file itself for those
+        problems += core.check_cluster_conf(core.parse_cluster_conf(_read(conf) or ""), name)
+    return {"valid": not problems, "problems": sorted(set(problems)), "listed": listed}
+
+
+def plan_config(topology):
+    """Return the o2cb files that differ from the rendered ones: ``{path: {"diff", "mode"}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.plan_config web
+    """
+    out = {}
+    for path, spec in render(topology).items():
+        current = _read(path)
+        mode_now = oct(os.stat(path).st_mode & 0o777)[2:].zfill(4) if current is not None else None
+        if current != spec["content"] or mode_now != spec["mode"]:
+            out[path] = {"diff": _diff(current, spec["content"], path), "mode": spec["mode"],
+                         "old_mode": mode_now, "new": current is None}
+    return out
+
+
+def write_config(topology):
+    """Install cluster.conf and /etc/default/o2cb, after the real o2cb parser and hapair's
+    checks accepted the rendered cluster.conf. Returns ``{path: {"diff", "mode"}}`` of what changed.
+
+    The running cluster reads these files only when it is brought online: a change to a cluster
+    that is online takes effect at its next offline/online (or reboot).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.write_config web
+    """
+    check = check_config(topology=topology)
+    if not check["valid"]:
+        raise CommandExecutionError("refusing to install cluster.conf: " + "; ".join(check["problems"]))
+    changes = plan_config(topology)
+    files = render(topology)
+    for path in changes:
+        _write(path, files[path]["content"], files[path]["mode"])
+    return changes
+
+
+def status():
+    """Return ``/etc/init.d/o2cb status`` parsed (ocfs2-tools 1.8 and older formats).
+
+    ``{"format", "drivers", "filesystems", "stack_glue", "stack_plugins", "cluster", "online",
+    "heartbeat_active", "heartbeat_dead_threshold", "idle_timeout_ms", "keepalive_delay_ms",
+    "reconnect_delay_ms", "heartbeat_mode", "debugfs_mounted"}``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.status
+    """
+    res = _run([_init(), "status"], ok_codes=(0, 1, 3), env=INIT_ENV)
+    return _parsed(core.parse_init_status, res["stdout"])
+
+
+def cluster_status(name=None):
+    """Return ``o2cb cluster-status [NAME]`` parsed: ``{"cluster": "web"|None, "online": bool}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.cluster_status
+        salt web1 o2cb.cluster_status webcluster
+    """
+    argv = [_bin("o2cb"), "cluster-status"] + ([name] if name else [])
+    res = _run(argv, ok_codes=(0, 1))
+    return _parsed(core.parse_cluster_status, res["stdout"])
+
+
+def list_clusters():
+    """Return the cluster names in cluster.conf (``o2cb list-clusters``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.list_clusters
+    """
+    conf = adapter.path(__salt__, "o2cb_conf")
+    res = _run([_bin("o2cb"), f"--config-file={conf}", "list-clusters"])
+    return _parsed(core.parse_list_clusters, res["stdout"])
+
+
+def list_nodes(name):
+    """Return the nodes of cluster ``name`` in cluster.conf (``o2cb list-nodes NAME``):
+    ``[{"name", "number", "ip_address", "ip_port", "cluster"}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.list_nodes webcluster
+    """
+    conf = adapter.path(__salt__, "o2cb_conf")
+    res = _run([_bin("o2cb"), f"--config-file={conf}", "list-nodes", name])
+    if "Unknown cluster" in res["stderr"]:  # o2cb exits 0 for an unknown cluster
+        raise CommandExecutionError(f"o2cb: cluster {name!r} is not in {conf}")
+    return _parsed(core.parse_cluster_conf, res["stdout"])["nodes"]
+
+
+def register(name):
+    """Register cluster ``name`` with configfs (``o2cb register-cluster NAME``), without the
+    init script's module loading and timeouts. Returns ``cluster_status(name)``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.register webcluster
+    """
+    _run([_bin("o2cb"), "register-cluster", name])
+    return cluster_status(name)
+
+
+def online(name):
+    """Bring cluster ``name`` online with the init script (loads the stack, mounts dlmfs,
+    registers the cluster, applies /etc/default/o2cb's timeouts). Returns ``cluster_status(name)``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.online webcluster
+    """
+    _run([_init(), "online", name], env=INIT_ENV)
+    return cluster_status(name)
+
+
+def offline(name):
+    """Take cluster ``name`` offline (fails while an OCFS2 volume is mounted). Returns
+    ``cluster_status(name)``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.offline webcluster
+    """
+    _run([_init(), "offline", name], env=INIT_ENV)
+    return cluster_status(name)
+
+
+def plan_online(topology):
+    """Return the steps that bring the topology's cluster online here (``[]`` when it is).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.plan_online web
+    """
+    name = _load(topology)["cluster"]["name"]
+    return core.plan_online(cluster_status(), name)

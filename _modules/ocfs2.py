@@ -1,0 +1,337 @@
+"""OCFS2 execution module for hapair: format (guarded), inspect, mount, and boot ordering.
+
+``mkfs`` runs ``mkfs.ocfs2`` only through the pure planner ``hapair.ocfs2.plan_formatted``: on the
+format node only, never on a device holding a signature (unless ``overwrite=True``), and on DRBD
+only when this node is Primary with the peer UpToDate. ``mount`` writes an fstab line with
+``_netdev``, the recipe's options and ``x-systemd.requires=hapair-drbd-promote@<res>.service``;
+``install_boot_units`` installs that unit so a rebooted node promotes DRBD before it mounts.
+Binaries and paths from config::
+
+    hapair:
+      bin: {mkfs.ocfs2: mkfs.ocfs2, debugfs.ocfs2: debugfs.ocfs2, mounted.ocfs2: mounted.ocfs2,
+            blkid: blkid, mount: mount, drbdadm: /usr/sbin/drbdadm, systemctl: systemctl}
+      paths: {proc_mounts: /proc/mounts, fstab: /etc/fstab, systemd_dir: /etc/systemd/system}
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+try:
+    import hapair.ocfs2 as core  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.ocfs2 as core
+
+from hapair import adapter
+from hapair.errors import HapairError, RefusedError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "ocfs2"
+
+
+def __virtual__():
+    binary = __salt__["config.get"]("hapair:bin:mkfs.ocfs2", "mkfs.ocfs2")
+    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
+    if not found:
+        return (False, f"ocfs2: {binary} not found (install ocfs2-tools or set hapair:bin:mkfs.ocfs2)")
+    return __virtualname__
+
+
+def _bin(name, default=None):
+    return __salt__["config.get"](f"hapair:bin:{name}", default or name)
+
+
+def _path(name, default):
+    return __salt__["config.get"](f"hapair:paths:{name}", default)
+
+
+def _run(argv, ok_codes=(0,)):
+    return adapter.run(__salt__, argv, ok_codes=ok_codes)
+
+
+def _parsed(parser, text):
+    try:
+        return parser(text)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+
+
+def _write(path, content, mode="0644"):
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
+    try:
+        os.fchmod(fd, int(mode, 8))
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+
+
+def _load(topology, name=None):
+    """(topology, filesystem with this node's device, node) for an ocfs2 filesystem of a topology."""
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(pillar), topology)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    minion = __opts__.get("id")
+    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
+    if not nodes:
+        raise CommandExecutionError(f"minion {minion} is not a node of topology {topology}")
+    fs = None
+    if name is not None:
+        fs = topo["filesystems"].get(name)
+        if fs is None or fs["type"] != "ocfs2":
+            raise SaltInvocationError(f"topology {topology} has no ocfs2 filesystem {name!r}")
+        fs = dict(fs, device=core.device_on(fs, nodes[0]))
+    return topo, fs, nodes[0]
+
+
+def signature(device):
+    """Return ``blkid -p -o export DEVICE`` as a dict (``{}`` when the device holds no signature).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.signature /dev/drbd0
+    """
+    res = _run([_bin("blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
+    return {} if res["retcode"] == 2 else _parsed(core.parse_blkid_export, res["stdout"])
+
+
+def info(device):
+    """Return label, UUID, slots and cluster of the OCFS2 volume on ``device``.
+
+    From ``debugfs.ocfs2 -R stats`` (superblock), ``mounted.ocfs2 -d`` (the row of this very
+    device, not the backing disk sharing its UUID) and ``blkid``:
+    ``{"label", "uuid", "slots", "cluster_stack", "cluster_name", "block_size", "cluster_size",
+    "features", "detected": row|None, "blkid": {...}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.info /dev/drbd0
+    """
+    blkid = signature(device)
+    if blkid.get("type") != "ocfs2":
+        raise CommandExecutionError(f"{device} holds no OCFS2 filesystem ({blkid.get('type') or 'no signature'})")
+    stats = _parsed(core.parse_debugfs_stats, _run([_bin("debugfs.ocfs2"), "-R", "stats", device])["stdout"])
+    detected = _parsed(core.parse_mounted_detect, _run([_bin("mounted.ocfs2"), "-d"])["stdout"])
+    return {"label": stats["label"], "uuid": stats["uuid"], "slots": stats["max_node_slots"],
+            "cluster_stack": stats["cluster_stack"], "cluster_name": stats["cluster_name"],
+            "block_size": stats["block_size"], "cluster_size": stats["cluster_size"],
+            "features": stats["features"], "detected": core.for_device(detected, device), "blkid": blkid}
+
+
+def mounted_nodes(device):
+    """Return the nodes that have ``device`` mounted (``mounted.ocfs2 -f``, this device's row).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.mounted_nodes /dev/drbd0
+    """
+    rows = _parsed(core.parse_mounted_full, _run([_bin("mounted.ocfs2"), "-f"])["stdout"])
+    row = core.for_device(rows, device)
+    return row["nodes"] if row else []
+
+
+def mounts():
+    """Return /proc/mounts entries of type ocfs2: ``[{"device", "mountpoint", "fstype", "options"}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.mounts
+    """
+    text = _read(adapter.path(__salt__, "proc_mounts")) or ""
+    return [m for m in _parsed(core.parse_proc_mounts, text) if m["fstype"] == "ocfs2"]
+
+
+def facts(name, topology):
+    """Return the facts the ocfs2 planners use for filesystem ``name`` of a topology (reads only).
+
+    ``{"node", "format_node", "device", "signature", "drbd": resource model|None, "mounts",
+    "fstab": [lines], "mountpoint_exists"}``
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.facts www web
+    """
+    topo, fs, node = _load(topology, name)
+    drbd = None
+    if fs.get("resource"):
+        if "drbd.status" not in __salt__:
+            raise CommandExecutionError("the drbd execution module is not available")
+        drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
+        if drbd is None:
+            drbd = {"name": fs["resource"], "role": None, "volumes": [], "peers": []}
+    fstab = (_read(_path("fstab", "/etc/fstab")) or "").splitlines()
+    text = _read(adapter.path(__salt__, "proc_mounts")) or ""
+    return {"node": node, "format_node": core.format_node(topo, fs), "device": fs["device"],
+            "signature": signature(fs["device"]) if os.path.exists(fs["device"]) else {},
+            "drbd": drbd, "mounts": _parsed(core.parse_proc_mounts, text), "fstab": fstab,
+            "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"])}
+
+
+def plan_format(name, topology, overwrite=False):
+    """Return the format plan of filesystem ``name`` (``[]`` or one ``mkfs`` step with its argv).
+
+    Raises when the planner refuses (a signature without ``overwrite``, DRBD not ready).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.plan_format www web
+    """
+    topo, fs, _ = _load(topology, name)
+    try:
+        return core.plan_formatted(facts(name, topology), fs, topo["cluster"]["name"], overwrite=overwrite,
+                                   binary=_bin("mkfs.ocfs2"))
+    except RefusedError as err:
+        raise CommandExecutionError(str(err))
+
+
+def mkfs(name, topology, overwrite=False):
+    """Format filesystem ``name`` of a topology with mkfs.ocfs2, once, on the format node.
+
+    Returns ``{"formatted": bool, "device", "argv", "label", "slots", "cluster_name"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.mkfs www web
+    """
+    steps = plan_format(name, topology, overwrite=overwrite)
+    _, fs, _ = _load(topology, name)
+    if not steps:
+        return {"formatted": False, "device": fs["device"], "argv": None}
+    step = steps[0]
+    _run(step["argv"])
+    got = info(step["device"])
+    return {"formatted": True, "device": step["device"], "argv": step["argv"], "label": got["label"],
+            "slots": got["slots"], "cluster_name": got["cluster_name"]}
+
+
+def plan_mount(name, topology):
+    """Return the mount plan of filesystem ``name`` on this node (mkdir, fstab, mount steps).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.plan_mount www web
+    """
+    _, fs, node = _load(topology, name)
+    try:
+        return core.plan_mounted(facts(name, topology), fs, node)
+    except RefusedError as err:
+        raise CommandExecutionError(str(err))
+
+
+def mount(name, topology):
+    """Mount filesystem ``name`` (fstab line with _netdev and the recipe's options, then mount).
+
+    Returns the steps that were run.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.mount www web
+    """
+    steps = plan_mount(name, topology)
+    fstab_path = _path("fstab", "/etc/fstab")
+    for step in steps:
+        if step["action"] == "mkdir":
+            os.makedirs(step["path"], exist_ok=True)
+        elif step["action"] == "fstab":
+            lines = [line for line in (_read(fstab_path) or "").splitlines()
+                     if line not in step["old"]]
+            _write(fstab_path, "\n".join(lines + [step["line"]]) + "\n", "0644")
+            # systemd regenerates the mount unit (x-systemd.requires=) from fstab;
+            # exit 1 = no systemd running (containers, chroots): the fstab line still counts
+            _run([_bin("systemctl"), "daemon-reload"], ok_codes=(0, 1))
+        elif step["action"] == "mount":
+            _run([_bin("mount"), step["mountpoint"]])
+    return steps
+
+
+def boot_units(topology):
+    """Return the promote-before-mount systemd units for this node: ``{path: {"content", "mode"}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.boot_units web
+    """
+    topo, _, node = _load(topology)
+    return core.render_boot_units(topo, node, drbdadm=_bin("drbdadm", "/usr/sbin/drbdadm"),
+                                  systemd_dir=_path("systemd_dir", core.SYSTEMD_DIR))
+
+
+def plan_boot_units(topology):
+    """Return the boot unit files that differ from the rendered ones: ``{path: {"old", "new"}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.plan_boot_units web
+    """
+    out = {}
+    for path, spec in boot_units(topology).items():
+        current = _read(path)
+        if current != spec["content"]:
+            out[path] = {"old": current, "new": spec["content"]}
+    return out
+
+
+def install_boot_units(topology):
+    """Install the promote-before-mount units and reload systemd. Returns what changed.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.install_boot_units web
+    """
+    changes = plan_boot_units(topology)
+    units = boot_units(topology)
+    for path in changes:
+        _write(path, units[path]["content"], units[path]["mode"])
+    if changes:
+        _run([_bin("systemctl"), "daemon-reload"], ok_codes=(0, 1))
+    return changes

@@ -1,0 +1,131 @@
+"""OCFS2 states for hapair: format once (guarded), mount with _netdev, promote before mount at boot.
+
+.. code-block:: yaml
+
+    hapair-ocfs2-boot-ordered:
+      ocfs2.boot_ordered:                # hapair-drbd-promote@<res>.service + Before= drop-ins
+        - name: web
+    hapair-ocfs2-www-formatted:          # mkfs.ocfs2 on the format node only, when DRBD is
+      ocfs2.formatted:                   # Primary there with the peer UpToDate
+        - name: www
+        - topology: web
+    hapair-ocfs2-www-mounted:
+      ocfs2.mounted:
+        - name: www
+        - topology: web
+        - require:
+          - ocfs2: hapair-ocfs2-www-formatted
+          - ocfs2: hapair-ocfs2-boot-ordered
+
+``name`` is the filesystem key under the topology's ``filesystems``. A device holding any
+signature is never formatted unless ``overwrite: True``.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import hapair.ocfs2  # noqa: F401 - installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.ocfs2  # noqa: F401
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "ocfs2"
+
+
+def __virtual__():
+    if "ocfs2.plan_format" in __salt__:
+        return __virtualname__
+    return (False, "ocfs2: the ocfs2 execution module is not available")
+
+
+def formatted(name, topology, overwrite=False):
+    """Ensure filesystem ``name`` is OCFS2 (``mkfs.ocfs2`` at most once, on one node).
+
+    Changes: ``{"formatted": {"device", "label", "slots", "cluster_name"}}``.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        steps = __salt__["ocfs2.plan_format"](name, topology, overwrite=overwrite)
+        if not steps:
+            ret["comment"] = f"{name} is OCFS2 already, or is formatted by its format node"
+            return ret
+        step = steps[0]
+        changes = {"formatted": {key: step[key] for key in ("device", "label", "slots", "cluster_name")}}
+        if __opts__.get("test"):
+            ret.update(result=None, changes=changes,
+                       comment=f"{step['device']} would be formatted: {' '.join(step['argv'])}")
+            return ret
+        done = __salt__["ocfs2.mkfs"](name, topology, overwrite=overwrite)
+        if done["formatted"]:
+            ret["changes"] = {"formatted": {"device": done["device"], "label": done["label"],
+                                            "slots": done["slots"], "cluster_name": done["cluster_name"]}}
+        ret["comment"] = f"{done['device']} formatted as OCFS2"
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err), changes={})
+    return ret
+
+
+def mounted(name, topology):
+    """Ensure filesystem ``name`` has its fstab line (``_netdev``, the recipe's options,
+    ``x-systemd.requires=`` the promote unit) and is mounted, on the nodes in ``mount_on``.
+
+    Changes: ``{"mkdir": path, "fstab": {"old": [...], "new": line}, "mounted": {"old": False, "new": True}}``.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        steps = __salt__["ocfs2.plan_mount"](name, topology)
+        changes = _mount_changes(steps)
+        if not steps:
+            ret["comment"] = f"{name} is mounted with its fstab line (or not mounted on this node)"
+            return ret
+        if __opts__.get("test"):
+            ret.update(result=None, changes=changes, comment=f"{name}: {len(steps)} step(s) would run")
+            return ret
+        done = __salt__["ocfs2.mount"](name, topology)
+        ret.update(changes=_mount_changes(done), comment=f"{name}: {', '.join(s['action'] for s in done)}")
+        if __salt__["ocfs2.plan_mount"](name, topology):
+            ret.update(result=False, comment=f"{name}: still not converged after mounting")
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err), changes={})
+    return ret
+
+
+def _mount_changes(steps):
+    changes = {}
+    for step in steps:
+        if step["action"] == "mkdir":
+            changes["mkdir"] = step["path"]
+        elif step["action"] == "fstab":
+            changes["fstab"] = {"old": step["old"], "new": step["line"]}
+        elif step["action"] == "mount":
+            changes["mounted"] = {"old": False, "new": True, "mountpoint": step["mountpoint"]}
+    return changes
+
+
+def boot_ordered(name):
+    """Ensure topology ``name``'s promote-before-mount units are installed on this node.
+
+    ``hapair-drbd-promote@.service`` runs ``drbdadm primary %i`` after drbd and o2cb; a drop-in
+    per resource orders it Before= the mount unit, and the fstab lines require it.
+
+    Changes: ``{path: {"old": text|None, "new": text}}``.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        plan = __salt__["ocfs2.plan_boot_units"](name)
+        if not plan:
+            ret["comment"] = "boot ordering units are installed"
+            return ret
+        if __opts__.get("test"):
+            ret.update(result=None, changes=plan, comment=f"{len(plan)} unit file(s) would be written")
+            return ret
+        ret.update(changes=__salt__["ocfs2.install_boot_units"](name), comment=f"{len(plan)} unit file(s) written")
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err), changes={})
+    return ret
