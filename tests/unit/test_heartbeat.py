@@ -100,3 +100,20 @@ def test_unknown_medium_is_refused():
     topo["cluster"]["heartbeat"]["media"] = [{"type": "pigeon", "interface": "eth9"}]
     with pytest.raises(ValueError):
         heartbeat.render_ha_cf(topo)
+
+
+def test_apache_pillar_renders_the_recipes_files():
+    from conftest import ROOT
+
+    path = os.path.join(ROOT, "pillar", "hapair", "apache.sls")
+    if not os.path.isfile(path):
+        pytest.skip(f"{path} not in the tree yet")
+    topology_mod = pytest.importorskip("hapair.topology")
+    yaml = pytest.importorskip("yaml")
+    with open(path, encoding="utf-8") as handle:
+        topo = topology_mod.load(yaml.safe_load(handle.read()), "apache")
+    assert heartbeat.render_ha_cf(topo) == heartbeat.render_ha_cf(topology())
+    assert heartbeat.render_authkeys(topo) == heartbeat.render_authkeys(topology())
+    lines = heartbeat.render_haresources(topo).splitlines()[1:]
+    assert lines == ["node01 192.0.2.10 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2"]
+    assert heartbeat.check(topo) == []

@@ -124,3 +124,18 @@ def test_this_host_must_be_one_of_the_nodes(tmp_path):
     files = heartbeat.render(topology(), str(tmp_path / "ha.d"))  # ha.cf names node01/node02
     ok, output = check(tmp_path, topo, "node01", files)
     assert not ok, output
+
+
+@pytest.mark.parametrize("node", ["node01", "node02"])
+def test_apache_pillar_is_validated_by_heartbeat(tmp_path, node):
+    from conftest import ROOT
+
+    path = os.path.join(ROOT, "pillar", "hapair", "apache.sls")
+    if not os.path.isfile(path):
+        pytest.skip(f"{path} not in the tree yet")
+    topology_mod = pytest.importorskip("hapair.topology")
+    yaml = pytest.importorskip("yaml")
+    with open(path, encoding="utf-8") as handle:
+        topo = topology_mod.load(yaml.safe_load(handle.read()), "apache")
+    ok, output = check(tmp_path, topo, node)
+    assert ok, output

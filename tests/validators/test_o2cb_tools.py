@@ -101,3 +101,19 @@ def test_our_duplicate_number_check_agrees_with_o2cb_add_node(tmp_path):
                      "--number", "1")
     assert clash.returncode != 0 and "Choose another node number" in clash.stderr
     assert o2cb.check_listed(o2cb_run(conf, "list-cluster", topo["cluster"]["name"]).stdout, "", topo) == []
+
+
+@pytest.mark.parametrize("sls, name", [("web.sls", "web"), ("fileserver.sls", "fileserver")])
+def test_example_pillars_render_configs_o2cb_reads_back(tmp_path, sls, name):
+    from conftest import ROOT
+
+    path = os.path.join(ROOT, "pillar", "hapair", sls)
+    if not os.path.isfile(path):
+        pytest.skip(f"{path} not in the tree yet")
+    topology_mod = pytest.importorskip("hapair.topology")
+    yaml = pytest.importorskip("yaml")
+    with open(path, encoding="utf-8") as handle:
+        topo = topology_mod.load(yaml.safe_load(handle.read()), name)
+    conf = write(tmp_path, o2cb.render_cluster_conf(topo))
+    result = o2cb_run(conf, "list-cluster", topo["cluster"]["name"])
+    assert result.returncode == 0 and o2cb.check_listed(result.stdout, result.stderr, topo) == []
