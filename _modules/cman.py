@@ -217,10 +217,12 @@ def config_version(path=None):
         salt '*' cman.config_version
     """
     out = {"running": None, "file": None}
-    if _found("cman_tool"):
+    try:
         res = _run([_bin("cman_tool"), "version"], ok_codes=(0, 1))
-        if res["retcode"] == 0:
-            out["running"] = _parsed(core.parse_version, res["stdout"])["config_version"]
+    except CommandExecutionError:  # cman_tool missing: nothing runs
+        res = {"retcode": None}
+    if res["retcode"] == 0:
+        out["running"] = _parsed(core.parse_version, res["stdout"])["config_version"]
     text = _read(_conf_path(path))
     if text is not None:
         out["file"] = _parsed(core.config_version, text, core.secrets_in(text))
@@ -303,9 +305,10 @@ def plan_config(topology, path=None):
 
 
 def _running():
-    if not _found("cman_tool"):
+    try:
+        return _run([_bin("cman_tool"), "status"], ok_codes=(0, 1, 2))["retcode"] == 0
+    except CommandExecutionError:  # cman_tool missing
         return False
-    return _run([_bin("cman_tool"), "status"], ok_codes=(0, 1, 2))["retcode"] == 0
 
 
 def update_config(topology, path=None, propagate=True):
