@@ -173,6 +173,16 @@ def test_proc_drbd_suspended_flag():
     assert dp.parse_proc_drbd(text.replace("C r-----", "C s-----"))["resources"][0]["suspended"] is True
 
 
+def test_proc_drbd_of_drbd9_has_no_minors():
+    # DRBD 9's /proc/drbd only prints the version, build tag and transports (drbd_proc.c,
+    # drbd_print_transports_loaded); resources come from drbdsetup there.
+    text = ("version: 9.0.32-1 (api:2/proto:86-121)\n"
+            "GIT-hash: 7d2933d5a3764fcc5e0bf54b71fd9cfb0363be1a build by @4904565a901d, 2022-09-07 08:53:17\n"
+            "Transports (api:17): tcp (9.0.32-1)\n")
+    assert dp.parse_proc_drbd(text) == {"version": {"kernel": "9.0.32-1", "api": 2, "proto": "86-121"},
+                                        "resources": []}
+
+
 def test_split_cstate_84():
     assert dp.split_cstate_84("PausedSyncT") == ("Connected", "PausedSyncT")
     assert dp.split_cstate_84("Connected") == ("Connected", "Established")
