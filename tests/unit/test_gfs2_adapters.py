@@ -1,0 +1,129 @@
+"""_modules/gfs2.py and _states/gfs2.py with a mocked loader (tests/fakebin/cman/fakesalt.py).
+
+Commands replay real captures from tests/fixtures/gfs2; DRBD state comes from a fake drbd.status in
+hapair's normalised resource model. The pillar is the repo's seed-004 topology.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+import yaml
+from conftest import FIXTURES, ROOT
+from salt.exceptions import CommandExecutionError
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+import fakesalt  # noqa: E402
+
+GFS2 = os.path.join(FIXTURES, "gfs2")
+
+
+def read(name: str) -> str:
+    with open(os.path.join(GFS2, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def pillar(mountpoint: str) -> dict:
+    with open(os.path.join(ROOT, "pillar", "hapair", "hardcore.sls"), encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    data["hapair"]["topologies"]["hardcore"]["filesystems"]["gfs2-00"]["mountpoint"] = mountpoint
+    return data
+
+
+def model(role="Primary", peer_disk="UpToDate"):
+    return {"name": "r0", "role": role, "suspended": False, "volumes": [{"volume": 0, "minor": 0,
+                                                                          "disk_state": "UpToDate"}],
+            "peers": [{"name": "core-02", "node_id": None, "connection_state": "Connected", "role": "Primary",
+                       "volumes": [{"volume": 0, "replication_state": "Established", "peer_disk_state": peer_disk,
+                                    "percent_done": None, "eta_seconds": None, "out_of_sync_kib": None}]}]}
+
+
+@pytest.fixture
+def env(tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/sda1 / ext4 rw,relatime 0 0\n")
+    cmd = fakesalt.FakeCmd({
+        ("blkid",): {"retcode": 2},
+        ("mkfs.gfs2",): {"stdout": read("mkfs.gfs2--3.5.0-hardcore-gfs2-00.out")},
+        ("tunegfs2", "-l"): {"stdout": read("tunegfs2-l--3.5.0-hardcore-gfs2-00.out")},
+        ("gfs2_edit", "-p", "journals"): {"stdout": read("gfs2_edit-journals--3.5.0-two-journals.out")},
+        ("mount",): {"stdout": ""},
+    })
+    drbd = {"model": model()}
+    salt = fakesalt.salt_dict(cmd, {"hapair:paths:proc_mounts": str(mounts)},
+                              **{"drbd.status": lambda name: {"version": "8.4.11",
+                                                              "resources": {name: drbd["model"]}}})
+    mountpoint = str(tmp_path / "gfs2-00")
+    mod = fakesalt.load("modules", "gfs2", salt, pillar=pillar(mountpoint))
+    salt.update({f"gfs2.{fn}": getattr(mod, fn) for fn in ("plan", "mkfs", "facts", "mount")})
+    state = fakesalt.load("states", "gfs2", salt, pillar=pillar(mountpoint))
+    return {"cmd": cmd, "mod": mod, "state": state, "drbd": drbd, "mounts": mounts, "mountpoint": mountpoint}
+
+
+def test_info_parses_tunegfs2_and_journals(env):
+    info = env["mod"].info("/dev/drbd0")
+    assert info["superblock"]["lock_table"] == "hardcore:gfs2-00" and len(info["journals"]) == 2
+    env["mod"].info("g.img")
+    assert env["cmd"].argvs()[-1] == ["gfs2_edit", "-p", "journals", "./g.img"]
+
+
+def test_mkfs_on_blank_primary_device(env):
+    out = env["mod"].mkfs("gfs2-00", "hardcore")
+    assert out["formatted"] and out["summary"]["journals"] == 2
+    assert env["cmd"].argvs()[-1] == ["mkfs.gfs2", "-O", "-t", "hardcore:gfs2-00", "-p", "lock_dlm", "-j", "2",
+                                      "/dev/drbd0"]
+
+
+def test_mkfs_refuses_a_device_with_a_filesystem(env):
+    env["cmd"].responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-ext4.out")}
+    with pytest.raises(CommandExecutionError) as err:
+        env["mod"].mkfs("gfs2-00", "hardcore")
+    assert "/dev/drbd0" in str(err.value) and "overwrite=True" in str(err.value)
+    assert not any(argv[0] == "mkfs.gfs2" for argv in env["cmd"].argvs())
+    assert env["mod"].mkfs("gfs2-00", "hardcore", overwrite=True)["formatted"]
+
+
+def test_mkfs_refuses_when_the_peer_is_not_uptodate(env):
+    env["drbd"]["model"] = model(peer_disk="Inconsistent")
+    with pytest.raises(CommandExecutionError, match="not ready"):
+        env["mod"].mkfs("gfs2-00", "hardcore")
+    assert not any(argv[0] == "mkfs.gfs2" for argv in env["cmd"].argvs())
+
+
+def test_mkfs_is_a_noop_on_the_formatted_device(env):
+    env["cmd"].responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-gfs2.out").replace("g.img", "/dev/drbd0")}
+    assert env["mod"].mkfs("gfs2-00", "hardcore")["formatted"] is False
+
+
+def test_state_formatted_test_apply_and_idempotence(env):
+    state = env["state"]
+    state.__opts__["test"] = True
+    dry = state.formatted("gfs2-00", "hardcore")
+    assert dry["result"] is None
+    assert dry["changes"] == {"formatted": {"device": "/dev/drbd0", "lock_table": "hardcore:gfs2-00", "journals": 2}}
+    assert not any(argv[0] == "mkfs.gfs2" for argv in env["cmd"].argvs())
+    state.__opts__["test"] = False
+    done = state.formatted("gfs2-00", "hardcore")
+    assert done["result"] is True and done["changes"] == dry["changes"]
+    env["cmd"].responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-gfs2.out")}
+    again = state.formatted("gfs2-00", "hardcore")
+    assert again["result"] is True and again["changes"] == {}
+
+
+def test_state_formatted_on_the_second_node_waits_for_the_first(env):
+    env["state"].__opts__["id"] = "core-02"
+    env["mod"].__opts__["id"] = "core-02"
+    ret = env["state"].formatted("gfs2-00", "hardcore")
+    assert ret["result"] is False and "gfs2.formatted on core-01 first" in ret["comment"]
+
+
+def test_state_mounted(env):
+    env["cmd"].responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-gfs2.out")}
+    ret = env["state"].mounted("gfs2-00", "hardcore")
+    assert ret["result"] is True and ret["changes"]["mounted"] == {"old": False, "new": True}
+    assert env["cmd"].argvs()[-1] == ["mount", "-t", "gfs2", "-o", "defaults", "/dev/drbd0", env["mountpoint"]]
+    assert os.path.isdir(env["mountpoint"])
+    env["mounts"].write_text(f"/dev/drbd0 {env['mountpoint']} gfs2 rw,relatime 0 0\n")
+    assert env["state"].mounted("gfs2-00", "hardcore")["changes"] == {}
