@@ -86,6 +86,10 @@ def _write(path, content, mode="0644"):
         raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
 
 
+def _exists(path):
+    return os.path.exists(path)
+
+
 def _load(topology, name=None):
     """(topology, filesystem with this node's device, node) for an ocfs2 filesystem of a topology."""
     try:
@@ -178,7 +182,7 @@ def mounts():
 def facts(name, topology):
     """Return the facts the ocfs2 planners use for filesystem ``name`` of a topology (reads only).
 
-    ``{"node", "format_node", "device", "signature", "drbd": resource model|None, "mounts",
+    ``{"node", "format_node", "device", "device_exists", "signature", "drbd": resource model|None, "mounts",
     "fstab": [lines], "mountpoint_exists"}``
 
     CLI Example:
@@ -197,8 +201,9 @@ def facts(name, topology):
             drbd = {"name": fs["resource"], "role": None, "volumes": [], "peers": []}
     fstab = (_read(_path("fstab", "/etc/fstab")) or "").splitlines()
     text = _read(adapter.path(__salt__, "proc_mounts")) or ""
+    exists = _exists(fs["device"])
     return {"node": node, "format_node": core.format_node(topo, fs), "device": fs["device"],
-            "signature": signature(fs["device"]) if os.path.exists(fs["device"]) else {},
+            "device_exists": exists, "signature": signature(fs["device"]) if exists else {},
             "drbd": drbd, "mounts": _parsed(core.parse_proc_mounts, text), "fstab": fstab,
             "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"])}
 

@@ -218,7 +218,7 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
                    overwrite: bool = False, binary: str = "mkfs.ocfs2") -> list[dict[str, Any]]:
     """Plan ``ocfs2.formatted`` from facts; pure.
 
-    ``facts``: ``{"node": "web1", "format_node": "web1", "device": "/dev/drbd0",
+    ``facts``: ``{"node": "web1", "format_node": "web1", "device": "/dev/drbd0", "device_exists": True,
     "signature": {"type": "ocfs2", "label": "www", "uuid": ...} | {} (blkid),
     "drbd": <normalised DRBD resource model> | None}``.
 
@@ -232,6 +232,9 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
     device = facts.get("device") or fs["device"]
     if facts.get("node") != facts.get("format_node"):
         return []
+    if facts.get("device_exists") is False:
+        raise RefusedError(device, "the device does not exist (is the DRBD resource up?)",
+                           "nothing: bring the resource up first")
     signature = facts.get("signature") or {}
     wanted_label = fs.get("label")
     if signature.get("type") == "ocfs2" and (not wanted_label or signature.get("label") == wanted_label):

@@ -124,6 +124,7 @@ CASES = [
     ("peer-unknown-refused", "web1", {}, drbd(peer=None), False, "refused:peer disk is unknown"),
     ("local-inconsistent-refused", "web1", {}, drbd(disk="Inconsistent"), False, "refused:local disk"),
     ("overwrite-still-needs-drbd", "web1", {"type": "ext4"}, drbd(peer="DUnknown"), True, "refused:DUnknown"),
+    ("missing-device-refused", "web1", None, drbd(), False, "refused:does not exist"),
 ]
 
 
@@ -133,7 +134,7 @@ def test_plan_formatted(case):
     topo = topology("seed-000")
     fs = topo["filesystems"]["www"]
     facts = {"node": node, "format_node": ocfs2.format_node(topo, fs), "device": "/dev/drbd0",
-             "signature": signature, "drbd": state}
+             "device_exists": signature is not None, "signature": signature or {}, "drbd": state}
     if isinstance(expected, str) and expected.startswith("refused:"):
         with pytest.raises(RefusedError) as err:
             ocfs2.plan_formatted(facts, fs, "webcluster", overwrite=overwrite)
