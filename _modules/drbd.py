@@ -127,6 +127,13 @@ def _models(parsed):
 
 def _status_models():
     """Every running resource as a normalised model, keyed by name, and the kernel version."""
+    try:
+        return _status_models_raw()
+    except HapairError as err:  # a ParseError names the tool and line
+        raise CommandExecutionError(str(err))
+
+
+def _status_models_raw():
     dialect = _dialect()
     if dialect is None:
         return None, {}
@@ -135,6 +142,7 @@ def _status_models():
         names = plan.minors_from_config(_config_texts())
         parsed = parse.parse_proc_drbd(_read(_path("proc_drbd")) or "", names)
         version = parsed.get("version") if isinstance(parsed, dict) else None
+        version = version.get("kernel") if isinstance(version, dict) else version
         models = _models(parsed)
     else:
         version = _kernel_version()
@@ -314,7 +322,10 @@ def version():
     key = f"{_CTX}.version"
     if key not in __context__:
         res = _drbdadm("--version", ok_codes=(0, 1))
-        __context__[key] = _parse().parse_version(res["stdout"] + "\n" + res["stderr"])
+        try:
+            __context__[key] = _parse().parse_version(res["stdout"])
+        except HapairError as err:
+            raise CommandExecutionError(str(err))
     out = dict(__context__[key])
     out["kernel_loaded"] = _kernel_version()
     out["dialect"] = _dialect()
@@ -360,6 +371,8 @@ def facts(name, disk=None, node=None, probe_disk=True):
     out = {"resource": name, "node": node, "disk": disk, "loaded": _kernel_version() is not None}
     model = status(name)["resources"].get(name) if out["loaded"] else None
     out.update(plan.flatten(model))
+    if out.get("minor") is not None:
+        out["device"] = f"/dev/drbd{out['minor']}"
     if model is not None:
         out["metadata"] = True
         out["signature"] = None

@@ -1,0 +1,186 @@
+"""hapair's drbd module, states, grains and formula through ``salt-call --local``.
+
+The fake binaries (tests/fakebin/fake) replay real DRBD 8.4.11 / drbd-utils 9.22 captures
+(tests/fixtures/fakebin, copied from ../shared/captures/lab-drbd-8.4.11-utils-9.22.0) and log
+every argv, so these tests assert the exact commands hapair runs.
+"""
+
+import os
+import stat
+
+import faketree
+import pytest
+from drbd_helpers import SECRET
+
+READS = {"get-gi", "status", "role", "cstate", "dstate", "--version", "sh-status", "dump", "show-gi"}
+APPLY = ["state.apply", "hapair.drbd", 'pillar={"topology": "lab_web", "hapair": {"lookup": '
+         '{"drbd": {"connect_timeout": 15, "sync_timeout": 30}}}}']
+
+
+def changing(argv_log):
+    """The argvs that change state (everything but reads and blkid probes)."""
+    return [a for a in argv_log if a[0] == "drbdadm" and a[1] not in READS]
+
+
+def by_id(out):
+    return {v["__id__"]: v for v in out.values()}
+
+
+def assert_no_secret(node, *values):
+    for value in values:
+        assert SECRET not in repr(value)
+    for text in node.outputs:
+        assert SECRET not in text
+    assert SECRET not in node.log_text()
+
+
+def test_sys_doc_lists_every_function_with_a_cli_example(cluster):
+    doc = cluster["node1"].call("sys.doc", "drbd")
+    names = {"status", "overview", "role", "cstate", "dstate", "get_gi", "version", "resources", "is_synced",
+             "render", "write_config", "create_md", "up", "down", "adjust", "connect", "disconnect", "primary",
+             "secondary", "new_current_uuid", "invalidate", "invalidate_remote", "verify",
+             "discard_my_data_connect", "wait_connected", "wait_synced"}
+    assert names <= {k.split(".", 1)[1] for k in doc}
+    missing = [k for k, v in doc.items() if "CLI Example" not in (v or "")]
+    assert missing == []
+
+
+def test_seed000_initial_primary_test_then_apply_then_idempotent(cluster):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["nodes"]["node2"].update(md=True, up=True)  # the peer got as far as `up` already
+    faketree.write_state(root, state)
+
+    planned = by_id(node1.call(*APPLY, test=True))
+    assert all(v["result"] is None for v in planned.values() if v["changes"]), planned
+    assert planned["hapair-drbd-r0-metadata-created"]["changes"] == {"metadata": {"old": False, "new": "created"}}
+    assert changing(node1.argv()) == []                     # test=True ran nothing that changes state
+    assert not os.path.exists(os.path.join(root, "node1", "etc", "drbd.d", "r0.res"))
+    node1.clear()
+
+    applied = by_id(node1.call(*APPLY))
+    assert all(v["result"] is True for v in applied.values()), applied
+    assert changing(node1.argv()) == [
+        ["drbdadm", "create-md", "r0"],
+        ["drbdadm", "up", "r0"],
+        ["drbdadm", "primary", "--force", "r0"],
+    ]
+    assert applied["hapair-drbd-r0-initial-sync"]["changes"] == {
+        "role": {"old": "Secondary", "new": "Primary"}, "initial_sync": {"old": None, "new": "full"}}
+    assert applied["hapair-drbd-r0-metadata-created"]["changes"] == planned["hapair-drbd-r0-metadata-created"]["changes"]
+    res_file = os.path.join(root, "node1", "etc", "drbd.d", "r0.res")
+    assert stat.S_IMODE(os.stat(res_file).st_mode) == 0o600
+    with open(res_file, encoding="utf-8") as handle:
+        assert SECRET in handle.read()                     # the secret was really in play
+    assert os.path.exists(os.path.join(root, "node1", "state", "drbd", "r0.initial-sync"))
+    node1.clear()
+
+    again = by_id(node1.call(*APPLY))
+    assert {k: v["changes"] for k, v in again.items()} == {k: {} for k in again}
+    assert all(v["result"] is True for v in again.values())
+    assert changing(node1.argv()) == []
+    assert_no_secret(node1, planned, applied, again)
+
+
+def test_second_node_never_forces_and_goes_dual_primary(cluster):
+    node2, root = cluster["node2"], cluster["root"]
+    state = faketree.read_state(root)
+    state["nodes"]["node1"].update(md=True, up=True)
+    state.update(sync="done", primaries=["node1"])         # node1 forced and the sync finished
+    faketree.write_state(root, state)
+    out = by_id(node2.call(*APPLY))
+    assert all(v["result"] is True for v in out.values()), out
+    assert changing(node2.argv()) == [
+        ["drbdadm", "create-md", "r0"],
+        ["drbdadm", "up", "r0"],
+        ["drbdadm", "net-options", "--allow-two-primaries=yes", "r0"],
+        ["drbdadm", "primary", "r0"],
+    ]
+    assert out["hapair-drbd-r0-initial-sync"]["changes"] == {}
+    assert out["hapair-drbd-r0-dual-primary"]["changes"]["role"] == {"old": "Secondary", "new": "Primary"}
+    assert node2.call("grains.item", "drbd_roles")["drbd_roles"] == {"r0": "Primary"}
+    assert_no_secret(node2, out)
+
+
+def _error(node):
+    return node.outputs[-1]
+
+
+def test_create_md_refused_over_a_filesystem(cluster):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["nodes"]["node1"]["signature"] = "ext4"
+    faketree.write_state(root, state)
+    node1.call("drbd.create_md", "r0", "disk=/dev/vdb", check=False)
+    assert "/dev/vdb" in _error(node1) and "ext4" in _error(node1) and "overwrite_data=True" in _error(node1)
+    assert changing(node1.argv()) == []
+
+
+@pytest.mark.parametrize(
+    "stage, call, words",
+    [
+        ("05", ["drbd.primary", "r0", "force=True"], ["/dev/drbd0", "not Inconsistent"]),
+        ("05", ["drbd.new_current_uuid", "r0"], ["generation identifier", "clear_bitmap=False"]),
+        ("11", ["drbd.discard_my_data_connect", "r0"], ["no split-brain victim", "victim='node1'"]),
+        ("11", ["drbd.discard_my_data_connect", "r0", "victim=node2"], ["not this node"]),
+    ],
+)
+def test_guards_refuse_and_run_nothing(cluster, stage, call, words):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["stage"] = stage
+    faketree.write_state(root, state)
+    node1.write_config()
+    node1.call(*call, check=False)
+    for word in words:
+        assert word in _error(node1)
+    assert changing(node1.argv()) == []
+
+
+def test_split_brain_victim_discards_its_data(cluster):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["stage"] = "11"                                  # StandAlone after a split brain
+    faketree.write_state(root, state)
+    node1.write_config()
+    os.makedirs(os.path.join(root, "node1", "state", "drbd"))
+    open(os.path.join(root, "node1", "state", "drbd", "r0.split-brain"), "w").close()  # the handler's marker
+    node1.call("drbd.discard_my_data_connect", "r0", "victim=node1")
+    assert changing(node1.argv()) == [["drbdadm", "secondary", "r0"], ["drbdadm", "connect", "--discard-my-data", "r0"]]
+    assert faketree.read_state(root)["stage"] == "12"
+
+
+@pytest.mark.parametrize("stage, why", [("10", "StandAlone"), ("13", "WFConnection: the peer is not reachable")])
+def test_wait_synced_says_why_it_gives_up(cluster, stage, why):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["stage"] = stage
+    faketree.write_state(root, state)
+    node1.write_config()
+    node1.call("drbd.wait_synced", "r0", "timeout=1", "interval=0.5", check=False)
+    assert "gave up waiting for r0 to sync" in _error(node1) and why in _error(node1)
+
+
+def test_status_names_minors_from_config_or_after_the_minor(cluster):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["stage"] = "17"                                  # r0 and r1 up, peer powered off
+    faketree.write_state(root, state)
+    bare = node1.call("drbd.status")
+    assert bare["version"] == "8.4.11"
+    assert sorted(bare["resources"]) == ["minor-0", "minor-1"]
+    node1.write_config()                                   # r0 is minor 0 in lab_web
+    named = node1.call("drbd.status")["resources"]
+    assert sorted(named) == ["minor-1", "r0"]
+    assert named["r0"]["peers"][0]["connection_state"] == "WFConnection"
+    overview = node1.call("drbd.overview")
+    assert overview["r0"]["local role"] == "Primary" and overview["minor-1"]["local role"] == "Secondary"
+
+
+def test_grains_empty_without_drbd(cluster):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["loaded"] = False
+    faketree.write_state(root, state)
+    assert node1.call("grains.item", "drbd", "drbd_roles") == {"drbd": "", "drbd_roles": ""}
+    assert node1.call("drbd.status") == {"version": None, "resources": {}}
