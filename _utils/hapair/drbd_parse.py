@@ -462,21 +462,31 @@ def parse_drbdsetup_status_json(text: str) -> list[Model]:
         raise ParseError(tool, err.lineno, line, err.msg)
     if not isinstance(data, list):
         raise ParseError(tool, 1, lines[0], "expected a JSON list of resources")
+    def objects(value: Any, what: str) -> list[dict]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ParseError(tool, 1, lines[0], f"{what} is not a list of objects")
+        return value
+
     models = []
-    for res in data:
-        if not isinstance(res, dict) or not isinstance(res.get("name"), str):
+    for res in objects(data, "the resource list"):
+        if not isinstance(res.get("name"), str):
             raise ParseError(tool, 1, lines[0], "a resource without a name")
         suspended = res.get("suspended")
         model = _resource(res["name"], res.get("role"), suspended if isinstance(suspended, bool) else None)
-        for dev in res.get("devices") or []:
+        for dev in objects(res.get("devices"), "devices"):
             model["volumes"].append(_volume(dev.get("volume"), dev.get("minor"), dev.get("disk-state")))
-        for conn in res.get("connections") or []:
+        for conn in objects(res.get("connections"), "connections"):
             peer = _peer(conn.get("name"), conn.get("peer-node-id"), conn.get("connection-state"),
                          conn.get("peer-role"))
-            for pdev in conn.get("peer_devices") or []:
+            for pdev in objects(conn.get("peer_devices"), "peer_devices"):
                 details = pdev.get("has-sync-details") is True
                 percent = pdev.get("percent-resync-done") if details else None
                 eta = pdev.get("estimated-seconds-to-finish") if details else None
+                if not all(v is None or isinstance(v, (int, float)) for v in (percent, eta)):
+                    raise ParseError(tool, 1, lines[0], "percent-resync-done/estimated-seconds-to-finish "
+                                                        "are not numbers")
                 peer["volumes"].append(_peer_volume(
                     pdev.get("volume"), pdev.get("replication-state"), pdev.get("peer-disk-state"),
                     None if percent is None else float(percent), _seconds(eta), pdev.get("out-of-sync")))

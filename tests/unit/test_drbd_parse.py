@@ -311,3 +311,10 @@ def test_dstate_drbd9_several_peers():
     # DRBD 9 dstate_cmd() prints the local disk then "/<peer disk>" for every peer of the volume
     out = dp.parse_dstate("UpToDate/UpToDate/Inconsistent\n")
     assert out["peers"] == ["UpToDate", "Inconsistent"]
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(dp)
+    assert result.attempted >= 12 and result.failed == 0
