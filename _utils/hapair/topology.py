@@ -34,6 +34,7 @@ from hapair.validate import (
     dialect_of,
     drbd_option,
     ip_address,
+    prune,
     secret_text,
     validate,
 )
@@ -339,6 +340,7 @@ def normalise(raw: dict, name: str) -> dict:
     nodes: {n: {minor, device, disk, meta_disk, address, port}}}}}, filesystems, cluster, nfs, lvm,
     secrets}``. Call ``validate`` first (``load`` does); invalid input may raise here.
     """
+    raw = prune(raw)
     nodes, order = _nodes(raw["nodes"])
     drbd_raw = raw["drbd"]
     resources = {rname: _resource(rname, res, nodes, order) for rname, res in drbd_raw["resources"].items()}

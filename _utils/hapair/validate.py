@@ -286,14 +286,28 @@ class _Checker:
         return section
 
 
+def prune(value: Any) -> Any:
+    """Drop mapping entries whose value is null, recursively: ``key: ~`` means "not set".
+
+    >>> prune({"a": None, "b": [{"c": None}, None]})
+    {'b': [{}, None]}
+    """
+    if isinstance(value, dict):
+        return {k: prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune(v) for v in value]
+    return value
+
+
 def validate(raw: Any, name: Any) -> list[TopologyError]:
     """Return every problem in the pillar topology ``raw`` named ``name`` (empty list: valid).
 
     Never raises. Each error carries its full path ``hapair:topologies:<name>:...`` and a hint.
+    A key set to null counts as not set (see ``prune``).
     """
     checker = _Checker(str(name))
     try:
-        _validate(checker, raw, name)
+        _validate(checker, prune(raw), name)
     except Exception as exc:  # a validator bug must still not escape as a crash
         checker.add((), f"internal validation error ({type(exc).__name__})", "please report this")
     return checker.errors
@@ -570,7 +584,7 @@ def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster:
         fstype = c.enum(fs.get("type"), (*parts, "type"), FS_TYPES, required=True)
         resource = None
         if "resource" in fs:
-            if fs["resource"] not in resources or not isinstance(fs["resource"], str):
+            if not isinstance(fs["resource"], str) or fs["resource"] not in resources:
                 close = difflib.get_close_matches(str(fs["resource"]), list(resources), n=1, cutoff=0.5)
                 hint = f"did you mean `{close[0]}`?" if close else "name a resource under drbd:resources"
                 c.add((*parts, "resource"), f"{fs['resource']!r} is not a DRBD resource of this topology", hint)
