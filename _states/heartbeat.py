@@ -32,25 +32,26 @@ def __virtual__():
     return (False, "heartbeat: the heartbeat execution module is not available")
 
 
-def configured(name):
-    """Ensure topology ``name``'s heartbeat files are written (authkeys mode 0600).
+def configured(name, topology=None):
+    """Ensure the heartbeat files of ``topology`` (default: ``name``) are written (authkeys 0600).
 
     Changes: ``{"/etc/ha.d/ha.cf": {"diff", "mode", "old_mode"}, ...}`` (secrets masked).
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    topo = topology or name
     try:
-        problems = __salt__["heartbeat.check"](name)
+        problems = __salt__["heartbeat.check"](topo)
         if problems:
             ret.update(result=False, comment="heartbeat config refused: " + "; ".join(problems))
             return ret
-        plan = __salt__["heartbeat.plan_config"](name)
+        plan = __salt__["heartbeat.plan_config"](topo)
         if not plan:
             ret["comment"] = "heartbeat config files are up to date"
             return ret
         if __opts__.get("test"):
             ret.update(result=None, changes=plan, comment=f"{len(plan)} heartbeat file(s) would be written")
             return ret
-        ret.update(changes=__salt__["heartbeat.write_config"](name),
+        ret.update(changes=__salt__["heartbeat.write_config"](topo),
                    comment=f"{len(plan)} heartbeat file(s) written")
     except (CommandExecutionError, SaltInvocationError) as err:
         ret.update(result=False, comment=str(err), changes={})

@@ -39,25 +39,26 @@ def __virtual__():
     return (False, "o2cb: the o2cb execution module is not available")
 
 
-def cluster_configured(name):
-    """Ensure the o2cb files of topology ``name`` are installed, checked before they are.
+def cluster_configured(name, topology=None):
+    """Ensure the o2cb files of ``topology`` (default: ``name``) are installed, checked before they are.
 
     Changes: ``{"/etc/ocfs2/cluster.conf": {"diff": "...", "mode": "0644"}, ...}``.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    topo = topology or name
     try:
-        check = __salt__["o2cb.check_config"](topology=name)
+        check = __salt__["o2cb.check_config"](topology=topo)
         if not check["valid"]:
             ret.update(result=False, comment="rendered cluster.conf refused: " + "; ".join(check["problems"]))
             return ret
-        plan = __salt__["o2cb.plan_config"](name)
+        plan = __salt__["o2cb.plan_config"](topo)
         if not plan:
             ret["comment"] = "o2cb config files are up to date"
             return ret
         if __opts__.get("test"):
             ret.update(result=None, changes=plan, comment=f"{len(plan)} o2cb file(s) would be written")
             return ret
-        ret["changes"] = __salt__["o2cb.write_config"](name)
+        ret["changes"] = __salt__["o2cb.write_config"](topo)
         status = __salt__["o2cb.cluster_status"]()
         note = " (the online cluster reads them at its next offline/online)" if status["online"] else ""
         ret["comment"] = f"{len(ret['changes'])} o2cb file(s) written{note}"
@@ -66,14 +67,15 @@ def cluster_configured(name):
     return ret
 
 
-def online(name):
-    """Ensure the o2cb cluster of topology ``name`` is online on this node.
+def online(name, topology=None):
+    """Ensure the o2cb cluster of ``topology`` (default: ``name``) is online on this node.
 
     Changes: ``{"online": {"old": False, "new": True}, "cluster": "webcluster"}``.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    topo = topology or name
     try:
-        plan = __salt__["o2cb.plan_online"](name)
+        plan = __salt__["o2cb.plan_online"](topo)
         if not plan:
             ret["comment"] = "o2cb cluster is online"
             return ret

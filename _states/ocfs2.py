@@ -108,8 +108,8 @@ def _mount_changes(steps):
     return changes
 
 
-def boot_ordered(name):
-    """Ensure topology ``name``'s promote-before-mount units are installed on this node.
+def boot_ordered(name, topology=None):
+    """Ensure the promote-before-mount units of ``topology`` (default: ``name``) are installed here.
 
     ``hapair-drbd-promote@.service`` runs ``drbdadm primary %i`` after drbd and o2cb; a drop-in
     per resource orders it Before= the mount unit, and the fstab lines require it.
@@ -117,15 +117,16 @@ def boot_ordered(name):
     Changes: ``{path: {"old": text|None, "new": text}}``.
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    topo = topology or name
     try:
-        plan = __salt__["ocfs2.plan_boot_units"](name)
+        plan = __salt__["ocfs2.plan_boot_units"](topo)
         if not plan:
             ret["comment"] = "boot ordering units are installed"
             return ret
         if __opts__.get("test"):
             ret.update(result=None, changes=plan, comment=f"{len(plan)} unit file(s) would be written")
             return ret
-        ret.update(changes=__salt__["ocfs2.install_boot_units"](name), comment=f"{len(plan)} unit file(s) written")
+        ret.update(changes=__salt__["ocfs2.install_boot_units"](topo), comment=f"{len(plan)} unit file(s) written")
     except (CommandExecutionError, SaltInvocationError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -334,3 +334,11 @@ def test_heartbeat_module_refuses_another_stack(hb_env):
     with pytest.raises(SaltInvocationError) as err:
         hb_env["mod"].render("web")
     assert "not heartbeat" in str(err.value)
+
+
+def test_states_take_the_orchestrations_call_shape(o2cb_env):
+    """salt/orch/hapair/node/o2cb.sls passes name=<cluster name>, topology=<topology>."""
+    o2cb_env["opts"]["test"] = True
+    ret = o2cb_env["state"].online("webcluster", topology="web")
+    assert ret["result"] is None and ret["name"] == "webcluster"
+    assert ret["changes"]["cluster"] == "webcluster"
