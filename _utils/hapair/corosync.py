@@ -24,8 +24,8 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     text = str(value)
-    if not text or any(c in text for c in "{}:\n#"):
-        raise ValueError(f"corosync.conf value {text!r} is empty or holds '{{', '}}', ':', '#' or a newline")
+    if not text.strip() or any(c in text for c in "{}\n\r"):  # ':' is fine: IPv6 ring0_addr
+        raise ValueError(f"corosync.conf value {text!r} is empty or holds '{{', '}}' or a newline")
     return text
 
 

@@ -62,3 +62,13 @@ def salt_dict(cmd: Callable, config: dict | None = None, **extra) -> dict:
         return config.get(key, default)
 
     return {"config.get": config_get, "cmd.run_all": cmd, **extra}
+
+
+def real_run_all(argv, python_shell=False, stdin=None, env=None, timeout=None, **_kwargs):
+    """``cmd.run_all`` that really runs ``argv`` (no shell), for validator tests of the adapters."""
+    import subprocess  # noqa: PLC0415
+
+    assert python_shell is False
+    proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=timeout or 60,
+                          env={**os.environ, **(env or {})}, check=False)
+    return {"retcode": proc.returncode, "stdout": proc.stdout.rstrip("\n"), "stderr": proc.stderr.rstrip("\n")}
