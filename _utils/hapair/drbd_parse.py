@@ -62,6 +62,8 @@ _FLAGS = re.compile(r"^[rs][-a-z]{2,9}$")
 _BAR = re.compile(r"^\[[=>.]*\]$")
 _PROGRESS = re.compile(r"^\((\d+)/(\d+)\)([KMG])$")
 _NUMBER = re.compile(r"^\(?[\d,]+\)?$")
+_DETAIL = re.compile(r"^(?:\d+%|\d+/\d+|[\d,]+)$")
+_SPEED_WORDS = frozenset({"want:", "K/sec", "--", "(stalled)"})
 _API = re.compile(r"^\(api:(\d+)/proto:([\d-]+)\)$")
 _HMS = re.compile(r"^(\d+):(\d\d):(\d\d)$")
 _UUID = re.compile(r"^[0-9A-Fa-f]{16}$")
@@ -169,7 +171,8 @@ def parse_proc_drbd(text: str, names: Optional[dict[int, str]] = None) -> Model:
     Minor lines (``0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----``), the
     older ``st:`` roles and ``ld:`` local disk, the counters line (``oos:`` in KiB gives
     ``out_of_sync_kib``) and the resync lines (``sync'ed: 1.6% (261716/262100)K``, ``finish:
-    0:10:54``, ``speed: ... want: ... K/sec``) are read. Tokens are read without regard to line
+    0:10:54``, ``speed: ... want: ... K/sec [(stalled)]``, and with ``proc_details`` the ``sector
+    pos:``, ``resync:`` and ``act_log:`` lines) are read. Tokens are read without regard to line
     breaks, so outputs quoted on one line (web pages) parse too. ``names`` maps minor -> resource
     name; minors it does not name are called ``minor-<N>``; minors of one name become volumes of
     one resource. /proc/drbd shows no volume numbers, peer names or node ids: those are ``None``.
@@ -238,11 +241,11 @@ def _proc_minor(tool: str, tokens: list[tuple[int, str, str]], i: int, raw: Mode
             continue
         if tok == "speed:":
             i += 1
-            while i < len(tokens) and (_NUMBER.match(tokens[i][2]) or tokens[i][2] in ("want:", "K/sec")):
+            while i < len(tokens) and (_NUMBER.match(tokens[i][2]) or tokens[i][2] in _SPEED_WORDS):
                 i += 1
             continue
-        if tok == "K/sec" or _BAR.match(tok):
-            i += 1
+        if tok in _SPEED_WORDS or tok in ("sector", "stop") or _BAR.match(tok) or _DETAIL.match(tok):
+            i += 1  # progress bar, and the proc_details=1 line "  5% sector pos: 8/262144 stop sector: 9"
             continue
         if tok in ("A", "B", "C"):
             raw["protocol"] = tok

@@ -158,6 +158,24 @@ def test_proc_drbd_reads_want_in_the_speed_line():
     assert (pvol["percent_done"], pvol["eta_seconds"]) == (17.2, 51)
 
 
+def test_proc_drbd_stalled_resync_and_details_lines():
+    # drbd_proc.c (8.4) drbd_syncer_progress(): " K/sec (stalled)" when no progress for a while, and
+    # with the proc_details module parameter a "-- " short-term speed, a "sector pos:" line and the
+    # lc_seq_printf_stats() resync:/act_log: lines. Minor line and counters are stage 04 node2's.
+    text = ("version: 8.4.11 (api:1/proto:86-101)\nsrcversion: F73C670A7EC572DB9CF3E5B \n"
+            " 0: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----\n"
+            "    ns:0 nr:42168 dw:42168 dr:0 al:8 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:219932\n"
+            "\t[==>.................] sync'ed: 17.2% (219932/262100)K\n"
+            "\tfinish: 0:00:51 speed: 4,216 (4,100 -- 4,216) want: 7,320 K/sec (stalled)\n"
+            "\t 16% sector pos: 84336/524200\n"
+            "\tresync: used:0/61 hits:2627 misses:11 starving:0 locked:0 changed:11\n"
+            "\tact_log: used:0/1237 hits:0 misses:0 starving:0 locked:0 changed:0\n")
+    (res,) = dp.parse_proc_drbd(text, {0: "r0"})["resources"]
+    pvol = res["peers"][0]["volumes"][0]
+    assert (pvol["replication_state"], pvol["percent_done"], pvol["eta_seconds"], pvol["out_of_sync_kib"]) == (
+        "SyncTarget", 17.2, 51, 219932)
+
+
 def test_proc_drbd_megabyte_progress_without_oos_field():
     # The (x/y)M form is the only out-of-sync figure before 8.3 counters had oos:, e.g. seed 000's
     # sync line; here the oos: field is dropped from that real line to use the M figure.
