@@ -687,17 +687,19 @@ def parse_cstate(text: str) -> Model:
 
 # --------------------------------------------------------------------------- get-gi
 def parse_gi(text: str) -> Model:
-    """Parse ``drbdadm get-gi <res>`` (generation identifiers).
+    """Parse ``drbdadm get-gi <res>`` (generation identifiers), one line per volume.
 
     8.4 (v08 metadata) prints 4 UUIDs and 7 flags, DRBD 9 (v09, per peer) 4 UUIDs and 12 flags::
 
         9F74E844602961A9:6A6F8714B4C1BC5E:0000000000000004:0000000000000000:1:1:1:1:0:1:0
 
     Schema: ``{"current_uuid": str, "bitmap_uuid": str, "history_uuids": [str, str],
-    "flags": {name: bool}, "initial": bool}``. Flag names follow ``show-gi``'s legend (8.4:
-    consistent, was_up_to_date, primary, connected, full_sync, peer_out_of_date,
-    crashed_primary; 9 adds crashed_primary/al_clean/al_disabled/primary_lost_quorum before the
-    peer flags connected, peer_out_of_date, fencing, full_sync, peer_device_seen).
+    "flags": {name: bool}, "initial": bool, "lines": [{the same keys but lines}, ...]}``; the
+    top level is the first line (volume), except ``initial``, which holds only when every line is
+    initial. Flag names follow ``show-gi``'s legend (8.4: consistent, was_up_to_date, primary,
+    connected, full_sync, peer_out_of_date, crashed_primary; 9: consistent, was_up_to_date,
+    primary, crashed_primary, al_clean, al_disabled, primary_lost_quorum, then the peer flags
+    connected, peer_out_of_date, fencing, full_sync, peer_device_seen).
 
     ``initial`` is True for metadata that never saw data: the real captures of a freshly created
     resource (stage 02, ``create-md`` not up, and stage 03, connected Secondary/Secondary
@@ -709,12 +711,13 @@ def parse_gi(text: str) -> Model:
     True
     """
     tool = "drbdadm get-gi"
-    found = [(no, line) for no, line in _lines(text) if line.strip()]
-    if not found:
+    lines = [_gi_line(tool, no, line) for no, line in _lines(text) if line.strip()]
+    if not lines:
         raise ParseError(tool, 0, "", "no output")
-    if len(found) > 1:
-        raise ParseError(tool, found[1][0], found[1][1], "expected a single line")
-    no, line = found[0]
+    return {**lines[0], "initial": all(line["initial"] for line in lines), "lines": lines}
+
+
+def _gi_line(tool: str, no: int, line: str) -> Model:
     parts = line.strip().split(":")
     uuids = [p for p in parts if _UUID.match(p)]
     flags = parts[len(uuids):]

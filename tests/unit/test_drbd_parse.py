@@ -92,7 +92,7 @@ MALFORMED = [
     (dp.parse_gi, "0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:2\n",
      1, "0/1 flags"),
     (dp.parse_gi, "0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n"
-                  "flags: Secondary, StandAlone, Inconsistent\n", 2, "single line"),
+                  "flags: Secondary, StandAlone, Inconsistent\n", 2, "4 UUIDs"),
     (dp.parse_version, "DRBDADM_API_VERSION=2\nDRBDADM_VERSION 9.22.0\n", 2, "KEY=VALUE"),
     (dp.parse_version, "DRBDADM_API_VERSION=2\nDRBD_KERNEL_VERSION: 9.2.12\nDRBDADM_VERSION=9.22.0\n", 2, "KEY=VALUE"),
     (dp.parse_version, "DRBDADM_API_VERSION=two\nDRBDADM_VERSION=9.22.0\n", 1, "not a number"),
@@ -309,6 +309,17 @@ def test_gi_initial_only_on_fresh_metadata():
     assert (fresh["initial"], forced["initial"], target["initial"]) == (True, False, False)
     # the just-created UUID survives in the history once data exists
     assert forced["history_uuids"][0] == "0000000000000004"
+
+
+def test_gi_one_line_per_volume():
+    # drbdadm get-gi on a two-volume 8.4 resource prints one line per minor; the lines below are
+    # the stage-02 (fresh) and stage-04 node2 (synced once) captures of r0.
+    fresh = fixture("drbdadm_get_gi--8.4.11-02-md-created-not-up-node1")
+    used = fixture("drbdadm_get_gi--8.4.11-04-syncing-primary-force-node2")
+    both = dp.parse_gi(fresh + used)
+    assert [line["initial"] for line in both["lines"]] == [True, False]
+    assert both["initial"] is False and both["current_uuid"] == "0000000000000004"
+    assert dp.parse_gi(fresh + fresh)["initial"] is True
 
 
 def test_gi_initial_ignores_the_primary_bit():
