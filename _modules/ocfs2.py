@@ -114,6 +114,27 @@ def _load(topology, name=None):
     return topo, fs, nodes[0]
 
 
+def topology_filesystems(topology):
+    """List this minion's OCFS2 filesystems in a topology, for the formula:
+    ``[{"name", "device", "mountpoint", "format": bool (this node formats it), "mount": bool}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 ocfs2.topology_filesystems web
+    """
+    topo, _, node = _load(topology)
+    out = []
+    for name in sorted(topo["filesystems"]):
+        fs = topo["filesystems"][name]
+        if fs["type"] != "ocfs2":
+            continue
+        out.append({"name": name, "device": core.device_on(fs, node), "mountpoint": fs.get("mountpoint"),
+                    "format": core.format_node(topo, fs) == node, "mount": node in (fs.get("mount_on") or [])})
+    return out
+
+
 def signature(device):
     """Return ``blkid -p -o export DEVICE`` as a dict (``{}`` when the device holds no signature).
 

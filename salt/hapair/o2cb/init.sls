@@ -1,0 +1,38 @@
+{#- The o2cb cluster stack of pillar['topology'] on this minion: package, cluster.conf and
+    /etc/default/o2cb (checked by the real o2cb parser and hapair before they are installed),
+    o2cb enabled at boot, then the cluster online.
+    Usage: salt 'web*' state.apply hapair.o2cb pillar='{"topology": "web"}' -#}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- set o2cb = hapair.get('o2cb', {}) %}
+{%- set topology = salt['pillar.get']('topology', '') %}
+{%- if not topology %}
+
+hapair-o2cb-topology-missing:
+  test.fail_without_changes:
+    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+
+{%- else %}
+
+hapair-o2cb-packages-installed:
+  pkg.installed:
+    - pkgs: {{ o2cb.get('packages', ['ocfs2-tools', 'kmod']) | json }}
+
+hapair-o2cb-config-managed:
+  o2cb.cluster_configured:
+    - name: {{ topology }}
+    - require:
+      - pkg: hapair-o2cb-packages-installed
+
+hapair-o2cb-service-enabled:
+  service.enabled:
+    - name: {{ o2cb.get('service', 'o2cb') }}
+    - require:
+      - o2cb: hapair-o2cb-config-managed
+
+hapair-o2cb-online:
+  o2cb.online:
+    - name: {{ topology }}
+    - require:
+      - o2cb: hapair-o2cb-config-managed
+{%- endif %}

@@ -1,0 +1,74 @@
+"""salt/hapair/o2cb and salt/hapair/ocfs2 through the real tools: salt-lint, and Salt's own
+renderer and loader (``salt-call --local state.show_sls`` / ``state.apply test=True``) with the
+repo's example pillars, minion id web1, and every hapair path pointing into tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.validators
+BIN = os.path.dirname(sys.executable)
+SALT_CALL, SALT_LINT = os.path.join(BIN, "salt-call"), os.path.join(BIN, "salt-lint")
+SLS = [os.path.join(ROOT, "salt", "hapair", part, "init.sls") for part in ("o2cb", "ocfs2")]
+
+
+@pytest.mark.skipif(not os.access(SALT_LINT, os.X_OK), reason=f"salt-lint not found at {SALT_LINT}")
+@pytest.mark.parametrize("path", SLS, ids=lambda p: os.path.relpath(p, ROOT))
+def test_formula_is_salt_lint_clean(path):
+    result = subprocess.run([SALT_LINT, path], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture
+def salt_call(tmp_path):
+    if not os.access(SALT_CALL, os.X_OK):
+        pytest.skip(f"salt-call not found at {SALT_CALL}")
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    paths = {"o2cb_conf": tmp_path / "etc" / "cluster.conf", "o2cb_defaults": tmp_path / "etc" / "o2cb",
+             "systemd_dir": tmp_path / "systemd", "fstab": tmp_path / "fstab", "ha_dir": tmp_path / "ha.d"}
+    minion = {"id": "web1", "file_client": "local", "file_roots": {"base": [os.path.join(ROOT, "salt")]},
+              "pillar_roots": {"base": [os.path.join(ROOT, "pillar")]}, "module_dirs": [ROOT],
+              "cachedir": str(tmp_path / "cache"), "pki_dir": str(tmp_path / "pki"),
+              "log_file": str(tmp_path / "minion.log"),
+              "hapair": {"paths": {k: str(v) for k, v in paths.items()}}}
+    (conf / "minion").write_text(json.dumps(minion))
+
+    def call(*args: str) -> dict:
+        result = subprocess.run([SALT_CALL, "-c", str(conf), "--local", "--out=json", *args],
+                                capture_output=True, text=True, timeout=300)
+        assert result.stdout, result.stderr
+        return json.loads(result.stdout)["local"]
+
+    call.paths = paths
+    return call
+
+
+def test_formula_renders_the_web_topology_for_web1(salt_call):
+    low = salt_call("state.show_sls", "hapair.o2cb,hapair.ocfs2", 'pillar={"topology": "web"}')
+    assert isinstance(low, dict), low
+    assert {"hapair-o2cb-config-managed", "hapair-o2cb-online", "hapair-ocfs2-boot-ordered",
+            "hapair-ocfs2-www-formatted", "hapair-ocfs2-www-mounted"} <= set(low)
+    assert {"ocfs2": "hapair-ocfs2-www-formatted"} in low["hapair-ocfs2-www-mounted"]["ocfs2"][2]["require"]
+
+
+def test_formula_without_a_topology_fails_loudly(salt_call):
+    ret = salt_call("state.apply", "hapair.o2cb", "test=True")
+    (only,) = ret.values()
+    assert only["result"] is False and "pass the topology" in only["name"]
+
+
+def test_o2cb_config_state_dry_run_through_the_real_loader(salt_call):
+    ret = salt_call("state.sls_id", "hapair-o2cb-config-managed", "hapair.o2cb", 'pillar={"topology": "web"}',
+                    "test=True")
+    (state,) = [v for k, v in ret.items() if k.startswith("o2cb_|-hapair-o2cb-config-managed_|-")]
+    assert state["result"] is None
+    assert set(state["changes"]) == {str(salt_call.paths["o2cb_conf"]), str(salt_call.paths["o2cb_defaults"])}
+    assert not salt_call.paths["o2cb_conf"].exists()
