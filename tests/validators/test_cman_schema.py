@@ -171,3 +171,30 @@ def test_module_validate_with_the_real_xmllint(tmp_path):
     verdict = mod.validate()
     assert verdict["valid"] is False and verdict["tool"] == "xmllint"
     assert any("fails to validate" in e for e in verdict["errors"]) and secret not in repr(verdict)
+
+
+def test_update_config_with_the_real_xmllint_never_shows_passwords(tmp_path, caplog):
+    """The whole write path (render, validate with xmllint, write 0640, diff) with the real tools."""
+    import logging  # noqa: PLC0415
+
+    caplog.set_level(logging.DEBUG)
+    with open(os.path.join(ROOT, "pillar", "hapair", "hardcore.sls"), encoding="utf-8") as handle:
+        pillar = yaml.safe_load(handle)
+    secrets = ("Fence-Pw-one-9921", "Fence-Pw-two-8812")
+    devices = pillar["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]["fence_devices"]
+    devices["core-01_ipmi"]["passwd"], devices["core-02_ipmi"]["passwd"] = secrets
+    conf = tmp_path / "cluster" / "cluster.conf"
+    salt = fakesalt.salt_dict(fakesalt.real_run_all, {"hapair:paths:cman_conf": str(conf),
+                                                      "hapair:paths:cman_schema": SCHEMAS[0],
+                                                      "hapair:bin:cman_tool": "hapair-no-such-cman_tool"})
+    mod = fakesalt.load("modules", "cman", salt, pillar=pillar)
+    results = [mod.update_config("hardcore"), mod.plan_config("hardcore"), mod.render("hardcore"),
+               mod.validate(), mod.config_version()]
+    devices["core-01_ipmi"]["login"] = "root"
+    results.append(mod.update_config("hardcore"))
+    assert results[0]["changed"] and results[-1]["new_version"] == 4 and not results[-1]["propagated"]
+    assert (os.stat(conf).st_mode & 0o777) == 0o640 and results[3]["valid"]
+    assert '-    <fencedevice action="reboot" agent="fence_ipmilan" ipaddr="192.0.2.1" login="admin" ' \
+           'name="core-01_ipmi" passwd="********" />' in results[-1]["diff"]
+    text = repr(results) + caplog.text
+    assert not any(s in text for s in secrets)

@@ -68,7 +68,12 @@ def real_run_all(argv, python_shell=False, stdin=None, env=None, timeout=None, *
     """``cmd.run_all`` that really runs ``argv`` (no shell), for validator tests of the adapters."""
     import subprocess  # noqa: PLC0415
 
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415
+
     assert python_shell is False
-    proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=timeout or 60,
-                          env={**os.environ, **(env or {})}, check=False)
+    try:
+        proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=timeout or 60,
+                              env={**os.environ, **(env or {})}, check=False)
+    except OSError as exc:  # what Salt's cmd.run_all does for a missing binary
+        raise CommandExecutionError(f"Unable to run command '{argv}', reason: {exc}")
     return {"retcode": proc.returncode, "stdout": proc.stdout.rstrip("\n"), "stderr": proc.stderr.rstrip("\n")}
