@@ -23,6 +23,7 @@ def fixture(name):
 # --------------------------------------------------------------------------- no data
 @pytest.mark.parametrize("parser, empty", [
     (dp.parse_proc_drbd, {"version": None, "resources": []}),
+    (dp.parse_drbd_overview, []),
     (dp.parse_drbdadm_status, []),
     (dp.parse_drbdsetup_status_json, []),
     (dp.parse_events2, []),
@@ -70,6 +71,12 @@ MALFORMED = [
     (dp.parse_proc_drbd, "version: 8.4.11 (api:1/proto:86-101)\n"
                          " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
                          "    ns:0 oos:many\n", 3, "oos is not a number"),
+    (dp.parse_drbd_overview, "  0:r0  Connected Primary/Secondary UpToDate/UpToDate C r-----\n"
+                             "  1:r1  Connected Primary UpToDate/UpToDate C r-----\n", 2, "role/peer"),
+    (dp.parse_drbd_overview, "  0:r0/x  Connected Primary/Secondary UpToDate/UpToDate C r-----\n", 1,
+     "volume is not a number"),
+    (dp.parse_drbd_overview, "  0:r0  SyncSource Primary/Secondary UpToDate/Inconsistent C r-----\n"
+                             "\t[>....................] sync'ed: (1/2)K\n", 2, "percentage"),
     (dp.parse_drbdadm_status, "  disk:UpToDate\n", 1, "before any resource"),
     (dp.parse_drbdadm_status, "role:Primary\n", 1, "resource name first"),
     (dp.parse_drbdadm_status, "r0 role:Primary\n  disk:UpToDate\n  peer role:Secondary\n    replication\n",
@@ -199,6 +206,20 @@ def test_proc_drbd_of_drbd9_has_no_minors():
             "Transports (api:17): tcp (9.0.32-1)\n")
     assert dp.parse_proc_drbd(text) == {"version": {"kernel": "9.0.32-1", "api": 2, "proto": "86-121"},
                                         "resources": []}
+
+
+def test_drbd_overview_sync_line_and_headers():
+    # /etc/init.d/drbd status of 8.3 prints version lines and an "m:res cs ro ds p" header before
+    # the drbd-overview table (seed 004, line 295); the sync line is seed 004's 0.7.23 one.
+    text = ("version: 8.3.5 (api:88/proto:86-91)\nm:res  cs  ro  ds  p  mounted  fstype\n"
+            "0:r0  SyncSource  Primary/Secondary  UpToDate/Inconsistent  C\n"
+            "\t[==>.................] sync'ed: 12.5% (458848/520196)K\n"
+            "1:r1  Connected  Primary/Primary  Diskless/UpToDate  C  /gfs2-01  gfs2\n")
+    r0, r1 = dp.parse_drbd_overview(text)
+    assert r0["peers"][0]["volumes"][0] == {"volume": None, "replication_state": "SyncSource",
+                                            "peer_disk_state": "Inconsistent", "percent_done": 12.5,
+                                            "eta_seconds": None, "out_of_sync_kib": 458848}
+    assert (r1["name"], r1["volumes"][0]["disk_state"], r1["suspended"]) == ("r1", "Diskless", None)
 
 
 def test_split_cstate_84():

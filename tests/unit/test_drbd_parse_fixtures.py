@@ -21,6 +21,7 @@ def _events2(text):
 
 PARSERS = {
     "proc_drbd": drbd_parse.parse_proc_drbd,
+    "drbd_overview": drbd_parse.parse_drbd_overview,
     "drbdadm_status": drbd_parse.parse_drbdadm_status,
     "drbdsetup_status_verbose_statistics": drbd_parse.parse_drbdadm_status,
     "drbdsetup_status_json": drbd_parse.parse_drbdsetup_status_json,

@@ -8,7 +8,7 @@ from hapair.errors import ParseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-PARSERS = [dp.parse_proc_drbd, dp.parse_drbdadm_status, dp.parse_drbdsetup_status_json, dp.parse_events2,
+PARSERS = [dp.parse_proc_drbd, dp.parse_drbd_overview, dp.parse_drbdadm_status, dp.parse_drbdsetup_status_json, dp.parse_events2,
            lambda t: dp.events2_to_resources(dp.parse_events2(t)), dp.parse_role, dp.parse_cstate,
            dp.parse_dstate, dp.parse_gi, dp.parse_version, dp.parse_dump_minors]
 DRBD = os.path.join(FIXTURES, "drbd")
