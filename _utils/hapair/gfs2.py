@@ -17,6 +17,18 @@ from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError, TopologyError, ValidationError
 
+
+class NotReadyError(RefusedError):
+    """Formatting must wait (DRBD not ready, or another node formats): there is no override."""
+
+    def __init__(self, device: str, reason: str, override: str):
+        super().__init__(device, reason, override)
+        self.args = (f"not formatting {device} yet: {reason}; {override}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 CLUSTER_MAX = 32
 FS_MAX = 30
 _CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -248,8 +260,8 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
         return []
     format_on = fs.get("format_on") or (fs.get("mount_on") or [facts.get("node")])[0]
     if facts.get("node") != format_on:
-        raise RefusedError(device, f"not formatted as GFS2 {table!r} yet, and only {format_on} formats it",
-                           f"apply gfs2.formatted on {format_on} first")
+        raise NotReadyError(device, f"not formatted as GFS2 {table!r} yet, and only {format_on} formats it",
+                            f"apply gfs2.formatted on {format_on} first")
     if signature and not overwrite:
         found = ", ".join(f"{k}={v}" for k, v in sorted(signature.items()) if k in ("TYPE", "PTTYPE", "LABEL", "UUID"))
         raise RefusedError(device, f"it already holds a signature ({found or 'unknown'}); formatting destroys it",
@@ -257,8 +269,8 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
     if fs.get("resource") or facts.get("drbd") is not None:
         why = _drbd_ready(facts.get("drbd"))
         if why:
-            raise RefusedError(device, f"DRBD resource {fs.get('resource')} is not ready: {why}",
-                               "wait until this node is Primary and the peer is Connected/UpToDate")
+            raise NotReadyError(device, f"DRBD resource {fs.get('resource')} is not ready: {why}",
+                                "wait until this node is Primary and the peer is Connected/UpToDate")
     argv = mkfs_argv(fs, facts["cluster_name"], device, facts.get("mkfs_binary", "mkfs.gfs2"))
     return [{"action": "mkfs", "device": device, "lock_table": table, "journals": int(argv[argv.index("-j") + 1]),
              "argv": argv}]
