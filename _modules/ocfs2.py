@@ -309,8 +309,8 @@ def mount(name, topology):
             # systemd regenerates the mount unit (x-systemd.requires=) from fstab;
             # exit 1 = no systemd running (containers, chroots): the fstab line still counts
             _run([_bin("systemctl"), "daemon-reload"], ok_codes=(0, 1))
-        elif step["action"] == "mount":
-            _run([_bin("mount"), step["mountpoint"]])
+        elif step["action"] == "mount":  # explicit, so it does not depend on which fstab was edited
+            _run([_bin("mount"), "-t", "ocfs2", "-o", ",".join(step["options"]), step["device"], step["mountpoint"]])
     return steps
 
 

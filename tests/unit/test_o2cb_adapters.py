@@ -279,7 +279,7 @@ def test_mounted_writes_fstab_then_mounts_and_converges(ocfs2_env):
     assert fstab[0] == "UUID=abc / ext4 defaults 0 1"
     assert fstab[1] == (f"/dev/drbd0 {mountpoint} ocfs2 _netdev,noatime,"
                         "x-systemd.requires=hapair-drbd-promote@r0.service 0 0")
-    assert ["mount", mountpoint] in ocfs2_env["cmd"].argvs()
+    assert ["mount", "-t", "ocfs2", "-o", "_netdev,noatime", "/dev/drbd0", mountpoint] in ocfs2_env["cmd"].argvs()
     assert state.mounted("www", "web")["changes"] == {}
 
 
