@@ -23,6 +23,13 @@ Rules shared by all parsers:
 * Where drbd-utils prints a field only when it differs from a default (``drbdsetup status``
   omits ``volume:0`` of a single volume, ``connection:Connected``, ``replication:Established``
   on a connected peer and ``suspended:no``), the documented default is filled in.
+* Connection names differ by tool on the 8.4 module: /proc/drbd and ``cstate`` say
+  ``WFConnection`` where drbd-utils 9's ``status``/``events2`` say ``Connecting``; both are kept.
+
+Parsers: ``parse_proc_drbd``, ``parse_drbd_overview``, ``parse_drbdadm_status`` (also
+``drbdsetup status -vs``), ``parse_drbdsetup_status_json``, ``parse_events2`` +
+``events2_to_resources``, ``parse_role``, ``parse_cstate``, ``parse_dstate``, ``parse_gi``,
+``parse_version``, ``parse_dump_minors``; helpers ``is_synced`` and ``split_cstate_84``.
 """
 
 from __future__ import annotations
@@ -591,7 +598,8 @@ def events2_to_resources(events: list[Model]) -> list[Model]:
     ``exists``/``create``/``change`` merge their fields into the object, ``destroy`` removes it
     (a destroyed resource takes its devices and connections with it). A ``change`` of a peer
     device's replication state drops the ``done``/``eta`` of an earlier resync. ``--statistics``
-    fields fill ``out_of_sync_kib`` (``out-of-sync``, KiB) and ``eta_seconds`` (``eta``).
+    fields fill ``out_of_sync_kib`` (``out-of-sync``, KiB) and ``eta_seconds`` (``eta``). On the
+    8.4 module drbd-utils 9 reports every peer as ``peer-node-id:0`` (kept as printed).
 
     >>> events2_to_resources(parse_events2(
     ...     "exists resource name:r0 role:Primary suspended:no\\n"
