@@ -6,8 +6,9 @@ then the minions', so a pillar top that targets ``'*'`` works) and talks to the 
 the topology's ``minion_id``\\ s through the LocalClient. Decisions are made by the pure core
 (``hapair.orchestrate`` gates, ``hapair.remediate`` planner); this module only gathers and acts.
 
-Failures set the runner's retcode (so ``salt-run`` exits non-zero and an orchestration step
-fails) and return ``{"result": False, "comment": ...}``; no traceback, no secrets.
+Failures set the runner's retcode (so an orchestration step fails) and return
+``{"result": False, "comment": ..., "retcode": 1}`` (so ``salt-run`` exits 1); no traceback, no
+secrets.
 
 .. code-block:: bash
 
@@ -62,8 +63,8 @@ def __virtual__():
 
 def _fail(comment, **extra):
     """Mark the runner job failed (retcode 1) and return the failure dict."""
-    __context__["retcode"] = 1
-    out = {"result": False, "comment": comment}
+    __context__["retcode"] = 1  # fails a salt.runner orchestration step
+    out = {"result": False, "comment": comment, "retcode": 1}  # salt-run's exit code
     out.update(extra)
     return out
 
@@ -489,6 +490,11 @@ def _act(topo, resource, action):
         fun, arg, kwarg = f"drbd.{kind}", [resource], None
     else:
         raise HapairError(f"unknown remediation action {kind}")
+    if kind == "connect":  # the victim's discard-my-data connect may have connected both already
+        now_values, _ = _call(topo, "drbd.status", [resource], nodes=[node])
+        current = orchestrate.summarise(orchestrate.find(_drbd_lists(now_values).get(node), resource))
+        if current["present"] and current["connection"] not in ("StandAlone", None):
+            return {"skipped": f"{resource} on {node} is already {current['connection']}"}
     values, errors = _call(topo, fun, arg, kwarg, timeout=120, nodes=[node])
     if values.get(node) is None or values.get(node) is False:
         raise HapairError(f"{kind} on {node} failed: {errors.get(node) or values.get(node)}")
@@ -561,7 +567,8 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
     failed = [r for r in results if r.get("decision") in ("error", "failed")]
     if failed:
         __context__["retcode"] = 1
-    return {"result": not failed, "results": results}
+        return {"result": False, "results": results, "retcode": 1}
+    return {"result": True, "results": results}
 
 
 def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now):
