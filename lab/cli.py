@@ -18,7 +18,10 @@ def _lab():
 
 def cmd_build(args) -> int:
     from lab import image
+    from lab.vm import prune_images
     info = image.build(force=args.force)
+    for old in prune_images(info["hash"]):
+        say(f"removed the outdated image {old}")
     print(json.dumps(info, indent=1))
     return 0
 

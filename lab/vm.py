@@ -437,3 +437,20 @@ def _size(text: str) -> int:
     units = {"K": 2**10, "M": 2**20, "G": 2**30}
     text = text.strip().upper()
     return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+
+
+def prune_images(keep: str) -> list[str]:
+    """Remove cached images other than ``keep`` and any a running lab uses; return what was removed."""
+    used = {keep}
+    for name in os.listdir(cache_dir()):
+        state = os.path.join(cache_dir(), name, "state.json")
+        if name.startswith("run") and os.path.exists(state):
+            with open(state) as fh:
+                used.add(json.load(fh).get("image"))
+    removed = []
+    images = os.path.join(cache_dir(), "images")
+    for name in os.listdir(images) if os.path.isdir(images) else []:
+        if name not in used and not name.endswith(".build"):
+            shutil.rmtree(os.path.join(images, name), ignore_errors=True)
+            removed.append(name)
+    return removed
