@@ -117,3 +117,17 @@ def test_example_pillars_render_configs_o2cb_reads_back(tmp_path, sls, name):
     conf = write(tmp_path, o2cb.render_cluster_conf(topo))
     result = o2cb_run(conf, "list-cluster", topo["cluster"]["name"])
     assert result.returncode == 0 and o2cb.check_listed(result.stdout, result.stderr, topo) == []
+
+
+INIT = "/etc/init.d/o2cb"
+
+
+@pytest.mark.skipif(not os.access(INIT, os.X_OK), reason=f"{INIT} not installed (apt-get install ocfs2-tools)")
+def test_this_hosts_o2cb_status_parses_whatever_its_state():
+    """Read-only: the installed init script's status and cluster-status, in this host's state."""
+    status = subprocess.run([INIT, "status"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "SYSTEMCTL_SKIP_REDIRECT": "1"})
+    parsed = o2cb.parse_init_status(status.stdout)
+    assert parsed["format"] == "1.8" and isinstance(parsed["online"], bool)
+    cluster = subprocess.run(["o2cb", "cluster-status"], capture_output=True, text=True, timeout=60)
+    assert o2cb.parse_cluster_status(cluster.stdout)["online"] is (cluster.returncode == 0)
