@@ -203,7 +203,7 @@ def mounts():
 def facts(name, topology):
     """Return the facts the ocfs2 planners use for filesystem ``name`` of a topology (reads only).
 
-    ``{"node", "format_node", "device", "device_exists", "signature", "drbd": resource model|None, "mounts",
+    ``{"node", "format_node", "cluster_name", "device", "device_exists", "signature", "drbd": resource model|None, "mounts",
     "fstab": [lines], "mountpoint_exists"}``
 
     CLI Example:
@@ -223,7 +223,8 @@ def facts(name, topology):
     fstab = (_read(_path("fstab", "/etc/fstab")) or "").splitlines()
     text = _read(adapter.path(__salt__, "proc_mounts")) or ""
     exists = _exists(fs["device"])
-    return {"node": node, "format_node": core.format_node(topo, fs), "device": fs["device"],
+    return {"node": node, "format_node": core.format_node(topo, fs), "cluster_name": topo["cluster"]["name"],
+            "device": fs["device"],
             "device_exists": exists, "signature": signature(fs["device"]) if exists else {},
             "drbd": drbd, "mounts": _parsed(core.parse_proc_mounts, text), "fstab": fstab,
             "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"])}

@@ -217,11 +217,12 @@ def format_node(topology: Mapping[str, Any], fs: Mapping[str, Any]) -> str:
     return first if not mount_on or first in mount_on else mount_on[0]
 
 
-def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name: str,
+def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name: str | None = None,
                    overwrite: bool = False, binary: str = "mkfs.ocfs2") -> list[dict[str, Any]]:
     """Plan ``ocfs2.formatted`` from facts; pure.
 
-    ``facts``: ``{"node": "web1", "format_node": "web1", "device": "/dev/drbd0", "device_exists": True,
+    ``facts``: ``{"node": "web1", "format_node": "web1", "cluster_name": "webcluster",
+    "device": "/dev/drbd0", "device_exists": True,
     "signature": {"type": "ocfs2", "label": "www", "uuid": ...} | {} (blkid),
     "drbd": <normalised DRBD resource model> | None}``.
 
@@ -233,6 +234,9 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
     - Else ``[{"action": "mkfs", "device", "label", "slots", "cluster_name", "argv"}]``.
     """
     device = facts.get("device") or fs["device"]
+    cluster_name = cluster_name or facts.get("cluster_name")
+    if not cluster_name:
+        raise ValueError("plan_formatted needs the o2cb cluster name (argument or facts['cluster_name'])")
     if facts.get("node") != facts.get("format_node"):
         return []
     if facts.get("device_exists") is False:

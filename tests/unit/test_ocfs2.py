@@ -150,6 +150,15 @@ def test_plan_formatted(case):
         assert ocfs2.plan_formatted(facts, fs, "webcluster", overwrite=overwrite) == expected
 
 
+def test_cluster_name_can_come_from_the_facts():
+    fs = topology("seed-000")["filesystems"]["www"]
+    facts = {"node": "web1", "format_node": "web1", "cluster_name": "webcluster", "device": "/dev/drbd0",
+             "signature": {}, "drbd": drbd()}
+    assert ocfs2.plan_formatted(facts, fs)[0]["argv"][-2] == "--cluster-name=webcluster"
+    with pytest.raises(ValueError):
+        ocfs2.plan_formatted(dict(facts, cluster_name=None), fs)
+
+
 def test_format_node_is_the_initial_primary():
     topo = topology("seed-001")
     assert ocfs2.format_node(topo, topo["filesystems"]["small"]) == "fiori"
