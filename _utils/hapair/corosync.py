@@ -126,7 +126,6 @@ def _snake(key: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
 
 
-_MEMBER = re.compile(r"^\s*(0x[0-9a-fA-F]+|\d+)\s+(\d+)\s+(?:(\S+)\s+)??(\S+?)(\s+\(local\))?$")
 _INTS = {"nodes", "expected_votes", "highest_expected", "total_votes"}
 
 
@@ -137,7 +136,11 @@ def _int(tool: str, no: int, line: str, value: str) -> int:
         raise ParseError(tool, no, line, f"expected an integer, got {value!r}") from None
 
 
+_TAIL = re.compile(r"\s+\((local|votes (\d+))\)$")
+
+
 def _members(tool: str, rows: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Rows under ``Nodeid Votes [Qdevice] Name``; a name may end in ``(local)`` or ``(votes N)``."""
     out = []
     header = None
     for no, line in rows:
@@ -147,18 +150,19 @@ def _members(tool: str, rows: list[tuple[int, str]]) -> list[dict[str, Any]]:
             continue
         if header is None:
             raise ParseError(tool, no, line, "member row before the 'Nodeid Votes Name' header")
+        text = line.rstrip()
+        tail = _TAIL.search(text)
+        if tail:
+            text = text[: tail.start()]
+        parts = text.split()
         qdevice = None
-        parts = line.split()
-        local = parts[-1] == "(local)"
-        if local:
-            parts = parts[:-1]
         if "Qdevice" in header and len(parts) == 4:
-            qdevice = parts[2]
-            parts = [parts[0], parts[1], parts[3]]
+            qdevice = parts.pop(2)
         if len(parts) != 3:
-            raise ParseError(tool, no, line, "expected 'nodeid votes name [(local)]'")
+            raise ParseError(tool, no, line, "expected 'nodeid votes [qdevice] name [(local)]'")
         out.append({"node_id": _int(tool, no, line, parts[0]), "votes": _int(tool, no, line, parts[1]),
-                    "name": parts[2], "local": local, "qdevice": qdevice})
+                    "name": parts[2], "local": bool(tail and tail.group(1) == "local"), "qdevice": qdevice,
+                    "qdevice_votes": int(tail.group(2)) if tail and tail.group(2) else None})
     return out
 
 
@@ -170,7 +174,8 @@ def parse_quorumtool(text: str) -> dict[str, Any]:
     "ring_id": str|None, "quorate": bool|None, "expected_votes": int|None, "highest_expected":
     int|None, "total_votes": int|None, "quorum": int|None, "activity_blocked": bool|None,
     "flags": [str]|None, "two_node": bool|None, "wait_for_all": bool|None, "members": [{"node_id": int, "votes": int, "name": str,
-    "local": bool, "qdevice": str|None}]}``.
+    "local": bool, "qdevice": str|None (the Qdevice column, e.g. "A,V,NMW"), "qdevice_votes": int|None
+    (a quorum device row's "(votes N)")}]}``.
 
     Example: ``Flags: 2Node Quorate WaitForAll`` -> ``{"flags": ["2Node", "Quorate", "WaitForAll"],
     "two_node": True, "wait_for_all": True}``.

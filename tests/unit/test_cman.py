@@ -24,6 +24,7 @@ CMAN = os.path.join(FIXTURES, "cman")
 PARSERS = {
     "cman_tool-status": cman.parse_status,
     "cman_tool-nodes": cman.parse_nodes,
+    "cman_tool-nodes-F": cman.parse_nodes_fields,
     "cman_tool-services": cman.parse_services,
     "cman_tool-version": cman.parse_version,
     "clustat": cman.parse_clustat,
@@ -66,7 +67,7 @@ def test_malformed_input_raises_parse_error(tool):
 
 
 @pytest.mark.parametrize("tool,empty", [("cman_tool-nodes", []), ("cman_tool-services", []),
-                                        ("ccs_tool-lsfence", [])])
+                                        ("ccs_tool-lsfence", []), ("cman_tool-nodes-F", [])])
 def test_no_data_gives_empty_list(tool, empty):
     assert PARSERS[tool]("") == empty
 
@@ -92,15 +93,13 @@ def test_status_bad_integer_names_the_line():
     assert err.value.line == "Nodes: two" and err.value.line_no == 8
 
 
-def test_nodes_fields_parser():
-    # line layout per cman_tool(8) -F; no public capture of -F was found (see report)
-    rows = cman.parse_nodes_fields("1 M 1 core-01\n2 X 1 core-02\n")
-    assert [(r["id"], r["member"], r["votes"], r["name"]) for r in rows] == [(1, True, 1, "core-01"),
-                                                                                (2, False, 1, "core-02")]
+def test_nodes_fields_rejects_unknown_types_and_short_rows():
     with pytest.raises(ParseError):
         cman.parse_nodes_fields("1 Q 1 core-01\n")
     with pytest.raises(ParseError):
         cman.parse_nodes_fields("1 M core-01\n")
+    rows = cman.parse_nodes_fields("1 core-01\n", fields=("id", "name"))
+    assert rows == [{"id": 1, "name": "core-01"}]
 
 
 def test_clustat_last_owner_in_parentheses():
