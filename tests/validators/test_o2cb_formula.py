@@ -16,7 +16,7 @@ from conftest import ROOT
 pytestmark = pytest.mark.validators
 BIN = os.path.dirname(sys.executable)
 SALT_CALL, SALT_LINT = os.path.join(BIN, "salt-call"), os.path.join(BIN, "salt-lint")
-SLS = [os.path.join(ROOT, "salt", "hapair", part, "init.sls") for part in ("o2cb", "ocfs2")]
+SLS = [os.path.join(ROOT, "salt", "hapair", part, name) for part in ("o2cb", "ocfs2") for name in ("init.sls", "clean.sls")]
 
 
 @pytest.mark.skipif(not os.access(SALT_LINT, os.X_OK), reason=f"salt-lint not found at {SALT_LINT}")
@@ -72,3 +72,14 @@ def test_o2cb_config_state_dry_run_through_the_real_loader(salt_call):
     assert state["result"] is None
     assert set(state["changes"]) == {str(salt_call.paths["o2cb_conf"]), str(salt_call.paths["o2cb_defaults"])}
     assert not salt_call.paths["o2cb_conf"].exists()
+
+
+def test_clean_mirrors_init_without_touching_data(salt_call):
+    low = salt_call("state.show_sls", "hapair.ocfs2.clean,hapair.o2cb.clean", 'pillar={"topology": "web"}')
+    assert isinstance(low, dict), low
+    assert low["hapair-ocfs2-www-unmounted"]["mount"][0] == {"name": "/var/www"}
+    units = low["hapair-ocfs2-boot-units-absent"]["file"][0]["names"]
+    assert str(salt_call.paths["systemd_dir"] / "hapair-drbd-promote@.service") in units
+    assert set(low["hapair-o2cb-config-absent"]["file"][0]["names"]) == {
+        str(salt_call.paths["o2cb_conf"]), str(salt_call.paths["o2cb_defaults"])}
+    assert not any("mkfs" in repr(v) or "wipefs" in repr(v) for v in low.values())
