@@ -310,7 +310,11 @@ def validate(raw: Any, name: Any) -> list[TopologyError]:
         _validate(checker, prune(raw), name)
     except Exception as exc:  # a validator bug must still not escape as a crash
         checker.add((), f"internal validation error ({type(exc).__name__})", "please report this")
-    return checker.errors
+    unique: list[TopologyError] = []
+    for error in checker.errors:
+        if error not in unique:
+            unique.append(error)
+    return unique
 
 
 def _validate(c: _Checker, raw: Any, name: Any) -> None:
@@ -359,7 +363,10 @@ def _nodes(c: _Checker, value: Any) -> dict[str, dict]:
         if info["cluster_address"] is None:
             info["cluster_address"] = info["address"]
         good[key] = info
+    explicit_cluster = any(isinstance(n, dict) and "cluster_address" in n for n in nodes.values())
     for field in ("hostname", "minion_id", "address", "node_id", "cluster_node_id", "cluster_address"):
+        if field == "cluster_address" and not explicit_cluster:
+            continue  # defaults to address, already checked
         seen: dict[Any, str] = {}
         for key, info in good.items():
             if info[field] is None:
@@ -494,6 +501,7 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         if match and int(match.group(1)) != minor:
             c.add((*parts, "device"), f"{device} does not match minor {minor}",
                   f"use /dev/drbd{minor} or drop `device`")
+    lacking: dict[str, list[str]] = {"minor": [], "disk": []}
     for node, info in nodes.items():
         over = (overrides or {}).get(node)
         npath = (*parts, "nodes", node)
@@ -511,15 +519,14 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         if n_minor is None and n_device is not None and _DRBD_DEV_RE.match(n_device):
             n_minor = int(_DRBD_DEV_RE.match(n_device).group(1))
         if n_minor is None and "minor" not in over and "minor" not in res:
-            c.add((*parts, "minor"), f"is required (no minor for {node})", "add minor: 0 (device defaults to /dev/drbd<minor>)")
+            lacking["minor"].append(node)
         if ("minor" in over or "device" in over) and n_minor is not None and n_device is not None:
             match = _DRBD_DEV_RE.match(n_device)
             if match and int(match.group(1)) != n_minor:
                 c.add((*npath, "device"), f"{n_device} does not match minor {n_minor}",
                       f"use /dev/drbd{n_minor} or set only `minor`")
         if n_disk is None and not ("disk" in over or isinstance(disk_value, str)):
-            c.add((*parts, "disk"), f"no backing disk for {node}",
-                  f"set `disk` on the resource or under nodes:{node}:disk")
+            lacking["disk"].append(node)
         if n_device is None and n_minor is not None:
             n_device = f"/dev/drbd{n_minor}"
         per_node[node] = {
@@ -531,8 +538,15 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
             "port_path": (*npath, "port") if "port" in over else (*parts, "port"),
             "address_path": (*npath, "address") if "address" in over else ("nodes", node, "address"),
         }
+    if lacking["minor"]:
+        c.add((*parts, "minor"), "is required (no minor for " + ", ".join(lacking["minor"]) + ")",
+              "add minor: 0 (device defaults to /dev/drbd<minor>)")
+    if lacking["disk"]:
+        c.add((*parts, "disk"), "no backing disk for " + ", ".join(lacking["disk"]),
+              "set `disk` on the resource or per node under nodes:<node>:disk")
     addrs = [ip_address(v["address"]) for v in per_node.values() if v["address"]]
-    if len(addrs) == 2 and addrs[0] == addrs[1]:
+    overridden = any(v["address_path"][0] == "drbd" for v in per_node.values())
+    if len(addrs) == 2 and addrs[0] == addrs[1] and overridden:  # else reported under nodes:
         c.add(per_node[list(per_node)[1]]["address_path"], f"{addrs[0]} is the peer's address too",
               "each node needs its own replication address")
     elif len(addrs) == 2 and addrs[0].version != addrs[1].version:
@@ -598,7 +612,16 @@ def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster:
             elif resource is not None:
                 used_resources[resource] = fname
         elif "device" in fs:
-            c.abspath(fs.get("device"), (*parts, "device"))
+            device = c.abspath(fs.get("device"), (*parts, "device"))
+            for rname, res in resources.items():  # a DRBD device named directly: it lives on rname
+                devices = [info.get("device") for info in res["nodes"].values()]
+                if device is not None and devices and all(d == device for d in devices):
+                    resource = rname
+            if resource in used_resources:
+                c.add((*parts, "device"), f"{resource} already carries filesystem {used_resources[resource]}",
+                      "one filesystem per DRBD resource")
+            elif resource is not None:
+                used_resources[resource] = fname
         else:
             c.add((*parts, "resource"), "is required (or `device`)", "name the DRBD resource the filesystem lives on")
         mkfs_type = fs.get("mkfs_type")

@@ -232,6 +232,35 @@ def test_for_minion_uses_minion_id_not_the_key():
     assert topology.for_minion(pillar, "web1") == []
 
 
+def test_for_minion_raises_on_an_invalid_topology_of_that_minion():
+    topo_raw = base()
+    topo_raw["drbd"]["resources"]["r1"]["port"] = 7788
+    pillar = {"hapair": {"topologies": {"bad": topo_raw, "ok": raw("lab_web")}}}
+    with pytest.raises(ValidationError, match="r1:port"):
+        topology.for_minion(pillar, "web2")
+    assert [t["name"] for t, _ in topology.for_minion(pillar, "node1")] == ["ok"]
+
+
+def test_filesystem_by_drbd_device_counts_as_on_the_resource():
+    topo_raw = base()
+    topo_raw["filesystems"]["www"] = {"device": "/dev/drbd0", "type": "ocfs2", "mountpoint": "/var/www"}
+    assert validate(topo_raw, "t") == []
+    assert topology.normalise(topo_raw, "t")["filesystems"]["www"]["resource"] == "r0"
+    topo_raw["filesystems"]["www"]["type"] = "xfs"
+    assert any(e.path.endswith("filesystems:www:type") for e in validate(topo_raw, "t"))
+
+
+def test_null_means_unset():
+    topo_raw = base()
+    topo_raw["drbd"]["resources"]["r1"]["mode"] = None
+    topo_raw["drbd"]["resources"]["r1"]["protocol"] = None
+    assert validate(topo_raw, "t") == []
+    r1 = topology.normalise(topo_raw, "t")["drbd"]["resources"]["r1"]
+    assert (r1["mode"], r1["protocol"]) == ("single-primary", "C")
+    topo_raw["drbd"]["resources"]["r1"]["minor"] = None
+    assert [e.path for e in validate(topo_raw, "t")] == ["hapair:topologies:t:drbd:resources:r1:minor"]
+
+
 def test_the_issue_example_message():
     topo_raw = base()
     topo_raw["drbd"]["resources"]["r1"]["port"] = 7788
