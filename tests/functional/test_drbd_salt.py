@@ -184,3 +184,27 @@ def test_grains_empty_without_drbd(cluster):
     faketree.write_state(root, state)
     assert node1.call("grains.item", "drbd", "drbd_roles") == {"drbd": "", "drbd_roles": ""}
     assert node1.call("drbd.status") == {"version": None, "resources": {}}
+
+
+def test_changed_config_of_a_running_resource_is_adjusted(cluster):
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["stage"] = "05"                                  # r0 up, synced, node1 Primary
+    faketree.write_state(root, state)
+    node1.write_config()
+    res_file = os.path.join(root, "node1", "etc", "drbd.d", "r0.res")
+    with open(res_file, "a", encoding="utf-8") as handle:
+        handle.write("# edited by hand\n")                 # drift on a running resource
+    planned = node1.state("drbd.configured", test=True)
+    assert planned["result"] is None
+    assert planned["changes"] == {res_file: {"old": "differs", "new": "updated"},
+                                  "r0:adjusted": {"old": False, "new": True}}
+    assert changing(node1.argv()) == []
+    applied = node1.state("drbd.configured")
+    assert applied["result"] is True and applied["changes"] == planned["changes"]
+    assert changing(node1.argv()) == [["drbdadm", "adjust", "r0"]]
+    assert stat.S_IMODE(os.stat(res_file).st_mode) == 0o600
+    rendered = node1.call("drbd.render", "lab_web")
+    assert rendered[res_file]["mode"] == "0600" and rendered[res_file]["secret"] is True
+    assert "shared-secret" in rendered[res_file]["content"] and "********" in rendered[res_file]["content"]
+    assert_no_secret(node1, planned, applied, rendered)
