@@ -212,6 +212,10 @@ def _filesystem(fname: str, fs: dict, resources: dict, order: list[str], cluster
     else:
         mount_on = [res["primary"]] if fs.get("mountpoint") else []
     first = mount_on[0] if mount_on else (res["primary"] if res is not None and res["primary"] else order[0])
+    format_on = fs.get("format_on")
+    if format_on is None:
+        initial = res["initial_primary"] if res is not None else None
+        format_on = initial if initial and (not mount_on or initial in mount_on) else first
     default_options = ["_netdev"] if cluster_fs else []
     return {
         "name": fname,
@@ -228,6 +232,7 @@ def _filesystem(fname: str, fs: dict, resources: dict, order: list[str], cluster
         "mountpoint": fs.get("mountpoint"),
         "mount_options": list(fs.get("mount_options", default_options)),
         "mount_on": mount_on,
+        "format_on": format_on,
     }
 
 

@@ -37,7 +37,7 @@ REMEDIATION_DEFAULTS: dict[str, Any] = {
 }
 FS_KEYS = (
     "resource", "device", "type", "mkfs_type", "feature_level", "slots", "label", "lock_table",
-    "mkfs_options", "mountpoint", "mount_options", "mount_on",
+    "mkfs_options", "mountpoint", "mount_options", "mount_on", "format_on",
 )
 CLUSTER_KEYS = ("stack", "name", "o2cb", "cman", "corosync", "heartbeat")
 
@@ -653,6 +653,7 @@ def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster:
             else:
                 mountpoints[mountpoint] = fname
         mount_on = _node_list(c, fs.get("mount_on"), (*parts, "mount_on"), nodes)
+        _node_ref(c, fs.get("format_on"), (*parts, "format_on"), nodes)
         if mount_on and mountpoint is None and "mountpoint" not in fs:
             c.add((*parts, "mountpoint"), "is required to mount the filesystem", "set mountpoint, or mount_on: []")
         if fstype in FS_STACKS and cluster.get("stack") is not None and cluster["stack"] not in FS_STACKS[fstype]:

@@ -109,6 +109,7 @@ def test_seed_003_crossed_per_node_devices():
     assert topo["filesystems"]["store2"]["devices"] == {"node1": "/dev/drbd1", "node2": "/dev/drbd2"}
     assert topo["filesystems"]["store2"]["mount_on"] == ["node2"]
     assert topo["filesystems"]["store1"]["mount_on"] == ["node1"]
+    assert topo["filesystems"]["store2"]["format_on"] == "node2"  # where it is mounted, not r1's initial_primary
 
 
 def test_seed_004_per_node_address_override_and_cman_secrets():
@@ -153,6 +154,7 @@ def test_defaults_filled():
     assert r1["remediation"]["split_brain"] == "manual" and r1["remediation"]["victim"] is None
     assert topo["filesystems"]["www"]["mount_on"] == ["web1", "web2"]
     assert topo["filesystems"]["www"]["mount_options"] == ["_netdev"]
+    assert topo["filesystems"]["www"]["format_on"] == "web1"
     assert topo["filesystems"]["data"]["mount_on"] == ["web1"]
     assert topo["cluster"]["o2cb"]["port"] == 7777
     assert topo["drbd"]["dialect"] == "auto"
@@ -414,6 +416,7 @@ ROWS = [
     ("relative mountpoint", _set("filesystems:data:mountpoint", "data"), "filesystems:data:mountpoint", "absolute"),
     ("duplicate mountpoint", _set("filesystems:data:mountpoint", "/var/www"), "filesystems:data:mountpoint",
      "already used by www"),
+    ("format_on stranger", _set("filesystems:www:format_on", "web3"), "filesystems:www:format_on", "not a node"),
     ("mount_on stranger", _set("filesystems:www:mount_on", ["web1", "web3"]), "filesystems:www:mount_on:1", "not a node"),
     ("mkfs_type on ext4", _set("filesystems:data:mkfs_type", "mail"), "filesystems:data:mkfs_type", "only for ocfs2"),
     ("mkfs_type bogus", _set("filesystems:www:mkfs_type", "email"), "filesystems:www:mkfs_type", "did you mean `mail`"),
