@@ -534,3 +534,13 @@ def test_garbage_gives_errors_not_exceptions(garbage):
 
 def test_bad_topology_name():
     assert any("topology name" in e.message for e in validate(base(), "web cluster"))
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import hapair.validate
+
+    for module in (topology, hapair.validate):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
