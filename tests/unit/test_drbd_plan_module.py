@@ -1,0 +1,120 @@
+"""_modules/drbd.py with a mocked loader: version dispatch, progress events, give-up reasons.
+
+Captures: tests/fixtures/drbd/*.out (see their .source files), tests/fixtures/fakebin/<stage>/node1
+(../shared/captures/lab-drbd-8.4.11-utils-9.22.0) and tests/fixtures/fakebin/public (see .source).
+"""
+
+import importlib.util
+import os
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+salt_exceptions = pytest.importorskip("salt.exceptions", reason="salt is not installed")
+
+
+def fixture(*parts):
+    with open(os.path.join(FIXTURES, *parts), encoding="utf-8") as handle:
+        return handle.read()
+
+
+class FakeSalt(dict):
+    """A minimal __salt__: config.get from a dict, cmd.run_all from a table, events recorded."""
+
+    def __init__(self, config, outputs):
+        super().__init__()
+        self.calls, self.events, self.outputs = [], [], outputs
+        self["config.get"] = lambda key, default=None: config.get(key, default)
+        self["cmd.run_all"] = self.run_all
+        self["event.send"] = lambda tag, data: self.events.append((tag, data))
+        self["event.fire"] = lambda data, tag: self.events.append((tag, data))
+
+    def run_all(self, argv, **kwargs):
+        assert kwargs["python_shell"] is False
+        self.calls.append(list(argv[1:]))
+        out, rc = self.outputs[tuple(argv[1:])]
+        return {"retcode": rc, "stdout": out, "stderr": ""}
+
+
+@pytest.fixture
+def drbd(tmp_path):
+    spec = importlib.util.spec_from_file_location("hapair_test_mod_drbd", os.path.join(ROOT, "_modules", "drbd.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.__context__ = {}
+    module.__opts__ = {"id": "node1", "file_client": "remote"}
+    module.__pillar__ = {}
+    return module
+
+
+def setup(drbd, tmp_path, proc_text, outputs, conf=None):
+    proc = tmp_path / "proc_drbd"
+    proc.write_text(proc_text)
+    conf_dir = tmp_path / "drbd.d"
+    conf_dir.mkdir()
+    if conf:
+        (conf_dir / "r0.res").write_text(conf)
+    config = {"hapair:paths:proc_drbd": str(proc), "hapair:paths:drbd_conf_dir": str(conf_dir),
+              "hapair:paths:drbd_conf": str(tmp_path / "drbd.conf"), "hapair:paths:state_dir": str(tmp_path / "st")}
+    drbd.__salt__ = FakeSalt(config, outputs)
+    return proc
+
+
+def test_drbd9_reads_drbdsetup_json(drbd, tmp_path):
+    setup(drbd, tmp_path, fixture("fakebin", "public", "proc_drbd--9.0.32-1-no-resources.out"),
+          {("status", "--json"): (fixture("drbd", "drbdsetup_status_json--9.0.16-connected-uptodate.out"), 0)})
+    out = drbd.status()
+    assert out["version"] == "9.0.32-1"
+    assert drbd.__salt__.calls == [["status", "--json"]]
+    assert out["resources"]["beijing"]["peers"][0]["connection_state"] == "Connected"
+    assert drbd.__context__["hapair.drbd.dialect"] == "9"
+
+
+def test_drbd9_falls_back_to_drbdadm_status(drbd, tmp_path):
+    setup(drbd, tmp_path, fixture("fakebin", "public", "proc_drbd--9.0.32-1-no-resources.out"),
+          {("status", "--json"): ("", 20),
+           ("status", "all"): (fixture("drbd", "drbdadm_status--9.0.16-syncsource-one-peer.out"), 0)})
+    flat = drbd.cstate("single")
+    assert drbd.__salt__.calls == [["status", "--json"], ["status", "all"]]
+    assert flat == {"connection_state": "Connected", "replication_state": "SyncSource"}
+
+
+def test_drbd84_reads_proc_without_any_command(drbd, tmp_path):
+    setup(drbd, tmp_path, fixture("fakebin", "05-synced-primary-secondary", "node1", "proc_drbd.stdout"), {},
+          conf='resource "r0" {\n  on node1 { device /dev/drbd0 minor 0; }\n}\n')
+    assert drbd.role("r0") == {"local": "Primary", "peer": "Secondary"}
+    assert drbd.is_synced("r0") is True
+    assert drbd.__salt__.calls == []
+
+
+def test_wait_synced_fires_progress_events_until_synced(drbd, tmp_path, monkeypatch):
+    proc = setup(drbd, tmp_path, fixture("fakebin", "04-syncing-primary-force", "node1", "proc_drbd.stdout"), {},
+                 conf='resource r0 {\n device /dev/drbd0 minor 0;\n}\n')
+    synced = fixture("fakebin", "05-synced-primary-secondary", "node1", "proc_drbd.stdout")
+    monkeypatch.setattr(drbd.time, "sleep", lambda _s: proc.write_text(synced))
+    out = drbd.wait_synced("r0", timeout=30, interval=1)
+    assert out["synced"] is True
+    tags = {tag for tag, _ in drbd.__salt__.events}
+    assert tags == {"hapair/drbd/r0/sync"}
+    first, last = drbd.__salt__.events[0][1], drbd.__salt__.events[-1][1]
+    assert (first["percent_done"], first["eta_seconds"], first["out_of_sync_kib"]) == (1.6, 654, 261716)
+    assert first["synced"] is False and last["synced"] is True
+
+
+@pytest.mark.parametrize("stage, why", [("11-split-brain-standalone", "StandAlone"),
+                                        ("13-link-cut-wfconnection", "WFConnection")])
+def test_wait_synced_gives_up_saying_why(drbd, tmp_path, monkeypatch, stage, why):
+    setup(drbd, tmp_path, fixture("fakebin", stage, "node1", "proc_drbd.stdout"), {},
+          conf='resource r0 {\n device /dev/drbd0 minor 0;\n}\n')
+    monkeypatch.setattr(drbd.time, "sleep", lambda _s: None)
+    with pytest.raises(salt_exceptions.CommandExecutionError, match=why):
+        drbd.wait_synced("r0", timeout=0, interval=0)
+
+
+def test_primary_force_refused_before_running_anything(drbd, tmp_path):
+    setup(drbd, tmp_path, fixture("fakebin", "05-synced-primary-secondary", "node1", "proc_drbd.stdout"),
+          {("get-gi", "r0"): (fixture("fakebin", "05-synced-primary-secondary", "node1", "drbdadm_get_gi_r0.stdout"), 0)},
+          conf='resource r0 {\n device /dev/drbd0 minor 0;\n}\n')
+    with pytest.raises(salt_exceptions.CommandExecutionError, match="/dev/drbd0.*force=False"):
+        drbd.primary("r0", force=True)
+    assert ["primary", "--force", "r0"] not in drbd.__salt__.calls
