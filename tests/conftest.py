@@ -1,9 +1,24 @@
-"""Shared test setup: the core is imported straight from the tree."""
+"""Shared test setup: the core is imported straight from the tree.
+
+Test modules read the shared paths with ``from conftest import ROOT, SHARED, FIXTURES``. Pytest
+imports every folder's ``conftest.py`` under the same module name, so before each test module is
+collected this file puts itself back as ``conftest`` (see ``pytest_collectstart``).
+"""
 
 import os
 import sys
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "_utils"))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+
+_THIS = sys.modules[__name__]
+
+
+def pytest_collectstart(collector):
+    """Make ``from conftest import ...`` in a test module mean this file, whatever folder it is in."""
+    if isinstance(collector, pytest.Module):
+        sys.modules["conftest"] = _THIS
