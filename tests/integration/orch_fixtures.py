@@ -73,18 +73,24 @@ def factories(short_root, event_listener, _salt_factories_config):
     return FactoriesManager(event_listener=event_listener, **config)
 
 
+def write_pillar(short_root, pillar):
+    """Replace the master's test pillar (compiled afresh by every runner call)."""
+    path = os.path.join(short_root, "pillar")
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "top.sls"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump({"base": {"*": ["topology"]}}, handle)
+    with open(os.path.join(path, "topology.sls"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(pillar, handle)
+    return path
+
+
 @pytest.fixture(scope="module")
 def master(factories, short_root):
     files = os.path.join(short_root, "files")
     os.makedirs(files, exist_ok=True)
     for name in ("orch", "reactor", "hapair"):
         os.symlink(os.path.join(ROOT, "salt", name), os.path.join(files, name))
-    pillar = os.path.join(short_root, "pillar")
-    os.makedirs(pillar, exist_ok=True)
-    with open(os.path.join(pillar, "top.sls"), "w", encoding="utf-8") as handle:
-        yaml.safe_dump({"base": {"*": ["topology"]}}, handle)
-    with open(os.path.join(pillar, "topology.sls"), "w", encoding="utf-8") as handle:
-        yaml.safe_dump(topologies(), handle)
+    pillar = write_pillar(short_root, topologies())
     overrides = {
         "interface": "127.0.0.1",
         "ipv6": False,
@@ -160,5 +166,5 @@ def actions(cluster, node):
     return out
 
 
-__all__ = ["cluster", "factories", "master", "minions", "short_root", "run", "reset", "actions", "write_config",
+__all__ = ["cluster", "factories", "master", "minions", "short_root", "run", "reset", "actions", "write_config", "write_pillar", "topologies",
            "SECRET", "subprocess"]

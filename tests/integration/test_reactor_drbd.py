@@ -1,0 +1,78 @@
+"""Reactor -> hapair.remediate on a real master and two minions over fake DRBD nodes.
+
+A beacon-style event (``hapair/drbd/r0/split-brain``, sent from node2 with ``event.send`` as the
+beacon and DRBD's handler do) reaches the master's reactor (salt/reactor/drbd.sls), which runs the
+runner; the runner's result event says what it decided. The fakes replay the real split-brain
+captures (stage 11: both StandAlone, diverged generation identifiers, oos:64 on both) and model
+``connect --discard-my-data`` (-> stage 12).
+"""
+
+import copy
+import time
+
+import orch_fixtures as fx
+import pytest
+from orch_fixtures import actions, reset, run, write_pillar
+
+cluster, factories, master, minions, short_root = fx.cluster, fx.factories, fx.master, fx.minions, fx.short_root
+
+pytestmark = pytest.mark.integration
+
+
+def pillar_with(**policy):
+    pil = fx.topologies()
+    pil["hapair"]["topologies"].pop("broken")
+    pil = copy.deepcopy(pil)
+    pil["hapair"]["topologies"]["orchweb"]["drbd"]["resources"]["r0"]["remediation"].update(policy)
+    return pil
+
+
+def send_and_wait(master, minion, event_listener, tag="hapair/drbd/r0/split-brain"):
+    start = time.time()
+    ret = minion.salt_call_cli(timeout=60).run("event.send", tag, 'data={"resource": "r0", "kind": "split-brain"}')
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    matched = event_listener.wait_for_events([(master.id, "hapair/remediate/r0/result")], after_time=start,
+                                             timeout=90)
+    assert matched.found_all_events, f"no result event; missed {matched.missed}"
+    return next(iter(matched.matches)).data
+
+
+def test_split_brain_manual_reports_and_discards_nothing(master, minions, cluster, short_root, event_listener):
+    write_pillar(short_root, pillar_with(split_brain="manual"))
+    reset(cluster, stage="11")
+    result = send_and_wait(master, minions["node2"], event_listener)
+    assert result["situation"] == "split_brain" and result["decision"] == "report"
+    assert "nothing discarded" in result["reason"]
+    assert actions(cluster, "node1") == [] and actions(cluster, "node2") == []
+
+
+def test_victim_policy_without_lvm_is_refused(master, minions, cluster, short_root, event_listener):
+    write_pillar(short_root, pillar_with(split_brain="victim", victim="node2", snapshot_before_discard=True))
+    reset(cluster, stage="11")
+    result = send_and_wait(master, minions["node2"], event_listener)
+    assert result["decision"] == "refuse", result
+    assert "not an LVM logical volume" in result["reason"]
+    assert actions(cluster, "node1") == [] and actions(cluster, "node2") == []
+
+
+def test_victim_policy_heals_discarding_only_the_victim(master, minions, cluster, short_root, event_listener):
+    write_pillar(short_root, pillar_with(split_brain="victim", victim="node2", snapshot_before_discard=False))
+    reset(cluster, stage="11")
+    result = send_and_wait(master, minions["node2"], event_listener)
+    assert result["decision"] == "healed", result
+    assert result["victim"] == "node2" and result["record"]["changes_kib"] == {"node1": 64, "node2": 64}
+    assert ["drbdadm", "connect", "--discard-my-data", "r0"] in actions(cluster, "node2")
+    assert not any("--discard-my-data" in a for a in actions(cluster, "node1"))
+    assert fx.faketree.read_state(cluster)["stage"] == "12"
+
+
+def test_same_event_twice_is_handled_once(master, minions, cluster, short_root):
+    write_pillar(short_root, pillar_with())
+    reset(cluster, stage="12")
+    args = ["hapair.remediate", "resource=r0", "topology=orchweb", "minion=node2", "tag=hapair/drbd/r0/connection",
+            'event={"_stamp": "2026-11-22T04:00:00.000000"}', "--out=json"]
+    code, first, out = run(master, *args)
+    assert code == 0, out
+    assert first["results"][0]["decision"] == "none"
+    code, second, out = run(master, *args)
+    assert second["results"][0]["decision"] == "duplicate", out
