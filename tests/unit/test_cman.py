@@ -14,11 +14,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from conftest import FIXTURES, ROOT
 from hapair import cman, topology
 from hapair.errors import ParseError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 CMAN = os.path.join(FIXTURES, "cman")
 PARSERS = {

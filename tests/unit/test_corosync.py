@@ -13,9 +13,12 @@ import os
 
 import pytest
 import yaml
-from conftest import FIXTURES, ROOT
 from hapair import corosync, topology
 from hapair.errors import ParseError
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 COROSYNC = os.path.join(FIXTURES, "corosync")
 PARSERS = {

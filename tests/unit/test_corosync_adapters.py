@@ -12,11 +12,14 @@ import sys
 
 import pytest
 import yaml
-from conftest import FIXTURES, ROOT
 from salt.exceptions import CommandExecutionError
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 COROSYNC = os.path.join(FIXTURES, "corosync")
 

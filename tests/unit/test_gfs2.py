@@ -11,9 +11,12 @@ import json
 import os
 
 import pytest
-from conftest import FIXTURES
 from hapair import gfs2
 from hapair.errors import ParseError, RefusedError, ValidationError
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 GFS2 = os.path.join(FIXTURES, "gfs2")
 PARSERS = {

@@ -14,11 +14,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 from salt.exceptions import CommandExecutionError
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 WRAPPER = os.path.join(ROOT, "tests", "fakebin", "cman", "fence_ack_manual_ns")
 pytestmark = [

@@ -23,13 +23,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from conftest import FIXTURES, ROOT, SHARED
 from hapair import cman, topology
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 
 SCHEMAS = [os.path.join(SHARED, "schemas", name) for name in ("cluster.rng", "cluster-generated.rng")]
 pytestmark = [

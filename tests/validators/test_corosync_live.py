@@ -18,10 +18,12 @@ import time
 
 import pytest
 import yaml
-from conftest import ROOT
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TOOLS = ("corosync", "corosync-quorumtool", "ip", "nsenter", "unshare")
 pytestmark = [

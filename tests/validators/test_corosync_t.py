@@ -18,13 +18,15 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
 from hapair import corosync, topology
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SCRIPT = 'ip link set lo up && ip addr add "$1" dev lo && exec corosync -c "$2" -t'
 

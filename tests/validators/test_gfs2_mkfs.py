@@ -17,15 +17,17 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
 from hapair import gfs2, topology
 from hapair.errors import RefusedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from salt.exceptions import CommandExecutionError
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+
+# paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TOOLS = ("mkfs.gfs2", "tunegfs2", "gfs2_edit", "blkid")
 pytestmark = [
