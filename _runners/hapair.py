@@ -232,7 +232,10 @@ def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, i
     ``condition``: ``up`` | ``connected`` | ``synced`` | ``roles`` | ``o2cb_online`` | ``mounted``.
     ``resource``/``filesystem`` narrow the check (default: every one of the topology). Polls the
     minions' observed state (``drbd.status``, ``o2cb.status``, ``mount.active``), waking early on
-    any ``hapair/drbd/*`` event; prints sync progress lines while a resync runs.
+    any ``hapair/drbd/*`` event. While a resync runs it prints progress lines
+    (``web2 r0 SyncTarget 42.1% eta 35s oos 151552 KiB``) on ``salt-run`` and fires them as
+    ``hapair/orch/<topology>/progress`` events (watch an orchestration with
+    ``salt-run state.event 'hapair/*' pretty=True``).
 
     CLI Example:
 
@@ -258,6 +261,8 @@ def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, i
         if lines and lines != last_progress:
             for line in lines:
                 _progress(line)
+            _fire(f"hapair/orch/{topology}/progress", {"condition": condition, "lines": lines,
+                                                       "progress": result.progress})
             last_progress = lines
         if result.met:
             out = result.as_dict()

@@ -1,0 +1,84 @@
+"""The hapair runner's pure helpers, with loader dunders injected (no master needed).
+
+Inputs are the shapes Salt returns (``lvm.lvdisplay``, LocalClient error strings) and rows of
+the status table; the pillar is the repo's lab_web example topology.
+"""
+
+import importlib.util
+import os
+
+import pytest
+import yaml
+from conftest import ROOT
+
+
+@pytest.fixture
+def runner():
+    spec = importlib.util.spec_from_file_location("hapair_runner_under_test", os.path.join(ROOT, "_runners", "hapair.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.__context__ = {}
+    mod.__opts__ = {}
+    return mod
+
+
+def lab_pillar():
+    path = os.path.join(ROOT, "pillar", "hapair", "lab_web.sls")
+    if not os.path.exists(path):
+        pytest.skip("pillar/hapair/lab_web.sls (topology engineer) is not in the tree")
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_fail_sets_retcode_for_salt_run_and_orchestration(runner):
+    out = runner._fail("boom", seen="x")
+    assert out == {"result": False, "comment": "boom", "retcode": 1, "seen": "x"}
+    assert runner.__context__["retcode"] == 1
+
+
+@pytest.mark.parametrize(
+    "ret, error",
+    [("'drbd.status' is not available.", True), ("ERROR: drbdadm failed", True),
+     ("Passed invalid arguments: x", True), ("Wrote 1 lines to \"/srv/x\"", False),
+     ({"resources": {}}, False), (None, False)],
+)
+def test_error_text(runner, ret, error):
+    assert runner._is_error_text(ret) is error
+
+
+def test_lvm_of_reads_salt_lvdisplay(runner):
+    lv = {"/dev/vg0/r0": {"Logical Volume Name": "/dev/vg0/r0", "Volume Group Name": "vg0"}}
+    assert runner._lvm_of(lv) == {"vg": "vg0", "lv": "r0"}
+    assert runner._lvm_of({}) is None
+    assert runner._lvm_of("ERROR: not an LV") is None
+
+
+def test_validate_returns_every_error_and_fails(runner):
+    pil = lab_pillar()
+    pil["hapair"]["topologies"]["lab_web"]["drbd"]["resources"]["r0"]["port"] = 0
+    out = runner.validate("lab_web", pillar=pil)
+    assert out["result"] is False and out["retcode"] == 1
+    assert any("port" in e for e in out["errors"])
+    ok = runner.validate("lab_web", pillar=lab_pillar())
+    assert ok["result"] is True and ok["nodes"] == {"node1": "node1", "node2": "node2"}
+    assert "secret" not in str(ok)
+
+
+def test_targets_by_minion(runner):
+    pil = lab_pillar()
+    assert runner._targets(None, None, "node2", pil) == [("lab_web", "r0")]
+    assert runner._targets("r9", None, "node2", pil) == []
+    assert runner._targets(None, None, "elsewhere", pil) == []
+
+
+def test_table(runner):
+    rows = [{"resource": "r0", "node": "node1", "role": "Primary", "disk": "UpToDate", "connection": "Connected",
+             "replication": "SyncSource", "peer_disk": "Inconsistent", "sync_percent": 42.5, "mounts": [],
+             "o2cb": "online", "alerts": []},
+            {"resource": "r0", "node": "node2", "role": None, "disk": None, "connection": None, "replication": None,
+             "peer_disk": None, "sync_percent": None, "mounts": ["/srv/www"], "o2cb": None,
+             "alerts": ["StandAlone", "SPLIT BRAIN"]}]
+    lines = runner._table(rows).splitlines()
+    assert lines[0].split() == ["RESOURCE", "NODE", "ROLE", "DISK", "CONNECTION", "SYNC", "MOUNTS", "O2CB", "ALERTS"]
+    assert lines[1].split() == ["r0", "node1", "Primary", "UpToDate", "Connected/SyncSource", "42.5%", "-", "online", "-"]
+    assert lines[2].split() == ["r0", "node2", "-", "-", "-", "-", "/srv/www", "-", "StandAlone,SPLIT", "BRAIN"]
