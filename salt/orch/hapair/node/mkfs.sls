@@ -1,9 +1,10 @@
-{#- hapair bootstrap, step 7: mkfs once, on one node per filesystem (the resource's initial
-    primary when it mounts the filesystem). ocfs2.formatted refuses a device that holds data. #}
-{%- from 'orch/hapair/map.jinja' import tname, filesystems, my_node, fs_nodes with context %}
+{#- hapair bootstrap, step 7: mkfs once per filesystem. ocfs2.formatted formats only on the
+    filesystem's format node (the topology's format_on: its resource's initial primary), only
+    when DRBD is Primary there with the peer UpToDate, and never over a device holding data; on
+    the other node it changes nothing. #}
+{%- from 'orch/hapair/map.jinja' import tname, filesystems with context %}
 {%- for name, fs in filesystems | dictsort %}
-{%-   set where = fs_nodes(fs) | load_json %}
-{%-   if fs is mapping and fs.get('type') == 'ocfs2' and where.mkfs_on == my_node %}
+{%-   if fs is mapping and fs.get('type') == 'ocfs2' %}
 hapair-orch-ocfs2-{{ name }}-formatted:
   ocfs2.formatted:
     - name: {{ name }}

@@ -1,12 +1,19 @@
-{#- hapair bootstrap, step 8 on each node of mount_on: mount (with _netdev and the recipe's options). #}
-{%- from 'orch/hapair/map.jinja' import tname, filesystems, my_node, fs_nodes with context %}
+{#- hapair bootstrap, step 8 on each node: boot ordering (promote DRBD before the mount, by
+    systemd units instead of rc.local), then mount with _netdev and the recipe's options on the
+    nodes of each filesystem's mount_on (ocfs2.mounted changes nothing elsewhere). #}
+{%- from 'orch/hapair/map.jinja' import tname, filesystems with context %}
+hapair-orch-ocfs2-boot-ordered:
+  ocfs2.boot_ordered:
+    - name: {{ tname }}
 {%- for name, fs in filesystems | dictsort %}
-{%-   set where = fs_nodes(fs) | load_json %}
-{%-   if fs is mapping and fs.get('type') == 'ocfs2' and my_node in where.mount_on %}
+{%-   if fs is mapping and fs.get('type') == 'ocfs2' %}
+
 hapair-orch-ocfs2-{{ name }}-mounted:
   ocfs2.mounted:
     - name: {{ name }}
     - topology: {{ tname }}
+    - require:
+      - ocfs2: hapair-orch-ocfs2-boot-ordered
 {%-   endif %}
 {%- endfor %}
 

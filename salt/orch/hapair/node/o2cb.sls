@@ -1,14 +1,13 @@
-{#- hapair bootstrap, step 6 on each node: o2cb cluster config, then online. #}
-{%- from 'orch/hapair/map.jinja' import tname, cluster with context %}
+{#- hapair bootstrap, step 6 on each node: o2cb cluster.conf + /etc/default/o2cb (checked by the
+    real o2cb parser before they are installed), then the cluster online. #}
+{%- from 'orch/hapair/map.jinja' import tname with context %}
 hapair-orch-o2cb-cluster-configured:
   o2cb.cluster_configured:
-    - name: {{ cluster.get('name', tname) }}
-    - topology: {{ tname }}
+    - name: {{ tname }}
 
 hapair-orch-o2cb-online:
   o2cb.online:
-    - name: {{ cluster.get('name', tname) }}
-    - topology: {{ tname }}
+    - name: {{ tname }}
     - require:
       - o2cb: hapair-orch-o2cb-cluster-configured
 
