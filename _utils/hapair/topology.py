@@ -39,7 +39,7 @@ from hapair.validate import (
     validate,
 )
 
-__all__ = ["normalise", "validate", "load", "names", "for_minion", "topologies"]
+__all__ = ["normalise", "validate", "load", "names", "for_minion", "topologies", "conflicts"]
 
 CMAN_DEFAULTS: dict[str, Any] = {
     "config_version": 1, "cluster_id": None, "two_node": True, "expected_votes": 1,
@@ -89,6 +89,48 @@ def for_minion(pillar: Any, minion_id: str) -> list[tuple[dict, str]]:
                 found.append((load(pillar, tname), key))
                 break
     return found
+
+
+def conflicts(pillar: Any, minion_id: str) -> list[TopologyError]:
+    """Clashes between the topologies that name ``minion_id`` (each valid on its own).
+
+    On one machine two topologies must not share a DRBD resource name, minor, device, backing
+    disk, ``address:port``, mountpoint, or run a cluster stack each (one o2cb/cman/corosync/
+    heartbeat cluster per node). Raises ``ValidationError`` when one of them is invalid.
+
+    >>> conflicts({"hapair": {"topologies": {}}}, "node1")
+    []
+    """
+    errors: list[TopologyError] = []
+    seen: dict[tuple[str, Any], tuple[str, str]] = {}
+
+    def claim(kind: str, value: Any, topo: dict, where: str) -> None:
+        if value is None:
+            return
+        key = (kind, value)
+        if key in seen and seen[key][0] != topo["name"]:
+            other, other_path = seen[key]
+            errors.append(TopologyError(f"{topo['path']}:{where}",
+                                        f"{kind} {value} on {minion_id} is also used by topology {other}",
+                                        f"apply only one of them, or change one; the other is {other_path}"))
+        else:
+            seen.setdefault(key, (topo["name"], f"{topo['path']}:{where}"))
+
+    for topo, node in for_minion(pillar, minion_id):
+        for rname, res in topo["drbd"]["resources"].items():
+            here = res["nodes"][node]
+            base = f"drbd:resources:{rname}"
+            claim("DRBD resource", rname, topo, base)
+            claim("minor", here["minor"], topo, f"{base}:minor")
+            claim("device", here["device"], topo, f"{base}:device")
+            claim("backing disk", here["disk"], topo, f"{base}:disk")
+            claim("address:port", f"{here['address']}:{here['port']}", topo, f"{base}:port")
+        for fname, fs in topo["filesystems"].items():
+            if node in fs["mount_on"]:
+                claim("mountpoint", fs["mountpoint"], topo, f"filesystems:{fname}:mountpoint")
+        if topo["cluster"]["stack"] != "none":
+            claim("cluster stack", "(one per node)", topo, "cluster:stack")
+    return errors
 
 
 def _first_free(taken: set[int], start: int) -> int:

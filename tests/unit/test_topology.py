@@ -263,6 +263,31 @@ def test_null_means_unset():
     assert [e.path for e in validate(topo_raw, "t")] == ["hapair:topologies:t:drbd:resources:r1:minor"]
 
 
+def test_conflicts_between_topologies_of_one_minion():
+    for minion in ("web1", "web2", "fiori", "torchio", "node01", "node02", "core-01", "core-02"):
+        assert topology.conflicts(PILLAR, minion) == [], minion
+    clashes = topology.conflicts(PILLAR, "node1")  # crossed + the three lab topologies share node1
+    texts = [str(e) for e in clashes]
+    assert "hapair:topologies:lab_fileserver:drbd:resources:drbd0:minor: minor 0 on node1 is also used by " \
+        "topology crossed (apply only one of them, or change one; the other is " \
+        "hapair:topologies:crossed:drbd:resources:r0:minor)" in texts
+    assert any(e.path == "hapair:topologies:lab_web:drbd:resources:r0:disk" and "lab_gfs2" in e.message
+               for e in clashes)
+    assert any(e.path == "hapair:topologies:lab_web:cluster:stack" for e in clashes)
+
+
+def test_no_conflicts_between_disjoint_topologies_of_one_minion():
+    one, two = base(), base()
+    two["drbd"]["resources"] = {"r7": {"minor": 7, "port": 7797, "disk": "/dev/sdz1", "primary": "web2"}}
+    two["filesystems"] = {}
+    two["cluster"] = {"stack": "none"}
+    pillar = {"hapair": {"topologies": {"one": one, "two": two}}}
+    assert topology.conflicts(pillar, "web1") == []
+    two["drbd"]["resources"]["r7"]["port"] = 7788
+    assert [e.path for e in topology.conflicts(pillar, "web1")] == [
+        "hapair:topologies:two:drbd:resources:r7:port"]
+
+
 def test_the_issue_example_message():
     topo_raw = base()
     topo_raw["drbd"]["resources"]["r1"]["port"] = 7788
