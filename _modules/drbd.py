@@ -357,10 +357,11 @@ def is_synced(name):
     return bool(model) and plan.is_synced(plan.flatten(model))
 
 
-def facts(name, disk=None, node=None, probe_disk=True):
+def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
     """Return the facts hapair's planners use for one resource (see ``hapair.drbd_plan``).
 
-    ``disk`` is the backing device (default: ``drbdadm sh-ll-dev``). Reads only; never changes state.
+    ``disk`` is the backing device (default: ``drbdadm sh-ll-dev``); ``probe_gi=False`` skips
+    ``get-gi`` on a running resource (``gi_initial`` None). Reads only; never changes state.
 
     CLI Example:
 
@@ -390,7 +391,7 @@ def facts(name, disk=None, node=None, probe_disk=True):
             has_md, sig = _blkid(disk)
             out["metadata"] = out["metadata"] or has_md
             out["signature"] = sig
-    if model is not None and "gi_initial" not in out:
+    if model is not None and probe_gi and "gi_initial" not in out:
         gi = _drbdadm("get-gi", name, ok_codes=(0, 1, 10, 20))
         try:
             out["gi_initial"] = bool(_parse().parse_gi(gi["stdout"]).get("initial")) if gi["retcode"] == 0 else None

@@ -89,9 +89,9 @@ def _resource(topo, name):
         raise SaltInvocationError(f"resource {name} is not in topology {topo.get('name')}")
 
 
-def _facts(name, res, node):
+def _facts(name, res, node, probe_gi=False):
     nres = res["nodes"][node]
-    return __salt__["drbd.facts"](name, disk=nres.get("disk"), node=node)
+    return __salt__["drbd.facts"](name, disk=nres.get("disk"), node=node, probe_gi=probe_gi)
 
 
 def _run(name, topology, planner, runner, done_comment, **kwargs):
@@ -114,6 +114,11 @@ def _run(name, topology, planner, runner, done_comment, **kwargs):
             return ret
         for item in steps:
             runner(item, topo, node, res, **kwargs)
+        left = planner(topo, node, res)  # read the facts again: the gap must be closed
+        if left:
+            ret.update(result=False, comment=f"{name}: ran {actions} but still needs "
+                                             f"{', '.join(s['action'] for s in left)}")
+            return ret
         ret["comment"] = f"{name}: ran {actions}"
     except plan.PlanError as err:
         if __opts__.get("test"):  # an earlier state of the same run would have changed the facts
@@ -136,6 +141,8 @@ def _exec(item, topo, node, res, timeout=None, overwrite_data=False):
         __salt__["drbd.create_md"](name, disk=res["nodes"][node].get("disk"), overwrite_data=overwrite_data)
     elif action == "up":
         __salt__["drbd.up"](name)
+    elif action == "down":
+        __salt__["drbd.down"](name)
     elif action == "connect":
         __salt__["drbd.connect"](name)
     elif action == "wait_connected":
@@ -259,7 +266,7 @@ def initial_sync(name, topology):
     """
 
     def planner(topo, node, res):
-        return plan.plan_initial_sync(_facts(name, res, node), res, node)
+        return plan.plan_initial_sync(_facts(name, res, node, probe_gi=True), res, node)
 
     return _run(name, topology, planner, _exec, f"{name}: initial sync already done or not this node's job")
 
@@ -332,3 +339,20 @@ def dual_primary(name, topology):
         return plan.plan_dual_primary(_facts(name, res, node), res, fss)
 
     return _run(name, topology, planner, _exec, f"{name}: already Primary (dual-primary)")
+
+
+def down(name, topology):
+    """Take the resource down (``drbdadm down``) when it is up; refused while Primary.
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-down:
+          drbd.down:
+            - name: r0
+            - topology: web
+    """
+
+    def planner(topo, node, res):
+        return plan.plan_down(_facts(name, res, node))
+
+    return _run(name, topology, planner, _exec, f"{name}: resource is down")

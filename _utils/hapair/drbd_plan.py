@@ -336,6 +336,20 @@ def plan_secondary(facts: Facts) -> list[Step]:
     return [step("secondary", _name(facts), "role", "Primary", "Secondary")]
 
 
+def plan_down(facts: Facts) -> list[Step]:
+    """Plan ``drbdadm down`` for a running resource; refuse while it is Primary (demote first).
+
+    >>> [s["action"] for s in plan_down({"resource": "r0", "up": True, "role": "Secondary"})]
+    ['down']
+    """
+    if not facts.get("up"):
+        return []
+    if facts.get("role") == "Primary":
+        raise RefusedError(str(facts.get("device") or _name(facts)), "it is Primary (in use by a filesystem?)",
+                           "drbd.secondary first")
+    return [step("down", _name(facts), "up", True, False)]
+
+
 def plan_dual_primary(facts: Facts, resource: Mapping[str, Any], filesystems: Iterable[Mapping[str, Any]]) -> list[Step]:
     """Plan allow-two-primaries + promotion, after sync, only under a cluster filesystem.
 

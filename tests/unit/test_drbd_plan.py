@@ -332,3 +332,12 @@ def fixture_text():
             return handle.read()
 
     return read
+
+
+@pytest.mark.parametrize("facts, expected", [(SYNCED_SEC, ["down"]), (DOWN_MD, []), (SYNCED, RefusedError)])
+def test_plan_down(facts, expected):
+    if isinstance(expected, type):
+        with pytest.raises(expected, match="drbd.secondary first"):
+            plan.plan_down(facts)
+    else:
+        assert actions(plan.plan_down(facts)) == expected
