@@ -206,6 +206,17 @@ def services():
     return _parsed(core.parse_services, res["stdout"])
 
 
+def _running_version():
+    """The config version cman runs (``cman_tool version``), None when it does not run."""
+    try:
+        res = _run([_bin("cman_tool"), "version"], ok_codes=(0, 1))
+    except CommandExecutionError:  # cman_tool missing: nothing runs
+        return None
+    if res["retcode"] != 0:
+        return None
+    return _parsed(core.parse_version, res["stdout"])["config_version"]
+
+
 def config_version(path=None):
     """Return ``{"running": N|None, "file": N|None}``: the running config version (``cman_tool
     version``; None when cman is not running) and the one in cluster.conf.
@@ -216,13 +227,7 @@ def config_version(path=None):
 
         salt '*' cman.config_version
     """
-    out = {"running": None, "file": None}
-    try:
-        res = _run([_bin("cman_tool"), "version"], ok_codes=(0, 1))
-    except CommandExecutionError:  # cman_tool missing: nothing runs
-        res = {"retcode": None}
-    if res["retcode"] == 0:
-        out["running"] = _parsed(core.parse_version, res["stdout"])["config_version"]
+    out = {"running": _running_version(), "file": None}
     text = _read(_conf_path(path))
     if text is not None:
         out["file"] = _parsed(core.config_version, text, core.secrets_in(text))
@@ -282,6 +287,11 @@ def validate(path=None, topology=None):
         return _validate_file(path, _secrets(topo, content))
 
 
+def _plan(current, topo):
+    """The core plan, never below the version cman runs (when it runs)."""
+    return core.plan_cluster_conf(current, topo, running_version=_running_version())
+
+
 def plan_config(topology, path=None):
     """Compare cluster.conf on disk with the topology: ``{"changed", "old_version", "new_version",
     "diff"}`` (diff with passwords masked). Reads only.
@@ -295,10 +305,7 @@ def plan_config(topology, path=None):
     topo = _load(topology)
     path = _conf_path(path)
     current = _read(path)
-    try:
-        plan = core.plan_cluster_conf(current, topo)
-    except HapairError:  # an unreadable file is replaced: its version cannot be trusted
-        plan = core.plan_cluster_conf(None, topo)
+    plan = _plan(current, topo)
     secrets = _secrets(topo, current)
     return {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
             "diff": mask(_diff(current, plan["content"], path), secrets) if plan["changed"] else ""}
@@ -326,10 +333,7 @@ def update_config(topology, path=None, propagate=True):
     topo = _load(topology)
     path = _conf_path(path)
     current = _read(path)
-    try:
-        plan = core.plan_cluster_conf(current, topo)
-    except HapairError:
-        plan = core.plan_cluster_conf(None, topo)
+    plan = _plan(current, topo)
     secrets = _secrets(topo, current)
     out = {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
            "diff": "", "propagated": False}

@@ -621,19 +621,30 @@ def parse_version(text: str) -> dict[str, Any]:
     return {"version": match.group(1), "config_version": int(match.group(2))}
 
 
-def plan_cluster_conf(current: str | None, topology: Mapping[str, Any]) -> dict[str, Any]:
+def plan_cluster_conf(current: str | None, topology: Mapping[str, Any],
+                      running_version: int | None = None) -> dict[str, Any]:
     """Plan a cluster.conf update: compare the file on disk with the rendered topology.
 
     Returns ``{"changed": bool, "old_version": int|None, "new_version": int, "content": str}``.
-    The version is bumped (max(current+1, pillar config_version)) only when the content changed;
-    an unchanged file keeps its version. ``content`` holds the secrets: callers mask before showing.
+    The version is bumped only when the content changed, to max(file version + 1, pillar
+    config_version, running version + 1): cman ignores a config whose version is not above the one
+    it runs (``cman_tool version``). An unchanged file keeps its version. A file that is not
+    well-formed XML is replaced. ``content`` holds the secrets: callers mask before showing.
+
+    >>> topo = {"nodes": {"a": {}, "b": {}}, "node_order": ["a", "b"],
+    ...         "cluster": {"name": "c", "cman": {"config_version": 2}}}
+    >>> plan_cluster_conf(None, topo, running_version=7)["new_version"]
+    8
     """
-    wanted = topology.get("cluster", {}).get("cman", {}).get("config_version", 1)
-    if current is None:
-        return {"changed": True, "old_version": None, "new_version": int(wanted),
-                "content": render_cluster_conf(topology, int(wanted))}
-    old = config_version(current)
-    if content_equal(current, render_cluster_conf(topology, old or 1)):
-        return {"changed": False, "old_version": old, "new_version": old, "content": current}
-    new = max((old or 0) + 1, int(wanted))
+    wanted = int(topology.get("cluster", {}).get("cman", {}).get("config_version", 1))
+    floor = (running_version or 0) + 1
+    old = None
+    if current is not None:
+        try:
+            old = config_version(current)
+            if content_equal(current, render_cluster_conf(topology, old or 1)):
+                return {"changed": False, "old_version": old, "new_version": old, "content": current}
+        except ParseError:
+            old = None
+    new = max((old or 0) + 1 if current is not None else 0, wanted, floor)
     return {"changed": True, "old_version": old, "new_version": new, "content": render_cluster_conf(topology, new)}

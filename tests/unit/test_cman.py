@@ -236,6 +236,20 @@ def test_plan_changed_content_bumps_once():
     assert (again["changed"], again["new_version"]) == (False, 13)
 
 
+def test_plan_never_goes_below_the_running_version():
+    topo = hardcore()
+    assert cman.plan_cluster_conf(None, topo, running_version=9)["new_version"] == 10
+    current = cman.render_cluster_conf(topo, config_version=4)
+    assert cman.plan_cluster_conf(current, topo, running_version=9)["changed"] is False
+    topo["cluster"]["cman"]["vms"]["new"] = {"name": "new", "domain": "core-02_domain"}
+    assert cman.plan_cluster_conf(current, topo, running_version=9)["new_version"] == 10
+
+
+def test_plan_replaces_a_file_that_is_not_xml():
+    plan = cman.plan_cluster_conf("<cluster name='x' config_version='5'", hardcore(), running_version=5)
+    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, None, 6)
+
+
 def test_plan_never_goes_below_the_pillar_version():
     current = cman.render_cluster_conf(hardcore(), config_version=1).replace('name="rhel5_02"', 'name="old"')
     plan = cman.plan_cluster_conf(current, hardcore())

@@ -115,18 +115,19 @@ def test_update_config_writes_0640_bumps_only_on_change_and_propagates(env, capl
     caplog.set_level(logging.DEBUG)
     mod, conf = env["mod"], env["conf"]
     first = mod.update_config("hardcore")
-    assert (first["changed"], first["old_version"], first["new_version"], first["propagated"]) == (True, None, 3, True)
+    # cman runs config 4 (cman_tool version capture): the pillar's 3 would be ignored, so 5
+    assert (first["changed"], first["old_version"], first["new_version"], first["propagated"]) == (True, None, 5, True)
     assert stat.S_IMODE(os.stat(conf).st_mode) == 0o640
     assert all(s in read(conf) for s in SECRETS)  # the file needs them, nothing else shows them
-    assert ["cman_tool", "version", "-r", "3", "-S"] in env["cmd"].argvs()
+    assert ["cman_tool", "version", "-r", "5", "-S"] in env["cmd"].argvs()
     again = mod.update_config("hardcore")
-    assert (again["changed"], again["new_version"]) == (False, 3)
+    assert (again["changed"], again["new_version"]) == (False, 5)
     env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]["vms"]["new_vm"] = {
         "domain": "core-01_domain"}
     bumped = mod.update_config("hardcore")
-    assert (bumped["changed"], bumped["old_version"], bumped["new_version"]) == (True, 3, 4)
+    assert (bumped["changed"], bumped["old_version"], bumped["new_version"]) == (True, 5, 6)
     assert '+    <vm domain="core-01_domain" name="new_vm" />' in bumped["diff"]
-    assert ["cman_tool", "version", "-r", "4", "-S"] in env["cmd"].argvs()
+    assert ["cman_tool", "version", "-r", "6", "-S"] in env["cmd"].argvs()
     assert no_secret([first, again, bumped]) and no_secret(caplog.text)
     assert no_secret([call["argv"] for call in env["cmd"].calls])
 
@@ -156,7 +157,7 @@ def test_state_cluster_configured_test_then_apply_then_noop(env):
     state = env["state"]
     state.__opts__["test"] = True
     dry = state.cluster_configured(env["conf"], "hardcore")
-    assert dry["result"] is None and dry["changes"]["config_version"] == {"old": None, "new": 3}
+    assert dry["result"] is None and dry["changes"]["config_version"] == {"old": None, "new": 5}
     assert 'passwd="********"' in dry["changes"]["diff"] and no_secret(dry)
     assert not os.path.exists(env["conf"])
     state.__opts__["test"] = False
