@@ -313,3 +313,10 @@ def test_generated_topologies_render_clean_and_round_trip(topo):
     masked = ET.fromstring(cman.mask_xml(xml))
     assert {d.get("passwd") for d in masked.findall("./fencedevices/fencedevice")} == {"********"}
     assert cman.content_equal(xml, cman.bump(xml, topo["cluster"]["cman"]["config_version"] + 1))
+
+
+def test_docstring_examples_run():
+    import doctest  # noqa: PLC0415
+
+    result = doctest.testmod(cman)
+    assert result.attempted > 0 and result.failed == 0

@@ -116,3 +116,10 @@ def test_checks_catch_what_corosync_accepts():
     three["node_order"].append("node3")
     three["cluster"]["corosync"]["two_node"] = True
     assert any("two_node with 3" in str(e) for e in corosync.check_conf(three))
+
+
+def test_docstring_examples_run():
+    import doctest  # noqa: PLC0415
+
+    result = doctest.testmod(corosync)
+    assert result.attempted > 0 and result.failed == 0

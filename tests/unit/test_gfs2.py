@@ -183,3 +183,10 @@ def test_plan_mounted():
         gfs2.plan_mounted(taken, FS)
     with pytest.raises(RefusedError, match="gfs2.formatted"):
         gfs2.plan_mounted(dict(fact, signature={}), FS)
+
+
+def test_docstring_examples_run():
+    import doctest  # noqa: PLC0415
+
+    result = doctest.testmod(gfs2)
+    assert result.attempted > 0 and result.failed == 0
