@@ -141,6 +141,17 @@ def split(topo: dict) -> tuple[dict, list[str]]:
     return topo, topo.pop("_secrets")
 
 
+def _scribble(value) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _scribble(item)
+        value["scribbled"] = True
+    elif isinstance(value, list):
+        for item in value:
+            _scribble(item)
+        value.append("scribbled")
+
+
 @SETTINGS
 @given(valid_topologies())
 def test_valid_topologies_are_accepted_and_normalise_totally(generated):
@@ -161,6 +172,8 @@ def test_valid_topologies_are_accepted_and_normalise_totally(generated):
     assert set(secrets) <= set(topo["secrets"])
     for fs in topo["filesystems"].values():
         assert set(fs["mount_on"]) <= set(topo["nodes"])
+    _scribble(topo)  # the result shares no dict or list with the pillar
+    assert raw == before
 
 
 # -- the mutation catalogue: each returns the path (below hapair:topologies:t) that must be reported --
