@@ -59,6 +59,7 @@ def test_blkid_no_signature_is_empty():
     (gfs2.parse_tunegfs2, "Lock protocol: lock_dlm\nLock table: x:y\nBlock size: big\n"),
     (gfs2.parse_journals, "-------------------- Journal List --------------------\njournal0: garbage\n"),
     (gfs2.parse_blkid_export, "TYPE gfs2\n"),
+    (gfs2.parse_mkfs, "This will destroy any data on g.img\nmkfs.gfs2: Invalid lock table: cluster name is too long\n"),
 ])
 def test_malformed_input_raises_parse_error(parser, text):
     with pytest.raises(ParseError):
