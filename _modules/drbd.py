@@ -18,6 +18,7 @@ naming the device and the explicit override. Shared secrets never appear in retu
 
 from __future__ import annotations
 
+import difflib
 import glob
 import hashlib
 import json
@@ -513,7 +514,8 @@ def config_state(topology):
     """Compare this minion's rendered DRBD config with the files on disk, without contents.
 
     Returns ``{"desired": {path: {"content": sha256, "mode", "secret"}}, "current": {path:
-    {"content": sha256, "mode"} or None}, "up": [running resources]}`` (hashes, never text).
+    {"content": sha256, "mode"} or None}, "up": [running resources], "diff": {path: unified diff}}``
+    (hashes, and diffs with every secret masked; never the files' text).
 
     CLI Example:
 
@@ -529,10 +531,18 @@ def config_state(topology):
 
     desired = {p: {"content": digest(f["content"]), "mode": f["mode"], "secret": f["secret"]} for p, f in files.items()}
     current = {}
-    for path, cur in _current_files(list(files)).items():
+    have = _current_files(list(files))
+    for path, cur in have.items():
         current[path] = None if cur is None else {"content": digest(cur["content"]), "mode": cur["mode"]}
+    secrets = topo.get("secrets") or []
+    diff = {}
+    for path, cur in have.items():
+        if cur is not None and cur["content"] != files[path]["content"]:
+            lines = difflib.unified_diff(cur["content"].splitlines(True), files[path]["content"].splitlines(True),
+                                         fromfile=path, tofile=path)
+            diff[path] = mask("".join(lines), secrets)
     running = list(status()["resources"]) if _kernel_version() else []
-    return {"desired": desired, "current": current, "up": running}
+    return {"desired": desired, "current": current, "up": running, "diff": diff}
 
 
 def write_config(topology):

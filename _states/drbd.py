@@ -184,7 +184,11 @@ def configured(name, topology):
     def planner(topo, node, res):
         state = __salt__["drbd.config_state"](topo["name"])
         up = [r for r in topo["drbd"]["resources"] if r in state["up"]]
-        return plan.plan_config(state["desired"], state["current"], up)
+        steps = plan.plan_config(state["desired"], state["current"], up)
+        for item in steps:  # show what changes in a file (secrets already masked by the module)
+            if item["action"] == "write" and item["key"] in state.get("diff", {}):
+                item["new"] = {"updated": True, "diff": state["diff"][item["key"]]}
+        return steps
 
     def runner(item, topo, node, res, **_kwargs):
         if item["action"] in ("write", "chmod"):

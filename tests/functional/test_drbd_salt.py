@@ -193,12 +193,18 @@ def test_changed_config_of_a_running_resource_is_adjusted(cluster):
     faketree.write_state(root, state)
     node1.write_config()
     res_file = os.path.join(root, "node1", "etc", "drbd.d", "r0.res")
-    with open(res_file, "a", encoding="utf-8") as handle:
-        handle.write("# edited by hand\n")                 # drift on a running resource
+    with open(res_file, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(res_file, "w", encoding="utf-8") as handle:  # drift on a running resource
+        handle.write(text.replace(SECRET, "0ld-s3cret") + "# edited by hand\n")
     planned = node1.state("drbd.configured", test=True)
     assert planned["result"] is None
-    assert planned["changes"] == {res_file: {"old": "differs", "new": "updated"},
+    diff = planned["changes"][res_file]["new"].pop("diff")
+    assert planned["changes"] == {res_file: {"old": "differs", "new": {"updated": True}},
                                   "r0:adjusted": {"old": False, "new": True}}
+    assert "-# edited by hand" in diff                     # the diff says what changes
+    assert '"********"' in diff and SECRET not in diff     # ... with the secret masked
+    planned["changes"][res_file]["new"]["diff"] = diff
     assert changing(node1.argv()) == []
     applied = node1.state("drbd.configured")
     assert applied["result"] is True and applied["changes"] == planned["changes"]
