@@ -52,7 +52,7 @@ def probe_kvm(info: dict) -> bool:
     """
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         return False
-    cached = os.path.join(cache_dir(), f"kvm-probe-{info['hash']}.json")
+    cached = os.path.join(cache_dir(), f"kvm-probe-{info['kernel']}.json")
     if os.path.exists(cached):
         with open(cached) as fh:
             return bool(json.load(fh)["kvm"])
@@ -344,15 +344,19 @@ class Lab:
 
     def wait_minions(self, names: list[str], timeout: float = 240) -> None:
         last: dict = {}
+        answered: set = set()
 
-        def check():
+        def check():  # a minion counts once it answered any ping (TCG under load: replies take 10-30 s)
             nonlocal last
+            pending = [n for n in names if n not in answered]
             try:
-                last = self.salt(",".join(names), "test.ping", timeout=15)
+                last = self.salt(",".join(pending), "test.ping", timeout=45)
             except (LabError, subprocess.TimeoutExpired) as exc:
                 last = {"error": str(exc)[-300:]}
-            return all(last.get(n) is True for n in names)
-        wait_for(f"minions {names} to answer test.ping", check, timeout, 2, lambda: repr(last))
+            answered.update(n for n in pending if last.get(n) is True)
+            return answered >= set(names)
+        wait_for(f"minions {names} to answer test.ping", check, timeout, 2,
+                 lambda: f"answered {sorted(answered)}, last reply {last!r}")
 
     def sync_all(self, names: list[str] | None = None) -> dict:
         names = names or list(NODES)
