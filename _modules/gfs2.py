@@ -137,7 +137,8 @@ def _all_mounts():
 def facts(name, topology):
     """Return the facts the gfs2 planners use for filesystem ``name`` of a topology.
 
-    ``{"node", "cluster_name", "device", "signature", "drbd": resource model|None, "mounts"}``.
+    ``{"node", "cluster_name", "device", "signature", "drbd": resource model|None, "mounts",
+    "mount_on"}``.
     Reads only.
 
     CLI Example:
@@ -154,7 +155,7 @@ def facts(name, topology):
         drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
     return {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
             "signature": signature(fs["device"]), "drbd": drbd, "mounts": _all_mounts(),
-            "mkfs_binary": _bin("mkfs.gfs2")}
+            "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": _bin("mkfs.gfs2")}
 
 
 def plan(name, topology, overwrite=False):

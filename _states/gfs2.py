@@ -75,6 +75,9 @@ def mounted(name, topology):
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
         facts = __salt__["gfs2.facts"](name, topology)
+        if facts["node"] not in facts["mount_on"]:
+            ret["comment"] = f"{name} is not mounted on {facts['node']} (mount_on: {', '.join(facts['mount_on'])})"
+            return ret
         present = [m for m in facts["mounts"] if m["device"] == facts["device"] and m["fstype"] == "gfs2"]
         if present:
             ret["comment"] = f"{facts['device']} is mounted on {present[0]['mountpoint']}"

@@ -130,3 +130,11 @@ def test_state_mounted(env):
     assert os.path.isdir(env["mountpoint"])
     env["mounts"].write_text(f"/dev/drbd0 {env['mountpoint']} gfs2 rw,relatime 0 0\n")
     assert env["state"].mounted("gfs2-00", "hardcore")["changes"] == {}
+
+
+def test_state_mounted_skips_a_node_outside_mount_on(env):
+    topo = env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]
+    topo["filesystems"]["gfs2-00"]["mount_on"] = ["core-02"]
+    ret = env["state"].mounted("gfs2-00", "hardcore")
+    assert ret["result"] is True and ret["changes"] == {} and "not mounted on core-01" in ret["comment"]
+    assert not any(argv[0] == "mount" for argv in env["cmd"].argvs())
