@@ -25,6 +25,7 @@ PATH_DEFAULTS = {
     "state_dir": "/var/lib/hapair",
     "proc_mounts": "/proc/mounts",
     "systemd_dir": "/etc/systemd/system",
+    "fstab": "/etc/fstab",
 }
 
 
