@@ -5,17 +5,17 @@ repo's example pillars, minion id web1, and every hapair path pointing into tmp_
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT
+from saltcall import local_salt_call
 
 pytestmark = pytest.mark.validators
 BIN = os.path.dirname(sys.executable)
-SALT_CALL, SALT_LINT = os.path.join(BIN, "salt-call"), os.path.join(BIN, "salt-lint")
+SALT_LINT = os.path.join(BIN, "salt-lint")
 SLS = [os.path.join(ROOT, "salt", "hapair", part, name) for part in ("o2cb", "ocfs2") for name in ("init.sls", "clean.sls")]
 
 
@@ -28,27 +28,7 @@ def test_formula_is_salt_lint_clean(path):
 
 @pytest.fixture
 def salt_call(tmp_path):
-    if not os.access(SALT_CALL, os.X_OK):
-        pytest.skip(f"salt-call not found at {SALT_CALL}")
-    conf = tmp_path / "conf"
-    conf.mkdir()
-    paths = {"o2cb_conf": tmp_path / "etc" / "cluster.conf", "o2cb_defaults": tmp_path / "etc" / "o2cb",
-             "systemd_dir": tmp_path / "systemd", "fstab": tmp_path / "fstab", "ha_dir": tmp_path / "ha.d"}
-    minion = {"id": "web1", "file_client": "local", "file_roots": {"base": [os.path.join(ROOT, "salt")]},
-              "pillar_roots": {"base": [os.path.join(ROOT, "pillar")]}, "module_dirs": [ROOT],
-              "cachedir": str(tmp_path / "cache"), "pki_dir": str(tmp_path / "pki"),
-              "log_file": str(tmp_path / "minion.log"),
-              "hapair": {"paths": {k: str(v) for k, v in paths.items()}}}
-    (conf / "minion").write_text(json.dumps(minion))
-
-    def call(*args: str) -> dict:
-        result = subprocess.run([SALT_CALL, "-c", str(conf), "--local", "--out=json", *args],
-                                capture_output=True, text=True, timeout=300)
-        assert result.stdout, result.stderr
-        return json.loads(result.stdout)["local"]
-
-    call.paths = paths
-    return call
+    return local_salt_call(tmp_path, "web1")
 
 
 def test_formula_renders_the_web_topology_for_web1(salt_call):
