@@ -26,6 +26,7 @@ PATH_DEFAULTS = {
     "proc_mounts": "/proc/mounts",
     "systemd_dir": "/etc/systemd/system",
     "fstab": "/etc/fstab",
+    "cman_schema": "/usr/share/cluster/cluster.rng",
 }
 
 
