@@ -4,9 +4,8 @@ import ast
 import os
 import pathlib
 
-from conftest import ROOT
-
 import hapair.saltext
+from conftest import ROOT
 
 ROOTP = pathlib.Path(ROOT)
 LOADER_FOLDERS = ["_modules", "_states", "_grains", "_runners", "_beacons"]
