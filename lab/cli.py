@@ -143,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="bootstrap r0 of lab_web through the master, print status, tear down")
     p.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
     p.add_argument("--topology", default="lab_web")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("salt", "salt-run", "salt-key"):  # pass every option through untouched
+        args = argparse.Namespace(cmd=argv[0], args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     try:
         if args.cmd == "build":
             return cmd_build(args)
