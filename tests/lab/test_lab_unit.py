@@ -1,0 +1,54 @@
+"""Fast checks of the lab's host-side pieces (no VM, no root): the guestfwd relay and the CLI."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_relay_carries_bytes_both_ways_between_stdio_and_tcp():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    got = []
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            data = b""
+            while not data.endswith(b"\n"):
+                data += conn.recv(100)
+            got.append(data)
+            conn.sendall(data.upper())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    guest, qemu_side = socket.socketpair()  # QEMU hands the relay one socket as fds 0 and 1
+    proc = subprocess.Popen([sys.executable, "-S", os.path.join(ROOT, "lab", "relay.py"), "127.0.0.1",
+                             str(server.getsockname()[1])], stdin=qemu_side, stdout=qemu_side)
+    qemu_side.close()
+    guest.sendall(b"minion hello\n")
+    guest.settimeout(10)
+    reply = b""
+    while not reply.endswith(b"\n"):
+        reply += guest.recv(100)
+    guest.close()
+    assert proc.wait(timeout=10) == 0
+    thread.join(5)
+    server.close()
+    assert got == [b"minion hello\n"]
+    assert reply == b"MINION HELLO\n"
+
+
+def test_salt_subcommands_pass_options_through(monkeypatch):
+    sys.path.insert(0, ROOT)
+    import lab.cli as cli
+
+    seen = []
+    monkeypatch.setattr(cli, "cmd_salt", lambda args, tool: seen.append((tool, args.args)) or 0)
+    assert cli.main(["salt", "-L", "node1,node2", "--out=json", "test.ping"]) == 0
+    assert cli.main(["salt-run", "jobs.list_jobs"]) == 0
+    assert seen == [("salt", ["-L", "node1,node2", "--out=json", "test.ping"]), ("salt-run", ["jobs.list_jobs"])]
