@@ -1,15 +1,27 @@
-"""The one place that knows how hapair's Salt adapters run commands and read config.
+"""The one place that knows how hapair's Salt adapters run commands, read config and files.
 
-Adapters pass their ``__salt__`` mapping in; nothing here uses Salt dunders. This is the only
-core file that imports Salt (lazily, for its exception type), so the rest stays Salt-free.
+Adapters pass their ``__salt__`` (and ``__pillar__``, ``__opts__``) mappings in; nothing here uses
+Salt dunders. This is the only core file that imports Salt (lazily, inside the functions that
+raise its exception types), so the rest stays Salt-free. Typical use in an execution module::
+
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="o2cb")
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), "cluster-status"], ok_codes=(0, 1))
+    status = adapter.parsed(core.parse_cluster_status, res["stdout"])
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
-from typing import Any, Iterable, Mapping
+import os
+import shutil
+import tempfile
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
+from hapair.errors import HapairError
 from hapair.secrets import mask
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +42,19 @@ PATH_DEFAULTS = {
 }
 
 
-def binary(salt: Mapping[str, Any], name: str) -> str:
-    """Return the binary configured under ``hapair:bin:<name>`` (default: ``name`` on PATH)."""
-    return salt["config.get"](f"hapair:bin:{name}", name)
+def binary(salt: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    """Return the binary configured under ``hapair:bin:<name>`` (default: ``default``, else ``name``
+    on PATH): ``binary(salt, "o2cb_init", "/etc/init.d/o2cb")``."""
+    return salt["config.get"](f"hapair:bin:{name}", default or name)
+
+
+def has_binary(salt: Mapping[str, Any], name: str) -> bool:
+    """True when ``binary(salt, name)`` can run: an executable absolute path, or found on PATH.
+
+    For ``__virtual__``: ``if not adapter.has_binary(__salt__, "o2cb"): return (False, "...")``.
+    """
+    found = binary(salt, name)
+    return os.access(found, os.X_OK) if os.path.isabs(found) else shutil.which(found) is not None
 
 
 def path(salt: Mapping[str, Any], name: str) -> str:
@@ -78,3 +100,119 @@ def run(
         detail = out["stderr"].strip() or mask(out["stdout"], secrets).strip()
         raise CommandExecutionError(f"{' '.join(shown)} failed (exit {out['retcode']}): {detail}")
     return out
+
+
+def parsed(parser: Callable[[str], T], text: str, *, secrets: Iterable[str] = ()) -> T:
+    """Return ``parser(text)``; a HapairError (ParseError...) becomes CommandExecutionError, secrets masked.
+
+    ``parsed(core.parse_status, res["stdout"])``
+    """
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
+
+    try:
+        return parser(text)
+    except HapairError as err:
+        raise CommandExecutionError(mask(str(err), list(secrets)))
+
+
+def read_file(path: str) -> str | None:
+    """Return the text of ``path``, None when it does not exist; CommandExecutionError on other errors.
+
+    ``read_file("/etc/ocfs2/cluster.conf") -> "cluster:\n\tname = web\n..." | None``
+    """
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+
+
+def file_mode(path: str) -> str | None:
+    """Return the permission bits of ``path`` as four octal digits (``"0644"``), None when it is missing."""
+    try:
+        return oct(os.stat(path).st_mode & 0o777)[2:].zfill(4)
+    except FileNotFoundError:
+        return None
+
+
+def write_file(path: str, content: str, mode: str | int) -> None:
+    """Write ``content`` to ``path`` atomically with ``mode`` (``"0600"``, ``"0644"`` or an int).
+
+    A temp file in the same directory gets the mode before the content is written (a secret is
+    never readable by others), then replaces ``path``. Missing directories are created.
+    CommandExecutionError (the temp file removed) on any OSError.
+    ``write_file("/etc/ha.d/authkeys", "auth 1\n1 sha1 KEY\n", "0600")``
+    """
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
+
+    bits = int(mode, 8) if isinstance(mode, str) else int(mode)
+    directory = os.path.dirname(path) or "."
+    tmp = None
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
+        os.fchmod(fd, bits)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except OSError as err:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+
+
+def unified_diff(old: str | None, new: str, path: str) -> str:
+    """Unified diff from ``old`` (None: no file yet) to ``new``, labelled ``<path> (current)`` and
+    ``<path> (hapair)``; ``""`` when they are equal. Mask secrets before or after, as the caller needs.
+
+    ``unified_diff("a\n", "b\n", "/f") == "--- /f (current)\n+++ /f (hapair)\n@@ -1 +1 @@\n-a\n+b\n"``
+    """
+    return "".join(difflib.unified_diff((old or "").splitlines(True), new.splitlines(True),
+                                        f"{path} (current)", f"{path} (hapair)"))
+
+
+def load_topology(
+    salt: Mapping[str, Any],
+    pillar: Mapping[str, Any] | None,
+    opts: Mapping[str, Any],
+    name: str,
+    *,
+    stack: str | None = None,
+    require_node: bool = True,
+) -> tuple[dict, str | None]:
+    """Load topology ``name`` (``hapair.topology.load``) and find this minion's node in it.
+
+    The pillar is ``pillar`` when it is non-empty, else ``salt["pillar.items"]()``. Returns
+    ``(normalised topology, node name)``; the node is the one whose ``minion_id`` is
+    ``opts["id"]``. Raises CommandExecutionError listing every validation error, or naming the
+    minion and the topology when the minion is not a node (with ``require_node=False`` the node is
+    None instead); SaltInvocationError when ``stack`` is given and the topology uses another.
+    ``load_topology(__salt__, __pillar__, __opts__, "web", stack="o2cb") -> ({"name": "web", ...}, "web1")``
+    """
+    from salt.exceptions import CommandExecutionError, SaltInvocationError  # noqa: PLC0415
+
+    try:
+        import hapair.topology as topo_mod  # noqa: PLC0415 - import errors reported as Salt errors
+    except ImportError as err:
+        raise CommandExecutionError(f"hapair.topology is not available: {err}")
+    data = pillar if pillar else salt["pillar.items"]()
+    try:
+        topo = topo_mod.load(dict(data), name)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+    if stack is not None and topo["cluster"]["stack"] != stack:
+        raise SaltInvocationError(f"topology {name} uses cluster stack {topo['cluster']['stack']!r}, not {stack}")
+    minion = opts.get("id")
+    nodes = [node for node, spec in topo["nodes"].items() if spec.get("minion_id") == minion]
+    if not nodes and require_node:
+        raise CommandExecutionError(f"minion {minion} is not a node of topology {name}")
+    return topo, (nodes[0] if nodes else None)
+
+
+def state_result(name: str) -> dict[str, Any]:
+    """The return of a state before it looks at anything: ``{"name", "result": True, "changes": {}, "comment": ""}``."""
+    return {"name": name, "result": True, "changes": {}, "comment": ""}
