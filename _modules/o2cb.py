@@ -12,9 +12,7 @@ the cluster online/offline. Binaries and paths from config::
 
 from __future__ import annotations
 
-import difflib
 import os
-import shutil
 import tempfile
 
 try:
@@ -27,83 +25,25 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
 
 from hapair import adapter
 from hapair.errors import HapairError
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "o2cb"
 INIT_ENV = {"SYSTEMCTL_SKIP_REDIRECT": "1"}  # else Debian's init script redirects to systemctl
 
 
 def __virtual__():
-    binary = __salt__["config.get"]("hapair:bin:o2cb", "o2cb")
-    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
-    if not found:
+    if not adapter.has_binary(__salt__, "o2cb"):
+        binary = adapter.binary(__salt__, "o2cb")
         return (False, f"o2cb: {binary} not found (install ocfs2-tools or set hapair:bin:o2cb)")
     return __virtualname__
 
 
-def _bin(name, default=None):
-    return __salt__["config.get"](f"hapair:bin:{name}", default or name)
-
-
 def _init():
-    return _bin("o2cb_init", "/etc/init.d/o2cb")
-
-
-def _run(argv, ok_codes=(0,), env=None):
-    return adapter.run(__salt__, argv, ok_codes=ok_codes, env=env)
-
-
-def _parsed(parser, text):
-    try:
-        return parser(text)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
+    return adapter.binary(__salt__, "o2cb_init", "/etc/init.d/o2cb")
 
 
 def _load(topology):
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    if topo["cluster"]["stack"] != "o2cb":
-        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']!r}, not o2cb")
-    return topo
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
-
-
-def _write(path, content, mode):
-    """Atomic write: temp file in the same directory, chmod, rename."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
-    try:
-        os.fchmod(fd, int(mode, 8))
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except OSError as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
-
-
-def _diff(old, new, path):
-    return "".join(difflib.unified_diff((old or "").splitlines(True), new.splitlines(True),
-                                        f"{path} (current)", f"{path} (hapair)"))
+    return adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="o2cb", require_node=False)[0]
 
 
 def render(topology):
@@ -139,20 +79,20 @@ def check_config(topology=None, path=None):
         topo = _load(topology)
         with tempfile.TemporaryDirectory(prefix="hapair-o2cb-") as tmp:
             conf = os.path.join(tmp, "cluster.conf")
-            _write(conf, core.render_cluster_conf(topo), "0644")
+            adapter.write_file(conf, core.render_cluster_conf(topo), "0644")
             return _check_file(conf, topo["cluster"]["name"], topo)
     path = path or adapter.path(__salt__, "o2cb_conf")
-    text = _read(path)
+    text = adapter.read_file(path)
     if text is None:
         return {"valid": False, "problems": [f"{path} does not exist"], "listed": None}
-    names = [c["name"] for c in _parsed(core.parse_cluster_conf, text)["clusters"]]
+    names = [c["name"] for c in adapter.parsed(core.parse_cluster_conf, text)["clusters"]]
     if len(names) != 1:
         return {"valid": False, "problems": [f"{path} names {len(names)} clusters, expected one"], "listed": None}
     return _check_file(path, names[0], None)
 
 
 def _check_file(conf, name, topo):
-    res = _run([_bin("o2cb"), f"--config-file={conf}", "list-cluster", name], ok_codes=(0, 1))
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), f"--config-file={conf}", "list-cluster", name], ok_codes=(0, 1))
     if res["retcode"] != 0:
         return {"valid": False, "problems": [f"o2cb rejects the file: {res['stderr'].strip()}"], "listed": None}
     problems = core.check_listed(res["stdout"], res["stderr"], topo) if topo else []
@@ -163,7 +103,7 @@ def _check_file(conf, name, topo):
         problems.append(str(err))
     if listed is not None:
         # o2cb drops foreign nodes from its listing: judge the file itself for those
-        problems += core.check_cluster_conf(core.parse_cluster_conf(_read(conf) or ""), name)
+        problems += core.check_cluster_conf(core.parse_cluster_conf(adapter.read_file(conf) or ""), name)
     return {"valid": not problems, "problems": sorted(set(problems)), "listed": listed}
 
 
@@ -178,10 +118,10 @@ def plan_config(topology):
     """
     out = {}
     for path, spec in render(topology).items():
-        current = _read(path)
-        mode_now = oct(os.stat(path).st_mode & 0o777)[2:].zfill(4) if current is not None else None
+        current = adapter.read_file(path)
+        mode_now = adapter.file_mode(path) if current is not None else None
         if current != spec["content"] or mode_now != spec["mode"]:
-            out[path] = {"diff": _diff(current, spec["content"], path), "mode": spec["mode"],
+            out[path] = {"diff": adapter.unified_diff(current, spec["content"], path), "mode": spec["mode"],
                          "old_mode": mode_now, "new": current is None}
     return out
 
@@ -205,7 +145,7 @@ def write_config(topology):
     changes = plan_config(topology)
     files = render(topology)
     for path in changes:
-        _write(path, files[path]["content"], files[path]["mode"])
+        adapter.write_file(path, files[path]["content"], files[path]["mode"])
     return changes
 
 
@@ -222,8 +162,8 @@ def status():
 
         salt web1 o2cb.status
     """
-    res = _run([_init(), "status"], ok_codes=(0, 1, 3), env=INIT_ENV)
-    return _parsed(core.parse_init_status, res["stdout"])
+    res = adapter.run(__salt__, [_init(), "status"], ok_codes=(0, 1, 3), env=INIT_ENV)
+    return adapter.parsed(core.parse_init_status, res["stdout"])
 
 
 def cluster_status(name=None):
@@ -236,9 +176,9 @@ def cluster_status(name=None):
         salt web1 o2cb.cluster_status
         salt web1 o2cb.cluster_status webcluster
     """
-    argv = [_bin("o2cb"), "cluster-status"] + ([name] if name else [])
-    res = _run(argv, ok_codes=(0, 1))
-    return _parsed(core.parse_cluster_status, res["stdout"])
+    argv = [adapter.binary(__salt__, "o2cb"), "cluster-status"] + ([name] if name else [])
+    res = adapter.run(__salt__, argv, ok_codes=(0, 1))
+    return adapter.parsed(core.parse_cluster_status, res["stdout"])
 
 
 def list_clusters():
@@ -251,8 +191,8 @@ def list_clusters():
         salt web1 o2cb.list_clusters
     """
     conf = adapter.path(__salt__, "o2cb_conf")
-    res = _run([_bin("o2cb"), f"--config-file={conf}", "list-clusters"])
-    return _parsed(core.parse_list_clusters, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), f"--config-file={conf}", "list-clusters"])
+    return adapter.parsed(core.parse_list_clusters, res["stdout"])
 
 
 def list_nodes(name):
@@ -266,10 +206,10 @@ def list_nodes(name):
         salt web1 o2cb.list_nodes webcluster
     """
     conf = adapter.path(__salt__, "o2cb_conf")
-    res = _run([_bin("o2cb"), f"--config-file={conf}", "list-nodes", name])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), f"--config-file={conf}", "list-nodes", name])
     if "Unknown cluster" in res["stderr"]:  # o2cb exits 0 for an unknown cluster
         raise CommandExecutionError(f"o2cb: cluster {name!r} is not in {conf}")
-    return _parsed(core.parse_cluster_conf, res["stdout"])["nodes"]
+    return adapter.parsed(core.parse_cluster_conf, res["stdout"])["nodes"]
 
 
 def register(name):
@@ -282,7 +222,7 @@ def register(name):
 
         salt web1 o2cb.register webcluster
     """
-    _run([_bin("o2cb"), "register-cluster", name])
+    adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), "register-cluster", name])
     return cluster_status(name)
 
 
@@ -296,7 +236,7 @@ def online(name):
 
         salt web1 o2cb.online webcluster
     """
-    _run([_init(), "online", name], env=INIT_ENV)
+    adapter.run(__salt__, [_init(), "online", name], env=INIT_ENV)
     return cluster_status(name)
 
 
@@ -310,7 +250,7 @@ def offline(name):
 
         salt web1 o2cb.offline webcluster
     """
-    _run([_init(), "offline", name], env=INIT_ENV)
+    adapter.run(__salt__, [_init(), "offline", name], env=INIT_ENV)
     return cluster_status(name)
 
 

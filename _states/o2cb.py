@@ -28,6 +28,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.o2cb  # noqa: F401
 
+from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "o2cb"
@@ -44,7 +45,7 @@ def cluster_configured(name, topology=None):
 
     Changes: ``{"/etc/ocfs2/cluster.conf": {"diff": "...", "mode": "0644"}, ...}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     topo = topology or name
     try:
         check = __salt__["o2cb.check_config"](topology=topo)
@@ -72,7 +73,7 @@ def online(name, topology=None):
 
     Changes: ``{"online": {"old": False, "new": True}, "cluster": "webcluster"}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     topo = topology or name
     try:
         plan = __salt__["o2cb.plan_online"](topo)
