@@ -16,8 +16,6 @@ Binaries and paths from config::
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 try:
     import hapair.ocfs2 as core  # installed with pip, or tests put _utils on sys.path
@@ -28,62 +26,17 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.ocfs2 as core
 
 from hapair import adapter
-from hapair.errors import HapairError, RefusedError
+from hapair.errors import RefusedError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "ocfs2"
 
 
 def __virtual__():
-    binary = __salt__["config.get"]("hapair:bin:mkfs.ocfs2", "mkfs.ocfs2")
-    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
-    if not found:
+    if not adapter.has_binary(__salt__, "mkfs.ocfs2"):
+        binary = adapter.binary(__salt__, "mkfs.ocfs2")
         return (False, f"ocfs2: {binary} not found (install ocfs2-tools or set hapair:bin:mkfs.ocfs2)")
     return __virtualname__
-
-
-def _bin(name, default=None):
-    return __salt__["config.get"](f"hapair:bin:{name}", default or name)
-
-
-def _path(name, default):
-    return __salt__["config.get"](f"hapair:paths:{name}", default)
-
-
-def _run(argv, ok_codes=(0,)):
-    return adapter.run(__salt__, argv, ok_codes=ok_codes)
-
-
-def _parsed(parser, text):
-    try:
-        return parser(text)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
-
-
-def _write(path, content, mode="0644"):
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
-    try:
-        os.fchmod(fd, int(mode, 8))
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except OSError as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
 
 
 def _exists(path):
@@ -92,26 +45,14 @@ def _exists(path):
 
 def _load(topology, name=None):
     """(topology, filesystem with this node's device, node) for an ocfs2 filesystem of a topology."""
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    minion = __opts__.get("id")
-    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
-    if not nodes:
-        raise CommandExecutionError(f"minion {minion} is not a node of topology {topology}")
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
     fs = None
     if name is not None:
         fs = topo["filesystems"].get(name)
         if fs is None or fs["type"] != "ocfs2":
             raise SaltInvocationError(f"topology {topology} has no ocfs2 filesystem {name!r}")
-        fs = dict(fs, device=core.device_on(fs, nodes[0]))
-    return topo, fs, nodes[0]
+        fs = dict(fs, device=core.device_on(fs, node))
+    return topo, fs, node
 
 
 def topology_filesystems(topology):
@@ -144,8 +85,8 @@ def signature(device):
 
         salt web1 ocfs2.signature /dev/drbd0
     """
-    res = _run([_bin("blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
-    return {} if res["retcode"] == 2 else _parsed(core.parse_blkid_export, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
+    return {} if res["retcode"] == 2 else adapter.parsed(core.parse_blkid_export, res["stdout"])
 
 
 def info(device):
@@ -165,8 +106,8 @@ def info(device):
     blkid = signature(device)
     if blkid.get("type") != "ocfs2":
         raise CommandExecutionError(f"{device} holds no OCFS2 filesystem ({blkid.get('type') or 'no signature'})")
-    stats = _parsed(core.parse_debugfs_stats, _run([_bin("debugfs.ocfs2"), "-R", "stats", device])["stdout"])
-    detected = _parsed(core.parse_mounted_detect, _run([_bin("mounted.ocfs2"), "-d"])["stdout"])
+    stats = adapter.parsed(core.parse_debugfs_stats, adapter.run(__salt__, [adapter.binary(__salt__, "debugfs.ocfs2"), "-R", "stats", device])["stdout"])
+    detected = adapter.parsed(core.parse_mounted_detect, adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-d"])["stdout"])
     return {"label": stats["label"], "uuid": stats["uuid"], "slots": stats["max_node_slots"],
             "cluster_stack": stats["cluster_stack"], "cluster_name": stats["cluster_name"],
             "block_size": stats["block_size"], "cluster_size": stats["cluster_size"],
@@ -182,7 +123,7 @@ def mounted_nodes(device):
 
         salt web1 ocfs2.mounted_nodes /dev/drbd0
     """
-    rows = _parsed(core.parse_mounted_full, _run([_bin("mounted.ocfs2"), "-f"])["stdout"])
+    rows = adapter.parsed(core.parse_mounted_full, adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-f"])["stdout"])
     row = core.for_device(rows, device)
     return row["nodes"] if row else []
 
@@ -196,8 +137,8 @@ def mounts():
 
         salt web1 ocfs2.mounts
     """
-    text = _read(adapter.path(__salt__, "proc_mounts")) or ""
-    return [m for m in _parsed(core.parse_proc_mounts, text) if m["fstype"] == "ocfs2"]
+    text = adapter.read_file(adapter.path(__salt__, "proc_mounts")) or ""
+    return [m for m in adapter.parsed(core.parse_proc_mounts, text) if m["fstype"] == "ocfs2"]
 
 
 def facts(name, topology):
@@ -220,13 +161,13 @@ def facts(name, topology):
         drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
         if drbd is None:
             drbd = {"name": fs["resource"], "role": None, "volumes": [], "peers": []}
-    fstab = (_read(_path("fstab", "/etc/fstab")) or "").splitlines()
-    text = _read(adapter.path(__salt__, "proc_mounts")) or ""
+    fstab = (adapter.read_file(adapter.path(__salt__, "fstab")) or "").splitlines()
+    text = adapter.read_file(adapter.path(__salt__, "proc_mounts")) or ""
     exists = _exists(fs["device"])
     return {"node": node, "format_node": core.format_node(topo, fs), "cluster_name": topo["cluster"]["name"],
             "device": fs["device"],
             "device_exists": exists, "signature": signature(fs["device"]) if exists else {},
-            "drbd": drbd, "mounts": _parsed(core.parse_proc_mounts, text), "fstab": fstab,
+            "drbd": drbd, "mounts": adapter.parsed(core.parse_proc_mounts, text), "fstab": fstab,
             "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"])}
 
 
@@ -244,7 +185,7 @@ def plan_format(name, topology, overwrite=False):
     topo, fs, _ = _load(topology, name)
     try:
         return core.plan_formatted(facts(name, topology), fs, topo["cluster"]["name"], overwrite=overwrite,
-                                   binary=_bin("mkfs.ocfs2"))
+                                   binary=adapter.binary(__salt__, "mkfs.ocfs2"))
     except RefusedError as err:
         raise CommandExecutionError(str(err))
 
@@ -265,7 +206,7 @@ def mkfs(name, topology, overwrite=False):
     if not steps:
         return {"formatted": False, "device": fs["device"], "argv": None}
     step = steps[0]
-    _run(step["argv"])
+    adapter.run(__salt__, step["argv"])
     got = info(step["device"])
     return {"formatted": True, "device": step["device"], "argv": step["argv"], "label": got["label"],
             "slots": got["slots"], "cluster_name": got["cluster_name"]}
@@ -299,19 +240,19 @@ def mount(name, topology):
         salt web1 ocfs2.mount www web
     """
     steps = plan_mount(name, topology)
-    fstab_path = _path("fstab", "/etc/fstab")
+    fstab_path = adapter.path(__salt__, "fstab")
     for step in steps:
         if step["action"] == "mkdir":
             os.makedirs(step["path"], exist_ok=True)
         elif step["action"] == "fstab":
-            lines = [line for line in (_read(fstab_path) or "").splitlines()
+            lines = [line for line in (adapter.read_file(fstab_path) or "").splitlines()
                      if line not in step["old"]]
-            _write(fstab_path, "\n".join(lines + [step["line"]]) + "\n", "0644")
+            adapter.write_file(fstab_path, "\n".join(lines + [step["line"]]) + "\n", "0644")
             # systemd regenerates the mount unit (x-systemd.requires=) from fstab;
             # exit 1 = no systemd running (containers, chroots): the fstab line still counts
-            _run([_bin("systemctl"), "daemon-reload"], ok_codes=(0, 1))
+            adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1))
         elif step["action"] == "mount":  # explicit, so it does not depend on which fstab was edited
-            _run([_bin("mount"), "-t", "ocfs2", "-o", ",".join(step["options"]), step["device"], step["mountpoint"]])
+            adapter.run(__salt__, [adapter.binary(__salt__, "mount"), "-t", "ocfs2", "-o", ",".join(step["options"]), step["device"], step["mountpoint"]])
     return steps
 
 
@@ -325,8 +266,8 @@ def boot_units(topology):
         salt web1 ocfs2.boot_units web
     """
     topo, _, node = _load(topology)
-    return core.render_boot_units(topo, node, drbdadm=_bin("drbdadm", "/usr/sbin/drbdadm"),
-                                  systemd_dir=_path("systemd_dir", core.SYSTEMD_DIR))
+    return core.render_boot_units(topo, node, drbdadm=adapter.binary(__salt__, "drbdadm", "/usr/sbin/drbdadm"),
+                                  systemd_dir=adapter.path(__salt__, "systemd_dir"))
 
 
 def plan_boot_units(topology):
@@ -340,7 +281,7 @@ def plan_boot_units(topology):
     """
     out = {}
     for path, spec in boot_units(topology).items():
-        current = _read(path)
+        current = adapter.read_file(path)
         if current != spec["content"]:
             out[path] = {"old": current, "new": spec["content"]}
     return out
@@ -358,7 +299,7 @@ def install_boot_units(topology):
     changes = plan_boot_units(topology)
     units = boot_units(topology)
     for path in changes:
-        _write(path, units[path]["content"], units[path]["mode"])
+        adapter.write_file(path, units[path]["content"], units[path]["mode"])
     if changes:
-        _run([_bin("systemctl"), "daemon-reload"], ok_codes=(0, 1))
+        adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1))
     return changes

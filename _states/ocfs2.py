@@ -33,6 +33,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.ocfs2  # noqa: F401
 
+from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "ocfs2"
@@ -49,7 +50,7 @@ def formatted(name, topology, overwrite=False):
 
     Changes: ``{"formatted": {"device", "label", "slots", "cluster_name"}}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     try:
         steps = __salt__["ocfs2.plan_format"](name, topology, overwrite=overwrite)
         if not steps:
@@ -77,7 +78,7 @@ def mounted(name, topology):
 
     Changes: ``{"mkdir": path, "fstab": {"old": [...], "new": line}, "mounted": {"old": False, "new": True}}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     try:
         steps = __salt__["ocfs2.plan_mount"](name, topology)
         changes = _mount_changes(steps)
@@ -116,7 +117,7 @@ def boot_ordered(name, topology=None):
 
     Changes: ``{path: {"old": text|None, "new": text}}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     topo = topology or name
     try:
         plan = __salt__["ocfs2.plan_boot_units"](topo)
