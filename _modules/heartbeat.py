@@ -9,9 +9,7 @@ value, a diff or an error (``hapair.secrets.mask``). Paths from config::
 
 from __future__ import annotations
 
-import difflib
 import os
-import tempfile
 
 try:
     import hapair.heartbeat as core  # installed with pip, or tests put _utils on sys.path
@@ -22,9 +20,8 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.heartbeat as core
 
 from hapair import adapter
-from hapair.errors import HapairError
 from hapair.secrets import mask
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "heartbeat"
 
@@ -34,18 +31,7 @@ def __virtual__():
 
 
 def _load(topology):
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    if topo["cluster"]["stack"] != "heartbeat":
-        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']!r}, not heartbeat")
-    return topo
+    return adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="heartbeat", require_node=False)[0]
 
 
 def _files(topo):
@@ -53,20 +39,6 @@ def _files(topo):
         return core.render(topo, adapter.path(__salt__, "ha_dir"))
     except ValueError as err:
         raise CommandExecutionError(str(mask(str(err), core.secrets(topo))))
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
-
-
-def _mode(path):
-    return oct(os.stat(path).st_mode & 0o777)[2:].zfill(4)
 
 
 def render(topology):
@@ -112,11 +84,10 @@ def plan_config(topology):
     secrets = core.secrets(topo)
     out = {}
     for path, spec in _files(topo).items():
-        current = _read(path)
-        old_mode = _mode(path) if current is not None else None
+        current = adapter.read_file(path)
+        old_mode = adapter.file_mode(path) if current is not None else None
         if current != spec["content"] or old_mode != spec["mode"]:
-            diff = "".join(difflib.unified_diff((current or "").splitlines(True), spec["content"].splitlines(True),
-                                                f"{path} (current)", f"{path} (hapair)"))
+            diff = adapter.unified_diff(current, spec["content"], path)
             if spec["secret"]:
                 # the old file may hold another key: mask every key-looking line of a secret file
                 diff = "\n".join(line if not line[1:].strip()[:1].isdigit() else line[:1] + "<secret line>"
@@ -142,17 +113,5 @@ def write_config(topology):
     changes = plan_config(topology)
     files = _files(topo)
     for path in changes:
-        spec = files[path]
-        directory = os.path.dirname(path) or "."
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
-        try:
-            os.fchmod(fd, int(spec["mode"], 8))  # 0600 before the key is written
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(spec["content"])
-            os.replace(tmp, path)
-        except OSError as err:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+        adapter.write_file(path, files[path]["content"], files[path]["mode"])  # authkeys 0600 before the key
     return changes

@@ -21,6 +21,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.heartbeat  # noqa: F401
 
+from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "heartbeat"
@@ -37,7 +38,7 @@ def configured(name, topology=None):
 
     Changes: ``{"/etc/ha.d/ha.cf": {"diff", "mode", "old_mode"}, ...}`` (secrets masked).
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     topo = topology or name
     try:
         problems = __salt__["heartbeat.check"](topo)
