@@ -31,7 +31,10 @@ def __virtual__():
 
 
 def _load(topology):
-    return adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="heartbeat", require_node=False)[0]
+    """The normalised heartbeat topology; this minion need not be one of its nodes."""
+    topo, _node = adapter.load_topology(__salt__, __pillar__, __opts__, topology,
+                                        stack="heartbeat", require_node=False)
+    return topo
 
 
 def _files(topo):

@@ -43,7 +43,10 @@ def _init():
 
 
 def _load(topology):
-    return adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="o2cb", require_node=False)[0]
+    """The normalised o2cb topology; this minion need not be one of its nodes."""
+    topo, _node = adapter.load_topology(__salt__, __pillar__, __opts__, topology,
+                                        stack="o2cb", require_node=False)
+    return topo
 
 
 def render(topology):
@@ -92,7 +95,8 @@ def check_config(topology=None, path=None):
 
 
 def _check_file(conf, name, topo):
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), f"--config-file={conf}", "list-cluster", name], ok_codes=(0, 1))
+    argv = [adapter.binary(__salt__, "o2cb"), f"--config-file={conf}", "list-cluster", name]
+    res = adapter.run(__salt__, argv, ok_codes=(0, 1))
     if res["retcode"] != 0:
         return {"valid": False, "problems": [f"o2cb rejects the file: {res['stderr'].strip()}"], "listed": None}
     problems = core.check_listed(res["stdout"], res["stderr"], topo) if topo else []

@@ -106,8 +106,10 @@ def info(device):
     blkid = signature(device)
     if blkid.get("type") != "ocfs2":
         raise CommandExecutionError(f"{device} holds no OCFS2 filesystem ({blkid.get('type') or 'no signature'})")
-    stats = adapter.parsed(core.parse_debugfs_stats, adapter.run(__salt__, [adapter.binary(__salt__, "debugfs.ocfs2"), "-R", "stats", device])["stdout"])
-    detected = adapter.parsed(core.parse_mounted_detect, adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-d"])["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "debugfs.ocfs2"), "-R", "stats", device])
+    stats = adapter.parsed(core.parse_debugfs_stats, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-d"])
+    detected = adapter.parsed(core.parse_mounted_detect, res["stdout"])
     return {"label": stats["label"], "uuid": stats["uuid"], "slots": stats["max_node_slots"],
             "cluster_stack": stats["cluster_stack"], "cluster_name": stats["cluster_name"],
             "block_size": stats["block_size"], "cluster_size": stats["cluster_size"],
@@ -123,7 +125,8 @@ def mounted_nodes(device):
 
         salt web1 ocfs2.mounted_nodes /dev/drbd0
     """
-    rows = adapter.parsed(core.parse_mounted_full, adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-f"])["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-f"])
+    rows = adapter.parsed(core.parse_mounted_full, res["stdout"])
     row = core.for_device(rows, device)
     return row["nodes"] if row else []
 
@@ -252,7 +255,8 @@ def mount(name, topology):
             # exit 1 = no systemd running (containers, chroots): the fstab line still counts
             adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1))
         elif step["action"] == "mount":  # explicit, so it does not depend on which fstab was edited
-            adapter.run(__salt__, [adapter.binary(__salt__, "mount"), "-t", "ocfs2", "-o", ",".join(step["options"]), step["device"], step["mountpoint"]])
+            adapter.run(__salt__, [adapter.binary(__salt__, "mount"), "-t", "ocfs2", "-o", ",".join(step["options"]),
+                                   step["device"], step["mountpoint"]])
     return steps
 
 
@@ -266,8 +270,8 @@ def boot_units(topology):
         salt web1 ocfs2.boot_units web
     """
     topo, _, node = _load(topology)
-    return core.render_boot_units(topo, node, drbdadm=adapter.binary(__salt__, "drbdadm", "/usr/sbin/drbdadm"),
-                                  systemd_dir=adapter.path(__salt__, "systemd_dir"))
+    drbdadm = adapter.binary(__salt__, "drbdadm", "/usr/sbin/drbdadm")
+    return core.render_boot_units(topo, node, drbdadm=drbdadm, systemd_dir=adapter.path(__salt__, "systemd_dir"))
 
 
 def plan_boot_units(topology):
