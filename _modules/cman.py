@@ -19,10 +19,8 @@ Fence passwords never appear in returns, logs or errors.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
-import shutil
 import tempfile
 
 try:
@@ -41,67 +39,25 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 log = logging.getLogger(__name__)
 
 __virtualname__ = "cman"
-SCHEMA_DEFAULT = "/usr/share/cluster/cluster.rng"
 CONFIRM_WORD = "absolutely"
-
-
-def _found(name):
-    binary = __salt__["config.get"](f"hapair:bin:{name}", name)
-    return os.access(binary, os.X_OK) if os.path.isabs(binary) else bool(shutil.which(binary))
+CONF_MODE = "0640"  # cluster.conf holds the fence passwords: no access for others
 
 
 def __virtual__():
-    if any(_found(name) for name in ("cman_tool", "ccs_config_validate", "xmllint")):
+    if any(adapter.has_binary(__salt__, name) for name in ("cman_tool", "ccs_config_validate", "xmllint")):
         return __virtualname__
     return (False, "cman: neither cman_tool, ccs_config_validate nor xmllint found (set hapair:bin:*)")
 
 
 # --------------------------------------------------------------------------- helpers
-def _bin(name):
-    return adapter.binary(__salt__, name)
-
-
 def _conf_path(path=None):
     return path or adapter.path(__salt__, "cman_conf")
 
 
-def _schema():
-    return __salt__["config.get"]("hapair:paths:cman_schema", SCHEMA_DEFAULT)
-
-
-def _run(argv, ok_codes=(0,), secrets=(), stdin=None, timeout=None):
-    return adapter.run(__salt__, argv, ok_codes=ok_codes, secrets=secrets, stdin=stdin, timeout=timeout)
-
-
-def _parsed(parser, text, secrets=()):
-    try:
-        return parser(text)
-    except HapairError as err:
-        raise CommandExecutionError(mask(str(err), list(secrets)))
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
-
-
 def _load(topology):
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    if topo["cluster"]["stack"] != "cman":
-        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']}, not cman")
+    """The normalised cman topology; this minion need not be one of its nodes."""
+    topo, _node = adapter.load_topology(__salt__, __pillar__, __opts__, topology,
+                                        stack="cman", require_node=False)
     return topo
 
 
@@ -114,22 +70,7 @@ def _secrets(topo=None, text=None):
 
 def _diff(old, new, path):
     """Unified diff of two cluster.conf texts with fence passwords masked."""
-    old_lines = core.mask_xml(old or "").splitlines(keepends=True)
-    new_lines = core.mask_xml(new).splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old_lines, new_lines, f"{path} (current)", f"{path} (hapair)"))
-
-
-def _write(path, content):
-    """Write atomically, mode 0640 (root only can read the fence passwords)."""
-    os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
-    tmp = f"{path}.hapair-tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    try:
-        os.fchmod(fd, 0o640)
-        os.write(fd, content.encode("utf-8"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    return adapter.unified_diff(core.mask_xml(old or ""), core.mask_xml(new), path)
 
 
 # --------------------------------------------------------------------------- reading
@@ -156,8 +97,8 @@ def status():
 
         salt '*' cman.status
     """
-    res = _run([_bin("cman_tool"), "status"])
-    return _parsed(core.parse_status, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "status"])
+    return adapter.parsed(core.parse_status, res["stdout"])
 
 
 def nodes(fields=None):
@@ -172,10 +113,10 @@ def nodes(fields=None):
     """
     if fields:
         names = [f.strip() for f in str(fields).split(",") if f.strip()]
-        res = _run([_bin("cman_tool"), "nodes", "-F", ",".join(names)])
-        return _parsed(lambda text: core.parse_nodes_fields(text, names), res["stdout"])
-    res = _run([_bin("cman_tool"), "nodes"])
-    return _parsed(core.parse_nodes, res["stdout"])
+        res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "nodes", "-F", ",".join(names)])
+        return adapter.parsed(lambda text: core.parse_nodes_fields(text, names), res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "nodes"])
+    return adapter.parsed(core.parse_nodes, res["stdout"])
 
 
 def quorate():
@@ -187,10 +128,10 @@ def quorate():
 
         salt '*' cman.quorate
     """
-    res = _run([_bin("cman_tool"), "status"], ok_codes=(0, 1))
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "status"], ok_codes=(0, 1))
     if res["retcode"] != 0:
         return False
-    return bool(_parsed(core.parse_status, res["stdout"])["quorate"])
+    return bool(adapter.parsed(core.parse_status, res["stdout"])["quorate"])
 
 
 def services():
@@ -202,19 +143,19 @@ def services():
 
         salt '*' cman.services
     """
-    res = _run([_bin("cman_tool"), "services"])
-    return _parsed(core.parse_services, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "services"])
+    return adapter.parsed(core.parse_services, res["stdout"])
 
 
 def _running_version():
     """The config version cman runs (``cman_tool version``), None when it does not run."""
     try:
-        res = _run([_bin("cman_tool"), "version"], ok_codes=(0, 1))
+        res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "version"], ok_codes=(0, 1))
     except CommandExecutionError:  # cman_tool missing: nothing runs
         return None
     if res["retcode"] != 0:
         return None
-    return _parsed(core.parse_version, res["stdout"])["config_version"]
+    return adapter.parsed(core.parse_version, res["stdout"])["config_version"]
 
 
 def config_version(path=None):
@@ -228,29 +169,30 @@ def config_version(path=None):
         salt '*' cman.config_version
     """
     out = {"running": _running_version(), "file": None}
-    text = _read(_conf_path(path))
+    text = adapter.read_file(_conf_path(path))
     if text is not None:
-        out["file"] = _parsed(core.config_version, text, core.secrets_in(text))
+        out["file"] = adapter.parsed(core.config_version, text, secrets=core.secrets_in(text))
     return out
 
 
 def _validate_file(path, secrets):
     problems = []
-    if _found("ccs_config_validate"):
+    if adapter.has_binary(__salt__, "ccs_config_validate"):
         tool = "ccs_config_validate"
-        res = _run([_bin("ccs_config_validate"), "-f", path], ok_codes=(0, 1, 2, 3), secrets=secrets)
+        argv = [adapter.binary(__salt__, "ccs_config_validate"), "-f", path]
+        res = adapter.run(__salt__, argv, ok_codes=(0, 1, 2, 3), secrets=secrets)
     else:
         tool = "xmllint"
-        schema = _schema()
+        schema = adapter.path(__salt__, "cman_schema")
         if not os.path.exists(schema):
             raise CommandExecutionError(f"cman.validate: schema {schema} not found (set hapair:paths:cman_schema "
                                         "or install ccs_config_validate)")
-        res = _run([_bin("xmllint"), "--noout", "--relaxng", schema, path], ok_codes=(0, 1, 2, 3, 4, 5),
-                   secrets=secrets)
+        argv = [adapter.binary(__salt__, "xmllint"), "--noout", "--relaxng", schema, path]
+        res = adapter.run(__salt__, argv, ok_codes=(0, 1, 2, 3, 4, 5), secrets=secrets)
     if res["retcode"] != 0:
         detail = (res["stderr"] or res["stdout"]).replace(path, "cluster.conf").strip()
         problems.append(f"{tool}: {mask(core.mask_xml(detail), secrets)}")
-    text = _read(path) or ""
+    text = adapter.read_file(path) or ""
     try:
         problems += [str(err) for err in core.check_cluster_conf(text)]
     except HapairError as err:
@@ -275,7 +217,7 @@ def validate(path=None, topology=None):
     """
     if topology is None:
         path = _conf_path(path)
-        text = _read(path)
+        text = adapter.read_file(path)
         if text is None:
             raise CommandExecutionError(f"cman.validate: {path} does not exist")
         return _validate_file(path, core.secrets_in(text))
@@ -283,7 +225,7 @@ def validate(path=None, topology=None):
     content = core.render_cluster_conf(topo)
     with tempfile.TemporaryDirectory(prefix="hapair-cman-") as tmp:
         path = os.path.join(tmp, "cluster.conf")
-        _write(path, content)
+        adapter.write_file(path, content, CONF_MODE)
         return _validate_file(path, _secrets(topo, content))
 
 
@@ -304,7 +246,7 @@ def plan_config(topology, path=None):
     """
     topo = _load(topology)
     path = _conf_path(path)
-    current = _read(path)
+    current = adapter.read_file(path)
     plan = _plan(current, topo)
     secrets = _secrets(topo, current)
     return {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
@@ -313,7 +255,8 @@ def plan_config(topology, path=None):
 
 def _running():
     try:
-        return _run([_bin("cman_tool"), "status"], ok_codes=(0, 1, 2))["retcode"] == 0
+        res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "status"], ok_codes=(0, 1, 2))
+        return res["retcode"] == 0
     except CommandExecutionError:  # cman_tool missing
         return False
 
@@ -332,7 +275,7 @@ def update_config(topology, path=None, propagate=True):
     """
     topo = _load(topology)
     path = _conf_path(path)
-    current = _read(path)
+    current = adapter.read_file(path)
     plan = _plan(current, topo)
     secrets = _secrets(topo, current)
     out = {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
@@ -344,14 +287,15 @@ def update_config(topology, path=None, propagate=True):
     out["diff"] = mask(_diff(current, plan["content"], path), secrets)
     with tempfile.TemporaryDirectory(prefix="hapair-cman-") as tmp:
         candidate = os.path.join(tmp, "cluster.conf")
-        _write(candidate, plan["content"])
+        adapter.write_file(candidate, plan["content"], CONF_MODE)
         verdict = _validate_file(candidate, _secrets(topo, plan["content"]))
     if not verdict["valid"]:
         raise CommandExecutionError("cman.update_config: rendered cluster.conf is invalid: "
                                     + "; ".join(verdict["errors"]))
-    _write(path, plan["content"])
+    adapter.write_file(path, plan["content"], CONF_MODE)
     if propagate and _running():
-        _run([_bin("cman_tool"), "version", "-r", str(plan["new_version"]), "-S"], secrets=secrets)
+        argv = [adapter.binary(__salt__, "cman_tool"), "version", "-r", str(plan["new_version"]), "-S"]
+        adapter.run(__salt__, argv, secrets=secrets)
         out["propagated"] = True
     return out
 
@@ -371,7 +315,8 @@ def fence_ack_manual(node, confirm=None):
     if confirm != CONFIRM_WORD:
         raise CommandExecutionError(f"refusing to override fencing of {node}: only run this after {node} was "
                                     f"powered off by hand; to proceed anyway pass confirm={CONFIRM_WORD}")
-    res = _run([_bin("fence_ack_manual"), str(node)], stdin=f"{CONFIRM_WORD}\n")
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "fence_ack_manual"), str(node)],
+                      stdin=f"{CONFIRM_WORD}\n")
     return {"node": node, "acknowledged": True, "output": res["stdout"].strip()}
 
 
@@ -385,8 +330,10 @@ def clustat(xml=True):
         salt core-01 cman.clustat
     """
     if xml:
-        return _parsed(core.parse_clustat_xml, _run([_bin("clustat"), "-x"])["stdout"])
-    return _parsed(core.parse_clustat, _run([_bin("clustat")])["stdout"])
+        res = adapter.run(__salt__, [adapter.binary(__salt__, "clustat"), "-x"])
+        return adapter.parsed(core.parse_clustat_xml, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "clustat")])
+    return adapter.parsed(core.parse_clustat, res["stdout"])
 
 
 def _service(service):
@@ -402,7 +349,7 @@ def relocate(service, node):
 
         salt core-01 cman.relocate service:web core-02
     """
-    res = _run([_bin("clusvcadm"), "-r", _service(service), "-m", str(node)])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "clusvcadm"), "-r", _service(service), "-m", str(node)])
     return {"service": _service(service), "node": node, "output": res["stdout"].strip()}
 
 
@@ -418,7 +365,7 @@ def migrate(service, node):
     name = _service(service)
     if not name.startswith("vm:"):
         raise SaltInvocationError(f"only vm services migrate live; use cman.relocate for {name}")
-    res = _run([_bin("clusvcadm"), "-M", name, "-m", str(node)])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "clusvcadm"), "-M", name, "-m", str(node)])
     return {"service": name, "node": node, "output": res["stdout"].strip()}
 
 
@@ -431,7 +378,8 @@ def lsnode():
 
         salt core-01 cman.lsnode
     """
-    return _parsed(core.parse_lsnode, _run([_bin("ccs_tool"), "lsnode"])["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "ccs_tool"), "lsnode"])
+    return adapter.parsed(core.parse_lsnode, res["stdout"])
 
 
 def lsfence():
@@ -443,4 +391,5 @@ def lsfence():
 
         salt core-01 cman.lsfence
     """
-    return _parsed(core.parse_lsfence, _run([_bin("ccs_tool"), "lsfence"])["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "ccs_tool"), "lsfence"])
+    return adapter.parsed(core.parse_lsfence, res["stdout"])

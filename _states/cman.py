@@ -34,6 +34,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.cman  # noqa: F401
 
+from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "cman"
@@ -45,16 +46,12 @@ def __virtual__():
     return (False, "cman: the cman execution module is not available")
 
 
-def _ret(name):
-    return {"name": name, "result": True, "changes": {}, "comment": ""}
-
-
 def cluster_configured(name, topology, propagate=True):
     """Manage cluster.conf (``name`` is its path) from a pillar topology.
 
     Changes: ``{"config_version": {"old": 3, "new": 4}, "diff": "<unified diff, passwords masked>"}``.
     """
-    ret = _ret(name)
+    ret = adapter.state_result(name)
     try:
         plan = __salt__["cman.plan_config"](topology, path=name)
         if not plan["changed"]:
@@ -77,7 +74,7 @@ def cluster_configured(name, topology, propagate=True):
 
 def running(name="cman"):
     """Ensure the cman service runs and this node is a cluster member (``cman_tool status``)."""
-    ret = _ret(name)
+    ret = adapter.state_result(name)
     try:
         member = _member()
         if member:
@@ -113,7 +110,7 @@ def _votes(status):
 
 def quorate(name="cman", timeout=300, interval=5):
     """Wait (up to ``timeout`` seconds) until the cman cluster is quorate; reports the votes seen."""
-    ret = _ret(name)
+    ret = adapter.state_result(name)
     deadline = time.monotonic() + float(timeout)
     seen = None
     try:
