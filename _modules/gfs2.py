@@ -13,7 +13,6 @@ peer Connected and UpToDate. Binaries and paths from config::
 from __future__ import annotations
 
 import os
-import shutil
 
 try:
     import hapair.gfs2 as core  # installed with pip, or tests put _utils on sys.path
@@ -31,47 +30,19 @@ __virtualname__ = "gfs2"
 
 
 def __virtual__():
-    binary = __salt__["config.get"]("hapair:bin:mkfs.gfs2", "mkfs.gfs2")
-    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
-    if not found:
+    if not adapter.has_binary(__salt__, "mkfs.gfs2"):
+        binary = adapter.binary(__salt__, "mkfs.gfs2")
         return (False, f"gfs2: {binary} not found (install gfs2-utils or set hapair:bin:mkfs.gfs2)")
     return __virtualname__
 
 
-def _bin(name):
-    return adapter.binary(__salt__, name)
-
-
-def _run(argv, ok_codes=(0,)):
-    return adapter.run(__salt__, argv, ok_codes=ok_codes)
-
-
-def _parsed(parser, text):
-    try:
-        return parser(text)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-
-
 def _load(topology, name):
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
     fs = topo["filesystems"].get(name)
     if fs is None or fs["type"] != "gfs2":
         raise SaltInvocationError(f"topology {topology} has no gfs2 filesystem {name!r}")
-    minion = __opts__.get("id")
-    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
-    if not nodes:
-        raise CommandExecutionError(f"minion {minion} is not a node of topology {topology}")
-    fs = dict(fs, device=(fs.get("devices") or {}).get(nodes[0], fs["device"]))
-    return topo, fs, nodes[0]
+    fs = dict(fs, device=(fs.get("devices") or {}).get(node, fs["device"]))
+    return topo, fs, node
 
 
 def _dev_path(device):
@@ -87,8 +58,8 @@ def signature(device):
 
         salt core-01 gfs2.signature /dev/drbd0
     """
-    res = _run([_bin("blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
-    return {} if res["retcode"] == 2 else _parsed(core.parse_blkid_export, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
+    return {} if res["retcode"] == 2 else adapter.parsed(core.parse_blkid_export, res["stdout"])
 
 
 def info(device):
@@ -102,8 +73,10 @@ def info(device):
 
         salt core-01 gfs2.info /dev/drbd0
     """
-    sb = _parsed(core.parse_tunegfs2, _run([_bin("tunegfs2"), "-l", device])["stdout"])
-    journals = _parsed(core.parse_journals, _run([_bin("gfs2_edit"), "-p", "journals", _dev_path(device)])["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "tunegfs2"), "-l", device])
+    sb = adapter.parsed(core.parse_tunegfs2, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "gfs2_edit"), "-p", "journals", _dev_path(device)])
+    journals = adapter.parsed(core.parse_journals, res["stdout"])
     return {"superblock": sb, "journals": journals["journals"], "blocks": journals["blocks"]}
 
 
@@ -155,7 +128,7 @@ def facts(name, topology):
         drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
     return {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
             "signature": signature(fs["device"]), "drbd": drbd, "mounts": _all_mounts(),
-            "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": _bin("mkfs.gfs2")}
+            "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": adapter.binary(__salt__, "mkfs.gfs2")}
 
 
 def plan(name, topology, overwrite=False):
@@ -193,7 +166,7 @@ def mkfs(name, topology, overwrite=False):
         return {"formatted": False, "device": fs["device"], "lock_table": fs.get("lock_table"), "journals": None,
                 "summary": {}}
     step = steps[0]
-    res = _run(step["argv"])
+    res = adapter.run(__salt__, step["argv"])
     summary = {}
     try:
         summary = core.parse_mkfs(res["stdout"])
@@ -229,8 +202,8 @@ def mount(name, topology):
         return {"mounted": False, "device": fs["device"], "mountpoint": fs["mountpoint"]}
     step = steps[0]
     os.makedirs(step["mountpoint"], exist_ok=True)
-    argv = [_bin("mount"), "-t", "gfs2"]
+    argv = [adapter.binary(__salt__, "mount"), "-t", "gfs2"]
     if step["options"]:
         argv += ["-o", ",".join(step["options"])]
-    _run([*argv, step["device"], step["mountpoint"]])
+    adapter.run(__salt__, [*argv, step["device"], step["mountpoint"]])
     return {"mounted": True, "device": step["device"], "mountpoint": step["mountpoint"]}

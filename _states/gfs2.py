@@ -29,6 +29,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.gfs2  # noqa: F401
 
+from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "gfs2"
@@ -45,7 +46,7 @@ def formatted(name, topology, overwrite=False):
 
     Changes: ``{"formatted": {"device", "lock_table", "journals"}}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     try:
         steps = __salt__["gfs2.plan"](name, topology, overwrite=overwrite)
         if not steps:
@@ -72,7 +73,7 @@ def mounted(name, topology):
 
     Changes: ``{"mounted": {"old": False, "new": True}, "mountpoint": "/gfs2-00"}``.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     try:
         facts = __salt__["gfs2.facts"](name, topology)
         if facts["node"] not in facts["mount_on"]:
