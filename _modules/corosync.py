@@ -12,9 +12,7 @@ nodelist), so it needs no running cluster and touches no real network. Binaries 
 
 from __future__ import annotations
 
-import difflib
 import os
-import shutil
 import tempfile
 
 try:
@@ -26,7 +24,6 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.corosync as core
 
 from hapair import adapter
-from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "corosync"
@@ -35,53 +32,16 @@ _NS_SCRIPT = 'ip link set lo up && ip addr add "$1" dev lo && exec "$2" -c "$3" 
 
 
 def __virtual__():
-    binary = __salt__["config.get"]("hapair:bin:corosync", "corosync")
-    found = os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary)
-    if not found:
+    if not adapter.has_binary(__salt__, "corosync"):
+        binary = adapter.binary(__salt__, "corosync")
         return (False, f"corosync: {binary} not found (install corosync or set hapair:bin:corosync)")
     return __virtualname__
 
 
-def _bin(name):
-    return adapter.binary(__salt__, name)
-
-
-def _run(argv, ok_codes=(0,)):
-    return adapter.run(__salt__, argv, ok_codes=ok_codes)
-
-
-def _parsed(parser, text):
-    try:
-        return parser(text)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
-
-
 def _load(topology):
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    if topo["cluster"]["stack"] != "corosync":
-        raise SaltInvocationError(f"topology {topology} uses cluster stack {topo['cluster']['stack']}, not corosync")
-    minion = __opts__.get("id")
-    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
-    return topo, (nodes[0] if nodes else None)
+    """(normalised corosync topology, this minion's node or None)."""
+    return adapter.load_topology(__salt__, __pillar__, __opts__, topology,
+                                 stack="corosync", require_node=False)
 
 
 def render(topology):
@@ -104,12 +64,11 @@ def _validate_text(content, ring0_addr):
     prefix = "128" if ":" in ring0_addr else "32"
     with tempfile.TemporaryDirectory(prefix="hapair-corosync-") as tmp:
         path = os.path.join(tmp, "corosync.conf")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(content)
+        adapter.write_file(path, content, "0644")
         os.chmod(tmp, 0o755)
-        os.chmod(path, 0o644)
-        res = _run([_bin("unshare"), "-rn", "sh", "-c", _NS_SCRIPT, "sh", f"{ring0_addr}/{prefix}",
-                    _bin("corosync"), path], ok_codes=range(0, 256))
+        argv = [adapter.binary(__salt__, "unshare"), "-rn", "sh", "-c", _NS_SCRIPT, "sh", f"{ring0_addr}/{prefix}",
+                adapter.binary(__salt__, "corosync"), path]
+        res = adapter.run(__salt__, argv, ok_codes=range(0, 256))
     lines = [line for line in (res["stderr"] + "\n" + res["stdout"]).splitlines()
              if line.strip() and "exiting normally" not in line]
     return {"valid": res["retcode"] == 0, "retcode": res["retcode"],
@@ -141,7 +100,7 @@ def validate(topology=None, path=None, ring0_addr=None):
         extra = [str(err) for err in core.check_conf(topo)]
     else:
         path = path or adapter.path(__salt__, "corosync_conf")
-        content = _read(path)
+        content = adapter.read_file(path)
         if content is None:
             raise CommandExecutionError(f"corosync.validate: {path} does not exist")
         if not ring0_addr:
@@ -161,8 +120,8 @@ def quorum_status():
 
         salt node1 corosync.quorum_status
     """
-    res = _run([_bin("corosync-quorumtool"), "-s"], ok_codes=(0, 2))
-    return _parsed(core.parse_quorumtool, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-quorumtool"), "-s"], ok_codes=(0, 2))
+    return adapter.parsed(core.parse_quorumtool, res["stdout"])
 
 
 def members():
@@ -174,8 +133,8 @@ def members():
 
         salt node1 corosync.members
     """
-    res = _run([_bin("corosync-quorumtool"), "-l"])
-    return _parsed(core.parse_quorumtool, res["stdout"])["members"]
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-quorumtool"), "-l"])
+    return adapter.parsed(core.parse_quorumtool, res["stdout"])["members"]
 
 
 def links():
@@ -187,8 +146,8 @@ def links():
 
         salt node1 corosync.links
     """
-    res = _run([_bin("corosync-cfgtool"), "-s"])
-    return _parsed(core.parse_cfgtool, res["stdout"])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-s"])
+    return adapter.parsed(core.parse_cfgtool, res["stdout"])
 
 
 def plan_config(topology, path=None):
@@ -201,13 +160,11 @@ def plan_config(topology, path=None):
         salt node1 corosync.plan_config lab_gfs2
     """
     path = path or adapter.path(__salt__, "corosync_conf")
-    current = _read(path)
+    current = adapter.read_file(path)
     wanted = render(topology)
     if current == wanted:
         return {"changed": False, "diff": ""}
-    diff = "".join(difflib.unified_diff((current or "").splitlines(keepends=True), wanted.splitlines(keepends=True),
-                                        f"{path} (current)", f"{path} (hapair)"))
-    return {"changed": True, "diff": diff}
+    return {"changed": True, "diff": adapter.unified_diff(current, wanted, path)}
 
 
 def update_config(topology, path=None, reload=True):
@@ -229,14 +186,8 @@ def update_config(topology, path=None, reload=True):
     if not verdict["valid"]:
         raise CommandExecutionError("corosync.update_config: rendered corosync.conf is invalid: "
                                     + "; ".join(verdict["errors"]))
-    content = render(topology)
-    os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
-    tmp = f"{path}.hapair-tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    if reload and shutil.which(_bin("corosync-cfgtool")):
-        res = _run([_bin("corosync-cfgtool"), "-R"], ok_codes=range(0, 256))
+    adapter.write_file(path, render(topology), "0644")
+    if reload and adapter.has_binary(__salt__, "corosync-cfgtool"):
+        res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-R"], ok_codes=range(0, 256))
         out["reloaded"] = res["retcode"] == 0
     return out

@@ -28,6 +28,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.corosync  # noqa: F401
 
+from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "corosync"
@@ -41,7 +42,7 @@ def __virtual__():
 
 def configured(name, topology, reload=True):
     """Manage corosync.conf (``name`` is its path). Changes: ``{"diff": "<unified diff>"}``."""
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     try:
         planned = __salt__["corosync.plan_config"](topology, path=name)
         if not planned["changed"]:
@@ -74,7 +75,7 @@ def quorate(name="corosync", timeout=120, interval=2):
     With ``two_node: 1`` (wait_for_all) a freshly started node only becomes quorate once it has
     seen its peer; after that it stays quorate alone.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     deadline = time.monotonic() + float(timeout)
     seen = None
     while True:
