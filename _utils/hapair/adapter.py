@@ -102,6 +102,25 @@ def run(
     return out
 
 
+def virtual_if_binary(salt: Mapping[str, Any], virtualname: str, name: str, package: str) -> str | tuple[bool, str]:
+    """``__virtual__`` of an execution module that needs binary ``name``: the virtualname, or
+    ``(False, "<virtualname>: <binary> not found (install <package> or set hapair:bin:<name>)")``.
+
+    ``def __virtual__(): return adapter.virtual_if_binary(__salt__, __virtualname__, "o2cb", "ocfs2-tools")``
+    """
+    if has_binary(salt, name):
+        return virtualname
+    return (False, f"{virtualname}: {binary(salt, name)} not found (install {package} or set hapair:bin:{name})")
+
+
+def virtual_if_function(salt: Mapping[str, Any], virtualname: str, function: str) -> str | tuple[bool, str]:
+    """``__virtual__`` of a state module that needs execution function ``function`` (``"o2cb.plan_config"``):
+    the virtualname, or ``(False, "<virtualname>: the <module> execution module is not available")``."""
+    if function in salt:
+        return virtualname
+    return (False, f"{virtualname}: the {function.split('.')[0]} execution module is not available")
+
+
 def parsed(parser: Callable[[str], T], text: str, *, secrets: Iterable[str] = ()) -> T:
     """Return ``parser(text)``; a HapairError (ParseError...) becomes CommandExecutionError, secrets masked.
 

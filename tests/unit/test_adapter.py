@@ -75,6 +75,24 @@ def test_has_binary_searches_path(tmp_path, monkeypatch):
     assert adapter.has_binary(renamed, "other") is True
 
 
+def test_virtual_if_binary(tmp_path):
+    tool = tmp_path / "mkfs.fake"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    salt, _ = fake_salt({"hapair:bin:mkfs.fake": str(tool)})
+    assert adapter.virtual_if_binary(salt, "fake", "mkfs.fake", "fake-utils") == "fake"
+    tool.chmod(0o644)
+    assert adapter.virtual_if_binary(salt, "fake", "mkfs.fake", "fake-utils") == (
+        False, f"fake: {tool} not found (install fake-utils or set hapair:bin:mkfs.fake)")
+
+
+def test_virtual_if_function():
+    salt, _ = fake_salt()
+    assert adapter.virtual_if_function(salt, "cfg", "cmd.run_all") == "cfg"
+    assert adapter.virtual_if_function(salt, "o2cb", "o2cb.plan_config") == (
+        False, "o2cb: the o2cb execution module is not available")
+
+
 def test_path_defaults_and_config():
     salt, _ = fake_salt({"hapair:paths:fstab": "/tmp/fstab"})
     assert adapter.path(salt, "fstab") == "/tmp/fstab"
