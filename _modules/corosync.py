@@ -32,10 +32,7 @@ _NS_SCRIPT = 'ip link set lo up && ip addr add "$1" dev lo && exec "$2" -c "$3" 
 
 
 def __virtual__():
-    if not adapter.has_binary(__salt__, "corosync"):
-        binary = adapter.binary(__salt__, "corosync")
-        return (False, f"corosync: {binary} not found (install corosync or set hapair:bin:corosync)")
-    return __virtualname__
+    return adapter.virtual_if_binary(__salt__, __virtualname__, "corosync", "corosync")
 
 
 def _load(topology):

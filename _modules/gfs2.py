@@ -30,10 +30,7 @@ __virtualname__ = "gfs2"
 
 
 def __virtual__():
-    if not adapter.has_binary(__salt__, "mkfs.gfs2"):
-        binary = adapter.binary(__salt__, "mkfs.gfs2")
-        return (False, f"gfs2: {binary} not found (install gfs2-utils or set hapair:bin:mkfs.gfs2)")
-    return __virtualname__
+    return adapter.virtual_if_binary(__salt__, __virtualname__, "mkfs.gfs2", "gfs2-utils")
 
 
 def _load(topology, name):

@@ -32,10 +32,7 @@ INIT_ENV = {"SYSTEMCTL_SKIP_REDIRECT": "1"}  # else Debian's init script redirec
 
 
 def __virtual__():
-    if not adapter.has_binary(__salt__, "o2cb"):
-        binary = adapter.binary(__salt__, "o2cb")
-        return (False, f"o2cb: {binary} not found (install ocfs2-tools or set hapair:bin:o2cb)")
-    return __virtualname__
+    return adapter.virtual_if_binary(__salt__, __virtualname__, "o2cb", "ocfs2-tools")
 
 
 def _init():

@@ -33,10 +33,7 @@ __virtualname__ = "ocfs2"
 
 
 def __virtual__():
-    if not adapter.has_binary(__salt__, "mkfs.ocfs2"):
-        binary = adapter.binary(__salt__, "mkfs.ocfs2")
-        return (False, f"ocfs2: {binary} not found (install ocfs2-tools or set hapair:bin:mkfs.ocfs2)")
-    return __virtualname__
+    return adapter.virtual_if_binary(__salt__, __virtualname__, "mkfs.ocfs2", "ocfs2-tools")
 
 
 def _exists(path):

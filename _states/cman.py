@@ -41,9 +41,7 @@ __virtualname__ = "cman"
 
 
 def __virtual__():
-    if "cman.render" in __salt__:
-        return __virtualname__
-    return (False, "cman: the cman execution module is not available")
+    return adapter.virtual_if_function(__salt__, __virtualname__, "cman.render")
 
 
 def cluster_configured(name, topology, propagate=True):

@@ -35,9 +35,7 @@ __virtualname__ = "corosync"
 
 
 def __virtual__():
-    if "corosync.render" in __salt__:
-        return __virtualname__
-    return (False, "corosync: the corosync execution module is not available")
+    return adapter.virtual_if_function(__salt__, __virtualname__, "corosync.render")
 
 
 def configured(name, topology, reload=True):

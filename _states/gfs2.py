@@ -36,9 +36,7 @@ __virtualname__ = "gfs2"
 
 
 def __virtual__():
-    if "gfs2.plan" in __salt__:
-        return __virtualname__
-    return (False, "gfs2: the gfs2 execution module is not available")
+    return adapter.virtual_if_function(__salt__, __virtualname__, "gfs2.plan")
 
 
 def formatted(name, topology, overwrite=False):

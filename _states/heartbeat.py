@@ -28,9 +28,7 @@ __virtualname__ = "heartbeat"
 
 
 def __virtual__():
-    if "heartbeat.plan_config" in __salt__:
-        return __virtualname__
-    return (False, "heartbeat: the heartbeat execution module is not available")
+    return adapter.virtual_if_function(__salt__, __virtualname__, "heartbeat.plan_config")
 
 
 def configured(name, topology=None):

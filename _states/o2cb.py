@@ -35,9 +35,7 @@ __virtualname__ = "o2cb"
 
 
 def __virtual__():
-    if "o2cb.plan_config" in __salt__:
-        return __virtualname__
-    return (False, "o2cb: the o2cb execution module is not available")
+    return adapter.virtual_if_function(__salt__, __virtualname__, "o2cb.plan_config")
 
 
 def cluster_configured(name, topology=None):

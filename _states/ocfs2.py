@@ -40,9 +40,7 @@ __virtualname__ = "ocfs2"
 
 
 def __virtual__():
-    if "ocfs2.plan_format" in __salt__:
-        return __virtualname__
-    return (False, "ocfs2: the ocfs2 execution module is not available")
+    return adapter.virtual_if_function(__salt__, __virtualname__, "ocfs2.plan_format")
 
 
 def formatted(name, topology, overwrite=False):
