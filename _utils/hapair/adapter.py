@@ -122,20 +122,24 @@ def virtual_if_function(salt: Mapping[str, Any], virtualname: str, function: str
 
 
 def parsed(parser: Callable[[str], T], text: str, *, secrets: Iterable[str] = ()) -> T:
-    """Return ``parser(text)``; a HapairError (ParseError...) becomes CommandExecutionError, secrets masked.
+    """Return ``parser(text)``; a HapairError (ParseError...) becomes CommandExecutionError with
+    ``secrets`` masked (and then without the original error attached).
 
     ``parsed(core.parse_status, res["stdout"])``
     """
     from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
 
+    secrets = list(secrets)
     try:
         return parser(text)
     except HapairError as err:
-        raise CommandExecutionError(mask(str(err), list(secrets)))
+        if secrets:  # the unmasked original must not ride along as the cause
+            raise CommandExecutionError(mask(str(err), secrets)) from None
+        raise CommandExecutionError(str(err)) from err
 
 
 def read_file(path: str) -> str | None:
-    """Return the text of ``path``, None when it does not exist; CommandExecutionError on other errors.
+    r"""Return the text of ``path``, None when it does not exist; CommandExecutionError on other errors.
 
     ``read_file("/etc/ocfs2/cluster.conf") -> "cluster:\n\tname = web\n..." | None``
     """
@@ -159,7 +163,7 @@ def file_mode(path: str) -> str | None:
 
 
 def write_file(path: str, content: str, mode: str | int) -> None:
-    """Write ``content`` to ``path`` atomically with ``mode`` (``"0600"``, ``"0644"`` or an int).
+    r"""Write ``content`` to ``path`` atomically with ``mode`` (``"0600"``, ``"0644"`` or an int).
 
     A temp file in the same directory gets the mode before the content is written (a secret is
     never readable by others), then replaces ``path``. Missing directories are created.
@@ -185,7 +189,7 @@ def write_file(path: str, content: str, mode: str | int) -> None:
 
 
 def unified_diff(old: str | None, new: str, path: str) -> str:
-    """Unified diff from ``old`` (None: no file yet) to ``new``, labelled ``<path> (current)`` and
+    r"""Unified diff from ``old`` (None: no file yet) to ``new``, labelled ``<path> (current)`` and
     ``<path> (hapair)``; ``""`` when they are equal. Mask secrets before or after, as the caller needs.
 
     ``unified_diff("a\n", "b\n", "/f") == "--- /f (current)\n+++ /f (hapair)\n@@ -1 +1 @@\n-a\n+b\n"``

@@ -126,6 +126,7 @@ def test_parsed_turns_hapair_errors_into_command_errors_masked():
     with pytest.raises(CommandExecutionError) as err:
         adapter.parsed(parser, "x", secrets=[SECRET])
     assert SECRET not in str(err.value) and "********" in str(err.value)
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # no unmasked error attached
 
 
 def test_parsed_lets_other_errors_through():
