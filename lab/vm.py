@@ -258,19 +258,20 @@ class Lab:
         return notes
 
     def leftovers(self) -> list[int]:
-        """Pids whose command line names this run dir (pgrep -f), i.e. processes this lab started."""
-        proc = run(["pgrep", "-f", self.dir])
+        """Pids whose command line names this run dir (like ``pgrep -f``): QEMU, relays, salt-master."""
         pids = []
-        for pid in (int(p) for p in proc.stdout.split()):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
             try:
-                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
                     argv = fh.read().decode(errors="replace").split("\0")
             except OSError:
                 continue
             text = " ".join(argv)
-            if pid != os.getpid() and (argv[0].endswith("qemu-system-x86_64") or "relay.py" in text
-                                       or "salt-master" in text):
-                pids.append(pid)
+            if self.dir.rstrip("/") + "/" in text and pid_alive(int(entry)) and (
+                    argv[0].endswith("qemu-system-x86_64") or "relay.py" in text or "salt-master" in text):
+                pids.append(int(entry))
         return pids
 
     def _stop_vm(self, name: str, timeout: float = 10) -> None:
