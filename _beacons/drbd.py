@@ -145,6 +145,7 @@ def beacon(config):
         return []
     events = remediate.diff(ctx.get("last"), new)
     ctx["last"] = new
+    log.debug("drbd beacon: %d change event(s) for %s", len(events), ", ".join(sorted(new)) or "no resource")
     for event in events:
         tag = event.pop("tag")
         __salt__["event.send"](tag, event)

@@ -76,3 +76,29 @@ def test_same_event_twice_is_handled_once(master, minions, cluster, short_root):
     assert first["results"][0]["decision"] == "none"
     code, second, out = run(master, *args)
     assert second["results"][0]["decision"] == "duplicate", out
+
+
+def test_beacon_event_reaches_the_reactor(master, minions, cluster, short_root, event_listener):
+    """The real beacon on node1 (polling the fake's /proc/drbd) sees a link cut (stage 05 -> 13)."""
+    write_pillar(short_root, pillar_with())
+    reset(cluster, stage="05")
+    node1 = minions["node1"].salt_call_cli(timeout=60)
+    # no interval: the factories' minion has loop_interval 0.05, so `interval: 1` would mean 20 s;
+    # without one the beacon runs on every beacon tick (1 s)
+    ret = node1.run("beacons.add", "drbd", "[{'mode': 'poll'}]")
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    try:
+        time.sleep(3)  # first reading (silent)
+        start = time.time()
+        reset(cluster, stage="13")
+        matched = event_listener.wait_for_events(
+            [(master.id, "hapair/drbd/r0/connection"), (master.id, "hapair/remediate/r0/result")],
+            after_time=start, timeout=90)
+        assert matched.found_all_events, f"missed {matched.missed}"
+        by_tag = {m.tag: m.data for m in matched.matches}
+        beacon = by_tag["hapair/drbd/r0/connection"]
+        payload = beacon.get("data", beacon)
+        assert payload["old"]["connection"] == "Connected" and payload["new"]["connection"] != "Connected"
+        assert by_tag["hapair/remediate/r0/result"]["decision"] in ("none", "report", "duplicate")
+    finally:
+        node1.run("beacons.delete", "drbd")
