@@ -1,7 +1,11 @@
 """A salt-master and two minions (node1, node2) on fake DRBD nodes, for the orchestration,
 runner and reactor tests. Import the fixtures explicitly::
 
-    from orch_fixtures import cluster, master, minions, run  # noqa: F401
+    import orch_fixtures as fx
+    stack, cluster, master, minions, short_root = fx.stack, fx.cluster, fx.master, fx.minions, fx.short_root
+
+The daemons are started once per session (the first module that asks) and shared; each module
+starts from the default pillar and a reset fake cluster.
 
 The fake nodes are tests/fakebin (real DRBD 8.4.11 captures replayed, actions modelled); each
 minion's ``hapair:bin:*``/``hapair:paths:*`` point at its own fake tree. Extension modules come
@@ -49,28 +53,95 @@ def topologies():
                                          "gate_timeout": 30}}}
 
 
-@pytest.fixture(scope="module")
-def short_root():
-    root = tempfile.mkdtemp(prefix="hpo-", dir="/tmp")  # unix socket paths must stay < 107 chars
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+# One stack (a master, two minions, one fake cluster) for every module that imports these
+# fixtures: pytest would build module-imported fixtures once per module, so the started daemons
+# are kept here and stopped when the session ends.
+_STACK: dict = {}
 
 
-@pytest.fixture(scope="module")
-def cluster(short_root):
-    """The fake DRBD cluster root (``faketree.make_cluster``); tests reset it as they need."""
-    return faketree.make_cluster(os.path.join(short_root, "fake"))
-
-
-@pytest.fixture(scope="module")
-def factories(short_root, event_listener, _salt_factories_config):
+def _stack(request, event_listener, salt_factories_config_):
+    if _STACK:
+        return _STACK
     from saltfactories.manager import FactoriesManager  # noqa: PLC0415
 
-    config = dict(_salt_factories_config, root_dir=os.path.join(short_root, "sf"), slow_stop=False,
+    root = tempfile.mkdtemp(prefix="hpo-", dir="/tmp")  # unix socket paths must stay < 107 chars
+    _STACK["short_root"] = root
+    request.session.config.add_cleanup(_stop)
+    _STACK["cluster"] = faketree.make_cluster(os.path.join(root, "fake"))
+    config = dict(salt_factories_config_, root_dir=os.path.join(root, "sf"), slow_stop=False,
                   inject_sitecustomize=False)
     for key in ("coverage_rc_path", "coverage_db_path", "scripts_dir"):
         config.pop(key, None)
-    return FactoriesManager(event_listener=event_listener, **config)
+    factories = FactoriesManager(event_listener=event_listener, **config)
+    files = os.path.join(root, "files")
+    os.makedirs(files, exist_ok=True)
+    for name in ("orch", "reactor", "hapair"):
+        os.symlink(os.path.join(ROOT, "salt", name), os.path.join(files, name))
+    pillar = write_pillar(root, topologies())
+    overrides = {
+        "interface": "127.0.0.1",
+        "ipv6": False,
+        "file_roots": {"base": [files]},
+        "pillar_roots": {"base": [pillar]},
+        "fileserver_list_cache_time": 20,
+        "reactor": [{"hapair/drbd/*": ["salt://reactor/drbd.sls"]}],
+        "open_mode": True,
+    }
+    master = factories.salt_master_daemon("orch-master", overrides=overrides)
+    master.start(start_timeout=120)
+    _STACK["daemons"] = [master]
+    _STACK["master"] = master
+    minions = {}
+    for node in NODES:
+        minion = master.salt_minion_daemon(node, overrides={
+            "hapair": faketree.minion_config(_STACK["cluster"], node),
+            "grains": {"id": node},
+        })
+        minion.start(start_timeout=120)
+        _STACK["daemons"].append(minion)
+        minions[node] = minion
+    _STACK["minions"] = minions
+    write_config(minions)
+    return _STACK
+
+
+def _stop():
+    for daemon in reversed(_STACK.pop("daemons", [])):
+        daemon.terminate()
+    root = _STACK.pop("short_root", None)
+    _STACK.clear()
+    if root:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def stack(request, event_listener, _salt_factories_config):
+    """The shared stack; each module starts from the default pillar and a reset fake cluster."""
+    shared = _stack(request, event_listener, _salt_factories_config)
+    write_pillar(shared["short_root"], topologies())
+    reset(shared["cluster"])
+    return shared
+
+
+@pytest.fixture(scope="module")
+def short_root(stack):
+    return stack["short_root"]
+
+
+@pytest.fixture(scope="module")
+def cluster(stack):
+    """The fake DRBD cluster root (``faketree.make_cluster``); tests reset it as they need."""
+    return stack["cluster"]
+
+
+@pytest.fixture(scope="module")
+def master(stack):
+    return stack["master"]
+
+
+@pytest.fixture(scope="module")
+def minions(stack):
+    return stack["minions"]
 
 
 def write_pillar(short_root, pillar):
@@ -82,44 +153,6 @@ def write_pillar(short_root, pillar):
     with open(os.path.join(path, "topology.sls"), "w", encoding="utf-8") as handle:
         yaml.safe_dump(pillar, handle)
     return path
-
-
-@pytest.fixture(scope="module")
-def master(factories, short_root):
-    files = os.path.join(short_root, "files")
-    os.makedirs(files, exist_ok=True)
-    for name in ("orch", "reactor", "hapair"):
-        os.symlink(os.path.join(ROOT, "salt", name), os.path.join(files, name))
-    pillar = write_pillar(short_root, topologies())
-    overrides = {
-        "interface": "127.0.0.1",
-        "ipv6": False,
-        "file_roots": {"base": [files]},
-        "pillar_roots": {"base": [pillar]},
-        "fileserver_list_cache_time": 20,
-        "reactor": [{"hapair/drbd/*": ["salt://reactor/drbd.sls"]}],
-        "open_mode": True,
-    }
-    factory = factories.salt_master_daemon("orch-master", overrides=overrides)
-    with factory.started(start_timeout=120):
-        yield factory
-
-
-@pytest.fixture(scope="module")
-def minions(master, cluster):
-    started = []
-    for node in NODES:
-        factory = master.salt_minion_daemon(node, overrides={
-            "hapair": faketree.minion_config(cluster, node),
-            "grains": {"id": node},
-        })
-        factory.start(start_timeout=120)
-        started.append(factory)
-    by_id = {f.id: f for f in started}
-    write_config(by_id)
-    yield by_id
-    for factory in started:
-        factory.terminate()
 
 
 def run(master, *args, timeout=180):
@@ -166,5 +199,5 @@ def actions(cluster, node):
     return out
 
 
-__all__ = ["cluster", "factories", "master", "minions", "short_root", "run", "reset", "actions", "write_config", "write_pillar", "topologies",
+__all__ = ["stack", "cluster", "master", "minions", "short_root", "run", "reset", "actions", "write_config", "write_pillar", "topologies",
            "SECRET", "subprocess"]

@@ -12,7 +12,7 @@ import orch_fixtures as fx
 import pytest
 from orch_fixtures import SECRET, actions, reset
 
-cluster, factories, master, minions, short_root = fx.cluster, fx.factories, fx.master, fx.minions, fx.short_root
+stack, cluster, master, minions, short_root = fx.stack, fx.cluster, fx.master, fx.minions, fx.short_root
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import orch_fixtures as fx
 import pytest
 from orch_fixtures import actions, reset, run, write_pillar
 
-cluster, factories, master, minions, short_root = fx.cluster, fx.factories, fx.master, fx.minions, fx.short_root
+stack, cluster, master, minions, short_root = fx.stack, fx.cluster, fx.master, fx.minions, fx.short_root
 
 pytestmark = pytest.mark.integration
 

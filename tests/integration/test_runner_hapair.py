@@ -11,7 +11,7 @@ import pytest
 from orch_fixtures import SECRET, reset, run
 
 # the shared module-scoped fixtures (a master and two minions on fake DRBD nodes)
-cluster, factories, master, minions, short_root = fx.cluster, fx.factories, fx.master, fx.minions, fx.short_root
+stack, cluster, master, minions, short_root = fx.stack, fx.cluster, fx.master, fx.minions, fx.short_root
 
 pytestmark = pytest.mark.integration
 
