@@ -493,6 +493,9 @@ def _act(topo, resource, action):
         fun, arg, kwarg = "drbd.discard_my_data_connect", [resource], {"victim": node, "node": node, "split_brain": True}
     elif kind in ("up", "connect", "primary", "secondary"):
         fun, arg, kwarg = f"drbd.{kind}", [resource], None
+    elif kind == "mount":  # the filesystem's own state: fstab line, mountpoint, mount
+        fun, arg, kwarg = "state.single", [f"{action['type']}.mounted"], {"name": action["filesystem"],
+                                                                         "topology": topo["name"]}
     else:
         raise HapairError(f"unknown remediation action {kind}")
     if kind == "connect":  # the victim's discard-my-data connect may have connected both already
@@ -503,6 +506,10 @@ def _act(topo, resource, action):
     values, errors = _call(topo, fun, arg, kwarg, timeout=120, nodes=[node])
     if values.get(node) is None or values.get(node) is False:
         raise HapairError(f"{kind} on {node} failed: {errors.get(node) or values.get(node)}")
+    if kind == "mount":
+        failed = [r.get("comment") for r in (values[node] or {}).values() if isinstance(r, dict) and not r.get("result")]
+        if failed or not isinstance(values[node], dict):
+            raise HapairError(f"mount of {action['filesystem']} on {node} failed: {failed or values[node]}")
     return values[node]
 
 

@@ -46,6 +46,7 @@ DEFAULT_POLICY = {
     "max_attempts": 3,
     "cooldown": 60,
 }
+CLUSTER_FS = ("ocfs2", "gfs2")
 WATCHED = ("present", "role", "disk", "connection", "peer_role", "replication", "peer_disk")
 
 
@@ -176,7 +177,8 @@ def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_bra
 
     Returns ``{"situation": ..., "nodes": [...affected nodes], "detail": str}`` where situation is
     one of ``unreachable``, ``down``, ``split_brain``, ``standalone``, ``waiting`` (connecting),
-    ``syncing``, ``demoted`` (dual-primary node still Secondary), ``healthy``.
+    ``syncing``, ``demoted`` (dual-primary node still Secondary), ``unmounted`` (a cluster
+    filesystem of the resource missing on a Primary node of its ``mount_on``), ``healthy``.
     """
     nodes = list(topology.get("node_order") or sorted(topology["nodes"]))
     missing = [n for n in nodes if facts.get(n) is None]
@@ -205,7 +207,29 @@ def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_bra
                and topology["drbd"]["resources"][resource].get("mode") == "dual-primary"]
     if demoted:
         return {"situation": "demoted", "nodes": demoted, "detail": f"{resource} Secondary on {', '.join(demoted)} in dual-primary"}
+    unmounted = _unmounted(topology, resource, facts)
+    if unmounted:
+        where = ", ".join(f"{fs} on {node}" for node, fs in unmounted)
+        return {"situation": "unmounted", "nodes": sorted({n for n, _ in unmounted}), "mounts": unmounted,
+                "detail": f"{resource} healthy but not mounted: {where}"}
     return {"situation": "healthy", "nodes": [], "detail": f"{resource} connected and UpToDate on both"}
+
+
+def _unmounted(topology: Mapping[str, Any], resource: str, facts: Facts) -> list[tuple[str, str]]:
+    """(node, filesystem) pairs of cluster filesystems on ``resource`` missing from a mount_on node.
+
+    Only where the node's mounts are known (``mounted`` not None) and it is Primary.
+    """
+    out = []
+    for name, fs in sorted((topology.get("filesystems") or {}).items()):
+        if fs.get("resource") != resource or fs.get("type") not in CLUSTER_FS or not fs.get("mountpoint"):
+            continue
+        for node in fs.get("mount_on") or []:
+            mounted = (facts.get(node) or {}).get("mounted")
+            role = summarise((facts.get(node) or {}).get("model"))["role"]
+            if mounted is not None and role == "Primary" and fs["mountpoint"] not in mounted:
+                out.append((node, name))
+    return out
 
 
 def _attempts_since_healthy(history: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -231,7 +255,7 @@ def plan(
     report only), ``refuse`` (policy allows acting but a safety precondition failed; ``reason``
     says which and how to override), ``cooldown``, ``give_up`` (max_attempts reached),
     ``duplicate`` (this event id was handled already).
-    Actions: ``{"node", "action": "up"|"connect"|"primary"|"secondary"|"lvm_snapshot"|
+    Actions: ``{"node", "action": "up"|"connect"|"primary"|"secondary"|"mount"|"lvm_snapshot"|
     "discard_my_data_connect", ...}``.
     """
     history = history or {}
@@ -260,11 +284,18 @@ def plan(
             return _result(resource, situation, "report", f"{cls['detail']}; policy reconnect is off")
         out = _result(resource, situation, "act", f"{cls['detail']}: reconnecting",
                       actions=[{"node": n, "action": "connect"} for n in affected])
-    else:  # demoted
+    elif situation == "demoted":
         if not pol["rejoin_after_reboot"]:
             return _result(resource, situation, "report", f"{cls['detail']}; policy rejoin_after_reboot is off")
         out = _result(resource, situation, "act", f"{cls['detail']}: promoting (dual-primary)",
                       actions=[{"node": n, "action": "primary"} for n in affected])
+    else:  # unmounted
+        if not pol["rejoin_after_reboot"]:
+            return _result(resource, situation, "report", f"{cls['detail']}; policy rejoin_after_reboot is off")
+        fss = topology.get("filesystems") or {}
+        out = _result(resource, situation, "act", f"{cls['detail']}: mounting",
+                      actions=[{"node": n, "action": "mount", "filesystem": fs, "type": fss[fs]["type"]}
+                               for n, fs in cls["mounts"]])
 
     if out["decision"] != "act":
         return out

@@ -213,3 +213,26 @@ def test_parse_gi_edge_cases():
     parsed = {"current_uuid": "008604F9843C87BF", "bitmap_uuid": "9F74E844602961A9",
               "history_uuids": ["6A6F8714B4C1BC5E", "0000000000000004"]}  # drbd.get_gi shape, stage 11 node1
     assert r.gi_relation(parsed, gi("11-split-brain-standalone", "node2")) == "split_brain"
+
+
+def with_fs(t):
+    t["filesystems"] = {"www": {"name": "www", "resource": "r0", "type": "ocfs2", "mountpoint": "/srv/www",
+                                "mount_on": ["node1", "node2"]}}
+    return t
+
+
+def test_rejoined_primary_is_remounted():
+    res = r.plan(with_fs(topo()), "r0", facts(HEALTHY, HEALTHY, mounted1=["/srv/www"], mounted2=[]), now=1.0)
+    assert res["situation"] == "unmounted" and res["decision"] == "act"
+    assert res["actions"] == [{"node": "node2", "action": "mount", "filesystem": "www", "type": "ocfs2"}]
+    off = r.plan(with_fs(topo(rejoin_after_reboot=False)), "r0", facts(HEALTHY, HEALTHY, mounted1=["/srv/www"],
+                                                                      mounted2=[]), now=1.0)
+    assert off["decision"] == "report" and not off["actions"]
+
+
+def test_no_mount_on_a_secondary_or_when_mounts_are_unknown():
+    # still Secondary (promotion comes first), or mount.active did not answer: nothing to mount yet
+    res = r.plan(with_fs(topo()), "r0", facts(HEALTHY, SECONDARY, mounted1=["/srv/www"], mounted2=[]), now=1.0)
+    assert [a["action"] for a in res["actions"]] == ["primary"]
+    res = r.plan(with_fs(topo()), "r0", facts(HEALTHY, HEALTHY, mounted1=["/srv/www"], mounted2=None), now=1.0)
+    assert res["situation"] == "healthy" and res["decision"] == "none"
