@@ -33,7 +33,7 @@ def status_rows(statuses: dict) -> list[tuple]:
     for node in sorted(statuses):
         ret = statuses[node]
         if not isinstance(ret, dict):
-            rows.append((node, "-", f"no answer: {str(ret)[:60]}", "", "", "", "", "", ""))
+            rows.append((node, "-", f"no answer: {str(ret)[:160]}", "", "", "", "", "", ""))
             continue
         for name, model in sorted((ret.get("resources") or {}).items()):
             vol = (model.get("volumes") or [{}])[0]
@@ -56,6 +56,9 @@ def table(rows: list[tuple]) -> str:
 def progress_line(statuses: dict) -> str:
     parts = []
     for node, name, role, disk, conn, repl, _prole, pdisk, pct in status_rows(statuses):
+        if name == "-":  # the minion answered with an error (or not at all)
+            parts.append(f"{node}: {role}")
+            continue
         text = f"{node}/{name} {role} {disk} {conn}"
         if repl and repl != "Established":
             text += f" {repl}"
