@@ -121,6 +121,10 @@ def run_capture(lab, out: str) -> str:
     wait_for("r0 Connected on both", lambda: all(_cstate(lab, n) == "Connected" for n in both), 90, 1,
              lambda: str([_cstate(lab, n) for n in both]))
     cap.stage("03-connected-secondary-secondary-inconsistent")
+    # Catch the short-lived "sync'ed:100.0%" /proc/drbd (no space after the colon) in the guest.
+    lab.ssh("node1", "nohup sh -c 'for i in $(seq 1 50000); do cat /proc/drbd > /tmp/p; "
+            "if grep -q \"sync.ed:100.0%\" /tmp/p; then cp /tmp/p /tmp/proc-100; break; fi; "
+            "if grep -q ds:UpToDate/UpToDate /tmp/p; then break; fi; done' >/dev/null 2>&1 &", check=True)
     lab.ssh("node1", "drbdadm primary --force r0", check=True)
     wait_for("sync progress in /proc/drbd", lambda: "sync'ed:" in _proc(lab, "node1"), 60, 0.5,
              lambda: _proc(lab, "node1"))
@@ -129,6 +133,14 @@ def run_capture(lab, out: str) -> str:
     wait_for("UpToDate/UpToDate", lambda: "ds:UpToDate/UpToDate" in _proc(lab, "node1"), 600, 3,
              lambda: _proc(lab, "node1"))
     cap.stage("05-synced-primary-secondary")
+    last = lab.ssh("node1", "cat /tmp/proc-100")
+    if last.returncode == 0:
+        base = f"proc_drbd--{cap.tag}--04b-sync-100-percent--node1"
+        with open(os.path.join(out, base + ".out"), "w") as fh:
+            fh.write(last.stdout)
+        cap.index.append(f"{base}.out\tnode1\t04b-sync-100-percent\t0\tcat /proc/drbd (first read showing "
+                         "sync'ed:100.0%, polled in a loop)")
+        say("captured the sync'ed:100.0% moment of /proc/drbd")
     lab.ssh("node2", "drbdadm primary r0", check=True)
     cap.stage("06-primary-primary")
     lab.cut_link()
