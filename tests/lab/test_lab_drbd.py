@@ -158,3 +158,17 @@ def test_create_md_refuses_on_a_filesystem_and_keeps_the_data(drbd_lab):
         assert text.strip() == "precious"
     finally:
         lab.ssh("node1", "rm -f /etc/drbd.d/r9.res")
+
+
+def test_power_cycled_node_comes_back_and_rejoins(drbd_lab):
+    lab = drbd_lab
+    lab.poweroff("node2")
+    _wait("node1 to lose node2", lambda: (
+        (c := lab.ssh("node1", "drbdadm cstate r0").stdout.strip()) == "WFConnection", c), 120)
+    lab.start("node2")  # new QEMU process on the same disks; waits for ssh and the minion
+    assert lab.salt("node2", "grains.item", "nodename", timeout=60)["node2"]["nodename"] == "node2"
+    assert " cs:" not in lab.ssh("node2", "cat /proc/drbd 2>/dev/null").stdout  # nothing brings DRBD up at boot
+    assert lab.salt("node2", "drbd.up", "r0", timeout=120)["node2"]
+    _wait("r0 Connected and UpToDate again", lambda: (
+        (m := _r0(lab)) and all(m[n]["peers"] and m[n]["peers"][0]["connection_state"] == "Connected"
+                                and m[n]["volumes"][0]["disk_state"] == "UpToDate" for n in NODES), m), 180)
