@@ -1,0 +1,81 @@
+"""orch.hapair.bootstrap renders, for the repo's example topologies, into the steps of issue 5
+in a strict requisite chain that starts with validation (``salt-call --local state.show_sls``:
+the Salt renderer, no daemons). Pillar: the repo's pillar/ tree (seeds 000 and 001 and the lab).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
+
+pytestmark = pytest.mark.integration
+
+FULL = ["validate", "packages", "drbd-config", "drbd-up", "gate-connected", "initial-sync", "gate-synced",
+        "roles", "gate-roles", "o2cb", "gate-o2cb-online", "mkfs", "mount", "gate-mounted", "canary"]
+
+
+@pytest.fixture(scope="module")
+def show_sls(tmp_path_factory):
+    if not os.path.exists(os.path.join(ROOT, "pillar", "top.sls")):
+        pytest.skip("pillar/top.sls (topology engineer) is not in the tree")
+    conf = tmp_path_factory.mktemp("orchrender")
+    with open(conf / "minion", "w", encoding="utf-8") as handle:
+        yaml.safe_dump({"id": "node1", "root_dir": str(conf / "root"), "file_client": "local",
+                        "file_roots": {"base": [os.path.join(ROOT, "salt")]},
+                        "pillar_roots": {"base": [os.path.join(ROOT, "pillar")]}, "user": "root"}, handle)
+
+    def render(sls, topology):
+        proc = subprocess.run([SALT_CALL, "--local", "-c", str(conf), "--out=json", "--log-level=quiet",
+                               "state.show_sls", sls, f'pillar={{"topology": "{topology}"}}'],
+                              capture_output=True, text=True, timeout=120, check=False)
+        data = json.loads(proc.stdout)["local"]
+        assert isinstance(data, dict), data
+        return {k: v for k, v in data.items() if not k.startswith("__")}
+
+    return render
+
+
+def chain(steps):
+    def order(body):
+        return next(i["order"] for i in body["salt"] if isinstance(i, dict) and "order" in i)
+
+    ordered = sorted(steps.items(), key=lambda kv: order(kv[1]))
+    names = [k.replace("hapair-bootstrap-", "") for k, _ in ordered]
+    for (prev, _), (sid, body) in zip(ordered, ordered[1:], strict=False):
+        reqs = [r for item in body["salt"] if isinstance(item, dict) and "require" in item for r in item["require"]]
+        assert reqs == [{"salt": prev}], (sid, reqs)
+    return names
+
+
+@pytest.mark.parametrize(
+    "topology, expected",
+    [("lab_web", FULL),            # seed 000 in the lab: dual-primary r0, OCFS2, o2cb
+     ("fileserver", FULL),         # seed 001: drbd0/drbd1, OCFS2 -T mail / vmstore, skip sync
+     ("crossed", FULL[:9])],       # no cluster filesystem, no o2cb: DRBD steps and roles only
+)
+def test_bootstrap_steps_and_chain(show_sls, topology, expected):
+    steps = show_sls("orch.hapair.bootstrap", topology)
+    assert chain(steps) == expected
+    raw = yaml.safe_load(open(os.path.join(ROOT, "pillar", "hapair", f"{topology}.sls"), encoding="utf-8"))
+    nodes = raw["hapair"]["topologies"][topology]["nodes"]
+    minions = ",".join((spec or {}).get("minion_id", key) for key, spec in nodes.items())
+    tgt = [i["tgt"] for i in steps["hapair-bootstrap-drbd-config"]["salt"] if isinstance(i, dict) and "tgt" in i]
+    assert tgt == [minions]
+
+
+def test_unknown_topology_renders_validation_only(show_sls):
+    assert list(show_sls("orch.hapair.bootstrap", "no-such-topology")) == ["hapair-bootstrap-validate"]
+
+
+def test_node_steps_for_seed_001(show_sls):
+    roles = show_sls("orch.hapair.node.roles", "fileserver")
+    assert sorted(roles) == ["hapair-orch-drbd-drbd0-dual-primary", "hapair-orch-drbd-drbd1-dual-primary",
+                             "hapair-orch-roles-node-done"]
+    mkfs = show_sls("orch.hapair.node.mkfs", "fileserver")
+    assert len([k for k in mkfs if k.endswith("-formatted")]) == 2
