@@ -18,6 +18,7 @@ single-primary, no filesystem, stack none: the part of the bootstrap the fakes m
 """
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -159,7 +160,22 @@ def run(master, *args, timeout=180):
     """``salt-run`` on the test master: ``(exit code, parsed JSON or text, raw output)``."""
     cli = master.salt_run_cli(timeout=timeout)
     ret = cli.run(*args)
-    return ret.returncode, ret.data if ret.data is not None else ret.stdout, ret.stdout + ret.stderr
+    data = ret.data if ret.data is not None else _last_json(ret.stdout)
+    return ret.returncode, data if data is not None else ret.stdout, ret.stdout + ret.stderr
+
+
+def _last_json(text):
+    """The last JSON document of ``salt-run --out=json`` output (progress events print before it)."""
+    decoder, pos, last = json.JSONDecoder(), 0, None
+    text = text or ""
+    while True:
+        start = text.find("{", pos)
+        if start < 0:
+            return last
+        try:
+            last, pos = decoder.raw_decode(text, start)
+        except ValueError:
+            pos = start + 1
 
 
 def write_config(minions):

@@ -60,3 +60,22 @@ def test_status_names_standalone(master, minions, cluster):
     code, data, out = run(master, "hapair.status", "orchweb", "--out=json")
     assert code == 0, out
     assert all("StandAlone" in r["alerts"] for r in data["rows"]), json.dumps(data["rows"])
+
+
+def test_remediate_rejoins_a_node_that_came_back_down(master, minions, cluster, short_root):
+    """node2 rebooted with r0 down (fake stage 02), node1 waits (13): the runner brings r0 up on node2."""
+    pil = fx.topologies()
+    pil["hapair"]["topologies"].pop("broken")  # it also names node2: it would be reported as an error
+    fx.write_pillar(short_root, pil)
+    reset(cluster, nodes={"node1": {"md": True, "up": True}, "node2": {"md": True, "up": False}})
+    code, data, out = run(master, "hapair.remediate", "minion=node2", "tag=salt/minion/node2/start",
+                          'event={"_stamp": "rejoin-1"}', "--out=json")
+    assert code == 0, out
+    (result,) = data["results"]
+    assert result["situation"] == "down" and result["decision"] == "healed", result
+    assert result["executed"] == [{"node": "node2", "action": "up"}]
+    assert fx.actions(cluster, "node2") == [["drbdadm", "up", "r0"]]
+    assert fx.actions(cluster, "node1") == []
+    code, data, out = run(master, "hapair.remediate", "resource=r0", "topology=orchweb", "dry_run=True", "--out=json")
+    assert data["results"][0]["situation"] != "down", out
+    fx.write_pillar(short_root, fx.topologies())
