@@ -7,6 +7,7 @@ the lab (the fakes do not model them), so the test topology has no filesystem an
 """
 
 import json
+import time
 
 import orch_fixtures as fx
 import pytest
@@ -56,8 +57,9 @@ def test_invalid_topology_fails_before_any_minion_job(master, minions, cluster):
     assert SECRET not in text
 
 
-def test_bootstrap_from_blank_then_rerun_changes_nothing(master, minions, cluster):
-    reset(cluster, sync_seconds=2)
+def test_bootstrap_from_blank_then_rerun_changes_nothing(master, minions, cluster, event_listener):
+    reset(cluster, sync_seconds=5)  # long enough for the sync gate to see the resync running
+    start = time.time()
     code, steps, text = orchestrate(master, "orchweb")
     assert code == 0, text
     assert all(s["result"] is True for s in steps.values()), json.dumps(
@@ -70,6 +72,11 @@ def test_bootstrap_from_blank_then_rerun_changes_nothing(master, minions, cluste
     synced = steps["hapair-bootstrap-gate-synced"]["changes"]["return"]
     assert synced["met"] is True
     assert minion_changes(steps["hapair-bootstrap-drbd-up"])              # first run did work
+    progress = event_listener.get_events([(master.id, "hapair/orch/orchweb/progress")], after_time=start)
+    lines = [line for event in progress for line in event.data["lines"]]
+    # the stage-04 captures' /proc/drbd (node1 SyncSource 1.6 %, node2 SyncTarget 17.2 %)
+    assert any(line.startswith("node1 r0 SyncSource ") and "%" in line for line in lines), lines
+    assert any(line.startswith("node2 r0 SyncTarget ") and "%" in line for line in lines), lines
     assert SECRET not in text
 
     for node in fx.NODES:
