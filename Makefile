@@ -56,3 +56,11 @@ lab-down:
 
 clean-venv:
 	rm -rf $(VENV)
+
+.PHONY: bench validators
+bench: venv
+	$(PY) bench/grains_drbd.py
+	$(PY) bench/beacon_drbd.py
+
+validators: deps venv
+	$(VENV)/bin/pytest -m validators tests/validators
