@@ -29,7 +29,8 @@ except ImportError:  # synced by saltutil: <extmods>/grains/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair.adapter import PATH_DEFAULTS
+from hapair import adapter
+from hapair import drbd_parse as parse
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +46,17 @@ def _conf(opts, key, default):
     return node
 
 
-def _read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def _collect(opts):
     """Return the DRBD grains for a minion config ``opts`` (pure apart from reads and one command)."""
-    proc = _read(_conf(opts, "hapair:paths:proc_drbd", PATH_DEFAULTS["proc_drbd"]))
+    proc = adapter.read_file(_conf(opts, "hapair:paths:proc_drbd", adapter.PATH_DEFAULTS["proc_drbd"]))
     if not proc or not proc.startswith("version:"):
         return {}
     version = proc.split("\n", 1)[0].split()[1]
-    import hapair.drbd_parse as parse  # noqa: PLC0415
-
     if version.startswith("8."):
-        conf = _conf(opts, "hapair:paths:drbd_conf", PATH_DEFAULTS["drbd_conf"])
-        conf_dir = _conf(opts, "hapair:paths:drbd_conf_dir", PATH_DEFAULTS["drbd_conf_dir"])
+        conf = _conf(opts, "hapair:paths:drbd_conf", adapter.PATH_DEFAULTS["drbd_conf"])
+        conf_dir = _conf(opts, "hapair:paths:drbd_conf_dir", adapter.PATH_DEFAULTS["drbd_conf_dir"])
         paths = [conf, *sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))]
-        names = plan.minors_from_config(t for t in (_read(p) for p in paths) if t)
+        names = plan.minors_from_config(t for t in (adapter.read_file(p) for p in paths) if t)
         parsed = parse.parse_proc_drbd(proc, names)
     else:
         drbdsetup = _conf(opts, "hapair:bin:drbdsetup", "drbdsetup")

@@ -18,13 +18,11 @@ naming the device and the explicit override. Shared secrets never appear in retu
 
 from __future__ import annotations
 
-import difflib
 import glob
 import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 
 try:
@@ -36,6 +34,8 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.drbd_plan as plan
 
 from hapair import adapter
+from hapair import drbd_parse as parse
+from hapair import drbd_render as render_mod
 from hapair.errors import HapairError, RefusedError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError
@@ -47,11 +47,7 @@ _CTX = "hapair.drbd"
 
 
 def __virtual__():
-    drbdadm = __salt__["config.get"]("hapair:bin:drbdadm", "drbdadm")
-    found = os.access(drbdadm, os.X_OK) if os.path.isabs(drbdadm) else shutil.which(drbdadm)
-    if not found:
-        return (False, f"drbd: {drbdadm} not found (install drbd-utils or set hapair:bin:drbdadm)")
-    return __virtualname__
+    return adapter.virtual_if_binary(__salt__, __virtualname__, "drbdadm", "drbd-utils")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -71,33 +67,17 @@ def _drbdadm(*args, ok_codes=(0,), secrets=()):
     return _run([_bin("drbdadm"), *args], ok_codes=ok_codes, secrets=secrets)
 
 
-def _parse():
-    try:
-        import hapair.drbd_parse as parse  # noqa: PLC0415 - lands with the foundation issue
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.drbd_parse is not available: {err}")
-    return parse
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def _config_texts():
     """The DRBD config as text (drbd.conf, conf_dir/*.res and *.conf); never runs a command."""
     paths = [_path("drbd_conf")]
     conf_dir = _path("drbd_conf_dir")
     paths += sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))
-    return [text for text in (_read(p) for p in paths) if text]
+    return [text for text in (adapter.read_file(p) for p in paths) if text]
 
 
 def _kernel_version():
     """Kernel module version from the first line of /proc/drbd, or None when DRBD is not loaded."""
-    text = _read(_path("proc_drbd"))
+    text = adapter.read_file(_path("proc_drbd"))
     if not text:
         return None
     first = text.split("\n", 1)[0]
@@ -138,10 +118,9 @@ def _status_models_raw():
     dialect = _dialect()
     if dialect is None:
         return None, {}
-    parse = _parse()
     if dialect == "8.4":
         names = plan.minors_from_config(_config_texts())
-        parsed = parse.parse_proc_drbd(_read(_path("proc_drbd")) or "", names)
+        parsed = parse.parse_proc_drbd(adapter.read_file(_path("proc_drbd")) or "", names)
         version = parsed.get("version") if isinstance(parsed, dict) else None
         version = version.get("kernel") if isinstance(version, dict) else version
         models = _models(parsed)
@@ -168,8 +147,12 @@ def _marker(name, kind):
     return os.path.join(_path("state_dir"), "drbd", f"{name}.{kind}")
 
 
-def _refused(err):
-    return CommandExecutionError(str(err))
+def _guard(check, *args, **kwargs):
+    """Run a ``hapair.drbd_plan`` guard; its refusal (device, override) becomes CommandExecutionError."""
+    try:
+        check(*args, **kwargs)
+    except RefusedError as err:
+        raise CommandExecutionError(str(err))
 
 
 def _ll_dev(name):
@@ -252,11 +235,13 @@ def overview():
     return out
 
 
-def _one(name):
+def _fields(name, **keys):
+    """``{key: flattened_field}`` of a running resource: ``_fields("r0", local="role", peer="peer_role")``."""
     model = status(name)["resources"].get(name)
     if model is None:
         raise CommandExecutionError(f"DRBD resource {name} is not up (not in {_path('proc_drbd')} / drbd status)")
-    return plan.flatten(model)
+    flat = plan.flatten(model)
+    return {key: flat[field] for key, field in keys.items()}
 
 
 def role(name):
@@ -268,8 +253,7 @@ def role(name):
 
         salt '*' drbd.role r0
     """
-    flat = _one(name)
-    return {"local": flat["role"], "peer": flat["peer_role"]}
+    return _fields(name, local="role", peer="peer_role")
 
 
 def cstate(name):
@@ -281,8 +265,7 @@ def cstate(name):
 
         salt '*' drbd.cstate r0
     """
-    flat = _one(name)
-    return {"connection_state": flat["connection_state"], "replication_state": flat["replication_state"]}
+    return _fields(name, connection_state="connection_state", replication_state="replication_state")
 
 
 def dstate(name):
@@ -294,8 +277,7 @@ def dstate(name):
 
         salt '*' drbd.dstate r0
     """
-    flat = _one(name)
-    return {"local": flat["disk_state"], "peer": flat["peer_disk_state"]}
+    return _fields(name, local="disk_state", peer="peer_disk_state")
 
 
 def get_gi(name):
@@ -308,7 +290,7 @@ def get_gi(name):
         salt '*' drbd.get_gi r0
     """
     res = _drbdadm("get-gi", name)
-    return _parse().parse_gi(res["stdout"])
+    return adapter.parsed(parse.parse_gi, res["stdout"])
 
 
 def version():
@@ -323,10 +305,7 @@ def version():
     key = f"{_CTX}.version"
     if key not in __context__:
         res = _drbdadm("--version", ok_codes=(0, 1))
-        try:
-            __context__[key] = _parse().parse_version(res["stdout"])
-        except HapairError as err:
-            raise CommandExecutionError(str(err))
+        __context__[key] = adapter.parsed(parse.parse_version, res["stdout"])
     out = dict(__context__[key])
     out["kernel_loaded"] = _kernel_version()
     out["dialect"] = _dialect()
@@ -358,6 +337,17 @@ def is_synced(name):
     return bool(model) and plan.is_synced(plan.flatten(model))
 
 
+def _probe_gi(name):
+    """``(metadata found, initial GI)`` from ``drbdadm get-gi``; the GI flag is None when unknown."""
+    gi = _drbdadm("get-gi", name, ok_codes=(0, 1, 10, 20))
+    if gi["retcode"] != 0:
+        return False, None
+    try:
+        return True, bool(parse.parse_gi(gi["stdout"]).get("initial"))
+    except HapairError:
+        return True, None
+
+
 def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
     """Return the facts hapair's planners use for one resource (see ``hapair.drbd_plan``).
 
@@ -379,13 +369,9 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
         out["metadata"] = True
         out["signature"] = None
     elif probe_disk:
-        gi = _drbdadm("get-gi", name, ok_codes=(0, 1, 10, 20))
-        out["metadata"] = gi["retcode"] == 0
-        if gi["retcode"] == 0:
-            try:
-                out["gi_initial"] = bool(_parse().parse_gi(gi["stdout"]).get("initial"))
-            except HapairError:
-                out["gi_initial"] = None
+        out["metadata"], initial = _probe_gi(name)
+        if out["metadata"]:
+            out["gi_initial"] = initial
         disk = disk or _ll_dev(name)
         out["disk"] = disk
         if disk:
@@ -393,11 +379,7 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
             out["metadata"] = out["metadata"] or has_md
             out["signature"] = sig
     if model is not None and probe_gi and "gi_initial" not in out:
-        gi = _drbdadm("get-gi", name, ok_codes=(0, 1, 10, 20))
-        try:
-            out["gi_initial"] = bool(_parse().parse_gi(gi["stdout"]).get("initial")) if gi["retcode"] == 0 else None
-        except HapairError:
-            out["gi_initial"] = None
+        out["gi_initial"] = _probe_gi(name)[1]
     out["split_brain"] = os.path.exists(_marker(name, "split-brain"))
     out["initial_sync_done"] = os.path.exists(_marker(name, "initial-sync"))
     return out
@@ -406,21 +388,7 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
 # --------------------------------------------------------------------------- config
 def _topology(topology):
     """Load a pillar topology by name and find this minion's node in it."""
-    try:
-        import hapair.topology as topo_mod  # noqa: PLC0415 - lands with the foundation issue
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    pillar = __pillar__ if __pillar__ else __salt__["pillar.items"]()
-    try:
-        topo = topo_mod.load(dict(pillar), topology)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    minion = __opts__.get("id")
-    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
-    if not nodes:
-        raise CommandExecutionError(f"minion {minion} is not a node of topology {topology} "
-                                    f"({', '.join(sorted(topo['nodes']))})")
-    return topo, nodes[0]
+    return adapter.load_topology(__salt__, __pillar__, __opts__, topology)
 
 
 def topology_resources(topology):
@@ -453,10 +421,6 @@ def topology_resources(topology):
 
 
 def _render(topo, node):
-    try:
-        import hapair.drbd_render as render_mod  # noqa: PLC0415
-    except ImportError as err:
-        raise CommandExecutionError(f"hapair.drbd_render is not available: {err}")
     dialect = topo["drbd"].get("dialect") or "auto"
     if dialect == "auto":
         dialect = _dialect()
@@ -493,21 +457,9 @@ def _current_files(paths):
     """``{path: {"content", "mode"} or None}`` (internal: content may hold secrets)."""
     out = {}
     for path in paths:
-        text = _read(path)
-        out[path] = None if text is None else {"content": text, "mode": oct(os.stat(path).st_mode & 0o777)[2:].zfill(4)}
+        text = adapter.read_file(path)
+        out[path] = None if text is None else {"content": text, "mode": adapter.file_mode(path)}
     return out
-
-
-def _write_file(path, content, mode):
-    os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
-    tmp = f"{path}.hapair-tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, int(mode, 8))
-    try:
-        os.fchmod(fd, int(mode, 8))
-        os.write(fd, content.encode("utf-8"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def config_state(topology):
@@ -538,9 +490,7 @@ def config_state(topology):
     diff = {}
     for path, cur in have.items():
         if cur is not None and cur["content"] != files[path]["content"]:
-            lines = difflib.unified_diff(cur["content"].splitlines(True), files[path]["content"].splitlines(True),
-                                         fromfile=path, tofile=path)
-            diff[path] = mask("".join(lines), secrets)
+            diff[path] = mask(adapter.unified_diff(cur["content"], files[path]["content"], path), secrets)
     running = list(status()["resources"]) if _kernel_version() else []
     return {"desired": desired, "current": current, "up": running, "diff": diff}
 
@@ -563,7 +513,7 @@ def write_config(topology):
     for path, spec in sorted(files.items()):
         cur = have[path]
         if cur is None or cur["content"] != spec["content"]:
-            _write_file(path, spec["content"], spec["mode"])
+            adapter.write_file(path, spec["content"], spec["mode"])
             out[path] = "created" if cur is None else "updated"
         elif cur["mode"] != spec["mode"]:
             os.chmod(path, int(spec["mode"], 8))
@@ -593,10 +543,7 @@ def create_md(name, disk=None, overwrite_data=False):
         salt '*' drbd.create_md r0 disk=/dev/sdc1 overwrite_data=True
     """
     fct = facts(name, disk=disk)
-    try:
-        plan.guard_create_md(fct, overwrite_data=overwrite_data)
-    except RefusedError as err:
-        raise _refused(err)
+    _guard(plan.guard_create_md, fct, overwrite_data=overwrite_data)
     args = ["create-md", "--force", name] if overwrite_data else ["create-md", name]
     res = _run([_bin("drbdadm"), *args], ok_codes=(0,))
     return {"resource": name, "disk": fct.get("disk"), "argv": res["argv"], "created": True}
@@ -673,10 +620,7 @@ def primary(name, force=False):
         salt '*' drbd.primary r0 force=True
     """
     if force:
-        try:
-            plan.guard_primary_force(facts(name, probe_disk=False))
-        except RefusedError as err:
-            raise _refused(err)
+        _guard(plan.guard_primary_force, facts(name, probe_disk=False))
         return _action("primary", "--force", name)
     return _action("primary", name)
 
@@ -718,10 +662,7 @@ def new_current_uuid(name, clear_bitmap=True):
         salt '*' drbd.new_current_uuid r0
     """
     if clear_bitmap:
-        try:
-            plan.guard_new_current_uuid(facts(name, probe_disk=False))
-        except RefusedError as err:
-            raise _refused(err)
+        _guard(plan.guard_new_current_uuid, facts(name, probe_disk=False))
         return _action("new-current-uuid", "--clear-bitmap", name)
     return _action("new-current-uuid", name)
 
@@ -778,10 +719,7 @@ def discard_my_data_connect(name, victim=None, node=None, split_brain=False):
     node = node or __opts__.get("id")
     fct = facts(name, node=node, probe_disk=False)
     fct["split_brain"] = fct.get("split_brain") or bool(split_brain)
-    try:
-        plan.guard_discard_my_data(fct, victim)
-    except RefusedError as err:
-        raise _refused(err)
+    _guard(plan.guard_discard_my_data, fct, victim)
     if fct.get("role") == "Primary":
         _action("secondary", name)
     out = _action("connect", "--discard-my-data", name)

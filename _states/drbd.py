@@ -54,6 +54,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
+from hapair import adapter
 from hapair.errors import HapairError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -62,24 +63,12 @@ __virtualname__ = "drbd"
 
 
 def __virtual__():
-    if "drbd.facts" not in __salt__:
-        return (False, "drbd: hapair's drbd execution module is not loaded")
-    return __virtualname__
+    return adapter.virtual_if_function(__salt__, __virtualname__, "drbd.facts")
 
 
 def _load(topology):
     """Return (normalised topology, this minion's node name)."""
-    import hapair.topology as topo_mod  # noqa: PLC0415 - keeps __virtual__ cheap
-
-    try:
-        topo = topo_mod.load(dict(__pillar__), topology)
-    except HapairError as err:
-        raise SaltInvocationError(str(err))
-    minion = __opts__.get("id")
-    nodes = [n for n, v in topo["nodes"].items() if v.get("minion_id") == minion]
-    if not nodes:
-        raise SaltInvocationError(f"minion {minion} is not a node of topology {topology}")
-    return topo, nodes[0]
+    return adapter.load_topology(__salt__, __pillar__, __opts__, topology)
 
 
 def _resource(topo, name):
@@ -96,7 +85,7 @@ def _facts(name, res, node, probe_gi=False):
 
 def _run(name, topology, planner, runner, done_comment, **kwargs):
     """Shared body: load, gather facts, plan, then test or apply."""
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = adapter.state_result(name)
     secrets = []
     try:
         topo, node = _load(topology)
