@@ -1,7 +1,8 @@
 """Salt loader entry point: tells salt-call, master and minions where hapair's modules live.
 
 ``setup.py`` registers :func:`loader_dirs` under the ``salt.loader`` entry point group, so a
-``pip install .`` exposes the extension without ``saltutil.sync_all``.
+``pip install .`` exposes the extension without ``saltutil.sync_all``. From a plain checkout
+(``_utils`` on ``sys.path``, nothing installed) the folders next to ``_utils/`` are used.
 """
 
 from __future__ import annotations
@@ -26,8 +27,20 @@ def _package_dir(package: str) -> str | None:
     return os.path.dirname(os.path.abspath(mod.__file__))
 
 
+def _checkout_dir(kind: str) -> str | None:
+    """``<repo>/_<kind>`` when this file is ``<repo>/_utils/hapair/saltext.py`` (a plain checkout)."""
+    utils = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.basename(utils) != "_utils":  # e.g. synced to <extmods>/utils/hapair: Salt finds those
+        return None
+    path = os.path.join(os.path.dirname(utils), f"_{kind}")
+    return path if os.path.isdir(path) else None
+
+
 def loader_dirs() -> dict[str, list[str]]:
     """Return ``{"modules": [dir], "states": [dir], ...}`` for Salt's loader.
+
+    Each dir is the installed ``hapair._<kind>`` package, else ``<repo>/_<kind>`` of a checkout;
+    kinds found neither way are left out.
 
     CLI Example:
 
@@ -37,7 +50,7 @@ def loader_dirs() -> dict[str, list[str]]:
     """
     dirs = {}
     for kind, package in _KINDS.items():
-        path = _package_dir(package)
+        path = _package_dir(package) or _checkout_dir(kind)
         if path:
             dirs[kind] = [path]
     return dirs
