@@ -16,6 +16,14 @@ plain path entry. The runner refuses to start if ``hapair`` can be found (``find
 processing Salt Extension hapair" per loader: the ``salt.loader`` entry point from the
 dist-info cannot import ``hapair.saltext``, as on a minion where hapair is not installed.)
 
+What this does and does not prove: with salt 3008.3 the pre-change drbd files (hapair imports
+inside ``_parse``/``_topology``/``_render``/``_load``/``_collect``) pass these tests too. A
+function-level ``import hapair.x`` resolves through ``sys.modules["hapair"].__path__`` once the
+load-time bootstrap imported ``hapair``, and in salt-call ``<extmods>/utils`` was still on
+``sys.path`` at call time (checked with a probe module). So these tests guard the synced layout
+itself (e.g. a core file missing from ``<extmods>/utils`` makes ``drbd`` fail to load, which was
+checked); tests/unit/test_adapter_imports.py is what forbids imports inside functions.
+
 Fake DRBD: tests/fakebin (real DRBD 8.4.11 / drbd-utils 9.22 captures, see tests/fixtures/fakebin).
 """
 
