@@ -119,37 +119,27 @@ def _run(name, topology, planner, runner, done_comment, **kwargs):
     return ret
 
 
+_BY_NAME = ("adjust", "up", "down", "connect", "primary", "secondary", "allow_two_primaries")  # drbd.<action>(name)
+_WAITS = {"wait_connected": 120, "wait_synced": 3600}  # drbd.<action>(name, timeout=timeout or default)
+
+
 def _exec(item, topo, node, res, timeout=None, overwrite_data=False):
     """Run one planned step through the execution module."""
     name, action = item["resource"], item["action"]
-    if action in ("write", "chmod"):
+    if action in _BY_NAME:
+        __salt__[f"drbd.{action}"](name)
+    elif action in _WAITS:
+        __salt__[f"drbd.{action}"](name, timeout=timeout or _WAITS[action])
+    elif action in ("write", "chmod"):
         __salt__["drbd.write_config"](topo["name"])
-    elif action == "adjust":
-        __salt__["drbd.adjust"](name)
     elif action == "create_md":
         __salt__["drbd.create_md"](name, disk=res["nodes"][node].get("disk"), overwrite_data=overwrite_data)
-    elif action == "up":
-        __salt__["drbd.up"](name)
-    elif action == "down":
-        __salt__["drbd.down"](name)
-    elif action == "connect":
-        __salt__["drbd.connect"](name)
-    elif action == "wait_connected":
-        __salt__["drbd.wait_connected"](name, timeout=timeout or 120)
     elif action == "primary_force":
         __salt__["drbd.primary"](name, force=True)
     elif action == "new_current_uuid":
         __salt__["drbd.new_current_uuid"](name, clear_bitmap=True)
     elif action == "record_initial_sync":
         __salt__["drbd.mark_initial_sync"](name, res.get("initial_sync"))
-    elif action == "wait_synced":
-        __salt__["drbd.wait_synced"](name, timeout=timeout or 3600)
-    elif action == "primary":
-        __salt__["drbd.primary"](name)
-    elif action == "secondary":
-        __salt__["drbd.secondary"](name)
-    elif action == "allow_two_primaries":
-        __salt__["drbd.allow_two_primaries"](name)
     else:  # pragma: no cover - planners only emit the actions above
         raise CommandExecutionError(f"unknown planned action {action}")
 
