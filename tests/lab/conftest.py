@@ -1,7 +1,8 @@
 """The session's QEMU lab: built or reused, brought up once, torn down at the end even on failure.
 
 Skips (with the reason) when not root, when qemu/debootstrap/ssh are missing, or when HAPAIR_LAB=0.
-The test lab runs in its own run dir (<cache>/run-pytest) so it never touches a lab started by hand.
+Each session's lab runs in its own run dir (<cache>/run-pytest-<pid>), so it never touches a lab
+started by hand or another session's; labs left by killed sessions are stopped first.
 """
 
 import os
@@ -16,6 +17,16 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 TOOLS = ("qemu-system-x86_64", "qemu-img", "debootstrap", "mkfs.ext4", "ssh", "ssh-keygen")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def lab_skip_reason():
@@ -37,9 +48,11 @@ def lab():
     from lab.config import cache_dir
     from lab.vm import Lab
 
-    lab = Lab(rundir=os.path.join(cache_dir(), "run-pytest"))
-    if lab.is_up():
-        lab.down()  # a previous session that died: ours, same run dir
+    for name in os.listdir(cache_dir()):  # labs of sessions that were killed before their teardown
+        owner = name[len("run-pytest-"):]
+        if name.startswith("run-pytest-") and owner.isdigit() and not _alive(int(owner)):
+            Lab(rundir=os.path.join(cache_dir(), name)).down()
+    lab = Lab(rundir=os.path.join(cache_dir(), f"run-pytest-{os.getpid()}"))  # one per session
     started = time.monotonic()
     try:
         lab.up()
