@@ -163,8 +163,20 @@ def _seconds(value: Optional[float]) -> Optional[int]:
 
 
 # --------------------------------------------------------------------------- /proc/drbd
+_GLUED_PERCENT = re.compile(r"^((?:sync'ed|verified):)(\S+%)$")
+
+
+def _words(line: str) -> list[str]:
+    """Split a /proc/drbd line into words; at 100 % DRBD prints ``sync'ed:100.0%`` with no space."""
+    words: list[str] = []
+    for word in line.split():
+        glued = _GLUED_PERCENT.match(word)
+        words.extend(glued.groups() if glued else (word,))
+    return words
+
+
 def _proc_tokens(text: str) -> list[tuple[int, str, str]]:
-    return [(no, line, tok) for no, line in _lines(text) for tok in line.split()]
+    return [(no, line, tok) for no, line in _lines(text) for tok in _words(line)]
 
 
 def parse_proc_drbd(text: str, names: Optional[dict[int, str]] = None) -> Model:
@@ -345,7 +357,7 @@ def parse_drbd_overview(text: str) -> list[Model]:
     models: list[Model] = []
     last: Optional[Model] = None
     for no, line in _lines(text):
-        tokens = line.split()
+        tokens = _words(line)
         match = _OVERVIEW_MINOR.match(line)
         if match and not line.lstrip().startswith("m:"):
             if len(tokens) < 4 or "/" not in tokens[2] or "/" not in tokens[3]:

@@ -58,11 +58,9 @@ def test_proc_drbd_at_the_100_percent_moment():
     with open(os.path.join(LAB, rows[0]["file"])) as fh:
         text = fh.read()
     assert "sync'ed:100.0%" in text
-    try:
-        model = parse.parse_proc_drbd(text, {0: "r0"})["resources"][0]
-    except parse.ParseError as err:
-        pytest.xfail(f"hapair.drbd_parse rejects it (reported to its owner): {err}")
+    model = parse.parse_proc_drbd(text, {0: "r0"})["resources"][0]
     assert model["peers"][0]["volumes"][0]["percent_done"] == 100.0
+    assert model["peers"][0]["volumes"][0]["out_of_sync_kib"] == 3844
 
 
 def test_index_lists_existing_files():
