@@ -64,3 +64,9 @@ bench: venv
 
 validators: deps venv
 	$(VENV)/bin/pytest -m validators tests/validators
+
+.PHONY: lab-test lab-capture
+lab-test: deps venv
+	$(VENV)/bin/pytest -m lab tests/lab
+lab-capture: deps venv
+	$(PY) -m lab capture

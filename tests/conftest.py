@@ -22,3 +22,12 @@ def pytest_collectstart(collector):
     """Make ``from conftest import ...`` in a test module mean this file, whatever folder it is in."""
     if isinstance(collector, pytest.Module):
         sys.modules["conftest"] = _THIS
+
+
+def pytest_unconfigure(config):
+    """Close Salt's temporary log handler so daemons' teardown does not print '--- Logging error ---'."""
+    try:
+        from salt._logging.impl import shutdown_temp_handler
+    except ImportError:  # Salt is not installed: the pure tiers still run
+        return
+    shutdown_temp_handler()
