@@ -144,8 +144,9 @@ def test_lab_web_bootstrap_from_blank_disks(orch_lab):
         text = _proc_drbd(lab, node)
         assert "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" in text, f"{node}: {text}"
         assert "/dev/drbd0 /srv/www" in _mounts(lab, node), f"{node}: {_mounts(lab, node)}"
-        o2cb = lab.ssh(node, "cat /sys/kernel/config/cluster/labcl/node/*/num", check=True).stdout.split()
-        assert sorted(o2cb) == ["0", "1"], f"{node}: o2cb nodes {o2cb}"
+        # the o2cb cluster as the kernel (configfs) has it: both nodes registered in labcl
+        o2cb = lab.ssh(node, "ls /sys/kernel/config/cluster/labcl/node/", check=True).stdout.split()
+        assert sorted(o2cb) == ["node1", "node2"], f"{node}: o2cb nodes {o2cb}"
     label = lab.ssh("node2", "blkid -p -o export /dev/drbd0", check=True).stdout
     assert "TYPE=ocfs2" in label, label
     _cross(lab, "/srv/www/lab-canary-1", "node1", "node2")
@@ -166,6 +167,40 @@ def test_lab_web_rerun_changes_nothing(orch_lab):
         k: steps[k].get("changes") for k in state_steps}
     assert lab.ssh("node1", "blkid -p -s UUID -o value /dev/drbd0", check=True).stdout.strip() == before
     assert lab.ssh("node2", "cat /srv/www/kept.txt", check=True).stdout.strip() == "kept"
+
+
+def test_broken_run_node2_off_after_metadata_then_resumed(orch_lab):
+    """node2 loses power after metadata creation; the run fails naming node2; re-run completes."""
+    lab = orch_lab
+    reset(lab)
+    pillar = "pillar=" + json.dumps({"topology": "lab_web"})
+    out = lab.salt("node1,node2", "state.apply", "orch.hapair.node.drbd_config,orch.hapair.node.drbd_up",
+                   pillar, timeout=600)  # the orchestration's own node SLS, steps 3-4
+    for node in NODES:
+        failed = {k: v.get("comment") for k, v in (out.get(node) or {}).items() if v.get("result") is not True}
+        assert isinstance(out.get(node), dict) and not failed, f"{node}: {out.get(node)!r}"
+        assert lab.ssh(node, "drbdadm dump-md r0 >/dev/null 2>&1 || drbdadm cstate r0").returncode == 0
+    lab.poweroff("node2")
+    code, steps, seconds, raw = orchestrate(lab, "lab_web")
+    TIMES["broken_run_fails"] = round(seconds, 1)
+    failed = _failed(steps)
+    print(f"\n[lab] broken run (node2 off): {seconds:.0f}s, exit {code}, failed steps {failed}")
+    assert code != 0 and failed, f"the run with node2 powered off did not fail: {raw[-2000:]}"
+    first = [v for k, v in sorted(steps.items(), key=lambda kv: kv[1].get("__run_num__", 0))
+             if v.get("result") is not True][0]
+    assert "node2" in first["comment"], f"the failing step does not say what it saw: {first['comment']!r}"
+    assert "hapair-bootstrap-canary" in failed and "requisite" in failed["hapair-bootstrap-canary"].lower()
+    assert "cs:Connected" not in _proc_drbd(lab, "node1")
+    started = time.monotonic()
+    lab.start("node2")
+    TIMES["node2_start"] = round(time.monotonic() - started, 1)
+    code, steps, seconds, raw = orchestrate(lab, "lab_web")
+    TIMES["broken_run_resumed"] = round(seconds, 1)
+    print(f"\n[lab] resumed run after node2 started: {seconds:.0f}s, exit {code}")
+    assert _assert_complete(code, steps, raw, "lab_web") == {"www": ("node1", "node2")}
+    for node in NODES:
+        assert "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" in _proc_drbd(lab, node)
+    _cross(lab, "/srv/www/lab-canary-3", "node2", "node1")
 
 
 # ---------------------------------------------------------------- seed 001: lab_fileserver
