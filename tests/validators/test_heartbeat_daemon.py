@@ -2,7 +2,7 @@
 
 Heartbeat has no parse-only mode. In throw-away namespaces (``unshare --mount --net --pid --fork
 --uts``) the rendered directory is bind-mounted on /etc/ha.d (and a temp dir on /var/log, so the
-host's logs stay untouched), the hostname is set to the node's ``uname -n``, the media interfaces
+host's logs stay untouched) and a private tmpfs on /run (its pidfile), the hostname is set to the node's ``uname -n``, the media interfaces
 exist as dummy (or veth) links, and ``/usr/libexec/heartbeat/heartbeat -d`` runs. The pid namespace ends
 with its shell, so no daemon survives. Heartbeat prints "Configuration validated" *before* it
 reads haresources, so success is: exit 0, that line, and no ERROR line.
@@ -41,6 +41,7 @@ for spec in "$@"; do
 done
 mount --bind "$ha_dir" /etc/ha.d
 mount --bind "$log_dir" /var/log
+mount -t tmpfs hapair-run /run   # heartbeat's pidfile: never the host's /run, never a stale one
 set +e
 /usr/libexec/heartbeat/heartbeat -d
 echo "rc=$?"
