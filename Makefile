@@ -70,3 +70,7 @@ lab-test: deps venv
 	$(VENV)/bin/pytest -m lab tests/lab
 lab-capture: deps venv
 	$(PY) -m lab capture
+
+.PHONY: bench-lab
+bench-lab: deps venv
+	$(PY) bench/bootstrap_lab.py
