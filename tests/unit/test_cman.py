@@ -6,7 +6,6 @@ Fixtures: tests/fixtures/cman/<tool>--<version>-<state>.out with the expected .j
 
 from __future__ import annotations
 
-import copy
 import glob
 import json
 import os
@@ -14,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
+from cman_strategies import cman_topologies
 from hapair import cman, topology
 from hapair.errors import ParseError
 from hypothesis import given, settings
@@ -258,39 +258,6 @@ def test_plan_never_goes_below_the_pillar_version():
 
 # --------------------------------------------------------------------------- generated topologies
 
-NAME = st.from_regex(r"[a-z][a-z0-9_-]{0,14}", fullmatch=True)
-
-
-@st.composite
-def cman_topologies(draw) -> dict:
-    """Valid two-node cman topologies: fence devices, domains over real nodes, vms in real domains."""
-    names = draw(st.lists(NAME, min_size=2, max_size=2, unique=True))
-    devices = draw(st.lists(NAME, min_size=1, max_size=3, unique=True))
-    domains = draw(st.lists(NAME, min_size=0, max_size=3, unique=True))
-    vms = draw(st.lists(NAME, min_size=0, max_size=4, unique=True))
-    topo = copy.deepcopy(hardcore_cache())
-    topo["nodes"] = {n: {"name": n, "hostname": n, "cluster_node_id": i} for i, n in enumerate(names, 1)}
-    topo["node_order"] = names
-    c = topo["cluster"]["cman"]
-    c["config_version"] = draw(st.integers(1, 10**6))
-    c["cluster_id"] = draw(st.none() | st.integers(1, 65535))
-    c["dlm"] = draw(st.sampled_from([{}, {"plock_ownership": 1, "plock_rate_limit": 0}]))
-    c["gfs_controld"] = draw(st.sampled_from([{}, {"plock_rate_limit": 0}]))
-    c["fence_devices"] = {d: {"name": d, "agent": draw(st.sampled_from(["fence_ipmilan", "fence_manual"])),
-                              "passwd": draw(st.text("abcXYZ019!<>&\"'", min_size=1, max_size=12))}
-                          for d in devices}
-    c["nodes"] = {n: {"nodeid": i, "votes": 1,
-                      "fence": [{"method": "single", "devices": [{"name": draw(st.sampled_from(devices))}]}]}
-                  for i, n in enumerate(names, 1)}
-    c["failover_domains"] = {d: {"name": d, "restricted": draw(st.booleans()), "ordered": draw(st.booleans()),
-                                 "nofailback": draw(st.booleans()),
-                                 "nodes": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))}
-                             for d in domains}
-    c["vms"] = {v: {"name": v, "domain": draw(st.sampled_from(domains)) if domains else None} for v in vms}
-    c["services"] = {}
-    return topo
-
-
 _CACHE: dict = {}
 
 
@@ -301,7 +268,7 @@ def hardcore_cache() -> dict:
 
 
 @settings(max_examples=60, deadline=None)
-@given(cman_topologies())
+@given(st.deferred(lambda: cman_topologies(hardcore_cache(), vms_without_domain=True)))
 def test_generated_topologies_render_clean_and_round_trip(topo):
     xml = cman.render_cluster_conf(topo)
     assert cman.check_cluster_conf(xml) == []

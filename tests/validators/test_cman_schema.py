@@ -13,7 +13,6 @@ caught by hapair.cman.check_cluster_conf.
 
 from __future__ import annotations
 
-import copy
 import glob
 import os
 import shutil
@@ -25,10 +24,10 @@ import pytest
 import yaml
 from hapair import cman, topology
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
+from cman_strategies import cman_topologies  # noqa: E402
 
 # paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -115,42 +114,8 @@ def test_schema_accepts_what_hapair_catches(case, change, needle, tmp_path):
     assert any(needle in str(err) for err in cman.check_cluster_conf(text)), case
 
 
-NAME = st.from_regex(r"[a-z][a-z0-9_-]{0,12}", fullmatch=True)
-
-
-@st.composite
-def cman_topologies(draw) -> dict:
-    names = draw(st.lists(NAME, min_size=2, max_size=2, unique=True))
-    devices = draw(st.lists(NAME, min_size=1, max_size=3, unique=True))
-    domains = draw(st.lists(NAME, min_size=0, max_size=3, unique=True))
-    topo = copy.deepcopy(TOPOLOGIES["hardcore"])
-    topo["nodes"] = {n: {"name": n, "hostname": n, "cluster_node_id": i} for i, n in enumerate(names, 1)}
-    topo["node_order"] = names
-    c = topo["cluster"]["cman"]
-    c["config_version"] = draw(st.integers(1, 10**6))
-    c["cluster_id"] = draw(st.none() | st.integers(1, 65535))
-    c["dlm"] = draw(st.sampled_from([{}, {"plock_ownership": 1, "plock_rate_limit": 0}]))
-    c["gfs_controld"] = draw(st.sampled_from([{}, {"plock_rate_limit": 0}]))
-    c["fence_devices"] = {d: {"name": d, "agent": draw(st.sampled_from(["fence_ipmilan", "fence_manual", "fence_apc"])),
-                              "ipaddr": "192.0.2.9", "login": "admin",
-                              "passwd": draw(st.text("abcXYZ019!<>&\"'", min_size=1, max_size=12))}
-                          for d in devices}
-    c["nodes"] = {n: {"nodeid": i, "votes": 1,
-                      "fence": [{"method": "single", "devices": [{"name": draw(st.sampled_from(devices))}]}]}
-                  for i, n in enumerate(names, 1)}
-    c["failover_domains"] = {d: {"name": d, "restricted": draw(st.booleans()), "ordered": draw(st.booleans()),
-                                 "nofailback": draw(st.booleans()),
-                                 "nodes": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))}
-                             for d in domains}
-    vms = draw(st.lists(NAME, min_size=0 if domains else 0, max_size=4 if domains else 0, unique=True))
-    c["vms"] = {v: {"name": v, "domain": draw(st.sampled_from(domains)), "autostart": draw(st.booleans())}
-                for v in vms}
-    c["services"] = {}
-    return topo
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(topo=cman_topologies())
+@given(topo=cman_topologies(TOPOLOGIES["hardcore"]))
 def test_generated_topologies_validate(topo, tmp_path):
     text = cman.render_cluster_conf(topo)
     for schema in SCHEMAS:
