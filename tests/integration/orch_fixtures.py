@@ -18,7 +18,6 @@ single-primary, no filesystem, stack none: the part of the bootstrap the fakes m
 """
 
 import copy
-import json
 import os
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin"))
 import faketree  # noqa: E402
+from saltout import last_json  # noqa: E402
 
 SECRET = "Orch-s3cr3t-never-shown"
 NODES = ("node1", "node2")
@@ -160,22 +160,8 @@ def run(master, *args, timeout=180):
     """``salt-run`` on the test master: ``(exit code, parsed JSON or text, raw output)``."""
     cli = master.salt_run_cli(timeout=timeout)
     ret = cli.run(*args)
-    data = ret.data if ret.data is not None else _last_json(ret.stdout)
+    data = ret.data if ret.data is not None else last_json(ret.stdout)
     return ret.returncode, data if data is not None else ret.stdout, ret.stdout + ret.stderr
-
-
-def _last_json(text):
-    """The last JSON document of ``salt-run --out=json`` output (progress events print before it)."""
-    decoder, pos, last = json.JSONDecoder(), 0, None
-    text = text or ""
-    while True:
-        start = text.find("{", pos)
-        if start < 0:
-            return last
-        try:
-            last, pos = decoder.raw_decode(text, start)
-        except ValueError:
-            pos = start + 1
 
 
 def write_config(minions):

@@ -20,6 +20,7 @@ from lab.config import REPO
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labreset import reset  # noqa: E402
+from saltout import last_json  # noqa: E402
 
 pytestmark = pytest.mark.lab
 
@@ -39,19 +40,6 @@ def orch_lab(lab):
     print(f"\n[lab] orchestration wall times (s): {json.dumps(TIMES)}")
 
 
-def _last_json(text):
-    """The last JSON document of ``salt-run --out=json`` output (progress lines print before it)."""
-    decoder, pos, last = json.JSONDecoder(), 0, None
-    while True:
-        start = text.find("{", pos)
-        if start < 0:
-            return last
-        try:
-            last, pos = decoder.raw_decode(text, start)
-        except ValueError:
-            pos = start + 1
-
-
 def orchestrate(lab, topology):
     """Run the bootstrap through ``salt-run``; ``(exit code, {state id: step}, seconds, raw output)``."""
     started = time.monotonic()
@@ -59,7 +47,7 @@ def orchestrate(lab, topology):
                                      "pillar=" + json.dumps({"topology": topology})], timeout=ORCH_TIMEOUT)
     seconds = time.monotonic() - started
     raw = proc.stdout + proc.stderr
-    doc = _last_json(proc.stdout) or {}
+    doc = last_json(proc.stdout) or {}
     data = doc.get("data", doc) if isinstance(doc, dict) else {}
     steps = {}
     for value in data.values() if isinstance(data, dict) else []:  # {"<master id>_master": {id: step}}
