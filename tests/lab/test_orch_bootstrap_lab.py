@@ -20,14 +20,13 @@ from lab.config import REPO
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labreset import reset  # noqa: E402
-from saltout import last_json  # noqa: E402
+from orchrun import assert_complete, cross, failed, minion_changes, mounts, orchestrate, proc_drbd  # noqa: E402
 
 pytestmark = pytest.mark.lab
 
 NODES = ("node1", "node2")
 NEEDED = ("salt/orch/hapair/bootstrap.sls", "_runners/hapair.py", "_states/drbd.py", "_states/o2cb.py",
           "_states/ocfs2.py", "pillar/hapair/lab_web.sls", "pillar/hapair/lab_fileserver.sls")
-ORCH_TIMEOUT = 2400
 TIMES: dict = {}
 
 
@@ -40,74 +39,6 @@ def orch_lab(lab):
     print(f"\n[lab] orchestration wall times (s): {json.dumps(TIMES)}")
 
 
-def orchestrate(lab, topology):
-    """Run the bootstrap through ``salt-run``; ``(exit code, {state id: step}, seconds, raw output)``."""
-    started = time.monotonic()
-    proc = lab.salt_cli("salt-run", ["--out=json", "state.orchestrate", "orch.hapair.bootstrap",
-                                     "pillar=" + json.dumps({"topology": topology})], timeout=ORCH_TIMEOUT)
-    seconds = time.monotonic() - started
-    raw = proc.stdout + proc.stderr
-    doc = last_json(proc.stdout) or {}
-    data = doc.get("data", doc) if isinstance(doc, dict) else {}
-    steps = {}
-    for value in data.values() if isinstance(data, dict) else []:  # {"<master id>_master": {id: step}}
-        if isinstance(value, dict):
-            steps.update({k: v for k, v in value.items() if isinstance(v, dict) and "result" in v})
-    return proc.returncode, steps, seconds, raw
-
-
-def _step(steps, name):
-    """The step whose state id is ``name`` (keys look like ``salt_|-<id>_|-<name>_|-state``)."""
-    found = [v for k, v in steps.items() if k.split("_|-")[1] == name]
-    assert found, f"no step {name} in the orchestration's return: {sorted(steps)}"
-    return found[0]
-
-
-def _failed(steps):
-    return {k.split("_|-")[1]: v.get("comment") for k, v in steps.items() if v.get("result") is not True}
-
-
-def _minion_changes(steps):
-    """{step id: {minion: {state id: changes}}} for every salt.state step that changed something."""
-    out = {}
-    for key, step in steps.items():
-        if not key.startswith("salt_|-") or not key.endswith("_|-state"):
-            continue
-        ret = (step.get("changes") or {}).get("ret") or {}
-        for minion, states in ret.items():
-            changed = {sid.split("_|-")[1]: s.get("changes") for sid, s in (states or {}).items()
-                       if isinstance(s, dict) and s.get("changes")}
-            if changed:
-                out.setdefault(key.split("_|-")[1], {})[minion] = changed
-    return out
-
-
-def _proc_drbd(lab, node):
-    return lab.ssh(node, "cat /proc/drbd", check=True).stdout
-
-
-def _mounts(lab, node):
-    return lab.ssh(node, "awk '$3 == \"ocfs2\" {print $1, $2}' /proc/mounts", check=True).stdout.split("\n")
-
-
-def _cross(lab, path, writer="node1", reader="node2"):
-    """Our own canary, by ssh (independent of hapair's): write on ``writer``, read on ``reader``."""
-    token = f"lab canary {time.time():.6f}"
-    lab.ssh(writer, f"echo '{token}' > {path} && sync", check=True)
-    got = lab.ssh(reader, f"cat {path}", check=True).stdout.strip()
-    lab.ssh(reader, f"rm -f {path}", check=True)
-    assert got == token, f"wrote {token!r} on {writer} at {path}, read {got!r} on {reader}"
-
-
-def _assert_complete(code, steps, raw, topology):
-    failed = _failed(steps)
-    assert code == 0 and steps and not failed, (
-        f"{topology} bootstrap: exit {code}, failed steps {failed}; output tail: {raw[-3000:]}")
-    canary = _step(steps, "hapair-bootstrap-canary")
-    checks = canary["changes"]["return"]["checks"]
-    return {c["filesystem"]: (c["written_on"], c["read_on"]) for c in checks}
-
-
 # ---------------------------------------------------------------- seed 000: lab_web
 
 
@@ -117,10 +48,10 @@ def test_lab_web_bootstrap_from_blank_disks(orch_lab):
     code, steps, seconds, raw = orchestrate(lab, "lab_web")
     TIMES["lab_web_first"] = round(seconds, 1)
     print(f"\n[lab] lab_web bootstrap from blank disks: {seconds:.0f}s, exit {code}")
-    crossed = _assert_complete(code, steps, raw, "lab_web")
+    crossed = assert_complete(code, steps, raw, "lab_web")
     assert crossed == {"www": ("node1", "node2")}
     # the first run did the work: config, metadata, sync, roles, o2cb, mkfs, mount on the minions
-    changed = _minion_changes(steps)
+    changed = minion_changes(steps)
     for step in ("hapair-bootstrap-drbd-config", "hapair-bootstrap-drbd-up", "hapair-bootstrap-initial-sync",
                  "hapair-bootstrap-roles", "hapair-bootstrap-o2cb", "hapair-bootstrap-mkfs",
                  "hapair-bootstrap-mount"):
@@ -129,16 +60,16 @@ def test_lab_web_bootstrap_from_blank_disks(orch_lab):
     assert set(changed["hapair-bootstrap-mkfs"]) == {"node1"}  # formatted exactly once
     # the kernel's own view, not hapair's parsers
     for node in NODES:
-        text = _proc_drbd(lab, node)
+        text = proc_drbd(lab, node)
         assert "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" in text, f"{node}: {text}"
-        assert "/dev/drbd0 /srv/www" in _mounts(lab, node), f"{node}: {_mounts(lab, node)}"
+        assert "/dev/drbd0 /srv/www" in mounts(lab, node), f"{node}: {mounts(lab, node)}"
         # the o2cb cluster as the kernel (configfs) has it: both nodes registered in labcl
         o2cb = lab.ssh(node, "ls /sys/kernel/config/cluster/labcl/node/", check=True).stdout.split()
         assert sorted(o2cb) == ["node1", "node2"], f"{node}: o2cb nodes {o2cb}"
     label = lab.ssh("node2", "blkid -p -o export /dev/drbd0", check=True).stdout
     assert "TYPE=ocfs2" in label, label
-    _cross(lab, "/srv/www/lab-canary-1", "node1", "node2")
-    _cross(lab, "/srv/www/lab-canary-2", "node2", "node1")
+    cross(lab, "/srv/www/lab-canary-1", "node1", "node2")
+    cross(lab, "/srv/www/lab-canary-2", "node2", "node1")
 
 
 def test_lab_web_rerun_changes_nothing(orch_lab):
@@ -148,8 +79,8 @@ def test_lab_web_rerun_changes_nothing(orch_lab):
     code, steps, seconds, raw = orchestrate(lab, "lab_web")
     TIMES["lab_web_rerun"] = round(seconds, 1)
     print(f"\n[lab] lab_web re-run: {seconds:.0f}s, exit {code}")
-    _assert_complete(code, steps, raw, "lab_web")
-    assert _minion_changes(steps) == {}, f"re-run changed: {_minion_changes(steps)}"
+    assert_complete(code, steps, raw, "lab_web")
+    assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
     state_steps = [k for k in steps if k.endswith("_|-state")]
     assert len(state_steps) >= 7 and all(not steps[k].get("changes") for k in state_steps), {
         k: steps[k].get("changes") for k in state_steps}
@@ -165,30 +96,30 @@ def test_broken_run_node2_off_after_metadata_then_resumed(orch_lab):
     out = lab.salt("node1,node2", "state.apply", "orch.hapair.node.drbd_config,orch.hapair.node.drbd_up",
                    pillar, timeout=600)  # the orchestration's own node SLS, steps 3-4
     for node in NODES:
-        failed = {k: v.get("comment") for k, v in (out.get(node) or {}).items() if v.get("result") is not True}
-        assert isinstance(out.get(node), dict) and not failed, f"{node}: {out.get(node)!r}"
+        bad = {k: v.get("comment") for k, v in (out.get(node) or {}).items() if v.get("result") is not True}
+        assert isinstance(out.get(node), dict) and not bad, f"{node}: {out.get(node)!r}"
         assert lab.ssh(node, "drbdadm dump-md r0 >/dev/null 2>&1 || drbdadm cstate r0").returncode == 0
     lab.poweroff("node2")
     code, steps, seconds, raw = orchestrate(lab, "lab_web")
     TIMES["broken_run_fails"] = round(seconds, 1)
-    failed = _failed(steps)
-    print(f"\n[lab] broken run (node2 off): {seconds:.0f}s, exit {code}, failed steps {failed}")
-    assert code != 0 and failed, f"the run with node2 powered off did not fail: {raw[-2000:]}"
+    broken = failed(steps)
+    print(f"\n[lab] broken run (node2 off): {seconds:.0f}s, exit {code}, failed steps {broken}")
+    assert code != 0 and broken, f"the run with node2 powered off did not fail: {raw[-2000:]}"
     first = [v for k, v in sorted(steps.items(), key=lambda kv: kv[1].get("__run_num__", 0))
              if v.get("result") is not True][0]
     assert "node2" in first["comment"], f"the failing step does not say what it saw: {first['comment']!r}"
-    assert "hapair-bootstrap-canary" in failed and "requisite" in failed["hapair-bootstrap-canary"].lower()
-    assert "cs:Connected" not in _proc_drbd(lab, "node1")
+    assert "hapair-bootstrap-canary" in broken and "requisite" in broken["hapair-bootstrap-canary"].lower()
+    assert "cs:Connected" not in proc_drbd(lab, "node1")
     started = time.monotonic()
     lab.start("node2")
     TIMES["node2_start"] = round(time.monotonic() - started, 1)
     code, steps, seconds, raw = orchestrate(lab, "lab_web")
     TIMES["broken_run_resumed"] = round(seconds, 1)
     print(f"\n[lab] resumed run after node2 started: {seconds:.0f}s, exit {code}")
-    assert _assert_complete(code, steps, raw, "lab_web") == {"www": ("node1", "node2")}
+    assert assert_complete(code, steps, raw, "lab_web") == {"www": ("node1", "node2")}
     for node in NODES:
-        assert "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" in _proc_drbd(lab, node)
-    _cross(lab, "/srv/www/lab-canary-3", "node2", "node1")
+        assert "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" in proc_drbd(lab, node)
+    cross(lab, "/srv/www/lab-canary-3", "node2", "node1")
 
 
 # ---------------------------------------------------------------- seed 001: lab_fileserver
@@ -229,14 +160,14 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
     TIMES["lab_fileserver_first"] = round(seconds, 1)
     print(f"\n[lab] lab_fileserver bootstrap from blank disks: {seconds:.0f}s, exit {code}")
-    crossed = _assert_complete(code, steps, raw, "lab_fileserver")
+    crossed = assert_complete(code, steps, raw, "lab_fileserver")
     assert crossed == {"ocfs2-small": ("node1", "node2"), "ocfs2-large": ("node1", "node2")}
     for node in NODES:
-        text = _proc_drbd(lab, node)
+        text = proc_drbd(lab, node)
         assert text.count("cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate") == 2, f"{node}: {text}"
         assert "sync'ed" not in text, f"{node}: a skipped sync still resyncs: {text}"
-        mounts = _mounts(lab, node)
-        assert "/dev/drbd0 /vol/ocfs2-small" in mounts and "/dev/drbd1 /vol/ocfs2-large" in mounts, mounts
+        seen = mounts(lab, node)
+        assert "/dev/drbd0 /vol/ocfs2-small" in seen and "/dev/drbd1 /vol/ocfs2-large" in seen, seen
     bits = {}
     for device in ("/dev/drbd0", "/dev/drbd1"):
         stats = lab.ssh("node2", f"debugfs.ocfs2 -R stats {device}", check=True).stdout
@@ -244,9 +175,9 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     # mkfs.ocfs2 1.8.7 on a 100M device: -T mail gives 4 KiB clusters (measured on the host with
     # -M local); -T vmstore picks larger clusters
     assert bits["/dev/drbd0"] == 12 and bits["/dev/drbd1"] > 12, bits
-    _cross(lab, "/vol/ocfs2-large/lab-canary", "node2", "node1")
+    cross(lab, "/vol/ocfs2-large/lab-canary", "node2", "node1")
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
     TIMES["lab_fileserver_rerun"] = round(seconds, 1)
     print(f"\n[lab] lab_fileserver re-run: {seconds:.0f}s, exit {code}")
-    _assert_complete(code, steps, raw, "lab_fileserver")
-    assert _minion_changes(steps) == {}, f"re-run changed: {_minion_changes(steps)}"
+    assert_complete(code, steps, raw, "lab_fileserver")
+    assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
