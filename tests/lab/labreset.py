@@ -2,8 +2,8 @@
 
 Other lab tests in the same session may have left r0 up on /dev/vdb, an LVM vg0 or a scratch
 filesystem on /dev/vdc, an OCFS2 or GFS2 mount, a running o2cb cluster or corosync + dlm_controld.
-``reset(lab)`` undoes all of that on each node with plain tools (not hapair's own modules, so a hapair bug cannot make the reset
-lie), in this order:
+``reset(lab)`` undoes all of that on each node with plain tools (not hapair's own modules, so a
+hapair bug cannot make the reset lie), in this order:
 
 1. unmount every OCFS2, GFS2 and /dev/drbd* mount; drop fstab lines hapair wrote (``x-systemd.requires=
    hapair-drbd-promote@``) and hapair's promote-before-mount units, then ``systemctl daemon-reload``
