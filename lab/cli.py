@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="rebuild even when cached")
     p = sub.add_parser("up", help="boot both VMs and the salt-master")
     p.add_argument("--memory", type=int, default=1024, help="MiB per VM (default 1024)")
-    p.add_argument("--disk-size", default="256M", help="size of each data disk (default 256M)")
+    p.add_argument("--disk-size", default=None,
+                   help="both data disks' size, or VDB,VDC (default: vdb 256M, vdc 3G)")
     p.add_argument("--accel", choices=["auto", "tcg", "kvm"], default="auto")
     p.add_argument("--no-wait", action="store_true", help="do not wait for ssh and minions")
     sub.add_parser("down", help="stop everything the lab started")

@@ -28,6 +28,10 @@ NODES = {
     "node2": {"index": 2, "repl_address": "10.99.0.2", "mgmt_mac": "52:54:00:00:00:02",
               "repl_mac": "52:54:00:99:00:02"},
 }
+# Data disks per node (sparse raw files): vdb carries the plain-disk resources (seed 000's r0, full
+# sync), vdc an LVM VG (seed 001's layout, its -T vmstore filesystem needs >= 2 GiB, and room for the
+# snapshots a split-brain remediation takes).
+DATA_DISKS = {"vdb": "256M", "vdc": "3G"}
 MASTER_GUEST_IP = "10.0.2.100"  # guestfwd address the minions use for the master
 GUEST_PUBLISH_PORT = 4505
 GUEST_RET_PORT = 4506

@@ -24,6 +24,7 @@ import time
 
 from lab import image, master
 from lab.config import (
+    DATA_DISKS,
     GUEST_PUBLISH_PORT,
     GUEST_RET_PORT,
     LAB_DIR,
@@ -120,8 +121,12 @@ class Lab:
         return os.path.join(image.image_dir(self.state["image"]), "id_ed25519")
 
     # ----------------------------------------------------------------- up / down
-    def up(self, memory: int = 1024, disk_size: str = "256M", accel: str = "auto", wait: bool = True) -> dict:
-        """Build or reuse the image, start the master and both VMs, wait for ssh + minions, sync_all."""
+    def up(self, memory: int = 1024, disk_size: str | None = None, accel: str = "auto", wait: bool = True) -> dict:
+        """Build or reuse the image, start the master and both VMs, wait for ssh + minions, sync_all.
+
+        ``disk_size``: one size for both data disks, or ``"<vdb>,<vdc>"``; default DATA_DISKS
+        (sparse files: a large disk costs nothing until written).
+        """
         if self.is_up():
             raise LabError(f"a lab is already up (state {self._state_path()}); run `python -m lab down` first")
         started = time.monotonic()
@@ -134,6 +139,7 @@ class Lab:
         relay = os.path.join(self.dir, "relay.py")
         shutil.copy(os.path.join(LAB_DIR, "relay.py"), relay)
         taken: list[int] = []
+        sizes = data_disk_sizes(disk_size)
 
         def port(kind=socket.SOCK_STREAM) -> int:
             taken.append(free_port(kind, taken))
@@ -150,10 +156,10 @@ class Lab:
             subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
                             os.path.join(imgdir, "base.qcow2"), overlay], check=True)
             disks = []
-            for dev in ("vdb", "vdc"):
+            for dev, size in sizes.items():
                 path = os.path.join(self.dir, f"{name}-{dev}.raw")
                 with open(path, "wb") as fh:
-                    fh.truncate(_size(disk_size))
+                    fh.truncate(_size(size))
                 disks.append(path)
             node = {"ssh_port": port(), "repl_port": repl_ports[name], "peer_port": repl_ports[peer],
                     "monitor": os.path.join(self.dir, f"{name}.mon"), "overlay": overlay, "disks": disks,
@@ -172,7 +178,7 @@ class Lab:
                 "-kernel", os.path.join(imgdir, "vmlinuz"), "-initrd", os.path.join(imgdir, "initrd.img"),
                 "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={name} quiet",
                 "-drive", f"file={overlay},if=virtio,format=qcow2,discard=unmap",
-                *[a for d in disks for a in ("-drive", f"file={d},if=virtio,format=raw")],
+                *[a for d in disks for a in ("-drive", f"file={d},if=virtio,format=raw,discard=unmap")],
                 "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{node['ssh_port']}-:22,{guestfwd}",
                 "-device", f"virtio-net-pci,netdev=mgmt,mac={spec['mgmt_mac']}",
                 "-netdev", f"socket,id=repl,udp=127.0.0.1:{node['peer_port']},localaddr=127.0.0.1:{node['repl_port']}",
@@ -182,7 +188,7 @@ class Lab:
         self._save()
         cdir = master.write_config(self.dir, pub, ret)
         say(f"starting salt-master (127.0.0.1:{pub}/{ret}, config {cdir}) and 2 VMs ({accel}, {memory} MiB, "
-            f"data disks 2x{disk_size}) ...")
+            "data disks " + ", ".join(f"{d} {z}" for d, z in sizes.items()) + ") ...")
         for name in NODES:
             self._launch(name)
         self.state["master"]["pid"] = master.start(self.dir)
@@ -436,6 +442,20 @@ def _reap(pid: int | None) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def data_disk_sizes(spec: str | None) -> dict[str, str]:
+    """{"vdb": size, "vdc": size} from ``"SIZE"`` (both) or ``"SIZE_VDB,SIZE_VDC"``; None: DATA_DISKS."""
+    if not spec:
+        return dict(DATA_DISKS)
+    parts = [p.strip() for p in spec.split(",")]
+    if len(parts) == 1:
+        parts *= len(DATA_DISKS)
+    if len(parts) != len(DATA_DISKS) or not all(parts):
+        raise LabError(f"disk size {spec!r}: give one size or one per data disk ({', '.join(DATA_DISKS)})")
+    for part in parts:
+        _size(part)
+    return dict(zip(DATA_DISKS, parts, strict=True))
 
 
 def _size(text: str) -> int:

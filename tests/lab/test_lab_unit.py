@@ -52,3 +52,18 @@ def test_salt_subcommands_pass_options_through(monkeypatch):
     assert cli.main(["salt", "-L", "node1,node2", "--out=json", "test.ping"]) == 0
     assert cli.main(["salt-run", "jobs.list_jobs"]) == 0
     assert seen == [("salt", ["-L", "node1,node2", "--out=json", "test.ping"]), ("salt-run", ["jobs.list_jobs"])]
+
+
+def test_data_disk_sizes_default_one_for_both_or_one_each():
+    sys.path.insert(0, ROOT)
+    import pytest
+
+    from lab.config import LabError
+    from lab.vm import data_disk_sizes
+
+    assert data_disk_sizes(None) == {"vdb": "256M", "vdc": "3G"}
+    assert data_disk_sizes("1G") == {"vdb": "1G", "vdc": "1G"}
+    assert data_disk_sizes("128M, 4G") == {"vdb": "128M", "vdc": "4G"}
+    for bad in ("1G,2G,3G", "1G,", "lots"):
+        with pytest.raises((LabError, ValueError, KeyError)):
+            data_disk_sizes(bad)
