@@ -1,5 +1,5 @@
-# QEMU lab: seed 001's layout on LVM (vg0 on /dev/vdc), both resources dual-primary OCFS2,
-# fresh disks so the initial sync is skipped.
+# QEMU lab: seed 001's layout on LVM (vg0 on the 3G /dev/vdc), both resources dual-primary OCFS2,
+# -T mail and -T vmstore as in the seed, fresh disks so the initial sync is skipped.
 hapair:
   topologies:
     lab_fileserver:
@@ -15,7 +15,8 @@ hapair:
           pvs: [/dev/vdc]
           lvs:
             rep-drbd0: 100M
-            rep-drbd1: 100M
+            # -T vmstore: mkfs.ocfs2 refuses devices under 2 GiB (the validator says so first)
+            rep-drbd1: 2200M
       drbd:
         dialect: auto
         common:

@@ -136,9 +136,26 @@ def test_seed_002_heartbeat_defaults_and_secret():
 
 def test_lab_fileserver_lvm():
     topo = topology.load(PILLAR, "lab_fileserver")
-    assert topo["lvm"]["vg0"]["lvs"]["rep-drbd1"] == {"name": "rep-drbd1", "size": "100M",
+    assert topo["lvm"]["vg0"]["lvs"]["rep-drbd1"] == {"name": "rep-drbd1", "size": "2200M",
                                                       "path": "/dev/vg0/rep-drbd1"}
     assert topo["drbd"]["resources"]["drbd1"]["nodes"]["node1"]["disk"] == "/dev/vg0/rep-drbd1"
+
+
+@pytest.mark.parametrize("size,ok", [("100M", False), ("2G", False), ("2048", False), ("2049M", True),
+                                     ("2200M", True), ("3g", True), ("100%FREE", True)])
+def test_vmstore_needs_two_gib_of_lv(size, ok):
+    """mkfs.ocfs2 1.8.7 refuses -T vmstore under 2 GiB; the validator says so before any command runs."""
+    raw = copy.deepcopy(PILLAR["hapair"]["topologies"]["lab_fileserver"])
+    raw["lvm"]["vg0"]["lvs"]["rep-drbd1"] = size
+    errors = [str(e) for e in validate(raw, "lab_fileserver")]
+    path = "hapair:topologies:lab_fileserver:filesystems:ocfs2-large:mkfs_type"
+    if ok:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and errors[0].startswith(path), errors
+        assert "/dev/vg0/rep-drbd1" in errors[0] and "2049M" in errors[0] and "mail" in errors[0], errors
+    raw["filesystems"]["ocfs2-large"]["mkfs_type"] = "mail"  # the other types have no such floor
+    assert validate(raw, "lab_fileserver") == []
 
 
 # -- normalise defaults ------------------------------------------------------------------------------
