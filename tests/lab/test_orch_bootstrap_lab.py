@@ -125,37 +125,8 @@ def test_broken_run_node2_off_after_metadata_then_resumed(orch_lab):
 # ---------------------------------------------------------------- seed 001: lab_fileserver
 
 
-VMSTORE_MIN = 2 * 2**30  # mkfs.ocfs2 1.8.7: "Selected file system type requires a device of at least 2 gigabytes"
-
-
-def _size(text):
-    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-    text = str(text).strip().upper().rstrip("B")
-    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-
-
-def _vmstore_too_small():
-    """The lab_fileserver filesystems made with -T vmstore whose LV is under 2 GiB (mkfs would refuse)."""
-    import yaml
-
-    with open(os.path.join(REPO, "pillar", "hapair", "lab_fileserver.sls"), encoding="utf-8") as fh:
-        topo = yaml.safe_load(fh)["hapair"]["topologies"]["lab_fileserver"]
-    lvs = {f"/dev/{vg}/{lv}": size for vg, spec in (topo.get("lvm") or {}).items()
-           for lv, size in (spec.get("lvs") or {}).items()}
-    small = []
-    for name, fs in topo["filesystems"].items():
-        disk = topo["drbd"]["resources"][fs["resource"]]["disk"]
-        if fs.get("mkfs_type") == "vmstore" and disk in lvs and _size(lvs[disk]) < VMSTORE_MIN:
-            small.append(f"{name} ({disk} {lvs[disk]})")
-    return small
-
-
 def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     lab = orch_lab
-    small = _vmstore_too_small()
-    if small:
-        pytest.skip(f"pillar lab_fileserver formats {small} with -T vmstore, which mkfs.ocfs2 1.8.7 refuses "
-                    "under 2 GiB; the lab disks are 256M: the topology needs -T mail/datafiles there")
     TIMES["reset_fileserver"] = round(reset(lab), 1)
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
     TIMES["lab_fileserver_first"] = round(seconds, 1)
@@ -172,8 +143,8 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     for device in ("/dev/drbd0", "/dev/drbd1"):
         stats = lab.ssh("node2", f"debugfs.ocfs2 -R stats {device}", check=True).stdout
         bits[device] = int(stats.split("Cluster Size Bits:")[1].split()[0])
-    # mkfs.ocfs2 1.8.7 on a 100M device: -T mail gives 4 KiB clusters (measured on the host with
-    # -M local); -T vmstore picks larger clusters
+    # mkfs.ocfs2 1.8.7: -T mail on the 100M LV gives 4 KiB clusters (measured on the host with
+    # -M local); -T vmstore on the 2200M LV picks larger clusters
     assert bits["/dev/drbd0"] == 12 and bits["/dev/drbd1"] > 12, bits
     cross(lab, "/vol/ocfs2-large/lab-canary", "node2", "node1")
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
@@ -181,3 +152,25 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     print(f"\n[lab] lab_fileserver re-run: {seconds:.0f}s, exit {code}")
     assert_complete(code, steps, raw, "lab_fileserver")
     assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
+
+
+def test_ocfs2_guard_refuses_a_second_mkfs_and_keeps_the_data(orch_lab):
+    """On the bootstrapped lab_fileserver: mkfs again is a no-op, a different wish is refused; data kept."""
+    lab = orch_lab
+    lab.ssh("node1", "echo precious > /vol/ocfs2-small/keep.txt && sync", check=True)
+    uuid = lab.ssh("node2", "blkid -p -s UUID -o value /dev/drbd0", check=True).stdout.strip()
+    assert uuid, "drbd0 carries no filesystem: the bootstrap test did not run first"
+    out = lab.salt("node1", "ocfs2.mkfs", "ocfs2-small", "lab_fileserver", timeout=300)["node1"]
+    assert isinstance(out, dict) and out["formatted"] is False, f"second mkfs did something: {out!r}"
+    # the pillar now wants another label: the existing OCFS2 is not it, so the state must refuse,
+    # naming the device and the override, in test mode and for real
+    wish = {"hapair": {"topologies": {"lab_fileserver": {"filesystems": {"ocfs2-small": {"label": "other"}}}}}}
+    for mode in ("test=True", "test=False"):
+        ret = lab.salt("node1", "state.single", "ocfs2.formatted", "ocfs2-small", "topology=lab_fileserver",
+                       mode, "pillar=" + json.dumps(wish), timeout=300)["node1"]
+        (state,) = ret.values()
+        assert state["result"] is False and not state["changes"], f"{mode}: {state!r}"
+        assert "/dev/drbd0" in state["comment"] and "overwrite=True" in state["comment"], state["comment"]
+    assert lab.ssh("node2", "blkid -p -s UUID -o value /dev/drbd0", check=True).stdout.strip() == uuid
+    for node in NODES:
+        assert lab.ssh(node, "cat /vol/ocfs2-small/keep.txt", check=True).stdout.strip() == "precious"
