@@ -372,6 +372,9 @@ def _secrets(topo: dict) -> list[str]:
     heartbeat = topo["cluster"]["heartbeat"]
     if heartbeat:
         found.append(heartbeat["authkeys"]["key"])
+    corosync = topo["cluster"]["corosync"]
+    if corosync:
+        found.append(secret_text(corosync.get("authkey")))
     unique: list[str] = []
     for secret in found:
         if isinstance(secret, str) and secret and secret not in unique:
