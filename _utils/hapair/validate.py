@@ -337,6 +337,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _stack_sections(c, topo.get("cluster"), cluster, nodes, resources, filesystems)
     _nfs(c, topo.get("nfs"))
     _lvm(c, topo.get("lvm"))
+    _mkfs_type_sizes(c, topo, resources)
 
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -1066,6 +1067,42 @@ def _nfs(c: _Checker, value: Any) -> None:
         if clients is not None and (not isinstance(clients, str) or not clients or " " in clients):
             c.add((*epath, "clients"), f"{clients!r} is not a client spec", "e.g. '*' or 192.168.1.0/24")
         c.str_list(exp.get("options"), (*epath, "options"))
+
+
+# mkfs.ocfs2 (ocfs2-tools 1.8.7) refuses -T vmstore under 2 GiB ("Selected file system type requires a
+# device of at least 2 gigabytes"); DRBD's internal metadata takes its share of the LV, so ask for a
+# whole MiB more than that
+VMSTORE_MIN_LV = 2 * 2**30 + 2**20
+_LV_UNITS = {"B": 1, "S": 512, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50, "E": 2**60}
+
+
+def lv_bytes(size: Any) -> int | None:
+    """Bytes of an lvcreate ``--size`` (binary units, M when none); None for %FREE/%VG forms or junk."""
+    if not isinstance(size, str) or "%" in size or not _LV_SIZE_RE.match(size):
+        return None
+    unit = size[-1].upper() if size[-1].isalpha() else "M"
+    number = size[:-1] if size[-1].isalpha() else size
+    return int(float(number) * _LV_UNITS[unit])
+
+
+def _mkfs_type_sizes(c: _Checker, topo: dict, resources: dict) -> None:
+    """An ocfs2 ``mkfs_type: vmstore`` on an LV this topology creates smaller than mkfs.ocfs2 accepts."""
+    lvm = topo.get("lvm") if isinstance(topo.get("lvm"), dict) else {}
+    lvs = {f"/dev/{vg}/{lv}": size for vg, spec in lvm.items() if isinstance(spec, dict)
+           for lv, size in (spec.get("lvs") or {}).items() if isinstance(spec.get("lvs"), dict)}
+    filesystems = topo.get("filesystems") if isinstance(topo.get("filesystems"), dict) else {}
+    for fname, fs in filesystems.items():
+        if not isinstance(fs, dict) or fs.get("mkfs_type") != "vmstore" or fs.get("resource") not in resources:
+            continue
+        for node, info in sorted(resources[fs["resource"]]["nodes"].items()):
+            size = lvs.get(info.get("disk"))
+            nbytes = lv_bytes(size)
+            if nbytes is not None and nbytes < VMSTORE_MIN_LV:
+                c.add(("filesystems", fname, "mkfs_type"),
+                      f"vmstore needs a device of at least 2 GiB; {fs['resource']} on {node} is "
+                      f"{info['disk']} ({size}) and mkfs.ocfs2 would refuse it",
+                      f"grow lvm LV {info['disk']} to at least 2049M, or use mkfs_type: mail or datafiles")
+                break
 
 
 def _lvm(c: _Checker, value: Any) -> None:
