@@ -2,7 +2,8 @@
 
 file_roots = the repo's ``salt/`` plus a small folder of symlinks to the extension folders
 (_modules _states _grains _runners _beacons _utils; SALT-NOTES: serving the repo root makes
-sync_all slow), pillar_roots = the repo's ``pillar/``; ``reactor:`` from ``salt/reactor/reactor.yaml``
+sync_all slow), pillar_roots = ``run/salt/pillar-overlay`` (empty; a bench or test drops a changed
+copy of a pillar file there to shadow the repo's for one scenario) then the repo's ``pillar/``; ``reactor:`` from ``salt/reactor/reactor.yaml``
 (a standard master ``reactor:`` list) when that file exists.
 """
 
@@ -24,11 +25,17 @@ def conf_dir(rundir: str) -> str:
     return os.path.join(rundir, "salt")
 
 
+def pillar_overlay(rundir: str) -> str:
+    """The pillar root searched before the repo's: ``<overlay>/hapair/x.sls`` shadows ``pillar/hapair/x.sls``."""
+    return os.path.join(conf_dir(rundir), "pillar-overlay")
+
+
 def write_config(rundir: str, publish_port: int, ret_port: int) -> str:
     """Write run/salt/master (and the ext symlink folder); return the config dir for ``-c``."""
     cdir = conf_dir(rundir)
     ext = os.path.join(cdir, "ext")
     os.makedirs(ext, exist_ok=True)
+    os.makedirs(pillar_overlay(rundir), exist_ok=True)
     for name in EXT_DIRS:
         link = os.path.join(ext, name)
         if not os.path.lexists(link):
@@ -54,7 +61,7 @@ def write_config(rundir: str, publish_port: int, ret_port: int) -> str:
         "gather_job_timeout": 30,
         "fileserver_list_cache_time": 20,
         "file_roots": {"base": [os.path.join(REPO, "salt"), ext]},
-        "pillar_roots": {"base": [os.path.join(REPO, "pillar")]},
+        "pillar_roots": {"base": [pillar_overlay(rundir), os.path.join(REPO, "pillar")]},
         "enable_fqdns_grains": False,
     }
     reactor = os.path.join(REPO, "salt", "reactor", "reactor.yaml")
