@@ -11,6 +11,8 @@ Inputs (per node name of the topology; ``None`` means the minion did not answer)
 - ``mounts``: ``{"web1": {"/var/www": {"device": "/dev/drbd0", "fstype": "ocfs2"}} | None}``
   (Salt's ``mount.active`` output)
 - ``o2cb``:   ``{"web1": {"online": True, ...} | None}`` (``o2cb.status`` output)
+- ``corosync``: ``{"node1": {"quorate": True, "members": [...], ...} | None}`` (``corosync.quorum_status``)
+- ``dlm``:    ``{"node1": {"running": True, "quorate": True, "nodes": [...]} | None}`` (``corosync.dlm_status``)
 
 Example::
 
@@ -27,7 +29,7 @@ from typing import Any, Callable, Mapping
 Model = Mapping[str, Any]
 Observed = Mapping[str, Any]
 
-CONDITIONS = ("up", "connected", "synced", "roles", "o2cb_online", "mounted")
+CONDITIONS = ("up", "connected", "synced", "roles", "o2cb_online", "quorate", "dlm_up", "mounted")
 
 
 @dataclass
@@ -232,6 +234,8 @@ def gate(
     - ``synced``: Connected, replication Established, disk and peer disk UpToDate on both
     - ``roles``: each node has the role of :func:`expected_roles`
     - ``o2cb_online``: o2cb reports the cluster online on both nodes
+    - ``quorate``: corosync votequorum is Quorate on both nodes with both node ids as members
+    - ``dlm_up``: dlm_controld answers on both nodes, quorate, with both node ids members
     - ``mounted``: each filesystem is mounted at its mountpoint on every node of ``mount_on``
 
     Raises ``ValueError`` for an unknown condition or resource.
@@ -261,6 +265,8 @@ def gate(
         return result
     if condition == "o2cb_online":
         return _o2cb_gate(topology, observed)
+    if condition in ("quorate", "dlm_up"):
+        return _stack_gate(condition, topology, observed)
     return _mounted_gate(topology, observed, filesystems)
 
 
@@ -279,6 +285,58 @@ def _o2cb_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:
         seen.append(f"{node}: {'online' if online else 'offline'}")
     name = (topology.get("cluster") or {}).get("name")
     return GateResult("o2cb_online", met, f"o2cb cluster {name} online on {' and '.join(nodes)}", "; ".join(seen))
+
+
+def cluster_node_ids(topology: Mapping[str, Any]) -> dict[str, int]:
+    """``{node: corosync/dlm node id}``: ``cluster_node_id``, default 1 and 2 in node order."""
+    return {node: int(topology["nodes"][node].get("cluster_node_id") or index)
+            for index, node in enumerate(_nodes(topology), start=1)}
+
+
+def quorum_seen(status: Any) -> tuple[bool, list[int], str]:
+    """One node's ``corosync.quorum_status``: (quorate, member node ids, short text)."""
+    if not isinstance(status, Mapping):
+        return False, [], "no status"
+    ids = sorted(m.get("node_id") for m in status.get("members") or [] if m.get("node_id") is not None)
+    if status.get("quorate"):
+        text = "quorate"
+    else:
+        text = (f"not quorate ({status.get('total_votes')} of {status.get('expected_votes')} votes"
+                f"{', activity blocked' if status.get('activity_blocked') else ''})")
+    return bool(status.get("quorate")), ids, f"{text}, members {','.join(map(str, ids)) or 'none'}"
+
+
+def dlm_seen(status: Any) -> tuple[bool, list[int], str]:
+    """One node's ``corosync.dlm_status``: (quorate and running, member node ids, short text)."""
+    if not isinstance(status, Mapping) or not status.get("running"):
+        error = status.get("error") if isinstance(status, Mapping) else None
+        return False, [], f"dlm_controld not running{f' ({error})' if error else ''}"
+    ids = sorted(n["node_id"] for n in status.get("nodes") or [] if n.get("member"))
+    text = "quorate" if status.get("quorate") else "not quorate"
+    if status.get("fence_pid"):
+        text += f", fencing (pid {status['fence_pid']})"
+    return bool(status.get("quorate")), ids, f"dlm {text}, members {','.join(map(str, ids)) or 'none'}"
+
+
+def _stack_gate(condition: str, topology: Mapping[str, Any], observed: Observed) -> GateResult:
+    key, seen_of, what = {"quorate": ("corosync", quorum_seen, "corosync quorate"),
+                          "dlm_up": ("dlm", dlm_seen, "dlm_controld up")}[condition]
+    states = observed.get(key) or {}
+    ids = cluster_node_ids(topology)
+    want = sorted(ids.values())
+    seen, met = [], True
+    for node in _nodes(topology):
+        status = states.get(node)
+        if status is None:
+            met = False
+            seen.append(f"{node}: no answer")
+            continue
+        ok, members, text = seen_of(status)
+        met = met and ok and set(want) <= set(members)
+        seen.append(f"{node}: {text}")
+    name = (topology.get("cluster") or {}).get("name")
+    awaited = f"{what} in cluster {name} on {' and '.join(_nodes(topology))} with members {','.join(map(str, want))}"
+    return GateResult(condition, met, awaited, "; ".join(seen))
 
 
 def _mounted_gate(topology: Mapping[str, Any], observed: Observed, filesystems: list[str] | None) -> GateResult:
