@@ -10,7 +10,13 @@ two nodes::
     hapair:
       bin: {drbdadm: drbdadm, drbdsetup: drbdsetup, blkid: blkid}
       paths: {proc_drbd: /proc/drbd, drbd_conf: /etc/drbd.conf, drbd_conf_dir: /etc/drbd.d,
-              state_dir: /var/lib/hapair}
+              state_dir: /var/lib/hapair, drbd_handler: /usr/lib/hapair/drbd-handler}
+
+``write_config`` (and so ``drbd.configured``) also installs hapair's DRBD handler script at
+``hapair:paths:drbd_handler`` (0755; empty to turn the hooks off); the .res files' handlers call it
+(split brain, resync, out-of-sync, fence-peer with fencing): it records the event under
+``state_dir``/drbd and sends ``hapair/drbd/<resource>/<kind>`` to the master with ``salt-call``
+(``hapair:bin:salt_call``, default the one beside the minion's python).
 
 Destructive actions are guarded by ``hapair.drbd_plan``: a refusal raises CommandExecutionError
 naming the device and the explicit override. Shared secrets never appear in returns, logs or errors.
@@ -23,6 +29,8 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import sys
 import time
 
 try:
@@ -432,10 +440,30 @@ def _render(topo, node):
                 raise CommandExecutionError(
                     "cannot pick the DRBD config dialect: the drbd module is not loaded and "
                     f"drbdadm --version names no kernel version; set {topo['path']}:drbd:dialect to 8.4 or 9")
+    handler = _handler_path()
     try:
-        return render_mod.render(topo, node, dialect, _path("drbd_conf"), _path("drbd_conf_dir"))
+        files = render_mod.render(topo, node, dialect, _path("drbd_conf"), _path("drbd_conf_dir"), handler_path=handler)
+        if handler:  # hapair's DRBD handler script, installed with the config that calls it
+            files.update(render_mod.handler_files(handler, _path("state_dir"), _salt_call()))
+        return files
     except HapairError as err:
         raise CommandExecutionError(mask(str(err), topo.get("secrets") or []))
+
+
+def _handler_path():
+    """``hapair:paths:drbd_handler`` (default /usr/lib/hapair/drbd-handler); empty: no hapair handlers."""
+    return __salt__["config.get"]("hapair:paths:drbd_handler", render_mod.HANDLER_PATH) or None
+
+
+def _salt_call():
+    """The salt-call the DRBD handler uses: ``hapair:bin:salt_call``, else the one beside this minion's python."""
+    configured = __salt__["config.get"]("hapair:bin:salt_call", None)
+    if configured:
+        return configured
+    beside = os.path.join(os.path.dirname(sys.executable), "salt-call")
+    if os.access(beside, os.X_OK):
+        return beside
+    return shutil.which("salt-call") or "/usr/bin/salt-call"
 
 
 def render(topology):

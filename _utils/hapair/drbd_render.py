@@ -98,6 +98,7 @@ def render(
     dialect: str,
     conf_path: str = "/etc/drbd.conf",
     conf_dir: str = "/etc/drbd.d",
+    handler_path: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Render every DRBD config file of ``topology`` for ``node`` in ``dialect`` ("8.4" or "9").
 
@@ -109,6 +110,11 @@ def render(
     ``topology["secrets"]``) gets mode 0600 and ``secret=True``. Raises ValidationError (every
     problem at once, secrets masked) for values that cannot be written as DRBD config, and
     HapairError for an unknown dialect or node.
+
+    With ``handler_path`` (the script :func:`handler_files` installs), DRBD's split-brain,
+    before/after-resync-target, out-of-sync and (when the topology sets ``fencing``) fence-peer
+    handlers call that script, which records the event and tells the master; an operator's own
+    command for the same handler (``handlers: {split-brain: "..."}``) is chained after ``--``.
     """
     if dialect not in DIALECTS:
         raise HapairError(f"unknown DRBD dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
@@ -133,7 +139,8 @@ def render(
             errors.append(TopologyError(path, "resource name is not a valid DRBD/file name", "use [A-Za-z0-9_.+-]"))
             continue
         res = topology["drbd"]["resources"][res_name]
-        contents[_join(conf_dir, f"{res_name}.res")] = header + _resource(topology, res_name, res, dialect, node, path, errors)
+        contents[_join(conf_dir, f"{res_name}.res")] = header + _resource(topology, res_name, res, dialect, node, path,
+                                                                          errors, handler_path)
 
     if errors:
         raise ValidationError([TopologyError(e.path, mask(e.message, secrets), e.hint) for e in errors])
@@ -302,7 +309,7 @@ def _discard_node(policy: str, nodes: dict[str, Any], node: str, path: str, erro
 
 
 def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect: str, node: str, path: str,
-              errors: list[TopologyError]) -> str:
+              errors: list[TopologyError], handler_path: str | None = None) -> str:
     nodes = topology["nodes"]
     order = [n for n in topology.get("node_order") or sorted(nodes) if n in nodes]
     res_nodes = res.get("nodes") or {}
@@ -334,7 +341,11 @@ def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect:
             else:
                 errors.append(TopologyError(f"{path}:primary", f"{primary!r} is not a node of the topology"))
 
-    sections = _merge_sections(derived, res.get("sections") or {}, path, errors)
+    free = res.get("sections") or {}
+    if handler_path:
+        free = dict(free)
+        derived["handlers"], free["handlers"] = hooked_handlers(topology, res, handler_path, path, errors)
+    sections = _merge_sections(derived, free, path, errors)
     lines = [f"resource {_quote(name)} {{\n"]
     for section in SECTION_ORDER:
         if sections[section]:
@@ -373,3 +384,129 @@ def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect:
         lines.append(f"{_INDENT}connection-mesh {{\n{_INDENT * 2}hosts {' '.join(_quote(h) for h in hosts)};\n{_INDENT}}}\n")
     lines.append("}\n")
     return "".join(lines)
+
+
+# --- hapair's DRBD handler ----------------------------------------------------------------------
+
+HANDLER_PATH = "/usr/lib/hapair/drbd-handler"
+HANDLER_KINDS = ("split-brain", "before-resync-target", "after-resync-target", "out-of-sync")
+FENCE_KIND = "fence-peer"
+_TOPOLOGY_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def fencing_of(topology: dict[str, Any], res: dict[str, Any]) -> str | None:
+    """The resource's DRBD ``fencing`` policy (disk section in 8.4, net in 9; resource over common).
+
+    >>> fencing_of({"drbd": {"common": {"disk": {"fencing": "resource-only"}}}}, {"sections": {}})
+    'resource-only'
+    """
+    common = (topology.get("drbd") or {}).get("common") or {}
+    for sections in (res.get("sections") or {}, common):
+        for section in ("disk", "net"):
+            value = (sections.get(section) or {}).get("fencing") if isinstance(sections.get(section), dict) else None
+            if value is not None:
+                return str(value)
+    return None
+
+
+def hooked_handlers(topology: dict[str, Any], res: dict[str, Any], handler_path: str, path: str,
+                    errors: list[TopologyError]) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """(hapair handler options, the free-form handlers left) for one resource.
+
+    Each hooked handler runs ``<handler_path> <kind> <topology> [-- <operator command>]``; the
+    operator's command for that handler (the resource's, else ``common``'s) moves behind ``--``
+    (so it still runs, and its exit code is the handler's; DRBD runs the line with ``/bin/sh -c``
+    and the script runs the operator's words again with ``/bin/sh -c``). fence-peer is hooked only when the topology sets ``fencing`` (and not
+    ``dont-care``).
+
+    >>> opts, rest = hooked_handlers({"name": "web"}, {"sections": {"handlers": {
+    ...     "split-brain": "/usr/lib/drbd/notify-split-brain.sh root"}}}, "/usr/lib/hapair/drbd-handler", "p", [])
+    >>> opts[0]
+    ('split-brain', '/usr/lib/hapair/drbd-handler split-brain web -- /usr/lib/drbd/notify-split-brain.sh root')
+    """
+    tname = str(topology.get("name") or "")
+    if not _TOPOLOGY_RE.match(tname):
+        errors.append(TopologyError(path, f"topology name {tname!r} cannot be passed to the DRBD handler",
+                                    "use [A-Za-z0-9_.-] in topology names"))
+    if not _BARE_RE.match(handler_path) or not handler_path.startswith("/"):
+        errors.append(TopologyError(path, f"handler path {handler_path!r} is not a plain absolute path",
+                                    "set hapair:paths:drbd_handler to a path without spaces or quotes"))
+    free = dict((res.get("sections") or {}).get("handlers") or {})
+    common = ((topology.get("drbd") or {}).get("common") or {}).get("handlers") or {}
+    kinds = list(HANDLER_KINDS)
+    fencing = fencing_of(topology, res)
+    if fencing and fencing != "dont-care":
+        kinds.insert(1, FENCE_KIND)
+    options = []
+    for kind in kinds:
+        own = free.pop(kind, None)
+        if own is None and isinstance(common, dict):
+            own = common.get(kind)  # the resource's handler overrides common's: chain common's
+        command = f"{handler_path} {kind} {tname}"
+        if own is not None and str(own).strip():
+            command += f" -- {own}"
+        options.append((kind, command))
+    return options, free
+
+
+HANDLER_SCRIPT = r"""#!/bin/sh
+# Generated by hapair: DRBD handler. Do not edit: changes are overwritten.
+#
+# DRBD runs it as `@HANDLER@ KIND TOPOLOGY [-- OPERATOR COMMAND...]` (the .res handlers section)
+# with DRBD_RESOURCE (and DRBD_MINOR, DRBD_PEER_ADDRESS...) in the environment. It
+#   1. records the event in @STATE_DIR@/drbd/<resource>.<kind> (one JSON line: kind, topology,
+#      time, peer) and appends it to @STATE_DIR@/drbd/events.log;
+#   2. sends hapair/drbd/<resource>/<kind> to the salt-master with salt-call, in the background
+#      (never blocking DRBD, never failing the handler; the drbd beacon also forwards the record);
+#   3. runs the operator's own command, if any, and exits with its exit code (fence-peer and
+#      before-resync-target results matter to DRBD); without one it exits 0, except fence-peer,
+#      which exits 1 ("could not fence": hapair fences nothing itself).
+kind=${1:-unknown}
+topology=${2:-}
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] && shift
+[ "${1:-}" = "--" ] && shift
+res=${DRBD_RESOURCE:-${DRBD_CONF_RESOURCE:-unknown}}
+dir="@STATE_DIR@/drbd"
+now=$(date +%s 2>/dev/null || echo 0)
+line="{"resource": "$res", "kind": "$kind", "topology": "$topology", "time": $now, "peer": "${DRBD_PEER_ADDRESS:-}", "minor": "${DRBD_MINOR:-}"}"
+(
+  umask 022
+  mkdir -p "$dir" &&
+  printf '%s
+' "$line" > "$dir/.$res.$kind.$$" && mv -f "$dir/.$res.$kind.$$" "$dir/$res.$kind"
+  printf '%s
+' "$line" >> "$dir/events.log"
+) >/dev/null 2>&1
+salt_call="@SALT_CALL@"
+if [ -x "$salt_call" ]; then
+  nohup "$salt_call" --retcode-passthrough event.send "hapair/drbd/$res/$kind" resource="$res" kind="$kind"     topology="$topology" at="$now" source=handler </dev/null >/dev/null 2>&1 &
+fi
+if [ $# -gt 0 ]; then
+  /bin/sh -c "$*"
+  exit $?
+fi
+[ "$kind" = "fence-peer" ] && exit 1
+exit 0
+"""
+
+
+def handler_script(state_dir: str = "/var/lib/hapair", salt_call: str = "/usr/bin/salt-call",
+                   handler_path: str = HANDLER_PATH) -> str:
+    """The text of hapair's DRBD handler script (POSIX sh; see :data:`HANDLER_SCRIPT`).
+
+    >>> "hapair/drbd/$res/$kind" in handler_script()
+    True
+    """
+    for name, value in (("state_dir", state_dir), ("salt_call", salt_call), ("handler_path", handler_path)):
+        if not _BARE_RE.match(str(value)) or not str(value).startswith("/"):
+            raise HapairError(f"{name} {value!r} must be an absolute path without spaces or quotes")
+    return (HANDLER_SCRIPT.replace("@STATE_DIR@", state_dir.rstrip("/") or "/")
+            .replace("@SALT_CALL@", salt_call).replace("@HANDLER@", handler_path))
+
+
+def handler_files(handler_path: str = HANDLER_PATH, state_dir: str = "/var/lib/hapair",
+                  salt_call: str = "/usr/bin/salt-call") -> dict[str, dict[str, Any]]:
+    """``{handler_path: {"content": script, "mode": "0755", "secret": False}}`` to install with the config."""
+    return {handler_path: {"content": handler_script(state_dir, salt_call, handler_path), "mode": "0755",
+                           "secret": False}}
