@@ -81,5 +81,6 @@ def minion_config(root, node):
             "drbd_conf": os.path.join(base, "etc", "drbd.conf"),
             "drbd_conf_dir": os.path.join(base, "etc", "drbd.d"),
             "state_dir": os.path.join(base, "state"),
+            "drbd_handler": os.path.join(base, "lib", "drbd-handler"),
         },
     }
