@@ -277,6 +277,11 @@ def plan(
     elif situation == "down":
         if not pol["rejoin_after_reboot"]:
             return _result(resource, situation, "report", f"{cls['detail']}; policy rejoin_after_reboot is off")
+        if len(affected) == len(topology.get("node_order") or topology["nodes"]):
+            # nothing runs to rejoin: never deployed, or stopped on purpose (the formula brings it up)
+            return _result(resource, situation, "report",
+                           f"{cls['detail']}: down on both nodes, no running peer to rejoin; not acting "
+                           "(bring it up with the formula or orch.hapair.bootstrap)")
         out = _result(resource, situation, "act", f"{cls['detail']}: bringing it up",
                       actions=[{"node": n, "action": "up"} for n in affected])
     elif situation == "standalone":
