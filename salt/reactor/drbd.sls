@@ -5,7 +5,8 @@
         - 'hapair/drbd/*':
           - salt://reactor/drbd.sls
 
-    Tags: hapair/drbd/<resource>/<kind> from the drbd beacon and DRBD's handlers. Progress events
+    Tags: hapair/drbd/<resource>/<kind> from the drbd beacon and DRBD's handlers (both name the
+    topology the resource was rendered from; the runner then looks at that topology only). Progress events
     (kind `sync`, fired by drbd.wait_synced) and pure detail kinds are ignored here; the runner
     re-reads both nodes anyway, is locked per resource, rate-limited, and ignores an event id it
     has handled already. -#}
@@ -14,6 +15,7 @@
 {%- set kind = parts[-1] %}
 {%- set payload = data.get('data') if data.get('data') is mapping else data %}
 {%- set new = payload.get('new') if payload.get('new') is mapping else {} %}
+{%- set topology = payload.get('topology') if payload.get('topology') is string else None %}
 {%- set acted_on = ['present', 'role', 'disk', 'connection', 'standalone', 'peer-diskless',
                     'sync-finished', 'split-brain'] %}
 {%- if resource and kind in acted_on %}
@@ -22,6 +24,9 @@ hapair-reactor-remediate-{{ resource }}:
     - args:
       - resource: {{ resource | json }}
       - minion: {{ data.get('id') | json }}
+{%- if topology %}
+      - topology: {{ topology | json }}
+{%- endif %}
       - tag: {{ tag | json }}
       - event:
           kind: {{ kind | json }}
