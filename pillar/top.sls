@@ -13,3 +13,7 @@ base:
     - hapair.lab_web
     - hapair.lab_fileserver
     - hapair.lab_gfs2
+    - hapair.lab_remedy
+  'hapair_beacons:drbd':
+    - match: grain
+    - lab_beacon
