@@ -16,7 +16,7 @@ from hapair.validate import validate
 
 PILLAR_DIR = os.path.join(ROOT, "pillar")
 SEED_FILES = sorted(glob.glob(os.path.join(PILLAR_DIR, "hapair", "*.sls")))
-EXPECTED_TOPOLOGIES = {"web", "fileserver", "apache", "crossed", "hardcore", "lab_web", "lab_fileserver", "lab_gfs2"}
+EXPECTED_TOPOLOGIES = {"web", "fileserver", "apache", "crossed", "hardcore", "lab_web", "lab_fileserver", "lab_gfs2", "lab_remedy"}
 
 
 def read_pillar(path: str) -> dict:
@@ -238,7 +238,8 @@ def test_names_tolerates_garbage():
 
 def test_for_minion():
     assert [(t["name"], n) for t, n in topology.for_minion(PILLAR, "node2")] == \
-        [("crossed", "node2"), ("lab_fileserver", "node2"), ("lab_gfs2", "node2"), ("lab_web", "node2")]
+        [("crossed", "node2"), ("lab_fileserver", "node2"), ("lab_gfs2", "node2"), ("lab_remedy", "node2"),
+         ("lab_web", "node2")]
     assert [(t["name"], n) for t, n in topology.for_minion(PILLAR, "torchio")] == [("fileserver", "torchio")]
     assert topology.for_minion(PILLAR, "stranger") == []
 
