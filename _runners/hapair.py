@@ -418,17 +418,29 @@ def _state_dir():
     return path
 
 
+LOCK_WAIT = 90  # seconds a remediation waits for another one of the same resource to finish
+
+
 @contextlib.contextmanager
-def _lock(path):
-    """Exclusive non-blocking lock; yields False when another remediation holds it."""
+def _lock(path, wait=0.0):
+    """Exclusive lock, waiting up to ``wait`` seconds; yields False when another remediation kept it.
+
+    Waiting (not skipping) matters: the event that arrives while another remediation of the
+    resource runs may carry news (a split-brain record) the running one did not see.
+    """
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the block
+    deadline = time.monotonic() + float(wait)
     try:
         if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                yield False
-                return
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(0.2)
         yield True
     finally:
         handle.close()
@@ -512,6 +524,12 @@ def _act(topo, resource, action):
     values, errors = _call(topo, fun, arg, kwarg, timeout=120, nodes=[node])
     if values.get(node) is None or values.get(node) is False:
         raise HapairError(f"{kind} on {node} failed: {errors.get(node) or values.get(node)}")
+    if kind == "lvm_snapshot":  # lvm.lvcreate returns a dict even when lvcreate failed
+        created = values[node] if isinstance(values[node], dict) else {}
+        path = f"/dev/{action['vg']}/{action['snapshot']}"
+        if path not in created:
+            raise HapairError(f"snapshot {path} of /dev/{action['vg']}/{action['lv']} on {node} was not created "
+                              f"(nothing discarded): {created.get('Output from lvcreate') or values[node]}")
     if kind == "mount":
         failed = [r.get("comment") for r in (values[node] or {}).values() if isinstance(r, dict) and not r.get("result")]
         if failed or not isinstance(values[node], dict):
@@ -548,7 +566,7 @@ def _targets(resource, topology, minion, pil):
 
 
 def remediate(resource=None, topology=None, minion=None, tag=None, event=None, dry_run=False,
-              verify_timeout=30, pillar=None, now=None):
+              verify_timeout=30, pillar=None, now=None, lock_wait=LOCK_WAIT):
     """Heal a DRBD resource as its topology's ``remediation`` policy allows; fire the outcome.
 
     Gathers both nodes' state (status, mounts, generation identifiers, split-brain markers, LVM
@@ -556,8 +574,11 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
     each step names, verifies, records the attempt under the master's cachedir
     (``hapair/remediate/<topology>.<resource>.json``: attempts, handled event ids, discards with who,
     when and why) and fires ``hapair/remediate/<resource>/result``. Never two at once per resource
-    (a lock file); the same event twice is handled once; cooldown and max_attempts apply.
-    ``resource``/``topology`` default to every resource of every topology that has ``minion``.
+    (a lock file: a second call waits up to ``lock_wait`` seconds, then returns ``busy``); the same
+    event twice is handled once; cooldown and max_attempts apply. ``resource``/``topology`` default
+    to every resource of every topology that has ``minion`` (the beacon's and the DRBD handler's
+    events name the topology the resource was rendered from, and the reactor passes it on). The
+    record also keeps the last decision (``last``: at, situation, decision, reason, victim).
 
     CLI Example:
 
@@ -579,7 +600,7 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         except ValidationError as err:
             results.append({"topology": tname, "resource": rname, "decision": "error", "reason": str(err)})
             continue
-        results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now))
+        results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now, lock_wait))
     if not results:
         return _fail(f"no topology resource matches resource={resource} topology={topology} minion={minion}")
     failed = [r for r in results if r.get("decision") in ("error", "failed")]
@@ -589,10 +610,10 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
     return {"result": True, "results": results}
 
 
-def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now):
+def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, lock_wait=0.0):
     secrets = topo.get("secrets") or []
     base = os.path.join(_state_dir(), f"{topo['name']}.{resource}")
-    with _lock(f"{base}.lock") as locked:
+    with _lock(f"{base}.lock", lock_wait) as locked:
         if not locked:
             return {"topology": topo["name"], "resource": resource, "decision": "busy",
                     "reason": f"another remediation of {resource} is running"}
@@ -637,6 +658,9 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now):
                 out["reason"] = f"{decision['reason']}; stopped: {err}"
             attempts.append(attempt)
         history["attempts"] = attempts[-HISTORY_KEEP:]
+        if not dry_run:
+            history["last"] = {"at": now, "situation": out["situation"], "decision": out["decision"],
+                               "reason": out["reason"], "victim": out.get("victim"), "event": event.get("kind")}
         _write_history(f"{base}.json", history)
         out = mask(out, secrets)
         _fire(f"hapair/remediate/{resource}/result", out)
