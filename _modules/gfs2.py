@@ -3,11 +3,14 @@
 ``mkfs`` runs ``mkfs.gfs2 -O -t <cluster>:<fs> -p lock_dlm -j <journals>`` only through the pure
 planner ``hapair.gfs2.plan_formatted``: never on a device holding any signature (unless
 ``overwrite=True``), only on the format node, and on DRBD only when this node is Primary with the
-peer Connected and UpToDate. Binaries and paths from config::
+peer Connected and UpToDate. ``mount`` installs the promote-before-mount units (as OCFS2's), an
+fstab line with ``_netdev`` and ``x-systemd.requires=`` the promote unit and ``dlm.service``, then
+mounts. Binaries and paths from config::
 
     hapair:
-      bin: {mkfs.gfs2: mkfs.gfs2, tunegfs2: tunegfs2, gfs2_edit: gfs2_edit, blkid: blkid, mount: mount}
-      paths: {proc_mounts: /proc/mounts}
+      bin: {mkfs.gfs2: mkfs.gfs2, tunegfs2: tunegfs2, gfs2_edit: gfs2_edit, blkid: blkid, mount: mount,
+            systemctl: systemctl, drbdadm: /usr/sbin/drbdadm}
+      paths: {proc_mounts: /proc/mounts, fstab: /etc/fstab, systemd_dir: /etc/systemd/system}
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.gfs2 as core
 
 from hapair import adapter
+from hapair import ocfs2 as cluster_fs
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -40,6 +44,40 @@ def _load(topology, name):
         raise SaltInvocationError(f"topology {topology} has no gfs2 filesystem {name!r}")
     fs = dict(fs, device=(fs.get("devices") or {}).get(node, fs["device"]))
     return topo, fs, node
+
+
+def topology_filesystems(topology):
+    """List this minion's GFS2 filesystems in a topology, for the formula:
+    ``[{"name", "device", "mountpoint", "format": bool (this node formats it), "mount": bool}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 gfs2.topology_filesystems lab_gfs2
+    """
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
+    out = []
+    for name, fs in sorted(topo["filesystems"].items()):
+        if fs["type"] == "gfs2":
+            mount_on = fs.get("mount_on") or []
+            out.append({"name": name, "device": (fs.get("devices") or {}).get(node, fs["device"]),
+                        "mountpoint": fs.get("mountpoint"), "mount": node in mount_on,
+                        "format": (fs.get("format_on") or (mount_on or [node])[0]) == node})
+    return out
+
+
+def boot_unit_paths(topology):
+    """The promote-before-mount unit files ``gfs2.mount`` installs on this node (for clean.sls).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 gfs2.boot_unit_paths lab_gfs2
+    """
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
+    return sorted(_boot_units(topo, node))
 
 
 def _dev_path(device):
@@ -125,7 +163,16 @@ def facts(name, topology):
         drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
     return {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
             "signature": signature(fs["device"]), "drbd": drbd, "mounts": _all_mounts(),
-            "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": adapter.binary(__salt__, "mkfs.gfs2")}
+            "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": adapter.binary(__salt__, "mkfs.gfs2"),
+            "fstab": (adapter.read_file(adapter.path(__salt__, "fstab")) or "").splitlines(),
+            "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"]),
+            "units": {path: adapter.read_file(path) for path in _boot_units(topo, node)}}
+
+
+def _boot_units(topo, node):
+    drbdadm = adapter.binary(__salt__, "drbdadm", "/usr/sbin/drbdadm")
+    return cluster_fs.render_boot_units(topo, node, drbdadm=drbdadm,
+                                        systemd_dir=adapter.path(__salt__, "systemd_dir"))
 
 
 def plan(name, topology, overwrite=False):
@@ -173,8 +220,28 @@ def mkfs(name, topology, overwrite=False):
             "journals": step["journals"], "summary": summary}
 
 
+def plan_mount(name, topology):
+    """Return the steps ``gfs2.mount`` would run on this node (``unit``, ``mkdir``, ``fstab``,
+    ``mount``; ``[]`` when all is in place or the node is not in ``mount_on``). Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 gfs2.plan_mount gfs2-00 lab_gfs2
+    """
+    topo, fs, node = _load(topology, name)
+    if not fs.get("mountpoint"):
+        raise SaltInvocationError(f"{name} has no mountpoint")
+    try:
+        return core.plan_mounted(facts(name, topology), fs, _boot_units(topo, node))
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
 def mount(name, topology):
-    """Mount GFS2 filesystem ``name`` of a topology on its mountpoint (``mount -t gfs2``).
+    """Mount GFS2 filesystem ``name`` of a topology on this node: boot-order units, the fstab line
+    (``_netdev``, after the DRBD promote unit and dlm), then ``mount -t gfs2``. Returns the steps run.
 
     Refuses when the device is not GFS2 with the expected lock table or the mountpoint is taken.
 
@@ -184,23 +251,23 @@ def mount(name, topology):
 
         salt core-01 gfs2.mount gfs2-00 hardcore
     """
-    topo, fs, node = _load(topology, name)
-    if node not in fs.get("mount_on", []):
-        raise SaltInvocationError(f"{name} is not mounted on {node} (mount_on: {fs.get('mount_on')})")
-    if not fs.get("mountpoint"):
-        raise SaltInvocationError(f"{name} has no mountpoint")
-    fact = {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
-            "signature": signature(fs["device"]), "mounts": _all_mounts()}
-    try:
-        steps = core.plan_mounted(fact, fs)
-    except HapairError as err:
-        raise CommandExecutionError(str(err))
-    if not steps:
-        return {"mounted": False, "device": fs["device"], "mountpoint": fs["mountpoint"]}
-    step = steps[0]
-    os.makedirs(step["mountpoint"], exist_ok=True)
-    argv = [adapter.binary(__salt__, "mount"), "-t", "gfs2"]
-    if step["options"]:
-        argv += ["-o", ",".join(step["options"])]
-    adapter.run(__salt__, [*argv, step["device"], step["mountpoint"]])
-    return {"mounted": True, "device": step["device"], "mountpoint": step["mountpoint"]}
+    steps = plan_mount(name, topology)
+    fstab_path = adapter.path(__salt__, "fstab")
+    systemctl = [adapter.binary(__salt__, "systemctl"), "daemon-reload"]
+    for step in steps:
+        if step["action"] == "unit":
+            adapter.write_file(step["path"], step["content"], step["mode"])
+        elif step["action"] == "mkdir":
+            os.makedirs(step["path"], exist_ok=True)
+        elif step["action"] == "fstab":
+            lines = [line for line in (adapter.read_file(fstab_path) or "").splitlines() if line not in step["old"]]
+            adapter.write_file(fstab_path, "\n".join([*lines, step["line"]]) + "\n", "0644")
+    if any(step["action"] in ("unit", "fstab") for step in steps):
+        # systemd regenerates the mount unit from fstab; exit 1 = no systemd running (containers,
+        # chroots): the files still count
+        adapter.run(__salt__, systemctl, ok_codes=(0, 1))
+    for step in steps:
+        if step["action"] == "mount":
+            adapter.run(__salt__, [adapter.binary(__salt__, "mount"), "-t", "gfs2", "-o", ",".join(step["options"]),
+                                   step["device"], step["mountpoint"]])
+    return steps

@@ -6,7 +6,7 @@
       gfs2.formatted:                   # Primary there with the peer Connected/UpToDate
         - name: gfs2-00
         - topology: hardcore
-    hapair-gfs2-gfs2-00-mounted:
+    hapair-gfs2-gfs2-00-mounted:        # units + fstab (_netdev, after promote and dlm) + mount
       gfs2.mounted:
         - name: gfs2-00
         - topology: hardcore
@@ -66,28 +66,40 @@ def formatted(name, topology, overwrite=False):
     return ret
 
 
-def mounted(name, topology):
-    """Ensure filesystem ``name`` is mounted (``mount -t gfs2``) on this node if it is in ``mount_on``.
+def _mount_changes(steps):
+    changes = {}
+    for step in steps:
+        if step["action"] == "unit":
+            changes.setdefault("units", []).append(step["path"])
+        elif step["action"] == "mkdir":
+            changes["mkdir"] = step["path"]
+        elif step["action"] == "fstab":
+            changes["fstab"] = {"old": step["old"], "new": step["line"]}
+        elif step["action"] == "mount":
+            changes["mounted"] = {"old": False, "new": True, "mountpoint": step["mountpoint"]}
+    return changes
 
-    Changes: ``{"mounted": {"old": False, "new": True}, "mountpoint": "/gfs2-00"}``.
+
+def mounted(name, topology):
+    """Ensure filesystem ``name`` is mounted on this node if it is in ``mount_on``, with its boot
+    order: the DRBD promote unit before the mount, an fstab line with ``_netdev`` that requires
+    the promote unit and ``dlm.service``.
+
+    Changes: ``{"units": [paths], "mkdir": path, "fstab": {"old": [...], "new": line},
+    "mounted": {"old": False, "new": True, "mountpoint": "/srv/gfs2-00"}}`` (only what changed).
     """
     ret = adapter.state_result(name)
     try:
-        facts = __salt__["gfs2.facts"](name, topology)
-        if facts["node"] not in facts["mount_on"]:
-            ret["comment"] = f"{name} is not mounted on {facts['node']} (mount_on: {', '.join(facts['mount_on'])})"
+        steps = __salt__["gfs2.plan_mount"](name, topology)
+        if not steps:
+            ret["comment"] = f"{name} is mounted with its fstab line and boot order (or not mounted on this node)"
             return ret
-        present = [m for m in facts["mounts"] if m["device"] == facts["device"] and m["fstype"] == "gfs2"]
-        if present:
-            ret["comment"] = f"{facts['device']} is mounted on {present[0]['mountpoint']}"
-            return ret
+        changes = _mount_changes(steps)
         if __opts__.get("test"):
-            ret.update(result=None, changes={"mounted": {"old": False, "new": True}},
-                       comment=f"{facts['device']} would be mounted")
+            ret.update(result=None, changes=changes, comment=f"{name}: {', '.join(changes)} would change")
             return ret
         done = __salt__["gfs2.mount"](name, topology)
-        ret["changes"] = {"mounted": {"old": False, "new": True}, "mountpoint": done["mountpoint"]}
-        ret["comment"] = f"{done['device']} mounted on {done['mountpoint']}"
+        ret.update(changes=_mount_changes(done), comment=f"{name}: {', '.join(changes)} done")
     except (CommandExecutionError, SaltInvocationError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from hapair import ocfs2 as cluster_fs
 from hapair.errors import ParseError, RefusedError, TopologyError, ValidationError
 
 
@@ -276,26 +277,71 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
              "argv": argv}]
 
 
-def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Plan the ``gfs2.mounted`` state.
+DLM_UNIT = "dlm.service"
 
-    ``facts``: ``{"node": str, "mounts": [{"device", "mountpoint", "fstype"}] (from /proc/mounts),
-    "signature": blkid dict, "cluster_name": str}``. Returns ``[]`` when mounted already, else
-    ``[{"action": "mount", "device", "mountpoint", "options": [...]}]``; refuses when the device is
-    not GFS2 with the expected lock table, or the mountpoint holds another device.
+
+def mount_options(fs: Mapping[str, Any]) -> list[str]:
+    """fstab options: ``_netdev`` first, the recipe's, then ``x-systemd.requires=`` the DRBD promote
+    unit (as OCFS2's) and dlm_controld's unit (a GFS2 mount joins a dlm lockspace).
+
+    >>> mount_options({"resource": "r0", "mount_options": ["noatime"]})
+    ['_netdev', 'noatime', 'x-systemd.requires=hapair-drbd-promote@r0.service', 'x-systemd.requires=dlm.service']
     """
+    dlm = f"x-systemd.requires={DLM_UNIT}"
+    return [o for o in cluster_fs.mount_options(fs) if o != dlm] + [dlm]
+
+
+def fstab_line(fs: Mapping[str, Any]) -> str:
+    """``/dev/drbd0 /srv/gfs2-00 gfs2 _netdev,noatime,x-systemd.requires=... 0 0`` (never fsck'd at boot)."""
+    return f"{fs['device']} {fs['mountpoint']} gfs2 {','.join(mount_options(fs))} 0 0"
+
+
+def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],
+                 units: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Plan the ``gfs2.mounted`` state; pure.
+
+    ``facts``: ``{"node", "cluster_name", "device", "signature": blkid dict, "mounts": [{"device",
+    "mountpoint", "fstype"}] (/proc/mounts), "fstab": [lines], "mountpoint_exists": bool,
+    "units": {path: current text | None}}``; ``units``: the boot-order unit files wanted
+    (``hapair.ocfs2.render_boot_units``: promote DRBD before the mount).
+
+    Steps, in order: ``unit`` (each unit file that differs), ``mkdir``, ``fstab`` (our line for
+    the mountpoint), ``mount``. ``[]`` when everything is in place or the node is not in
+    ``mount_on``. Refuses when another device is mounted there, or (to mount) when the device is
+    not GFS2 with the expected lock table.
+    """
+    if facts.get("node") not in (fs.get("mount_on") or []):
+        return []
     device = facts.get("device") or fs["device"]
     mountpoint = fs["mountpoint"]
-    for mount in facts.get("mounts", []):
-        if mount["mountpoint"] == mountpoint:
-            if mount["device"] == device and mount.get("fstype") == "gfs2":
-                return []
-            raise RefusedError(mountpoint, f"{mount['device']} ({mount.get('fstype')}) is mounted there",
+    steps: list[dict[str, Any]] = []
+    current_units = facts.get("units") or {}
+    for path, spec in sorted((units or {}).items()):
+        if current_units.get(path) != spec["content"]:
+            steps.append({"action": "unit", "path": path, "content": spec["content"], "mode": spec["mode"],
+                          "old": current_units.get(path)})
+    if not facts.get("mountpoint_exists"):
+        steps.append({"action": "mkdir", "path": mountpoint})
+    line = fstab_line({**fs, "device": device})
+    current = [entry for entry in facts.get("fstab") or [] if _fstab_mountpoint(entry) == mountpoint]
+    if current != [line]:
+        steps.append({"action": "fstab", "line": line, "old": current})
+    mounted = [m for m in facts.get("mounts") or [] if m["mountpoint"] == mountpoint]
+    if mounted:
+        if mounted[-1]["device"] != device or mounted[-1].get("fstype") != "gfs2":
+            raise RefusedError(mountpoint, f"{mounted[-1]['device']} ({mounted[-1].get('fstype')}) is mounted there",
                                "unmount it first")
+        return steps
     table = lock_table(fs, facts["cluster_name"])
     signature = facts.get("signature") or {}
     if signature.get("TYPE") != "gfs2" or signature.get("LABEL") != table:
         raise RefusedError(device, f"not GFS2 with lock table {table!r} (found {signature.get('TYPE')} "
                                    f"{signature.get('LABEL')})", "run gfs2.formatted first")
-    return [{"action": "mount", "device": device, "mountpoint": mountpoint,
-             "options": list(fs.get("mount_options") or [])}]
+    runtime = [o for o in mount_options(fs) if not o.startswith("x-systemd.")]
+    steps.append({"action": "mount", "device": device, "mountpoint": mountpoint, "options": runtime})
+    return steps
+
+
+def _fstab_mountpoint(entry: str) -> str | None:
+    parts = entry.split()
+    return parts[1] if len(parts) >= 2 and not entry.lstrip().startswith("#") else None

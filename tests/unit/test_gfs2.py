@@ -172,18 +172,52 @@ def test_format_on_overrides_the_first_mount_node():
     assert gfs2.plan_formatted(facts(node="core-02"), dict(FS, format_on="core-02")) == MKFS
 
 
-def test_plan_mounted():
-    fact = {"node": "core-01", "cluster_name": "hardcore", "device": "/dev/drbd0", "signature": GFS2_SIG,
-            "mounts": [{"device": "/dev/sda1", "mountpoint": "/", "fstype": "ext4"}]}
-    assert gfs2.plan_mounted(fact, FS) == [{"action": "mount", "device": "/dev/drbd0", "mountpoint": "/gfs2-00",
-                                            "options": ["noatime"]}]
-    done = dict(fact, mounts=[{"device": "/dev/drbd0", "mountpoint": "/gfs2-00", "fstype": "gfs2"}])
-    assert gfs2.plan_mounted(done, FS) == []
-    taken = dict(fact, mounts=[{"device": "/dev/sdb1", "mountpoint": "/gfs2-00", "fstype": "xfs"}])
-    with pytest.raises(RefusedError, match="/dev/sdb1"):
-        gfs2.plan_mounted(taken, FS)
-    with pytest.raises(RefusedError, match="gfs2.formatted"):
-        gfs2.plan_mounted(dict(fact, signature={}), FS)
+LINE = ("/dev/drbd0 /gfs2-00 gfs2 _netdev,noatime,x-systemd.requires=hapair-drbd-promote@r0.service,"
+        "x-systemd.requires=dlm.service 0 0")
+UNIT = "/etc/systemd/system/hapair-drbd-promote@.service"
+UNITS = {UNIT: {"content": "[Unit]\n", "mode": "0644", "secret": False}}
+ROOT_MOUNT = {"device": "/dev/sda1", "mountpoint": "/", "fstype": "ext4"}
+GFS2_MOUNT = {"device": "/dev/drbd0", "mountpoint": "/gfs2-00", "fstype": "gfs2"}
+MOUNT = {"action": "mount", "device": "/dev/drbd0", "mountpoint": "/gfs2-00", "options": ["_netdev", "noatime"]}
+
+
+def mfacts(**over):
+    base = {"node": "core-01", "cluster_name": "hardcore", "device": "/dev/drbd0", "signature": GFS2_SIG,
+            "mounts": [ROOT_MOUNT], "fstab": ["/dev/sda1 / ext4 defaults 0 1"], "mountpoint_exists": True,
+            "units": {UNIT: "[Unit]\n"}}
+    return {**base, **over}
+
+
+@pytest.mark.parametrize("case,fact,expected", [
+    ("blank node: units, mkdir, fstab, mount", mfacts(mountpoint_exists=False, units={}),
+     [{"action": "unit", "path": UNIT, "content": "[Unit]\n", "mode": "0644", "old": None},
+      {"action": "mkdir", "path": "/gfs2-00"}, {"action": "fstab", "line": LINE, "old": []}, MOUNT]),
+    ("all in place", mfacts(mounts=[ROOT_MOUNT, GFS2_MOUNT], fstab=[LINE]), []),
+    ("mounted by hand, no fstab line yet", mfacts(mounts=[GFS2_MOUNT]),
+     [{"action": "fstab", "line": LINE, "old": []}]),
+    ("an old line of ours is replaced", mfacts(fstab=["/dev/drbd0 /gfs2-00 gfs2 defaults 0 0"]),
+     [{"action": "fstab", "line": LINE, "old": ["/dev/drbd0 /gfs2-00 gfs2 defaults 0 0"]}, MOUNT]),
+    ("not in mount_on: nothing", mfacts(node="core-03", mountpoint_exists=False), []),
+])
+def test_plan_mounted(case, fact, expected):
+    assert gfs2.plan_mounted(fact, FS, UNITS) == expected
+
+
+@pytest.mark.parametrize("case,fact,needle", [
+    ("another device on the mountpoint", mfacts(mounts=[{"device": "/dev/sdb1", "mountpoint": "/gfs2-00",
+                                                         "fstype": "xfs"}]), "/dev/sdb1 (xfs) is mounted there"),
+    ("not formatted", mfacts(signature={}), "gfs2.formatted"),
+    ("a foreign lock table", mfacts(signature={"TYPE": "gfs2", "LABEL": "other:gfs2-00"}), "other:gfs2-00"),
+])
+def test_plan_mounted_refusals(case, fact, needle):
+    with pytest.raises(RefusedError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        gfs2.plan_mounted(fact, FS, UNITS)
+
+
+def test_mount_options_require_promote_and_dlm_once():
+    options = gfs2.mount_options(dict(FS, mount_options=["_netdev", "x-systemd.requires=dlm.service"]))
+    assert options == ["_netdev", "x-systemd.requires=hapair-drbd-promote@r0.service",
+                       "x-systemd.requires=dlm.service"]
 
 
 def test_docstring_examples_run():

@@ -53,16 +53,22 @@ def env(tmp_path):
         ("tunegfs2", "-l"): {"stdout": read("tunegfs2-l--3.5.0-hardcore-gfs2-00.out")},
         ("gfs2_edit", "-p", "journals"): {"stdout": read("gfs2_edit-journals--3.5.0-two-journals.out")},
         ("mount",): {"stdout": ""},
+        ("systemctl", "daemon-reload"): {"stdout": ""},
     })
     drbd = {"model": model()}
-    salt = fakesalt.salt_dict(cmd, {"hapair:paths:proc_mounts": str(mounts)},
+    fstab = tmp_path / "fstab"
+    fstab.write_text("/dev/sda1 / ext4 defaults 0 1\n")
+    config = {"hapair:paths:proc_mounts": str(mounts), "hapair:paths:fstab": str(fstab),
+              "hapair:paths:systemd_dir": str(tmp_path / "systemd")}
+    salt = fakesalt.salt_dict(cmd, config,
                               **{"drbd.status": lambda name: {"version": "8.4.11",
                                                               "resources": {name: drbd["model"]}}})
     mountpoint = str(tmp_path / "gfs2-00")
     mod = fakesalt.load("modules", "gfs2", salt, pillar=pillar(mountpoint))
-    salt.update({f"gfs2.{fn}": getattr(mod, fn) for fn in ("plan", "mkfs", "facts", "mount")})
+    salt.update({f"gfs2.{fn}": getattr(mod, fn) for fn in ("plan", "mkfs", "facts", "mount", "plan_mount")})
     state = fakesalt.load("states", "gfs2", salt, pillar=pillar(mountpoint))
-    return {"cmd": cmd, "mod": mod, "state": state, "drbd": drbd, "mounts": mounts, "mountpoint": mountpoint}
+    return {"cmd": cmd, "mod": mod, "state": state, "drbd": drbd, "mounts": mounts, "mountpoint": mountpoint,
+            "fstab": fstab, "systemd": tmp_path / "systemd"}
 
 
 def test_info_parses_tunegfs2_and_journals(env):
@@ -124,17 +130,46 @@ def test_state_formatted_on_the_second_node_waits_for_the_first(env):
 
 def test_state_mounted(env):
     env["cmd"].responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-gfs2.out")}
+    env["state"].__opts__["test"] = True
+    dry = env["state"].mounted("gfs2-00", "hardcore")
+    assert dry["result"] is None and not os.path.isdir(env["mountpoint"])
+    env["state"].__opts__["test"] = False
     ret = env["state"].mounted("gfs2-00", "hardcore")
-    assert ret["result"] is True and ret["changes"]["mounted"] == {"old": False, "new": True}
-    assert env["cmd"].argvs()[-1] == ["mount", "-t", "gfs2", "-o", "defaults", "/dev/drbd0", env["mountpoint"]]
+    assert ret["result"] is True, ret
+    assert ret["changes"] == dry["changes"]
+    assert ret["changes"]["mounted"] == {"old": False, "new": True, "mountpoint": env["mountpoint"]}
+    # the promote template and its Before= drop-in for this mount, as OCFS2's
+    units = sorted(str(p.relative_to(env["systemd"])) for p in env["systemd"].rglob("*") if p.is_file())
+    # (hardcore mounts gfs2-01 on r1 here too: its drop-in comes with the first mount)
+    assert units == ["hapair-drbd-promote@.service", "hapair-drbd-promote@r0.service.d/hapair-before-mount.conf",
+                     "hapair-drbd-promote@r1.service.d/hapair-before-mount.conf"]
+    assert ret["changes"]["units"] == [str(env["systemd"] / u) for u in units]
+    line = env["fstab"].read_text().splitlines()[-1]
+    assert line.split()[:3] == ["/dev/drbd0", env["mountpoint"], "gfs2"] and line.endswith(" 0 0")
+    assert "_netdev" in line and "x-systemd.requires=dlm.service" in line
+    assert "x-systemd.requires=hapair-drbd-promote@r0.service" in line
+    argvs = env["cmd"].argvs()
+    assert argvs.count(["systemctl", "daemon-reload"]) == 1
+    assert argvs[-1][:4] == ["mount", "-t", "gfs2", "-o"] and argvs[-1][5:] == ["/dev/drbd0", env["mountpoint"]]
+    assert argvs[-1][4].startswith("_netdev") and "x-systemd" not in argvs[-1][4]
     assert os.path.isdir(env["mountpoint"])
     env["mounts"].write_text(f"/dev/drbd0 {env['mountpoint']} gfs2 rw,relatime 0 0\n")
-    assert env["state"].mounted("gfs2-00", "hardcore")["changes"] == {}
+    again = env["state"].mounted("gfs2-00", "hardcore")
+    assert again["result"] is True and again["changes"] == {}, again
+
+
+def test_topology_filesystems_for_the_formula(env):
+    assert env["mod"].topology_filesystems("hardcore")[0] == {
+        "name": "gfs2-00", "device": "/dev/drbd0", "mountpoint": env["mountpoint"], "mount": True, "format": True}
+    env["mod"].__opts__["id"] = "core-02"
+    assert [fs["format"] for fs in env["mod"].topology_filesystems("hardcore")] == [False, False]
+    assert [p.rsplit("/", 2)[-2:] for p in env["mod"].boot_unit_paths("hardcore")][:2] == [
+        ["systemd", "hapair-drbd-promote@.service"], ["hapair-drbd-promote@r0.service.d", "hapair-before-mount.conf"]]
 
 
 def test_state_mounted_skips_a_node_outside_mount_on(env):
     topo = env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]
     topo["filesystems"]["gfs2-00"]["mount_on"] = ["core-02"]
     ret = env["state"].mounted("gfs2-00", "hardcore")
-    assert ret["result"] is True and ret["changes"] == {} and "not mounted on core-01" in ret["comment"]
+    assert ret["result"] is True and ret["changes"] == {} and "not mounted on this node" in ret["comment"]
     assert not any(argv[0] == "mount" for argv in env["cmd"].argvs())
