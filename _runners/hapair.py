@@ -594,11 +594,17 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         event["id"] = f"{tag}|{minion}|{event['_stamp']}"
     pil = _pillar(topology, pillar)
     results = []
-    for tname, rname in _targets(resource, topology, minion, pil):
+    targets = _targets(resource, topology, minion, pil)
+    running = _running(pil, targets) if topology is None and len(targets) > 1 else None
+    for tname, rname in targets:
         try:
             topo = topology_mod.load(pil, tname)
         except ValidationError as err:
             results.append({"topology": tname, "resource": rname, "decision": "error", "reason": str(err)})
+            continue
+        if running is not None and rname not in running.get(tname, {rname}):
+            results.append({"topology": tname, "resource": rname, "decision": "none", "situation": "down",
+                            "reason": f"{rname} of {tname} is up on neither node: nothing to rejoin"})
             continue
         results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now, lock_wait))
     if not results:
@@ -608,6 +614,39 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         __context__["retcode"] = 1
         return {"result": False, "results": results, "retcode": 1}
     return {"result": True, "results": results}
+
+
+def _running(pil, targets):
+    """``{topology: {resources up on at least one of its nodes}}`` from one ``drbd.status`` call.
+
+    A minion's start event names no topology, so every topology with that minion is a candidate;
+    asking all their minions once keeps a restart from costing a full fact-gathering per resource
+    that is not even running (the lab's alternative topologies share the same two nodes). A
+    topology whose minions did not answer is left out (then all its resources are looked at).
+    """
+    topos = {}
+    for tname, _ in targets:
+        if tname not in topos:
+            try:
+                topos[tname] = topology_mod.load(pil, tname)
+            except ValidationError:
+                continue
+    ids = sorted({m for topo in topos.values() for m in _minions(topo).values()})
+    if not ids:
+        return {}
+    raw = _client().cmd(ids, "drbd.status", tgt_type="list", timeout=30, full_return=True)
+    up = {}
+    for mid, entry in raw.items():
+        ret = entry.get("ret") if isinstance(entry, dict) else entry
+        if isinstance(ret, dict) and isinstance(ret.get("resources"), dict):
+            up[mid] = set(ret["resources"])
+    out = {}
+    for tname, topo in topos.items():
+        mids = list(_minions(topo).values())
+        if any(m not in up for m in mids):
+            continue
+        out[tname] = set().union(*(up[m] for m in mids))
+    return out
 
 
 def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, lock_wait=0.0):
