@@ -456,8 +456,9 @@ HANDLER_SCRIPT = r"""#!/bin/sh
 # with DRBD_RESOURCE (and DRBD_MINOR, DRBD_PEER_ADDRESS...) in the environment. It
 #   1. records the event in @STATE_DIR@/drbd/<resource>.<kind> (one JSON line: kind, topology,
 #      time, peer) and appends it to @STATE_DIR@/drbd/events.log;
-#   2. sends hapair/drbd/<resource>/<kind> to the salt-master with salt-call, in the background
-#      (never blocking DRBD, never failing the handler; the drbd beacon also forwards the record);
+#   2. sends hapair/drbd/<resource>/<kind> to the salt-master with salt-call, in the background at
+#      low priority (never blocking DRBD, never failing the handler; the drbd beacon, when
+#      configured, forwards the record within its interval, which is faster than a salt-call);
 #   3. runs the operator's own command, if any, and exits with its exit code (fence-peer and
 #      before-resync-target results matter to DRBD); without one it exits 0, except fence-peer,
 #      which exits 1 ("could not fence": hapair fences nothing itself).
@@ -480,7 +481,7 @@ line="{"resource": "$res", "kind": "$kind", "topology": "$topology", "time": $no
 ) >/dev/null 2>&1
 salt_call="@SALT_CALL@"
 if [ -x "$salt_call" ]; then
-  nohup "$salt_call" --retcode-passthrough event.send "hapair/drbd/$res/$kind" resource="$res" kind="$kind"     topology="$topology" at="$now" source=handler </dev/null >/dev/null 2>&1 &
+  nohup nice -n 10 "$salt_call" event.send "hapair/drbd/$res/$kind" resource="$res" kind="$kind"     topology="$topology" at="$now" source=handler </dev/null >/dev/null 2>&1 &
 fi
 if [ $# -gt 0 ]; then
   /bin/sh -c "$*"
