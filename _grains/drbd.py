@@ -9,7 +9,12 @@
              peer_role: Secondary, peer_disk_state: UpToDate, replication_state: Established}
     drbd_roles: {r0: Primary}
 
-Target with ``salt -G 'drbd_roles:r0:Primary' ...``. Never raises; ``{}`` where DRBD is absent.
+    drbd_alerts: {r0: [split-brain, StandAlone]}    # only while something is wrong
+
+Target with ``salt -G 'drbd_roles:r0:Primary' ...``; ``salt -G 'drbd_alerts:r0:split-brain' ...``
+finds a split brain (recorded by hapair's DRBD handler under ``hapair:paths:state_dir``/drbd; the
+drbd beacon refreshes the grains when it sends events, and moves the record aside once the
+resource is Connected again). Never raises; ``{}`` where DRBD is absent.
 DRBD 8.4: /proc/drbd plus the config files (no subprocess); DRBD 9: one ``drbdsetup status --json``.
 Paths and binaries come from the minion config (``hapair:paths:*``, ``hapair:bin:drbdsetup``).
 """
@@ -73,7 +78,22 @@ def _collect(opts):
         flat = plan.flatten(model)
         resources[name] = {key: flat.get(key) for key in _KEYS}
         roles[name] = flat.get("role")
-    return {"drbd": {"version": version, "resources": resources}, "drbd_roles": roles}
+    out = {"drbd": {"version": version, "resources": resources}, "drbd_roles": roles}
+    state_dir = _conf(opts, "hapair:paths:state_dir", adapter.PATH_DEFAULTS["state_dir"])
+    alerts = {}
+    for name, flat in sorted(resources.items()):
+        found = []
+        if os.path.exists(os.path.join(state_dir, "drbd", f"{name}.split-brain")):
+            found.append("split-brain")  # DRBD's split-brain handler recorded it (hapair's drbd-handler)
+        if flat.get("connection_state") == "StandAlone":
+            found.append("StandAlone")
+        if flat.get("peer_disk_state") == "Diskless":
+            found.append("peer-Diskless")
+        if found:
+            alerts[name] = found
+    if alerts:  # only while something is wrong: salt -G 'drbd_alerts:*' finds the pairs that need a look
+        out["drbd_alerts"] = alerts
+    return out
 
 
 def drbd():
