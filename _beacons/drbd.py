@@ -37,9 +37,9 @@ resolved. Each event carries ``topology``, read from the hapair header of the re
 
 from __future__ import annotations
 
-import logging
 import glob
 import json
+import logging
 import os
 import re
 import select
@@ -197,13 +197,18 @@ def _resolve_split_brain(new):
     return moved
 
 
-def _send(events, ctx):
+def _send(events, ctx, refresh=False):
     for event in events:
         tag = event.pop("tag")
         if "topology" not in event:
             event["topology"] = _topology_of(event.get("resource"))
         __salt__["event.send"](tag, event)
     ctx["sent"] = ctx.get("sent", 0) + len(events)
+    if (events or refresh) and "saltutil.refresh_grains" in __salt__:  # drbd_roles / drbd_alerts follow the change
+        try:
+            __salt__["saltutil.refresh_grains"](refresh_pillar=False)
+        except Exception as err:  # noqa: BLE001 - events matter more than grains
+            log.debug("drbd beacon: grains refresh failed: %s", err)
 
 
 def beacon(config):
@@ -233,6 +238,6 @@ def beacon(config):
     events = remediate.diff(ctx.get("last"), new)
     ctx["last"] = new
     log.debug("drbd beacon: %d change event(s) for %s", len(events), ", ".join(sorted(new)) or "no resource")
-    _send(events, ctx)
-    _resolve_split_brain(new)
+    moved = _resolve_split_brain(new)
+    _send(events, ctx, refresh=bool(moved))
     return []
