@@ -470,14 +470,12 @@ topology=${2:-}
 res=${DRBD_RESOURCE:-${DRBD_CONF_RESOURCE:-unknown}}
 dir="@STATE_DIR@/drbd"
 now=$(date +%s 2>/dev/null || echo 0)
-line="{"resource": "$res", "kind": "$kind", "topology": "$topology", "time": $now, "peer": "${DRBD_PEER_ADDRESS:-}", "minor": "${DRBD_MINOR:-}"}"
+line="{\"resource\": \"$res\", \"kind\": \"$kind\", \"topology\": \"$topology\", \"time\": $now, \"peer\": \"${DRBD_PEER_ADDRESS:-}\", \"minor\": \"${DRBD_MINOR:-}\"}"
 (
   umask 022
   mkdir -p "$dir" &&
-  printf '%s
-' "$line" > "$dir/.$res.$kind.$$" && mv -f "$dir/.$res.$kind.$$" "$dir/$res.$kind"
-  printf '%s
-' "$line" >> "$dir/events.log"
+  printf '%s\n' "$line" > "$dir/.$res.$kind.$$" && mv -f "$dir/.$res.$kind.$$" "$dir/$res.$kind"
+  printf '%s\n' "$line" >> "$dir/events.log"
 ) >/dev/null 2>&1
 salt_call="@SALT_CALL@"
 if [ -x "$salt_call" ]; then

@@ -88,6 +88,8 @@ CASES = [
      [("node2", "up")], None),
     ("rebooted-absent-up", {}, facts(WAITING, None), None, "act", [("node2", "up")], None),
     ("rejoin-off", {"rejoin_after_reboot": False}, facts(WAITING, None), None, "report", [], None),
+    # down on both: nothing runs to rejoin (never deployed, or stopped on purpose): never `up`
+    ("down-on-both-not-acted", {}, facts(None, model(peer=False, disk="Diskless")), None, "report", [], None),
     ("dual-primary-promote", {}, facts(HEALTHY, SECONDARY), None, "act", [("node2", "primary")], None),
     # split brain, manual: reported, nothing discarded
     ("sb-manual", {}, facts(SB, SB), SPLIT, "report", [], None),
