@@ -56,3 +56,15 @@ def test_absent_or_broken_drbd_gives_empty_and_never_raises(grains, tmp_path):
     broken.write_text("version: 8.4.11 (api:1/proto:86-101)\n 0: cs:Connected ro:Primary/Secondary\n garbage ::\n")
     grains.__opts__ = {"hapair": {"paths": {"proc_drbd": str(broken)}}}
     assert grains.drbd() == {}
+
+
+def test_alerts_name_split_brain_and_standalone(grains, tmp_path):
+    conf = opts(tmp_path, "11-split-brain-standalone")
+    conf["hapair"]["paths"]["state_dir"] = str(tmp_path / "none")
+    assert grains._collect(conf)["drbd_alerts"] == {"r0": ["StandAlone"]}  # status alone: StandAlone
+    state = tmp_path / "state"
+    (state / "drbd").mkdir(parents=True)
+    (state / "drbd" / "r0.split-brain").write_text('{"kind": "split-brain"}\n')  # hapair's DRBD handler record
+    conf["hapair"]["paths"]["state_dir"] = str(state)
+    assert grains._collect(conf)["drbd_alerts"] == {"r0": ["split-brain", "StandAlone"]}
+    assert "drbd_alerts" not in grains._collect(opts(tmp_path, "04-syncing-primary-force"))
