@@ -2,12 +2,16 @@
 
 ``validate`` runs the real parser, ``corosync -c FILE -t``, inside ``unshare -rn`` with this
 node's ring0 address on the namespace's loopback (corosync checks that the local node is in the
-nodelist), so it needs no running cluster and touches no real network. Binaries and paths::
+nodelist), so it needs no running cluster and touches no real network. The same module manages
+the rest of the stack GFS2 needs: ``/etc/corosync/authkey`` (from the topology's base64
+``authkey``, a secret: only its size is ever reported), dlm_controld's ``/etc/dlm/dlm.conf`` and
+``dlm_tool status``/``ls``. Binaries and paths::
 
     hapair:
       bin: {corosync: corosync, corosync-quorumtool: corosync-quorumtool,
-            corosync-cfgtool: corosync-cfgtool, unshare: unshare}
-      paths: {corosync_conf: /etc/corosync/corosync.conf}
+            corosync-cfgtool: corosync-cfgtool, unshare: unshare, dlm_tool: dlm_tool}
+      paths: {corosync_conf: /etc/corosync/corosync.conf, corosync_authkey: /etc/corosync/authkey,
+              dlm_conf: /etc/dlm/dlm.conf}
 """
 
 from __future__ import annotations
@@ -156,9 +160,11 @@ def plan_config(topology, path=None):
 
         salt node1 corosync.plan_config lab_gfs2
     """
-    path = path or adapter.path(__salt__, "corosync_conf")
+    return _plan_text(path or adapter.path(__salt__, "corosync_conf"), render(topology))
+
+
+def _plan_text(path, wanted):
     current = adapter.read_file(path)
-    wanted = render(topology)
     if current == wanted:
         return {"changed": False, "diff": ""}
     return {"changed": True, "diff": adapter.unified_diff(current, wanted, path)}
@@ -188,3 +194,174 @@ def update_config(topology, path=None, reload=True):
         res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-R"], ok_codes=range(0, 256))
         out["reloaded"] = res["retcode"] == 0
     return out
+
+
+# --------------------------------------------------------------------------- authkey
+
+
+def _extra_path(name, default):
+    return __salt__["config.get"](f"hapair:paths:{name}", default)
+
+
+def plan_authkey(topology, path=None):
+    """Compare ``/etc/corosync/authkey`` with the topology's ``authkey`` (never shows the key).
+
+    Returns ``{"managed": bool (the topology has a key), "changed": bool, "old": "absent" |
+    "different" | "mode 0644" | "installed", "new": "installed, N bytes, mode 0400" | None}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.plan_authkey lab_gfs2
+    """
+    topo, _node = _load(topology)
+    try:
+        key = core.authkey_bytes(topo)
+    except ValueError as err:
+        raise CommandExecutionError(f"corosync.plan_authkey: {err}")
+    if key is None:
+        return {"managed": False, "changed": False, "old": None, "new": None}
+    path = path or _extra_path("corosync_authkey", "/etc/corosync/authkey")
+    try:
+        with open(path, "rb") as handle:
+            current = handle.read()
+    except FileNotFoundError:
+        current = None
+    mode = adapter.file_mode(path)
+    if current is None:
+        old = "absent"
+    elif current != key:
+        old = "different"
+    elif mode != "0400":
+        old = f"mode {mode}"
+    else:
+        old = "installed"
+    return {"managed": True, "changed": old != "installed", "old": old,
+            "new": f"installed, {len(key)} bytes, mode 0400"}
+
+
+def install_authkey(topology, path=None):
+    """Write the topology's corosync authkey (root, 0400) when it differs; ``plan_authkey``'s return.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.install_authkey lab_gfs2
+    """
+    planned = plan_authkey(topology, path)
+    if not planned["changed"]:
+        return planned
+    topo, _node = _load(topology)
+    key = core.authkey_bytes(topo)
+    path = path or _extra_path("corosync_authkey", "/etc/corosync/authkey")
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
+    try:
+        os.fchmod(fd, 0o400)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        os.replace(tmp, path)
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+    return planned
+
+
+# --------------------------------------------------------------------------- dlm_controld
+
+
+def dlm_render(topology):
+    """Render dlm_controld's ``/etc/dlm/dlm.conf`` (``enable_fencing`` from the topology, default 1).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.dlm_render lab_gfs2
+    """
+    topo, _node = _load(topology)
+    try:
+        return core.render_dlm_conf(topo)
+    except ValueError as err:
+        raise CommandExecutionError(f"corosync.dlm_render: {err}")
+
+
+def dlm_check(topology):
+    """Return what would make dlm_controld hang (fencing on without a fence method): ``[str]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.dlm_check lab_gfs2
+    """
+    topo, _node = _load(topology)
+    return [str(err) for err in core.check_dlm(topo)]
+
+
+def plan_dlm_config(topology, path=None):
+    """Compare dlm.conf on disk with the rendered topology: ``{"changed", "diff"}``. Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.plan_dlm_config lab_gfs2
+    """
+    return _plan_text(path or _extra_path("dlm_conf", "/etc/dlm/dlm.conf"), dlm_render(topology))
+
+
+def update_dlm_config(topology, path=None):
+    """Write dlm.conf (0644) when it differs, after ``dlm_check``. dlm_controld reads it at start:
+    a running daemon keeps its settings until ``systemctl restart dlm`` (only safe with nothing
+    mounted). Returns ``{"changed", "diff"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.update_dlm_config lab_gfs2
+    """
+    problems = dlm_check(topology)
+    if problems:
+        raise CommandExecutionError("corosync.update_dlm_config: " + "; ".join(problems))
+    path = path or _extra_path("dlm_conf", "/etc/dlm/dlm.conf")
+    planned = plan_dlm_config(topology, path)
+    if planned["changed"]:
+        adapter.write_file(path, dlm_render(topology), "0644")
+    return planned
+
+
+def dlm_status():
+    """Return ``dlm_tool status`` parsed, with ``running``: False (and nothing else) when
+    dlm_controld does not answer.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.dlm_status
+    """
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "dlm_tool"), "status"], ok_codes=range(0, 256))
+    # dlm 4.2.0 with no daemon: exit 0 and "cannot connect to dlm_controld" on stdout
+    if res["retcode"] != 0 or not res["stdout"].strip() or res["stdout"].lstrip().startswith("cannot connect"):
+        why = (res["stderr"] + "\n" + res["stdout"]).strip().splitlines()
+        return {"running": False, "error": why[-1] if why else f"dlm_tool status: exit {res['retcode']}"}
+    return dict(adapter.parsed(core.parse_dlm_status, res["stdout"]), running=True)
+
+
+def dlm_lockspaces():
+    """Return the dlm lockspaces (``dlm_tool ls``): ``[{"name", "id", "members", ...}]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.dlm_lockspaces
+    """
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "dlm_tool"), "ls"])
+    return adapter.parsed(core.parse_dlm_ls, res["stdout"])

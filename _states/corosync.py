@@ -6,13 +6,22 @@
       corosync.configured:
         - name: /etc/corosync/corosync.conf
         - topology: lab_gfs2
+    hapair-corosync-authkey-managed:      # only when the topology has `authkey` (base64, secret)
+      corosync.authkey_managed:
+        - name: /etc/corosync/authkey
+        - topology: lab_gfs2
     hapair-corosync-quorate:
       corosync.quorate:
         - timeout: 120
         - require:
           - corosync: hapair-corosync-conf-managed
+    hapair-dlm-conf-managed:
+      corosync.dlm_configured:
+        - name: /etc/dlm/dlm.conf
+        - topology: lab_gfs2
 
-``configured`` validates the rendered file with the real ``corosync -t`` before writing it.
+``configured`` validates the rendered file with the real ``corosync -t`` before writing it;
+``dlm_configured`` refuses fencing without a fence method (the first GFS2 mount would hang).
 """
 
 from __future__ import annotations
@@ -56,6 +65,59 @@ def configured(name, topology, reload=True):
         done = __salt__["corosync.update_config"](topology, path=name, reload=reload)
         ret["changes"] = {"diff": done["diff"]}
         ret["comment"] = f"{name} written" + (" and reloaded" if done["reloaded"] else "")
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err), changes={})
+    return ret
+
+
+def authkey_managed(name, topology):
+    """Install the topology's corosync authkey at ``name`` (root, 0400); nothing without one.
+
+    Changes (the key itself never appears): ``{"authkey": {"old": "absent"|"different"|"mode 0644",
+    "new": "installed, 256 bytes, mode 0400"}}``.
+    """
+    ret = adapter.state_result(name)
+    try:
+        planned = __salt__["corosync.plan_authkey"](topology, path=name)
+        if not planned["managed"]:
+            ret["comment"] = f"topology {topology} has no corosync authkey"
+            return ret
+        if not planned["changed"]:
+            ret["comment"] = f"{name} is installed"
+            return ret
+        changes = {"authkey": {"old": planned["old"], "new": planned["new"]}}
+        if __opts__.get("test"):
+            ret.update(result=None, changes=changes, comment=f"{name} would be written")
+            return ret
+        __salt__["corosync.install_authkey"](topology, path=name)
+        ret.update(changes=changes, comment=f"{name} written")
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err), changes={})
+    return ret
+
+
+def dlm_configured(name, topology):
+    """Manage dlm_controld's dlm.conf (``name`` is its path). Changes: ``{"diff": "<unified diff>"}``.
+
+    Refuses (result False) when fencing is on with no fence method. A running dlm_controld keeps
+    its old settings until restarted; the comment says so.
+    """
+    ret = adapter.state_result(name)
+    try:
+        problems = __salt__["corosync.dlm_check"](topology)
+        if problems:
+            ret.update(result=False, comment="; ".join(problems))
+            return ret
+        planned = __salt__["corosync.plan_dlm_config"](topology, path=name)
+        if not planned["changed"]:
+            ret["comment"] = f"{name} is up to date"
+            return ret
+        if __opts__.get("test"):
+            ret.update(result=None, changes={"diff": planned["diff"]}, comment=f"{name} would be written")
+            return ret
+        done = __salt__["corosync.update_dlm_config"](topology, path=name)
+        ret["changes"] = {"diff": done["diff"]}
+        ret["comment"] = f"{name} written (a running dlm_controld applies it at its next start)"
     except (CommandExecutionError, SaltInvocationError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

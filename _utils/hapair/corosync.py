@@ -12,6 +12,8 @@ Nodes come from the topology: ``ring0_addr`` = ``cluster_address`` (default ``ad
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any, Mapping
 
@@ -264,4 +266,180 @@ def parse_cfgtool(text: str) -> dict[str, Any]:
         raise ParseError(tool, no, line, "unknown line")
     if out["node_id"] is None:
         raise ParseError(tool, 0, "", "no 'Local node ID' line: not corosync-cfgtool -s output")
+    return out
+
+
+# --------------------------------------------------------------------------- dlm_controld
+
+DLM_CONF_HEADER = "# Managed by hapair (Salt): local edits are overwritten."
+# dlm_controld's own default; the topology key is cluster:corosync:dlm:enable_fencing
+DLM_ENABLE_FENCING_DEFAULT = True
+_DLM_FENCE_KEYS = ("fence_all", "device")
+
+
+def dlm_options(topology: Mapping[str, Any]) -> dict[str, Any]:
+    """The dlm.conf options of a corosync topology, ``enable_fencing`` filled in (default true).
+
+    >>> dlm_options({"cluster": {"corosync": {"dlm": {"enable_fencing": False}}}})
+    {'enable_fencing': False}
+    """
+    conf = (topology.get("cluster") or {}).get("corosync") or {}
+    options = dict(conf.get("dlm") or {})
+    options.setdefault("enable_fencing", DLM_ENABLE_FENCING_DEFAULT)
+    return {"enable_fencing": options.pop("enable_fencing"), **dict(sorted(options.items()))}
+
+
+def render_dlm_conf(topology: Mapping[str, Any]) -> str:
+    """Render ``/etc/dlm/dlm.conf`` (``key=value`` lines, booleans as 1/0, deterministic).
+
+    >>> render_dlm_conf({"cluster": {"corosync": {"dlm": {"enable_fencing": False}}}}).splitlines()[1]
+    'enable_fencing=0'
+    """
+    lines = [DLM_CONF_HEADER]
+    for key, value in dlm_options(topology).items():
+        if not _NAME.match(str(key)):
+            raise ValueError(f"dlm.conf key {key!r} is not a plain word")
+        lines.append(f"{key}={_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def check_dlm(topology: Mapping[str, Any]) -> list[TopologyError]:
+    """What dlm_controld starts with but then hangs on: fencing on with no fence method.
+
+    With ``enable_fencing`` true and neither ``fence_all`` nor a ``device`` line, the first GFS2
+    mount waits for a fence that can never happen (a two-node lab without fence devices).
+    """
+    options = dlm_options(topology)
+    path = f"{topology.get('path', 'hapair:topologies')}:cluster:corosync:dlm"
+    if options["enable_fencing"] in (True, 1, "1", "yes") and not any(k in options for k in _DLM_FENCE_KEYS):
+        return [TopologyError(f"{path}:enable_fencing", "fencing is on but no fence method is configured "
+                              "(fence_all or device): the first GFS2 mount would block",
+                              "add fence_all (e.g. dlm_stonith under pacemaker), or set enable_fencing: "
+                              "false where losing a node cannot corrupt shared data (a lab)")]
+    return []
+
+
+def authkey_bytes(topology: Mapping[str, Any]) -> bytes | None:
+    """The corosync authkey from the topology's base64 ``authkey`` (None when there is none).
+
+    Raises ValueError (never quoting the key) when it is not base64 or not 128..512 bytes, the
+    range ``corosync-keygen -l`` makes.
+    """
+    conf = (topology.get("cluster") or {}).get("corosync") or {}
+    text = conf.get("authkey")
+    if text is None:
+        return None
+    try:
+        key = base64.b64decode(str(text).strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("cluster:corosync:authkey is not valid base64") from None
+    if not 128 <= len(key) <= 512:
+        raise ValueError(f"cluster:corosync:authkey decodes to {len(key)} bytes; corosync wants 128 to 512")
+    return key
+
+
+def parse_dlm_status(text: str) -> dict[str, Any]:
+    """Parse ``dlm_tool status`` (dlm 4.x).
+
+    Schema: ``{"cluster_node_id": int|None, "quorate": bool|None, "ring_seq": [int]|None,
+    "daemon_now": int|None, "fence_pid": int|None, "nodes": [{"node_id": int, "member": bool,
+    "add": int, "rem": int, "fail": int, "fence": int, "at": [int, int]}], "extra": [str]}``.
+
+    Example: ``node 2 M add 1140 rem 0 fail 0 fence 0 at 0 0`` -> ``{"node_id": 2, "member": True,
+    "add": 1140, "rem": 0, "fail": 0, "fence": 0, "at": [0, 0]}``.
+    """
+    tool = "dlm_tool status"
+    rows = _lines(text)
+    if not rows:
+        raise ParseError(tool, 0, "", "empty output")
+    out: dict[str, Any] = {"cluster_node_id": None, "quorate": None, "ring_seq": None, "daemon_now": None,
+                           "fence_pid": None, "nodes": [], "extra": []}
+    for no, line in rows:
+        words = line.split()
+        if words[0] == "cluster":
+            pairs = _pairs(tool, no, line, words[1:])
+            out["cluster_node_id"] = pairs.get("nodeid")
+            out["quorate"] = None if pairs.get("quorate") is None else bool(pairs["quorate"])
+            out["ring_seq"] = pairs.get("ring seq")
+        elif words[0] == "daemon":
+            pairs = _pairs(tool, no, line, words[1:])
+            out["daemon_now"], out["fence_pid"] = pairs.get("now"), pairs.get("fence_pid")
+        elif words[0] == "node":
+            if len(words) < 3:
+                raise ParseError(tool, no, line, "expected 'node <id> <M|X> ...'")
+            entry: dict[str, Any] = {"node_id": _int(tool, no, line, words[1]), "member": words[2] == "M"}
+            for key, value in _pairs(tool, no, line, words[3:]).items():
+                entry[key] = value
+            out["nodes"].append(entry)
+        else:
+            out["extra"].append(line.strip())  # fence/startup lines ("fence ... wait ..."): kept verbatim
+    if out["cluster_node_id"] is None:
+        raise ParseError(tool, 0, "", "no 'cluster nodeid N' line: not dlm_tool status output")
+    return out
+
+
+def _pairs(tool: str, no: int, line: str, words: list[str]) -> dict[str, Any]:
+    """``nodeid 1 quorate 1 ring seq 8 8`` -> ``{"nodeid": 1, "quorate": 1, "ring seq": [8, 8]}``:
+    a key is the words before a run of integers; two or more integers make a list."""
+    out: dict[str, Any] = {}
+    key: list[str] = []
+    values: list[int] = []
+
+    def flush() -> None:
+        if key and not values:
+            raise ParseError(tool, no, line, f"no value after {' '.join(key)!r}")
+        if key:
+            out[" ".join(key)] = values[0] if len(values) == 1 else list(values)
+
+    for word in words:
+        if re.fullmatch(r"-?\d+|0x[0-9a-fA-F]+", word):
+            values.append(int(word, 0))
+        else:
+            if values:
+                flush()
+                key, values = [], []
+            key.append(word)
+    flush()
+    return out
+
+
+def parse_dlm_ls(text: str) -> list[dict[str, Any]]:
+    """Parse ``dlm_tool ls``: one entry per lockspace.
+
+    Schema: ``[{"name": str, "id": int, "flags": int, "change": {"member": int, "joined": int,
+    "remove": int, "failed": int, "seq": [int, int]}, "members": [int], "new_change": str|None}]``
+    (``new_change``: the pending change line while a node joins or leaves, verbatim).
+    dlm 4.2.0 prints nothing at all (not even the header) when there is no lockspace: ``[]``.
+    """
+    tool = "dlm_tool ls"
+    rows = _lines(text)
+    if not rows:
+        return []
+    if rows[0][1].strip() != "dlm lockspaces":
+        raise ParseError(tool, rows[0][0] if rows else 0, rows[0][1] if rows else "",
+                         "expected the 'dlm lockspaces' header")
+    out: list[dict[str, Any]] = []
+    for no, line in rows[1:]:
+        key, _, rest = line.strip().partition(" ")
+        rest = rest.strip()
+        if key == "name":
+            out.append({"name": rest, "id": None, "flags": None, "change": None, "members": [],
+                        "new_change": None})
+            continue
+        if not out:
+            raise ParseError(tool, no, line, "a lockspace field before its 'name' line")
+        space = out[-1]
+        if key in ("id", "flags"):
+            space[key] = _int(tool, no, line, rest.split()[0])
+        elif key == "change":
+            change = {}
+            for k, v in _pairs(tool, no, line, rest.replace(",", " ").split()).items():
+                change[k] = v
+            space["change"] = change
+        elif key == "members":
+            space["members"] = [_int(tool, no, line, w) for w in rest.split()]
+        elif key == "new":
+            space["new_change"] = rest
+        else:
+            space.setdefault("other", {})[key] = rest
     return out

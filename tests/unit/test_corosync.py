@@ -1,7 +1,8 @@
 """hapair.corosync: corosync 3 renderer and checks, parsers on real captures.
 
 Captures: tests/fixtures/corosync, from two real corosync 3.1.7 daemons in network namespaces
-(tests/fixtures/corosync/capture.sh): waiting for all, both quorate, peer lost with two_node.
+(tests/fixtures/corosync/capture.sh): waiting for all, both quorate, peer lost with two_node; and
+dlm_tool from dlm_controld 4.2.0 in the QEMU lab VMs (dlm_tool-*.source says how).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ PARSERS = {
     "corosync-quorumtool-s": corosync.parse_quorumtool,
     "corosync-quorumtool-l": corosync.parse_quorumtool,
     "corosync-cfgtool-s": corosync.parse_cfgtool,
+    "dlm_tool-status": corosync.parse_dlm_status,
+    "dlm_tool-ls": corosync.parse_dlm_ls,
 }
 CAPTURES = sorted(glob.glob(os.path.join(COROSYNC, "*.out")))
 
@@ -60,7 +63,7 @@ def test_quorum_states_read_from_real_daemons():
     assert (lost["quorate"], lost["total_votes"], lost["two_node"]) == (True, 1, True)
 
 
-@pytest.mark.parametrize("parser", [corosync.parse_quorumtool, corosync.parse_cfgtool])
+@pytest.mark.parametrize("parser", [corosync.parse_quorumtool, corosync.parse_cfgtool, corosync.parse_dlm_status])
 def test_no_data_is_a_parse_error(parser):
     with pytest.raises(ParseError):
         parser("")
@@ -72,6 +75,12 @@ def test_no_data_is_a_parse_error(parser):
     (corosync.parse_quorumtool, "Membership information\n----------------------\n  1  1 core-01\n"),
     (corosync.parse_cfgtool, "Could not initialize corosync configuration API error 2\n"),
     (corosync.parse_cfgtool, "Local node ID 1, transport knet\nLINK ID 0 udp\n\tweird = line\n"),
+    (corosync.parse_dlm_status, "cannot connect to dlm_controld\n"),
+    (corosync.parse_dlm_status, "cluster nodeid one quorate 1\n"),
+    (corosync.parse_dlm_status, "cluster nodeid 1 quorate 1\nnode\n"),
+    (corosync.parse_dlm_ls, "cannot connect to dlm_controld\n"),
+    (corosync.parse_dlm_ls, "dlm lockspaces\nid 0x1\n"),
+    (corosync.parse_dlm_ls, "dlm lockspaces\nname gfs2-00\nmembers 1 two\n"),
 ])
 def test_malformed_input_raises_parse_error(parser, text):
     with pytest.raises(ParseError):
@@ -123,3 +132,51 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(corosync)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_dlm_ls_no_data_is_no_lockspace():
+    """dlm 4.2.0 prints nothing at all without a lockspace (capture dlm_tool-ls--4.2.0-no-lockspace)."""
+    assert corosync.parse_dlm_ls("") == [] and corosync.parse_dlm_ls("dlm lockspaces\n") == []
+
+
+def test_dlm_conf_enable_fencing_default_and_lab():
+    topo = lab_gfs2()
+    assert corosync.render_dlm_conf(topo) == "# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=0\n"
+    assert corosync.check_dlm(topo) == []
+    topo["cluster"]["corosync"]["dlm"] = {}
+    assert corosync.dlm_options(topo) == {"enable_fencing": True}
+    assert "no fence method" in str(corosync.check_dlm(topo)[0])
+    topo["cluster"]["corosync"]["dlm"] = {"post_join_delay": 10, "fence_all": "dlm_stonith"}
+    assert corosync.check_dlm(topo) == []
+    assert corosync.render_dlm_conf(topo).splitlines()[1:] == ["enable_fencing=1", "fence_all=dlm_stonith",
+                                                               "post_join_delay=10"]
+    topo["cluster"]["corosync"]["dlm"] = {"bad key": 1}
+    with pytest.raises(ValueError):
+        corosync.render_dlm_conf(topo)
+
+
+def test_authkey_bytes_never_quotes_the_key():
+    import base64  # noqa: PLC0415
+
+    topo = lab_gfs2()
+    assert corosync.authkey_bytes(topo) is None
+    topo["cluster"]["corosync"]["authkey"] = base64.b64encode(bytes(range(256)) * 2).decode()
+    assert corosync.authkey_bytes(topo) == bytes(range(256)) * 2
+    for bad, needle in (("not base64!", "not valid base64"), (base64.b64encode(b"x" * 64).decode(), "64 bytes")):
+        topo["cluster"]["corosync"]["authkey"] = bad
+        with pytest.raises(ValueError, match=needle) as err:
+            corosync.authkey_bytes(topo)
+        assert bad not in str(err.value)
+
+
+def test_authkey_is_a_masked_secret_of_the_topology():
+    import base64  # noqa: PLC0415
+
+    with open(os.path.join(ROOT, "pillar", "hapair", "lab_gfs2.sls"), encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    key = base64.b64encode(bytes(range(200))).decode()
+    raw["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"]["authkey"] = key
+    assert key in topology.load(raw, "lab_gfs2")["secrets"]
+    raw["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"]["dlm"] = {"enable_fencing": "sometimes"}
+    with pytest.raises(Exception, match="enable_fencing"):
+        topology.load(raw, "lab_gfs2")

@@ -44,12 +44,18 @@ def env(tmp_path):
         ("unshare",): {"retcode": 0, "stderr": "notice  [MAIN  ] Corosync Cluster Engine exiting normally"},
     })
     conf = str(tmp_path / "corosync" / "corosync.conf")
-    salt = fakesalt.salt_dict(cmd, {"hapair:paths:corosync_conf": conf})
-    mod = fakesalt.load("modules", "corosync", salt, opts={"id": "node1", "test": False}, pillar=pillar())
+    salt = fakesalt.salt_dict(cmd, {"hapair:paths:corosync_conf": conf,
+                                    "hapair:paths:dlm_conf": str(tmp_path / "dlm" / "dlm.conf"),
+                                    "hapair:paths:corosync_authkey": str(tmp_path / "corosync" / "authkey")})
+    data = pillar()
+    mod = fakesalt.load("modules", "corosync", salt, opts={"id": "node1", "test": False}, pillar=data)
     salt.update({f"corosync.{fn}": getattr(mod, fn)
-                 for fn in ("plan_config", "update_config", "validate", "quorum_status", "render")})
-    state = fakesalt.load("states", "corosync", salt, opts={"id": "node1", "test": False}, pillar=pillar())
-    return {"cmd": cmd, "mod": mod, "state": state, "conf": conf}
+                 for fn in ("plan_config", "update_config", "validate", "quorum_status", "render", "dlm_check",
+                            "plan_dlm_config", "update_dlm_config", "plan_authkey", "install_authkey")})
+    state = fakesalt.load("states", "corosync", salt, opts={"id": "node1", "test": False}, pillar=data)
+    return {"cmd": cmd, "mod": mod, "state": state, "conf": conf, "dlm": str(tmp_path / "dlm" / "dlm.conf"),
+            "authkey": str(tmp_path / "corosync" / "authkey"),
+            "coro": data["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"]}
 
 
 def test_reading_functions(env):
@@ -115,3 +121,77 @@ def test_state_quorate_waits_and_reports_votes(env):
         "retcode": 2, "stdout": read("corosync-quorumtool-s--3.1.7-waiting-for-all.out")}
     bad = env["state"].quorate(timeout=0)
     assert bad["result"] is False and "1 vote(s) of 2 expected" in bad["comment"]
+
+
+# --------------------------------------------------------------------------- dlm_controld
+
+
+def test_state_dlm_configured_writes_enable_fencing_from_the_topology(env):
+    state = env["state"]
+    state.__opts__["test"] = True
+    dry = state.dlm_configured(env["dlm"], "lab_gfs2")
+    assert dry["result"] is None and "+enable_fencing=0\n" in dry["changes"]["diff"]
+    assert not os.path.exists(env["dlm"])
+    state.__opts__["test"] = False
+    done = state.dlm_configured(env["dlm"], "lab_gfs2")
+    assert done["result"] is True and done["changes"] == dry["changes"]
+    with open(env["dlm"], encoding="utf-8") as fh:
+        assert fh.read() == "# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=0\n"
+    assert stat.S_IMODE(os.stat(env["dlm"]).st_mode) == 0o644
+    assert state.dlm_configured(env["dlm"], "lab_gfs2")["changes"] == {}
+
+
+def test_state_dlm_configured_refuses_fencing_without_a_fence_method(env):
+    del env["coro"]["dlm"]  # dlm_controld's default: fencing on
+    ret = env["state"].dlm_configured(env["dlm"], "lab_gfs2")
+    assert ret["result"] is False and "no fence method" in ret["comment"] and not os.path.exists(env["dlm"])
+    env["coro"]["dlm"] = {"fence_all": "dlm_stonith"}
+    ok = env["state"].dlm_configured(env["dlm"], "lab_gfs2")
+    assert ok["result"] is True and "+enable_fencing=1\n+fence_all=dlm_stonith\n" in ok["changes"]["diff"]
+
+
+def test_dlm_status_parses_and_reports_a_stopped_daemon(env):
+    env["cmd"].responses[("dlm_tool", "status")] = {"stdout": read("dlm_tool-status--4.2.0-up-node1.out")}
+    status = env["mod"].dlm_status()
+    assert status["running"] is True and status["quorate"] is True
+    assert [n["node_id"] for n in status["nodes"] if n["member"]] == [1, 2]
+    # what dlm 4.2.0 answered in the lab with dlm.service stopped: exit 0, this on stdout
+    env["cmd"].responses[("dlm_tool", "status")] = {"retcode": 0, "stdout": "cannot connect to dlm_controld"}
+    assert env["mod"].dlm_status() == {"running": False, "error": "cannot connect to dlm_controld"}
+    env["cmd"].responses[("dlm_tool", "status")] = {"retcode": 1, "stderr": "dlm_tool: not found"}
+    assert env["mod"].dlm_status()["running"] is False
+    env["cmd"].responses[("dlm_tool", "ls")] = {"stdout": read("dlm_tool-ls--4.2.0-no-lockspace.out")}
+    assert env["mod"].dlm_lockspaces() == []
+    env["cmd"].responses[("dlm_tool", "ls")] = {"stdout": read("dlm_tool-ls--4.2.0-mounted-node2.out")}
+    assert [(ls["name"], ls["members"]) for ls in env["mod"].dlm_lockspaces()] == [("gfs2-00", [1, 2])]
+
+
+# --------------------------------------------------------------------------- authkey
+
+KEY = bytes(range(256))
+
+
+def test_state_authkey_managed_installs_0400_and_never_shows_the_key(env):
+    import base64  # noqa: PLC0415
+
+    state = env["state"]
+    none = state.authkey_managed(env["authkey"], "lab_gfs2")
+    assert none["result"] is True and none["changes"] == {} and "no corosync authkey" in none["comment"]
+    text = base64.b64encode(KEY).decode()
+    env["coro"]["authkey"] = text
+    state.__opts__["test"] = True
+    dry = state.authkey_managed(env["authkey"], "lab_gfs2")
+    assert dry["result"] is None and dry["changes"] == {
+        "authkey": {"old": "absent", "new": "installed, 256 bytes, mode 0400"}}
+    state.__opts__["test"] = False
+    done = state.authkey_managed(env["authkey"], "lab_gfs2")
+    assert done["changes"] == dry["changes"] and text not in repr(done)
+    with open(env["authkey"], "rb") as fh:
+        assert fh.read() == KEY
+    assert stat.S_IMODE(os.stat(env["authkey"]).st_mode) == 0o400
+    assert state.authkey_managed(env["authkey"], "lab_gfs2")["changes"] == {}
+    os.chmod(env["authkey"], 0o644)
+    assert state.authkey_managed(env["authkey"], "lab_gfs2")["changes"]["authkey"]["old"] == "mode 0644"
+    env["coro"]["authkey"] = base64.b64encode(b"short").decode()
+    bad = state.authkey_managed(env["authkey"], "lab_gfs2")
+    assert bad["result"] is False and "5 bytes" in bad["comment"] and "c2hvcnQ" not in bad["comment"]
