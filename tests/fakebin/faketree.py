@@ -75,7 +75,8 @@ def minion_config(root, node):
     """The ``hapair`` config block pointing a minion at ``root/<node>``."""
     base = os.path.join(root, node)
     return {
-        "bin": {tool: os.path.join(base, "bin", tool) for tool in TOOLS},
+        "bin": {**{tool: os.path.join(base, "bin", tool) for tool in TOOLS},
+                "salt_call": os.path.join(base, "bin", "salt-call")},  # absent: the DRBD handler sends nothing
         "paths": {
             "proc_drbd": os.path.join(base, "proc_drbd"),
             "drbd_conf": os.path.join(base, "etc", "drbd.conf"),
