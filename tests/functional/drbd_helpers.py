@@ -89,11 +89,18 @@ class Node:
         import hapair.drbd_render as render  # noqa: PLC0415
         import hapair.topology as topology  # noqa: PLC0415
 
-        paths = faketree.minion_config(self.root, self.name)["paths"]
+        conf = faketree.minion_config(self.root, self.name)
+        paths = conf["paths"]
         topo = topology.load(self.pillar, TOPOLOGY)
-        for path, spec in render.render(topo, self.name, "8.4", paths["drbd_conf"], paths["drbd_conf_dir"]).items():
+        files = render.render(topo, self.name, "8.4", paths["drbd_conf"], paths["drbd_conf_dir"],
+                              handler_path=paths["drbd_handler"])
+        files.update(render.handler_files(paths["drbd_handler"], paths["state_dir"], conf["bin"]["salt_call"]))
+        for path, spec in files.items():  # what drbd.write_config writes, handler script included
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(spec["content"])
+            if path == paths["drbd_handler"]:
+                os.chmod(path, int(spec["mode"], 8))
 
     def argv(self):
         return faketree.argv_log(self.root, self.name)
