@@ -1,5 +1,6 @@
 # QEMU lab: seed 004's GFS2 dual-primary, modern variant: corosync (two_node) + dlm instead
 # of cman, one resource on /dev/vdb.
+# salt-run state.orchestrate orch.hapair.bootstrap pillar='{"topology": "lab_gfs2"}'
 hapair:
   topologies:
     lab_gfs2:
@@ -44,3 +45,8 @@ hapair:
         corosync:
           transport: knet
           two_node: true
+          dlm:
+            # dlm_controld's default is to fence; these two VMs have no fence device, so with
+            # fencing on the first GFS2 mount would wait for a fence that never comes. Off here
+            # (a lab with nothing to lose); a real pair keeps it on and adds fence_all/device.
+            enable_fencing: false

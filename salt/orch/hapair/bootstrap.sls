@@ -9,6 +9,8 @@
                                               gate: both UpToDate (sync progress printed)
     6 roles per mode (dual-primary: both)     gate: roles observed on both
     7 o2cb config + online on both            gate: o2cb online on both       (stack o2cb)
+    7 corosync config + running on both       gate: quorate on both           (stack corosync)
+      dlm.conf + dlm_controld on both         gate: dlm up on both
     8 mkfs once on one node                   9 mount on both                 gate: mounted
     10 canary written on one node, read on the other
 
@@ -19,8 +21,10 @@
 {%- from 'orch/hapair/map.jinja' import tname, minion_ids, resources, filesystems, stack, orch with context %}
 {%- set tgt = minion_ids | join(',') %}
 {%- set step_pillar = {'topology': tname} | json %}
-{%- set ocfs2 = [] %}
-{%- for name, fs in filesystems | dictsort %}{% if fs is mapping and fs.get('type') == 'ocfs2' %}{% do ocfs2.append(name) %}{% endif %}{% endfor %}
+{%- set cluster_fs = [] %}
+{%- for name, fs in filesystems | dictsort %}
+{%-   if fs is mapping and fs.get('type') in ('ocfs2', 'gfs2') %}{% do cluster_fs.append(name) %}{% endif %}
+{%- endfor %}
 
 hapair-bootstrap-validate:
   salt.runner:
@@ -139,7 +143,47 @@ hapair-bootstrap-gate-o2cb-online:
 {%- set last = 'hapair-bootstrap-gate-o2cb-online' %}
 {%- endif %}
 
-{%- if ocfs2 %}
+{%- if stack == 'corosync' %}
+
+hapair-bootstrap-corosync:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.corosync
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: {{ last }}
+
+hapair-bootstrap-gate-quorate:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: quorate
+    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - require:
+      - salt: hapair-bootstrap-corosync
+
+hapair-bootstrap-dlm:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.dlm
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: hapair-bootstrap-gate-quorate
+
+hapair-bootstrap-gate-dlm-up:
+  salt.runner:
+    - name: hapair.wait_for
+    - topology: {{ tname | json }}
+    - condition: dlm_up
+    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - require:
+      - salt: hapair-bootstrap-dlm
+{%- set last = 'hapair-bootstrap-gate-dlm-up' %}
+{%- endif %}
+
+{%- if cluster_fs %}
 
 hapair-bootstrap-mkfs:
   salt.state:
@@ -164,7 +208,7 @@ hapair-bootstrap-gate-mounted:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: mounted
-    - filesystem: {{ ocfs2 | json }}
+    - filesystem: {{ cluster_fs | json }}
     - timeout: {{ orch.get('gate_timeout', 300) }}
     - require:
       - salt: hapair-bootstrap-mount

@@ -5,6 +5,7 @@
 {%- set pkgs = ['drbd-utils'] %}
 {%- if stack == 'o2cb' or 'ocfs2' in types %}{% do pkgs.append('ocfs2-tools') %}{% endif %}
 {%- if 'gfs2' in types %}{% do pkgs.append('gfs2-utils') %}{% endif %}
+{%- if stack == 'corosync' %}{% do pkgs.extend(['corosync', 'dlm-controld']) %}{% endif %}
 hapair-orch-packages-installed:
   pkg.installed:
     - pkgs: {{ pkgs | json }}

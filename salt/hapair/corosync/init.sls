@@ -1,0 +1,65 @@
+{#- The corosync 3 + dlm_controld stack of pillar['topology'] on this minion (what GFS2 needs):
+    packages, the authkey (only when the topology has one; never shown), corosync.conf (checked
+    with the real `corosync -t` before it is installed), corosync running and enabled, quorate
+    (two_node: waits until the peer has been seen once), then dlm.conf (enable_fencing from the
+    topology) and dlm_controld running and enabled.
+    Usage: salt 'node*' state.apply hapair.corosync pillar='{"topology": "lab_gfs2"}' -#}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- set corosync = hapair.get('corosync', {}) %}
+{%- set topology = salt['pillar.get']('topology', '') %}
+{%- if not topology %}
+
+hapair-corosync-topology-missing:
+  test.fail_without_changes:
+    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+
+{%- else %}
+
+hapair-corosync-packages-installed:
+  pkg.installed:
+    - pkgs: {{ corosync.get('packages', ['corosync', 'dlm-controld']) | json }}
+
+hapair-corosync-authkey-managed:
+  corosync.authkey_managed:
+    - name: {{ salt['config.get']('hapair:paths:corosync_authkey', '/etc/corosync/authkey') }}
+    - topology: {{ topology }}
+    - require:
+      - pkg: hapair-corosync-packages-installed
+
+hapair-corosync-config-managed:
+  corosync.configured:
+    - name: {{ salt['config.get']('hapair:paths:corosync_conf', '/etc/corosync/corosync.conf') }}
+    - topology: {{ topology }}
+    - require:
+      - pkg: hapair-corosync-packages-installed
+
+hapair-corosync-service-running:
+  service.running:
+    - name: {{ corosync.get('service', 'corosync') }}
+    - enable: true
+    - require:
+      - corosync: hapair-corosync-authkey-managed
+      - corosync: hapair-corosync-config-managed
+
+hapair-corosync-quorate:
+  corosync.quorate:
+    - timeout: {{ corosync.get('quorate_timeout', 120) }}
+    - require:
+      - service: hapair-corosync-service-running
+
+hapair-dlm-config-managed:
+  corosync.dlm_configured:
+    - name: {{ salt['config.get']('hapair:paths:dlm_conf', '/etc/dlm/dlm.conf') }}
+    - topology: {{ topology }}
+    - require:
+      - pkg: hapair-corosync-packages-installed
+
+hapair-dlm-service-running:
+  service.running:
+    - name: {{ corosync.get('dlm_service', 'dlm') }}
+    - enable: true
+    - require:
+      - corosync: hapair-dlm-config-managed
+      - corosync: hapair-corosync-quorate
+{%- endif %}

@@ -1,0 +1,46 @@
+{#- The GFS2 filesystems of pillar['topology'] on this minion: mkfs.gfs2 once on the format node
+    (only when DRBD is Primary with the peer UpToDate, never over a signature), then on mount_on
+    nodes the boot order (DRBD promoted before the mount), an fstab line with _netdev that
+    requires the promote unit and dlm.service, and the mount.
+    Needs hapair.corosync (dlm_controld up) and hapair.drbd (resource Primary) first.
+    Usage: salt 'node*' state.apply hapair.gfs2 pillar='{"topology": "lab_gfs2"}' -#}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- set gfs2 = hapair.get('gfs2', {}) %}
+{%- set topology = salt['pillar.get']('topology', '') %}
+{%- if not topology %}
+
+hapair-gfs2-topology-missing:
+  test.fail_without_changes:
+    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+
+{%- else %}
+
+hapair-gfs2-packages-installed:
+  pkg.installed:
+    - pkgs: {{ gfs2.get('packages', ['gfs2-utils']) | json }}
+{%-   for fs in salt['gfs2.topology_filesystems'](topology) %}
+{%-     set id = 'hapair-gfs2-' ~ fs.name %}
+{%-     if fs.format %}
+
+{{ id }}-formatted:
+  gfs2.formatted:
+    - name: {{ fs.name }}
+    - topology: {{ topology }}
+    - require:
+      - pkg: hapair-gfs2-packages-installed
+{%-     endif %}
+{%-     if fs.mount %}
+
+{{ id }}-mounted:
+  gfs2.mounted:
+    - name: {{ fs.name }}
+    - topology: {{ topology }}
+    - require:
+      - pkg: hapair-gfs2-packages-installed
+{%-       if fs.format %}
+      - gfs2: {{ id }}-formatted
+{%-       endif %}
+{%-     endif %}
+{%-   endfor %}
+{%- endif %}
