@@ -48,7 +48,7 @@ def formatted(name, topology, overwrite=False):
     try:
         steps = __salt__["gfs2.plan"](name, topology, overwrite=overwrite)
         if not steps:
-            ret["comment"] = f"{name} is formatted as GFS2 already"
+            ret["comment"] = f"{name}: nothing to format here (GFS2 already, or made on its format_on node only)"
             return ret
         step = steps[0]
         changes = {"formatted": {"device": step["device"], "lock_table": step["lock_table"],

@@ -247,7 +247,9 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
          "drbd": <normalised DRBD resource model> | None}                   # None: not on DRBD
 
     Rules: already GFS2 with the wanted lock table -> ``[]``. Only the format node
-    (``fs["format_on"]``, default the first of ``mount_on``) formats; others refuse until it has.
+    (``fs["format_on"]``, default the first of ``mount_on``) formats; on the others ``[]`` (both
+    nodes can apply the state at once, as the bootstrap does; gfs2.mounted refuses an unformatted
+    device).
     Any existing signature (filesystem, partition table, LVM, ...) refuses unless ``overwrite``.
     On DRBD, formatting needs the local role Primary, the local disk UpToDate and every peer
     Connected and UpToDate (so the new filesystem exists on both disks at once).
@@ -261,8 +263,7 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
         return []
     format_on = fs.get("format_on") or (fs.get("mount_on") or [facts.get("node")])[0]
     if facts.get("node") != format_on:
-        raise NotReadyError(device, f"not formatted as GFS2 {table!r} yet, and only {format_on} formats it",
-                            f"apply gfs2.formatted on {format_on} first")
+        return []  # made exactly once, on format_on; gfs2.mounted refuses here until it has been
     if signature and not overwrite:
         found = ", ".join(f"{k}={v}" for k, v in sorted(signature.items()) if k in ("TYPE", "PTTYPE", "LABEL", "UUID"))
         raise RefusedError(device, f"it already holds a signature ({found or 'unknown'}); formatting destroys it",

@@ -135,6 +135,8 @@ MKFS = [{"action": "mkfs", "device": "/dev/drbd0", "lock_table": "hardcore:gfs2-
     ("blank, Primary, peer UpToDate", facts(), False, MKFS),
     ("formatted already", facts(signature=GFS2_SIG), False, []),
     ("formatted already, other node", facts(node="core-02", signature=GFS2_SIG), False, []),
+    ("not the format node: never formats", facts(node="core-02"), False, []),
+    ("not the format node, not even over ext4", facts(node="core-02", signature={"TYPE": "ext4"}), True, []),
     ("ext4 there, overwrite asked", facts(signature={"TYPE": "ext4"}), True, MKFS),
 ])
 def test_plan_formatted(case, fact, overwrite, expected):
@@ -159,7 +161,6 @@ def test_plain_device_needs_no_drbd():
     ("no drbd status", facts(model=None), False, "no DRBD status", "wait until"),
     ("overwrite never skips the DRBD rule", facts(signature={"TYPE": "ext4"}, model=drbd(role="Secondary")), True,
      "not Primary", "wait until"),
-    ("not the format node", facts(node="core-02"), False, "only core-01 formats", "on core-01 first"),
 ])
 def test_plan_formatted_refusals(case, fact, overwrite, reason, override):
     with pytest.raises(RefusedError) as err:

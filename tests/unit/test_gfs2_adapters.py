@@ -121,11 +121,12 @@ def test_state_formatted_test_apply_and_idempotence(env):
     assert again["result"] is True and again["changes"] == {}
 
 
-def test_state_formatted_on_the_second_node_waits_for_the_first(env):
+def test_state_formatted_on_the_second_node_changes_nothing(env):
     env["state"].__opts__["id"] = "core-02"
     env["mod"].__opts__["id"] = "core-02"
     ret = env["state"].formatted("gfs2-00", "hardcore")
-    assert ret["result"] is False and "gfs2.formatted on core-01 first" in ret["comment"]
+    assert ret["result"] is True and ret["changes"] == {} and "format_on node only" in ret["comment"]
+    assert not any(argv[0] == "mkfs.gfs2" for argv in env["cmd"].argvs())
 
 
 def test_state_mounted(env):
