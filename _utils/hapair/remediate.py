@@ -380,6 +380,16 @@ def _plan_split_brain(topology: Mapping[str, Any], resource: str, facts: Facts, 
     survivor = next(n for n in nodes if n != victim)
     sv, ss = summarise(facts[victim].get("model")), summarise(facts[survivor].get("model"))
     mounted = facts[victim].get("mounted")
+    if sv["connection"] not in ("StandAlone", None):
+        # the victim already reconnects (an earlier remediation ran its discard-my-data connect):
+        # never snapshot or discard twice; at most finish the survivor's side
+        if ss["connection"] in ("StandAlone", None):
+            return _result(resource, "split_brain", "act",
+                           f"{detail}; {victim} is already {sv['connection']} after its discard: connecting {survivor}",
+                           actions=[{"node": survivor, "action": "connect"}], victim=victim, survivor=survivor)
+        return _result(resource, "split_brain", "none",
+                       f"{detail}; {victim} is {sv['connection']} and {survivor} {ss['connection']}: resolution under way",
+                       victim=victim, survivor=survivor)
 
     def refuse(reason: str, override: str) -> dict[str, Any]:
         return _result(resource, "split_brain", "refuse",

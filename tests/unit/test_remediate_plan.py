@@ -113,6 +113,14 @@ CASES = [
     ("sb-survivor-not-uptodate", {"split_brain": {"victim": "node2"}},
      facts(model(role="Primary", disk="Outdated", conn="StandAlone", repl="Off", pdisk="DUnknown", oos=64), SB),
      SPLIT, "refuse", [], "node2"),
+    # the victim already reconnects after its discard: never snapshot/discard twice
+    ("sb-victim-discard-under-way", {"split_brain": {"victim": "node2"}},
+     facts(SB, model(role="Secondary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown")),
+     SPLIT, "act", [("node1", "connect")], "node2"),
+    ("sb-victim-both-connecting", {"split_brain": {"victim": "node2"}},
+     facts(model(role="Primary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown"),
+           model(role="Secondary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown")),
+     SPLIT, "none", [], "node2"),
     # discard_zero_changes
     ("sb-zero", {"split_brain": "discard_zero_changes"}, facts(SB, SB_ZERO), SPLIT, "act",
      [("node2", "lvm_snapshot"), ("node2", "discard_my_data_connect"), ("node1", "connect")], "node2"),
