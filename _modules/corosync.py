@@ -54,11 +54,16 @@ def render(topology):
 
         salt node1 corosync.render lab_gfs2
     """
+    return _rendered("corosync.render", core.render_conf, topology)
+
+
+def _rendered(what, renderer, topology):
+    """``renderer(topology)``; a value that would break the file's syntax -> CommandExecutionError."""
     topo, _node = _load(topology)
     try:
-        return core.render_conf(topo)
+        return renderer(topo)
     except ValueError as err:
-        raise CommandExecutionError(f"corosync.render: {err}")
+        raise CommandExecutionError(f"{what}: {err}")
 
 
 def _validate_text(content, ring0_addr):
@@ -283,11 +288,7 @@ def dlm_render(topology):
 
         salt node1 corosync.dlm_render lab_gfs2
     """
-    topo, _node = _load(topology)
-    try:
-        return core.render_dlm_conf(topo)
-    except ValueError as err:
-        raise CommandExecutionError(f"corosync.dlm_render: {err}")
+    return _rendered("corosync.dlm_render", core.render_dlm_conf, topology)
 
 
 def dlm_check(topology):

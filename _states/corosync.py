@@ -47,27 +47,40 @@ def __virtual__():
     return adapter.virtual_if_function(__salt__, __virtualname__, "corosync.render")
 
 
-def configured(name, topology, reload=True):
-    """Manage corosync.conf (``name`` is its path). Changes: ``{"diff": "<unified diff>"}``."""
+def _converge(name, check, apply):
+    """The shape of every file state here: ``check()`` returns ``(changes, comment)`` with
+    ``changes`` empty when nothing is to do (or raises); under test=True ``result`` is None with
+    those changes, else ``apply()`` runs and returns the comment; errors give ``result`` False."""
     ret = adapter.state_result(name)
     try:
-        planned = __salt__["corosync.plan_config"](topology, path=name)
-        if not planned["changed"]:
-            ret["comment"] = f"{name} is up to date"
-            return ret
-        if __opts__.get("test"):
-            verdict = __salt__["corosync.validate"](topology=topology)
-            if not verdict["valid"]:
-                ret.update(result=False, comment="rendered corosync.conf is invalid: " + "; ".join(verdict["errors"]))
-                return ret
-            ret.update(result=None, changes={"diff": planned["diff"]}, comment=f"{name} would be written")
-            return ret
-        done = __salt__["corosync.update_config"](topology, path=name, reload=reload)
-        ret["changes"] = {"diff": done["diff"]}
-        ret["comment"] = f"{name} written" + (" and reloaded" if done["reloaded"] else "")
+        changes, comment = check()
+        if changes and __opts__.get("test"):
+            ret.update(result=None, changes=changes, comment=f"{name} would be written")
+        elif changes:
+            ret.update(changes=changes, comment=apply())
+        else:
+            ret["comment"] = comment
     except (CommandExecutionError, SaltInvocationError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
+
+
+def configured(name, topology, reload=True):
+    """Manage corosync.conf (``name`` is its path). Changes: ``{"diff": "<unified diff>"}``."""
+
+    def check():
+        planned = __salt__["corosync.plan_config"](topology, path=name)
+        if planned["changed"] and __opts__.get("test"):
+            verdict = __salt__["corosync.validate"](topology=topology)  # update_config checks for real
+            if not verdict["valid"]:
+                raise CommandExecutionError("rendered corosync.conf is invalid: " + "; ".join(verdict["errors"]))
+        return ({"diff": planned["diff"]} if planned["changed"] else {}), f"{name} is up to date"
+
+    def apply():
+        done = __salt__["corosync.update_config"](topology, path=name, reload=reload)
+        return f"{name} written" + (" and reloaded" if done["reloaded"] else "")
+
+    return _converge(name, check, apply)
 
 
 def authkey_managed(name, topology):
@@ -76,24 +89,20 @@ def authkey_managed(name, topology):
     Changes (the key itself never appears): ``{"authkey": {"old": "absent"|"different"|"mode 0644",
     "new": "installed, 256 bytes, mode 0400"}}``.
     """
-    ret = adapter.state_result(name)
-    try:
+
+    def check():
         planned = __salt__["corosync.plan_authkey"](topology, path=name)
         if not planned["managed"]:
-            ret["comment"] = f"topology {topology} has no corosync authkey"
-            return ret
+            return {}, f"topology {topology} has no corosync authkey"
         if not planned["changed"]:
-            ret["comment"] = f"{name} is installed"
-            return ret
-        changes = {"authkey": {"old": planned["old"], "new": planned["new"]}}
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"{name} would be written")
-            return ret
+            return {}, f"{name} is installed"
+        return {"authkey": {"old": planned["old"], "new": planned["new"]}}, ""
+
+    def apply():
         __salt__["corosync.install_authkey"](topology, path=name)
-        ret.update(changes=changes, comment=f"{name} written")
-    except (CommandExecutionError, SaltInvocationError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+        return f"{name} written"
+
+    return _converge(name, check, apply)
 
 
 def dlm_configured(name, topology):
@@ -102,25 +111,19 @@ def dlm_configured(name, topology):
     Refuses (result False) when fencing is on with no fence method. A running dlm_controld keeps
     its old settings until restarted; the comment says so.
     """
-    ret = adapter.state_result(name)
-    try:
+
+    def check():
         problems = __salt__["corosync.dlm_check"](topology)
         if problems:
-            ret.update(result=False, comment="; ".join(problems))
-            return ret
+            raise CommandExecutionError("; ".join(problems))
         planned = __salt__["corosync.plan_dlm_config"](topology, path=name)
-        if not planned["changed"]:
-            ret["comment"] = f"{name} is up to date"
-            return ret
-        if __opts__.get("test"):
-            ret.update(result=None, changes={"diff": planned["diff"]}, comment=f"{name} would be written")
-            return ret
-        done = __salt__["corosync.update_dlm_config"](topology, path=name)
-        ret["changes"] = {"diff": done["diff"]}
-        ret["comment"] = f"{name} written (a running dlm_controld applies it at its next start)"
-    except (CommandExecutionError, SaltInvocationError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+        return ({"diff": planned["diff"]} if planned["changed"] else {}), f"{name} is up to date"
+
+    def apply():
+        __salt__["corosync.update_dlm_config"](topology, path=name)
+        return f"{name} written (a running dlm_controld applies it at its next start)"
+
+    return _converge(name, check, apply)
 
 
 def _votes(status):

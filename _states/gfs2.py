@@ -22,12 +22,12 @@ from __future__ import annotations
 import os
 
 try:
-    import hapair.gfs2  # noqa: F401 - installed with pip, or tests put _utils on sys.path
+    import hapair.gfs2  # installed with pip, or tests put _utils on sys.path
 except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/utils/hapair
     import sys
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
-    import hapair.gfs2  # noqa: F401
+    import hapair.gfs2
 
 from hapair import adapter
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -66,20 +66,6 @@ def formatted(name, topology, overwrite=False):
     return ret
 
 
-def _mount_changes(steps):
-    changes = {}
-    for step in steps:
-        if step["action"] == "unit":
-            changes.setdefault("units", []).append(step["path"])
-        elif step["action"] == "mkdir":
-            changes["mkdir"] = step["path"]
-        elif step["action"] == "fstab":
-            changes["fstab"] = {"old": step["old"], "new": step["line"]}
-        elif step["action"] == "mount":
-            changes["mounted"] = {"old": False, "new": True, "mountpoint": step["mountpoint"]}
-    return changes
-
-
 def mounted(name, topology):
     """Ensure filesystem ``name`` is mounted on this node if it is in ``mount_on``, with its boot
     order: the DRBD promote unit before the mount, an fstab line with ``_netdev`` that requires
@@ -94,12 +80,12 @@ def mounted(name, topology):
         if not steps:
             ret["comment"] = f"{name} is mounted with its fstab line and boot order (or not mounted on this node)"
             return ret
-        changes = _mount_changes(steps)
+        changes = hapair.gfs2.mount_changes(steps)
         if __opts__.get("test"):
             ret.update(result=None, changes=changes, comment=f"{name}: {', '.join(changes)} would change")
             return ret
         done = __salt__["gfs2.mount"](name, topology)
-        ret.update(changes=_mount_changes(done), comment=f"{name}: {', '.join(changes)} done")
+        ret.update(changes=hapair.gfs2.mount_changes(done), comment=f"{name}: {', '.join(changes)} done")
     except (CommandExecutionError, SaltInvocationError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

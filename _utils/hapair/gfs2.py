@@ -281,6 +281,25 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
 DLM_UNIT = "dlm.service"
 
 
+def mount_changes(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a ``plan_mounted`` plan changes, as a state reports it: ``{"units": [paths], "mkdir":
+    path, "fstab": {"old": [...], "new": line}, "mounted": {"old": False, "new": True, "mountpoint"}}``
+    (only the keys of the actions present)."""
+    by_action: dict[str, list[dict[str, Any]]] = {}
+    for item in steps:
+        by_action.setdefault(item["action"], []).append(item)
+    report: dict[str, Any] = {}
+    if "unit" in by_action:
+        report["units"] = [item["path"] for item in by_action["unit"]]
+    if "mkdir" in by_action:
+        report["mkdir"] = by_action["mkdir"][0]["path"]
+    if "fstab" in by_action:
+        report["fstab"] = {"old": by_action["fstab"][0]["old"], "new": by_action["fstab"][0]["line"]}
+    if "mount" in by_action:
+        report["mounted"] = {"old": False, "new": True, "mountpoint": by_action["mount"][0]["mountpoint"]}
+    return report
+
+
 def mount_options(fs: Mapping[str, Any]) -> list[str]:
     """fstab options: ``_netdev`` first, the recipe's, then ``x-systemd.requires=`` the DRBD promote
     unit (as OCFS2's) and dlm_controld's unit (a GFS2 mount joins a dlm lockspace).
@@ -324,7 +343,8 @@ def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],
     if not facts.get("mountpoint_exists"):
         steps.append({"action": "mkdir", "path": mountpoint})
     line = fstab_line({**fs, "device": device})
-    current = [entry for entry in facts.get("fstab") or [] if _fstab_mountpoint(entry) == mountpoint]
+    current = [entry for entry in facts.get("fstab") or []
+               if entry.split()[1:2] == [mountpoint] and not entry.lstrip().startswith("#")]
     if current != [line]:
         steps.append({"action": "fstab", "line": line, "old": current})
     mounted = [m for m in facts.get("mounts") or [] if m["mountpoint"] == mountpoint]
@@ -341,8 +361,3 @@ def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],
     runtime = [o for o in mount_options(fs) if not o.startswith("x-systemd.")]
     steps.append({"action": "mount", "device": device, "mountpoint": mountpoint, "options": runtime})
     return steps
-
-
-def _fstab_mountpoint(entry: str) -> str | None:
-    parts = entry.split()
-    return parts[1] if len(parts) >= 2 and not entry.lstrip().startswith("#") else None
