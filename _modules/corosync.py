@@ -139,8 +139,7 @@ def members():
 
         salt node1 corosync.members
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-quorumtool"), "-l"])
-    return adapter.parsed(core.parse_quorumtool, res["stdout"])["members"]
+    return _tool("corosync-quorumtool", "-l", core.parse_quorumtool)["members"]
 
 
 def links():
@@ -152,8 +151,12 @@ def links():
 
         salt node1 corosync.links
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-s"])
-    return adapter.parsed(core.parse_cfgtool, res["stdout"])
+    return _tool("corosync-cfgtool", "-s", core.parse_cfgtool)
+
+
+def _tool(name, arg, parser):
+    """Run ``hapair:bin:<name> <arg>`` (exit 0 only) and parse its stdout."""
+    return adapter.parsed(parser, adapter.run(__salt__, [adapter.binary(__salt__, name), arg])["stdout"])
 
 
 def plan_config(topology, path=None):
@@ -364,5 +367,4 @@ def dlm_lockspaces():
 
         salt node1 corosync.dlm_lockspaces
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "dlm_tool"), "ls"])
-    return adapter.parsed(core.parse_dlm_ls, res["stdout"])
+    return _tool("dlm_tool", "ls", core.parse_dlm_ls)

@@ -92,17 +92,24 @@ def test_validate_reports_the_parser_error(env):
                                  'integer in range (0..255), but "yes" was given']
 
 
-def test_state_configured_test_apply_noop(env):
+def run_file_state(env, function, path, needle):
+    """test=True shows a diff with ``needle`` and writes nothing; the real run reports the same
+    changes and writes 0644; a second run changes nothing. Returns the file's text."""
     state = env["state"]
     state.__opts__["test"] = True
-    dry = state.configured(env["conf"], "lab_gfs2")
-    assert dry["result"] is None and "+    two_node: 1\n" in dry["changes"]["diff"]
-    assert not os.path.exists(env["conf"])
+    dry = getattr(state, function)(path, "lab_gfs2")
+    assert dry["result"] is None and needle in dry["changes"]["diff"] and not os.path.exists(path)
     state.__opts__["test"] = False
-    done = state.configured(env["conf"], "lab_gfs2")
+    done = getattr(state, function)(path, "lab_gfs2")
     assert done["result"] is True and done["changes"] == dry["changes"]
-    assert stat.S_IMODE(os.stat(env["conf"]).st_mode) == 0o644
-    assert state.configured(env["conf"], "lab_gfs2")["changes"] == {}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert getattr(state, function)(path, "lab_gfs2")["changes"] == {}
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_state_configured_test_apply_noop(env):
+    assert "two_node: 1" in run_file_state(env, "configured", env["conf"], "+    two_node: 1\n")
 
 
 def test_state_configured_refuses_an_invalid_render(env):
@@ -127,18 +134,8 @@ def test_state_quorate_waits_and_reports_votes(env):
 
 
 def test_state_dlm_configured_writes_enable_fencing_from_the_topology(env):
-    state = env["state"]
-    state.__opts__["test"] = True
-    dry = state.dlm_configured(env["dlm"], "lab_gfs2")
-    assert dry["result"] is None and "+enable_fencing=0\n" in dry["changes"]["diff"]
-    assert not os.path.exists(env["dlm"])
-    state.__opts__["test"] = False
-    done = state.dlm_configured(env["dlm"], "lab_gfs2")
-    assert done["result"] is True and done["changes"] == dry["changes"]
-    with open(env["dlm"], encoding="utf-8") as fh:
-        assert fh.read() == "# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=0\n"
-    assert stat.S_IMODE(os.stat(env["dlm"]).st_mode) == 0o644
-    assert state.dlm_configured(env["dlm"], "lab_gfs2")["changes"] == {}
+    assert run_file_state(env, "dlm_configured", env["dlm"], "+enable_fencing=0\n") == (
+        "# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=0\n")
 
 
 def test_state_dlm_configured_refuses_fencing_without_a_fence_method(env):
