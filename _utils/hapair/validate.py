@@ -1088,8 +1088,8 @@ def lv_bytes(size: Any) -> int | None:
 def _mkfs_type_sizes(c: _Checker, topo: dict, resources: dict) -> None:
     """An ocfs2 ``mkfs_type: vmstore`` on an LV this topology creates smaller than mkfs.ocfs2 accepts."""
     lvm = topo.get("lvm") if isinstance(topo.get("lvm"), dict) else {}
-    lvs = {f"/dev/{vg}/{lv}": size for vg, spec in lvm.items() if isinstance(spec, dict)
-           for lv, size in (spec.get("lvs") or {}).items() if isinstance(spec.get("lvs"), dict)}
+    lvs = {f"/dev/{vg}/{lv}": size for vg, spec in lvm.items()
+           if isinstance(spec, dict) and isinstance(spec.get("lvs"), dict) for lv, size in spec["lvs"].items()}
     filesystems = topo.get("filesystems") if isinstance(topo.get("filesystems"), dict) else {}
     for fname, fs in filesystems.items():
         if not isinstance(fs, dict) or fs.get("mkfs_type") != "vmstore" or fs.get("resource") not in resources:
