@@ -44,3 +44,15 @@ def test_lab_gfs2_node_steps(show_sls):  # noqa: F811
 def test_lab_web_still_orders_ocfs2_boot_units(show_sls):  # noqa: F811
     mount = show_sls("orch.hapair.node.mount", "lab_web")
     assert "hapair-orch-ocfs2-boot-ordered" in mount and "hapair-orch-ocfs2-www-mounted" in mount
+
+
+def test_formula_corosync_orders_the_stack(show_sls):  # noqa: F811
+    steps = show_sls("hapair.corosync", "lab_gfs2")
+    assert sorted(steps) == ["hapair-corosync-authkey-managed", "hapair-corosync-config-managed",
+                             "hapair-corosync-packages-installed", "hapair-corosync-quorate",
+                             "hapair-corosync-service-running", "hapair-dlm-config-managed",
+                             "hapair-dlm-service-running"]
+    dlm = steps["hapair-dlm-service-running"]["service"]
+    requires = next(i["require"] for i in dlm if isinstance(i, dict) and "require" in i)
+    assert {"corosync": "hapair-corosync-quorate"} in requires  # dlm only once quorate
+    assert {"enable": True} in dlm and {"name": "dlm"} in dlm
