@@ -1,7 +1,7 @@
 """hapair's DRBD handler: which handlers the renderer hooks, how the operator's command is chained,
 and the script itself run for real (sh) against a temp state dir and a recording salt-call.
 
-The real drbdadm parsers' view of the rendered handlers is in tests/validators/test_drbd_handlers.py.
+The real drbdadm parsers' view of the rendered handlers is in tests/validators/test_drbd_handler_lines.py.
 """
 
 import copy
