@@ -1,0 +1,55 @@
+"""hapair_lvm state: the LVM volumes a topology's DRBD resources sit on (seed 001's layout).
+
+.. code-block:: yaml
+
+    hapair-lvm-present:
+      hapair_lvm.present:
+        - name: fileserver        # the topology; creates its lvm: VGs and LVs where missing
+
+Never removes or resizes; a device with another signature is refused unless ``overwrite: True``.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import hapair.lvm  # noqa: F401 - installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.lvm  # noqa: F401
+
+from hapair import adapter
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "hapair_lvm"
+
+
+def __virtual__():
+    return adapter.virtual_if_function(__salt__, __virtualname__, "hapair_lvm.plan")
+
+
+def present(name, overwrite=False):
+    """Ensure the PVs, VGs and LVs of topology ``name``'s ``lvm`` section exist on this node.
+
+    Changes: ``{"created": ["pvcreate /dev/vdc", "vgcreate vg0", "lvcreate /dev/vg0/rep-drbd0", ...]}``.
+    """
+    ret = adapter.state_result(name)
+    try:
+        steps = __salt__["hapair_lvm.plan"](name, overwrite=overwrite)
+        if not steps:
+            ret["comment"] = f"the LVM volumes of {name} are present"
+            return ret
+        created = [f"{s['action']} {s['target']}" for s in steps]
+        if __opts__.get("test"):
+            ret.update(result=None, changes={"created": created},
+                       comment="would run: " + "; ".join(" ".join(s["argv"]) for s in steps))
+            return ret
+        done = __salt__["hapair_lvm.apply"](name, overwrite=overwrite)
+        ret["changes"] = {"created": [f"{s['action']} {s['target']}" for s in done]}
+        ret["comment"] = f"created {len(done)} LVM object(s) for {name}"
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err), changes={})
+    return ret
