@@ -12,6 +12,13 @@ hapair-drbd-topology-missing:
     - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
 
 {%- else %}
+{%-   set lvm = salt['pillar.get']('hapair:topologies:' ~ topology ~ ':lvm', {}) %}
+{%-   if lvm %}
+
+hapair-drbd-lvm-present:
+  hapair_lvm.present:
+    - name: {{ topology }}
+{%-   endif %}
 {%-   for res in salt['drbd.topology_resources'](topology) %}
 {%-     set id = 'hapair-drbd-' ~ res.name %}
 
@@ -19,6 +26,10 @@ hapair-drbd-topology-missing:
   drbd.configured:
     - name: {{ res.name }}
     - topology: {{ topology }}
+{%-     if lvm %}
+    - require:
+      - hapair_lvm: hapair-drbd-lvm-present
+{%-     endif %}
 
 {{ id }}-metadata-created:
   drbd.metadata_created:

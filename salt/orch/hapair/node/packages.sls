@@ -6,6 +6,7 @@
 {%- if stack == 'o2cb' or 'ocfs2' in types %}{% do pkgs.append('ocfs2-tools') %}{% endif %}
 {%- if 'gfs2' in types %}{% do pkgs.append('gfs2-utils') %}{% endif %}
 {%- if stack == 'corosync' %}{% do pkgs.extend(['corosync', 'dlm-controld']) %}{% endif %}
+{%- if salt['pillar.get']('hapair:topologies:' ~ tname ~ ':lvm', {}) %}{% do pkgs.append('lvm2') %}{% endif %}
 hapair-orch-packages-installed:
   pkg.installed:
     - pkgs: {{ pkgs | json }}
