@@ -5,8 +5,8 @@
 # discards after a split brain here (after-sb-* disconnect): hapair's policy decides.
 #   rm0: split_brain manual (the default): a split brain is reported, nothing discarded.
 #   rm1: victim node2 with snapshot_before_discard: node2's changes go, kept in an LVM snapshot.
-# The lab test creates vg0 (salt lvm.*) and formats/mounts ext4 itself; orch.hapair.bootstrap does
-# the DRBD part (its mkfs/mount steps handle OCFS2 only).
+# orch.hapair.bootstrap makes vg0 and the LVs (hapair_lvm.present) and the DRBD part; the lab test
+# formats and mounts ext4 itself (the orchestration's mkfs/mount steps handle OCFS2 only).
 hapair:
   topologies:
     lab_remedy:

@@ -5,10 +5,10 @@ Everything heals through the real master with the reactor (salt/reactor/reactor.
 lab master) and the drbd beacon (pillar/lab_beacon.sls, given to minions with the grain
 ``hapair_beacons: drbd``) live; the drivers only inject faults and *observe*, never repair:
 
-- ``setup()``: vg0 with LVs rm0/rm1 on /dev/vdc (salt ``lvm.*`` through the master), the DRBD part
-  of topology ``lab_remedy`` by ``orch.hapair.bootstrap``, ext4 made and mounted on node1 (the
-  orchestration's mkfs/mount steps handle OCFS2 only), the beacon grain set, a ``salt-run
-  state.event 'hapair/*'`` recorder started.
+- ``setup()``: ``orch.hapair.bootstrap`` for topology ``lab_remedy`` (vg0 with LVs rm0/rm1 on
+  /dev/vdc by ``hapair_lvm.present``, then DRBD), ext4 made and mounted on node1 (the
+  orchestration's mkfs/mount steps handle OCFS2 only), then the beacon grain set; a ``salt-run
+  state.event 'hapair/*'`` recorder runs throughout.
 - ``link_cut()``: replication link cut, writes on node1, link restored -> both resources Connected
   and UpToDate again, node2's backing LVs hold the writes made during the cut.
 - ``power_cycle()``: node2 loses power, writes on node1, node2 booted again -> the minion's start
@@ -185,21 +185,16 @@ class Remedy:
     def setup(self):
         """LVM, DRBD by the orchestration, ext4 on node1, beacon + event recorder; seconds taken."""
         started = time.monotonic()
-        target = ",".join(NODES)
-        for fun, args in (("lvm.pvcreate", ["/dev/vdc"]), ("lvm.vgcreate", ["vg0", "/dev/vdc"]),
-                          ("lvm.lvcreate", ["rm0", "vg0", "size=64M"]), ("lvm.lvcreate", ["rm1", "vg0", "size=64M"])):
-            out = self.salt(target, fun, *args)
-            for node in NODES:
-                _ok(out, node, f"{fun} {args}")
-        for node in NODES:
-            lvs = self.lab.ssh(node, "lvs --noheadings -o lv_name vg0", check=True).stdout.split()
-            if sorted(lvs) != ["rm0", "rm1"]:
-                raise LabError(f"{node}: LVs {lvs}, expected rm0 rm1")
+        self.lab.sync_all()  # the extension modules as they are now (the lab synced them when it came up)
         self.start_watcher()
         proc = self.lab.salt_cli("salt-run", ["--out=json", "state.orchestrate", "orch.hapair.bootstrap",
                                               "pillar=" + json.dumps({"topology": TOPOLOGY})], timeout=1800)
         if proc.returncode != 0:
             raise LabError(f"orch.hapair.bootstrap {TOPOLOGY}: exit {proc.returncode}: {(proc.stdout + proc.stderr)[-3000:]}")
+        for node in NODES:  # the orchestration made vg0 and its LVs (hapair_lvm.present)
+            lvs = self.lab.ssh(node, "lvs --noheadings -o lv_name vg0", check=True).stdout.split()
+            if sorted(lvs) != ["rm0", "rm1"]:
+                raise LabError(f"{node}: LVs {lvs}, expected rm0 rm1")
         for res, minor in RESOURCES.items():
             out = self.salt("node1", "cmd.run_all", f"mkfs.ext4 -q -L {res} /dev/drbd{minor}")
             if _ok(out, "node1", "mkfs.ext4").get("retcode") != 0:
