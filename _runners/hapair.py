@@ -471,8 +471,12 @@ def _lvm_of(lvdisplay):
     return None
 
 
-def _facts(topo, resource, history):
-    """Both nodes' remediation facts (see ``hapair.remediate``), plus the split-brain markers."""
+def _facts(topo, resource, history, want_backing=False):
+    """Both nodes' remediation facts (see ``hapair.remediate``), plus the split-brain markers.
+
+    The LVM backing is read only when a split brain is possible (a marker, ``want_backing`` for a
+    split-brain event, or diverged generation identifiers): the other situations never need it.
+    """
     res = topo["drbd"]["resources"][resource]
     status_values, errors = _call(topo, "drbd.status", [resource])
     mounts, _ = _call(topo, "mount.active")
@@ -490,14 +494,18 @@ def _facts(topo, resource, history):
         active = mounts.get(node)
         mounted = None if active is None else sorted(
             mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
-        disk = nres.get("disk")
-        lvm = None
-        if disk:
-            lv, _ = _call(topo, "lvm.lvdisplay", [disk], {"quiet": True}, nodes=[node])
-            lvm = _lvm_of(lv.get(node))
         split = split or bool((markers.get(node) or {}).get("split_brain"))
-        facts[node] = {"model": model, "mounted": mounted, "backing": {"disk": disk, "lvm": lvm},
+        facts[node] = {"model": model, "mounted": mounted, "backing": {"disk": nres.get("disk"), "lvm": None},
                        "gi": gis.get(node), "primary_since": (history.get("primary_since") or {}).get(node)}
+    nodes = [n for n in topo["node_order"] if facts.get(n)]
+    if split or want_backing or (len(nodes) == 2 and remediate_mod.gi_relation(
+            facts[nodes[0]]["gi"], facts[nodes[1]]["gi"]) == "split_brain"):
+        # only a split brain needs the LVM backing (the snapshot): one lvdisplay per distinct disk
+        for disk in sorted({facts[n]["backing"]["disk"] for n in nodes if facts[n]["backing"]["disk"]}):
+            on = [n for n in nodes if facts[n]["backing"]["disk"] == disk]
+            lv, _ = _call(topo, "lvm.lvdisplay", [disk], {"quiet": True}, nodes=on)
+            for node in on:
+                facts[node]["backing"]["lvm"] = _lvm_of(lv.get(node))
     return facts, split, errors
 
 
@@ -663,7 +671,8 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
             new_role = ((event.get("new") or {}).get("role"))
             if node and new_role == "Primary":
                 history.setdefault("primary_since", {})[node] = now
-        facts, split, errors = _facts(topo, resource, history)
+        facts, split, errors = _facts(topo, resource, history,
+                                      want_backing=event.get("kind") == "split-brain" or bool(event.get("split_brain")))
         if split:
             event["split_brain"] = True
         decision = remediate_mod.plan(topo, resource, facts, history, now, event)
