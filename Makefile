@@ -12,7 +12,7 @@ APT_PKGS := $(APT_TEST) $(APT_LAB)
 .PHONY: help deps venv test test-fast lint demo lab-build lab-up lab-down clean-venv
 
 help:
-	@echo "make demo   # bootstrap seed-000's r0 on two real DRBD nodes in QEMU, print status, tear down"
+	@echo "make demo   # orchestrated seed-000 bootstrap (DRBD + OCFS2) on two QEMU nodes, status table, tear down"
 	@echo "make test   # install what the tests need (apt + pinned venv) and run every test tier"
 	@echo "make lint   # ruff + salt-lint + CLI-example check"
 

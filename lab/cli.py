@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("capture", help="record real DRBD outputs at each stage into tests/fixtures/lab")
     p.add_argument("--out", default=None, help="output dir (default tests/fixtures/lab)")
     p.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
-    p = sub.add_parser("demo", help="bootstrap r0 of lab_web through the master, print status, tear down")
+    p = sub.add_parser("demo", help="orchestrated seed-000 bootstrap (lab_web) through the master, status table, tear down")
     p.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
     p.add_argument("--topology", default="lab_web")
     argv = list(sys.argv[1:] if argv is None else argv)

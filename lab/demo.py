@@ -1,9 +1,11 @@
-"""``lab demo``: bootstrap DRBD r0 of a lab topology on two real nodes through the real salt-master.
+"""``lab demo``: the seed-000 bootstrap on two real nodes through the real salt-master.
 
 Builds or reuses the image, brings the lab up, runs
-``salt -L node1,node2 state.apply hapair.drbd pillar='{"topology": "lab_web"}'`` while printing the
-initial sync's progress (polling ``drbd.status`` through the master), prints both nodes' ``drbd.status``
-as a table, tears the lab down unless ``--keep``, and prints the total time.
+``salt-run state.orchestrate orch.hapair.bootstrap pillar='{"topology": "lab_web"}'`` (blank disks to
+r0 dual-primary with OCFS2 mounted on both and a canary file crossing nodes) while printing the
+initial sync's progress (polling ``drbd.status`` through the master), prints each step's outcome and
+the pair's ``salt-run hapair.status`` table, tears the lab down unless ``--keep``, and prints the total
+time.
 """
 
 from __future__ import annotations
@@ -17,18 +19,19 @@ from lab import image, master
 from lab.config import NODES, REPO, LabError, say, venv_bin
 
 TARGET = ",".join(NODES)
-COLUMNS = ("node", "resource", "role", "disk", "connection", "replication", "peer role", "peer disk", "sync %")
 
 
 def require_hapair_drbd() -> None:
-    missing = [p for p in ("_modules/drbd.py", "_states/drbd.py", "salt/hapair/drbd/init.sls")
+    missing = [p for p in ("_modules/drbd.py", "_states/drbd.py", "salt/orch/hapair/bootstrap.sls",
+                           "_runners/hapair.py")
                if not os.path.exists(os.path.join(REPO, p))]
     if missing:
         raise LabError(f"hapair's drbd module/state is not in this tree yet ({', '.join(missing)})")
 
 
 def status_rows(statuses: dict) -> list[tuple]:
-    """Rows for COLUMNS from ``{minion: drbd.status return}`` (the DESIGN.md resource model)."""
+    """``(node, resource, role, disk, connection, replication, peer role, peer disk, sync %)`` rows
+    from ``{minion: drbd.status return}`` (the DESIGN.md resource model)."""
     rows = []
     for node in sorted(statuses):
         ret = statuses[node]
@@ -46,13 +49,6 @@ def status_rows(statuses: dict) -> list[tuple]:
     return rows
 
 
-def table(rows: list[tuple]) -> str:
-    cells = [COLUMNS] + [tuple("-" if c is None else str(c) for c in row) for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(cells[0]), line(tuple("-" * w for w in widths))] + [line(r) for r in cells[1:]])
-
-
 def progress_line(statuses: dict) -> str:
     parts = []
     for node, name, role, disk, conn, repl, _prole, pdisk, pct in status_rows(statuses):
@@ -68,12 +64,12 @@ def progress_line(statuses: dict) -> str:
     return " | ".join(parts) or "no DRBD resource up yet"
 
 
-def apply_with_progress(lab, topology: str, timeout: float = 1800) -> dict:
-    """state.apply hapair.drbd on both nodes; print a line whenever drbd.status changes; return the result."""
+def orchestrate_with_progress(lab, topology: str, timeout: float = 2400) -> dict:
+    """The bootstrap orchestration; print a line whenever drbd.status changes; return salt-run's JSON."""
     pillar = json.dumps({"topology": topology})
-    argv = [venv_bin("salt"), "-c", master.conf_dir(lab.dir), "--out=json", "--static", "-t", str(int(timeout)),
-            "-L", TARGET, "state.apply", "hapair.drbd", f"pillar={pillar}"]
-    say(f"salt -L {TARGET} state.apply hapair.drbd pillar='{pillar}'")
+    argv = [venv_bin("salt-run"), "-c", master.conf_dir(lab.dir), "--out=json",
+            "state.orchestrate", "orch.hapair.bootstrap", f"pillar={pillar}"]
+    say(f"salt-run state.orchestrate orch.hapair.bootstrap pillar='{pillar}'")
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     last = ""
     started = time.monotonic()
@@ -82,7 +78,7 @@ def apply_with_progress(lab, topology: str, timeout: float = 1800) -> dict:
         if proc.poll() is not None:
             break
         try:
-            statuses = lab.salt(TARGET, "drbd.status", "r0", timeout=20)
+            statuses = lab.salt(TARGET, "drbd.status", timeout=20)
         except (LabError, subprocess.TimeoutExpired):
             continue
         line = progress_line(statuses)
@@ -91,32 +87,31 @@ def apply_with_progress(lab, topology: str, timeout: float = 1800) -> dict:
             last = line
         if time.monotonic() - started > timeout:
             proc.kill()
-            raise LabError(f"state.apply did not finish in {timeout:.0f}s")
+            raise LabError(f"the orchestration did not finish in {timeout:.0f}s")
     stdout, stderr = proc.communicate()
+    start = stdout.find("{")
     try:
-        return json.loads(stdout)
+        return json.loads(stdout[start:]) if start >= 0 else {}
     except json.JSONDecodeError:
-        raise LabError(f"state.apply: exit {proc.returncode}, output not JSON: {stdout[-1500:]} {stderr[-1500:]}")
+        raise LabError(f"salt-run: exit {proc.returncode}, output not JSON: {stdout[-1500:]} {stderr[-1500:]}")
 
 
 def summarise(result: dict) -> tuple[bool, list[str]]:
-    """(all states succeeded on every node, one summary line per node + one per failed state)."""
-    ok = True
-    lines = []
-    for node in NODES:
-        ret = result.get(node)
-        if not isinstance(ret, dict):
-            ok = False
-            lines.append(f"{node}: no state result: {str(ret)[:400]}")
-            continue
-        failed = [(k, v) for k, v in ret.items() if not v.get("result")]
-        changed = sum(1 for v in ret.values() if v.get("changes"))
-        secs = sum(float(v.get("duration") or 0) for v in ret.values()) / 1000
-        lines.append(f"{node}: {len(ret)} states, {len(ret) - len(failed)} succeeded, {changed} changed, "
-                     f"{secs:.1f}s in states")
-        for key, val in failed:
-            ok = False
-            lines.append(f"  FAILED {key.split('_|-')[1]}: {str(val.get('comment'))[:500]}")
+    """(every orchestration step succeeded, one line per step in run order)."""
+    data = result.get("data", result) if isinstance(result, dict) else {}
+    steps = {}
+    for value in data.values() if isinstance(data, dict) else []:  # {"<master id>_master": {id: step}}
+        if isinstance(value, dict):
+            steps.update({k: v for k, v in value.items() if isinstance(v, dict) and "result" in v})
+    if not steps:
+        return False, [f"no orchestration steps in the output: {str(result)[:800]}"]
+    lines, ok = [], True
+    for key, step in sorted(steps.items(), key=lambda kv: kv[1].get("__run_num__", 0)):
+        mark = "ok  " if step.get("result") is True else "FAIL"
+        ok = ok and step.get("result") is True
+        secs = float(step.get("duration") or 0) / 1000
+        comment = str(step.get("comment") or "").splitlines()
+        lines.append(f"{mark} {key.split('_|-')[1]:40} {secs:6.1f}s  {(comment or [''])[0][:100]}")
     return ok, lines
 
 
@@ -133,14 +128,14 @@ def main(args) -> int:
     try:
         lab.up()
         step = time.monotonic()
-        result = apply_with_progress(lab, args.topology)
+        result = orchestrate_with_progress(lab, args.topology)
         ok, lines = summarise(result)
-        say(f"state.apply finished in {time.monotonic() - step:.0f}s")
+        say(f"orchestration finished in {time.monotonic() - step:.0f}s")
         for line in lines:
             print("  " + line)
-        statuses = lab.salt(TARGET, "drbd.status", timeout=60)
-        print("\ndrbd.status (through the salt-master):")
-        print(table(status_rows(statuses)) + "\n")
+        table = lab.salt_cli("salt-run", ["hapair.status", args.topology], timeout=300)
+        print(f"\nsalt-run hapair.status {args.topology}:")
+        print(table.stdout.rstrip() + "\n")
     finally:
         if args.keep and lab.is_up():
             say("--keep: the lab stays up (`python -m lab ssh node1`, `python -m lab salt ...`, "
