@@ -168,6 +168,7 @@ def test_ocfs2_guard_refuses_a_second_mkfs_and_keeps_the_data(orch_lab):
     for mode in ("test=True", "test=False"):
         ret = lab.salt("node1", "state.single", "ocfs2.formatted", "ocfs2-small", "topology=lab_fileserver",
                        mode, "pillar=" + json.dumps(wish), timeout=300)["node1"]
+        assert isinstance(ret, dict) and len(ret) == 1, f"{mode}: {ret!r}"
         (state,) = ret.values()
         assert state["result"] is False and not state["changes"], f"{mode}: {state!r}"
         assert "/dev/drbd0" in state["comment"] and "overwrite=True" in state["comment"], state["comment"]
