@@ -74,3 +74,4 @@ lab-capture: deps venv
 .PHONY: bench-lab
 bench-lab: deps venv
 	$(PY) bench/bootstrap_lab.py
+	$(PY) bench/bootstrap_lab.py --p2
