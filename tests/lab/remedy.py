@@ -199,11 +199,10 @@ class Remedy:
             out = self.salt("node1", "cmd.run_all", f"mkfs.ext4 -q -L {res} /dev/drbd{minor}")
             if _ok(out, "node1", "mkfs.ext4").get("retcode") != 0:
                 raise LabError(f"mkfs.ext4 /dev/drbd{minor}: {out}")
-            out = self.salt("node1", "state.single", "mount.mounted", f"name={MOUNTS[res]}", f"device=/dev/drbd{minor}",
-                            "fstype=ext4", "mkmnt=True", "persist=False", "opts=noatime")
-            states = _ok(out, "node1", "mount.mounted")
-            if not isinstance(states, dict) or not all(s.get("result") for s in states.values()):
-                raise LabError(f"mount {MOUNTS[res]} on node1: {states}")
+            out = self.salt("node1", "mount.mount", MOUNTS[res], f"/dev/drbd{minor}", "mkmnt=True", "fstype=ext4",
+                            "opts=noatime")
+            if _ok(out, "node1", "mount.mount") is not True:
+                raise LabError(f"mount {MOUNTS[res]} on node1: {out}")
         self.wait("both resources healthy after the bootstrap", self.healthy, timeout=300)
         self.enable_beacon(True)  # after the bootstrap: its transient states are not faults
         return time.monotonic() - started
