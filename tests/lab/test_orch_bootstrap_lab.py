@@ -163,11 +163,13 @@ def test_ocfs2_guard_refuses_a_second_mkfs_and_keeps_the_data(orch_lab):
     out = lab.salt("node1", "ocfs2.mkfs", "ocfs2-small", "lab_fileserver", timeout=300)["node1"]
     assert isinstance(out, dict) and out["formatted"] is False, f"second mkfs did something: {out!r}"
     # the pillar now wants another label: the existing OCFS2 is not it, so the state must refuse,
-    # naming the device and the override, in test mode and for real
+    # naming the device and the override, in test mode and for real (state.high: state.single would
+    # hand the pillar override to the state function as an argument)
     wish = {"hapair": {"topologies": {"lab_fileserver": {"filesystems": {"ocfs2-small": {"label": "other"}}}}}}
+    high = {"ocfs2-small": {"ocfs2": ["formatted", {"topology": "lab_fileserver"}]}}
     for mode in ("test=True", "test=False"):
-        ret = lab.salt("node1", "state.single", "ocfs2.formatted", "ocfs2-small", "topology=lab_fileserver",
-                       mode, "pillar=" + json.dumps(wish), timeout=300)["node1"]
+        ret = lab.salt("node1", "state.high", json.dumps(high), mode, "pillar=" + json.dumps(wish),
+                       timeout=300)["node1"]
         assert isinstance(ret, dict) and len(ret) == 1, f"{mode}: {ret!r}"
         (state,) = ret.values()
         assert state["result"] is False and not state["changes"], f"{mode}: {state!r}"
