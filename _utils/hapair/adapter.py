@@ -39,6 +39,7 @@ PATH_DEFAULTS = {
     "systemd_dir": "/etc/systemd/system",
     "fstab": "/etc/fstab",
     "cman_schema": "/usr/share/cluster/cluster.rng",
+    "exports_dir": "/etc/exports.d",
 }
 
 

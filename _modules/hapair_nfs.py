@@ -1,0 +1,94 @@
+"""NFS exports of a hapair topology (seed 001): ``/etc/exports.d/hapair-<topology>.exports``, nfs-server
+running, ``exportfs -ra``; only for filesystems that are mounted here.
+
+Binaries and paths from config ``hapair:bin:{exportfs}``, ``hapair:paths:{exports_dir, proc_mounts}``,
+the service name from ``hapair:nfs_service`` (default ``nfs-server``).
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import hapair.nfs as core  # installed with pip, or tests put _utils on sys.path
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.nfs as core
+
+from hapair import adapter
+from hapair.ocfs2 import parse_proc_mounts
+from salt.exceptions import CommandExecutionError
+
+__virtualname__ = "hapair_nfs"
+
+
+def __virtual__():
+    return adapter.virtual_if_binary(__salt__, __virtualname__, "exportfs", "nfs-kernel-server")
+
+
+def _service():
+    return __salt__["config.get"]("hapair:nfs_service", "nfs-server")
+
+
+def _topology(topology):
+    topo, _ = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
+    return topo
+
+
+def exported():
+    """What the kernel exports now (``exportfs -s``): ``{path: [{"client", "options"}]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 hapair_nfs.exported
+    """
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "exportfs"), "-s"])
+    return adapter.parsed(core.parse_exportfs, res["stdout"])
+
+
+def plan(topology):
+    """The exports plan for a topology on this node (see ``hapair.nfs.plan_exported``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 hapair_nfs.plan fileserver
+    """
+    topo = _topology(topology)
+    exports_dir = adapter.path(__salt__, "exports_dir")
+    mounts = adapter.parsed(parse_proc_mounts, adapter.read_file(adapter.path(__salt__, "proc_mounts")) or "")
+    facts = {"current": adapter.read_file(core.exports_path(topo, exports_dir)),
+             "exported": exported() if __salt__["service.status"](_service()) else {},
+             "mounted": [m["mountpoint"] for m in mounts], "running": __salt__["service.status"](_service())}
+    return core.plan_exported(topo, facts, exports_dir)
+
+
+def apply(topology):
+    """Write the topology's exports file, start nfs-server (enabled at boot), ``exportfs -ra``.
+
+    Raises when an export's filesystem is not mounted here. Returns the plan that was carried out.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 hapair_nfs.apply fileserver
+    """
+    steps = plan(topology)
+    if steps["refused"]:
+        raise CommandExecutionError("refusing to export: " + "; ".join(steps["refused"]))
+    if steps["write"]:
+        os.makedirs(os.path.dirname(steps["path"]), exist_ok=True)
+        adapter.write_file(steps["path"], steps["content"], "0644")
+    if steps["start"]:
+        __salt__["service.enable"](_service())
+        if not __salt__["service.start"](_service()):
+            raise CommandExecutionError(f"{_service()} did not start")
+    if steps["reload"] or steps["start"]:
+        adapter.run(__salt__, [adapter.binary(__salt__, "exportfs"), "-ra"])
+    return steps

@@ -1,0 +1,109 @@
+"""hapair.nfs (exports file, ``exportfs`` parser on real nfs-utils 2.6.2 output, planner) and its Salt
+adapters (_modules/hapair_nfs.py, _states/hapair_nfs.py) over a fake ``cmd.run_all``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
+import fakesalt  # noqa: E402
+from hapair import nfs, topology  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NFS = os.path.join(ROOT, "tests", "fixtures", "nfs")
+
+
+def read(name: str) -> str:
+    with open(os.path.join(NFS, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def pillar() -> dict:
+    with open(os.path.join(ROOT, "pillar", "hapair", "lab_fileserver.sls"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+TOPO = topology.load(pillar(), "lab_fileserver")  # exports /vol/ocfs2-small (the ocfs2-small mountpoint)
+LINE = "/vol/ocfs2-small *(rw,no_root_squash,sync,subtree_check)\n"
+
+
+def test_render_exports():
+    text = nfs.render_exports(TOPO)
+    assert text.startswith("# Managed by hapair (topology lab_fileserver)") and text.endswith(LINE)
+    assert nfs.exports_path(TOPO) == "/etc/exports.d/hapair-lab_fileserver.exports"
+
+
+def test_parse_exportfs_both_layouts_on_real_output():
+    short = nfs.parse_exportfs(read("exportfs-s--nfs-utils2.6.2-two.out"))
+    verbose = nfs.parse_exportfs(read("exportfs-v--nfs-utils2.6.2-two.out"))
+    assert set(short) == set(verbose) == {"/tmp/exp/vol/ocfs2-small", "/tmp/exp/vol/a-rather-long-export-path-name"}
+    assert short["/tmp/exp/vol/ocfs2-small"] == [{"client": "*", "options": [
+        "sync", "wdelay", "hide", "sec=sys", "rw", "no_root_squash", "no_all_squash"]}]
+    assert verbose["/tmp/exp/vol/ocfs2-small"][0]["client"] == "<world>"
+    assert short["/tmp/exp/vol/a-rather-long-export-path-name"][0]["client"] == "10.99.0.0/24"
+    assert "ro" in verbose["/tmp/exp/vol/a-rather-long-export-path-name"][0]["options"]
+    assert nfs.parse_exportfs(read("exportfs-s--nfs-utils2.6.2-none.out")) == {}
+
+
+def test_plan_refuses_an_unmounted_filesystem_and_is_empty_when_done():
+    blank = {"current": None, "exported": {}, "mounted": [], "running": False}
+    plan = nfs.plan_exported(TOPO, blank)
+    assert plan["refused"] and "/vol/ocfs2-small" in plan["refused"][0]
+    mounted = dict(blank, mounted=["/vol/ocfs2-small", "/vol/ocfs2-large"])
+    plan = nfs.plan_exported(TOPO, mounted)
+    assert not plan["refused"] and plan["write"] and plan["start"] and plan["reload"]
+    assert plan["missing"] == ["/vol/ocfs2-small"]
+    done = dict(mounted, current=plan["content"], running=True,
+                exported={"/vol/ocfs2-small": [{"client": "*", "options": ["rw"]}]})
+    plan = nfs.plan_exported(TOPO, done)
+    assert not (plan["write"] or plan["start"] or plan["reload"] or plan["refused"])
+
+
+# -- adapters --------------------------------------------------------------------------------------
+@pytest.fixture
+def env(tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/vda / ext4 rw 0 0\n")
+    exportfs = {"stdout": ""}
+    cmd = fakesalt.FakeCmd({("exportfs", "-s"): lambda argv, kw: exportfs, ("exportfs", "-ra"): {}})
+    service = {"running": False, "calls": []}
+
+    def start(name):
+        service["calls"].append(("start", name))
+        service["running"] = True
+        return True
+
+    salt = fakesalt.salt_dict(cmd, {"hapair:paths:proc_mounts": str(mounts),
+                                    "hapair:paths:exports_dir": str(tmp_path / "exports.d")},
+                              **{"service.status": lambda name: service["running"],
+                                 "service.start": start,
+                                 "service.enable": lambda name: service["calls"].append(("enable", name)) or True})
+    mod = fakesalt.load("modules", "hapair_nfs", salt, pillar=pillar(), opts={"id": "node1"})
+    salt.update({f"hapair_nfs.{fn}": getattr(mod, fn) for fn in ("plan", "apply", "exported")})
+    state = fakesalt.load("states", "hapair_nfs", salt, pillar=pillar(), opts={"id": "node1"})
+    return {"cmd": cmd, "state": state, "mounts": mounts, "service": service, "exportfs": exportfs,
+            "file": tmp_path / "exports.d" / "hapair-lab_fileserver.exports"}
+
+
+def test_state_refuses_while_unmounted_then_exports_then_is_a_noop(env):
+    state = env["state"]
+    ret = state.exported("lab_fileserver")
+    assert ret["result"] is False and "/vol/ocfs2-small" in ret["comment"] and not env["file"].exists()
+    env["mounts"].write_text("/dev/vda / ext4 rw 0 0\n/dev/drbd0 /vol/ocfs2-small ocfs2 rw 0 0\n")
+    state.__opts__["test"] = True
+    dry = state.exported("lab_fileserver")
+    assert dry["result"] is None and set(dry["changes"]) == {"exports_file", "service", "exportfs"}
+    assert not env["file"].exists() and env["service"]["calls"] == []
+    state.__opts__["test"] = False
+    done = state.exported("lab_fileserver")
+    assert done["result"] is True and done["changes"] == dry["changes"]
+    assert env["file"].read_text().endswith(LINE)
+    assert env["service"]["calls"] == [("enable", "nfs-server"), ("start", "nfs-server")]
+    assert ["exportfs", "-ra"] in env["cmd"].argvs()
+    env["exportfs"]["stdout"] = "/vol/ocfs2-small  *(sync,wdelay,hide,sec=sys,rw,no_root_squash,no_all_squash)\n"
+    again = state.exported("lab_fileserver")
+    assert again["result"] is True and again["changes"] == {}, again
