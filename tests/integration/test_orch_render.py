@@ -56,7 +56,7 @@ def chain(steps):
 @pytest.mark.parametrize(
     "topology, expected",
     [("lab_web", FULL),            # seed 000 in the lab: dual-primary r0, OCFS2, o2cb
-     ("fileserver", FULL),         # seed 001: drbd0/drbd1, OCFS2 -T mail / vmstore, skip sync
+     ("fileserver", FULL[:-1] + ["nfs", "canary"]),  # seed 001: drbd0/drbd1, OCFS2 mail/vmstore, NFS
      ("crossed", FULL[:9])],       # no cluster filesystem, no o2cb: DRBD steps and roles only
 )
 def test_bootstrap_steps_and_chain(show_sls, topology, expected):
@@ -79,3 +79,5 @@ def test_node_steps_for_seed_001(show_sls):
                              "hapair-orch-roles-node-done"]
     mkfs = show_sls("orch.hapair.node.mkfs", "fileserver")
     assert len([k for k in mkfs if k.endswith("-formatted")]) == 2
+    exports = show_sls("orch.hapair.node.nfs", "fileserver")
+    assert exports["hapair-orch-nfs-exported"]["hapair_nfs"][0] == {"name": "fileserver"}

@@ -12,6 +12,7 @@
     7 corosync config + running on both       gate: quorate on both           (stack corosync)
       dlm.conf + dlm_controld on both         gate: dlm up on both
     8 mkfs once on one node                   9 mount on both                 gate: mounted
+    9b NFS exports on both (when the topology has nfs:exports; only over mounted filesystems)
     10 canary written on one node, read on the other
 
     Every step is idempotent and every gate reads the *observed* state of both nodes
@@ -213,11 +214,26 @@ hapair-bootstrap-gate-mounted:
     - require:
       - salt: hapair-bootstrap-mount
 
+{%- set exports = salt['pillar.get']('hapair:topologies:' ~ tname ~ ':nfs:exports', []) %}
+{%- set before_canary = 'hapair-bootstrap-gate-mounted' %}
+{%- if exports %}
+
+hapair-bootstrap-nfs:
+  salt.state:
+    - tgt: {{ tgt }}
+    - tgt_type: list
+    - sls: orch.hapair.node.nfs
+    - pillar: {{ step_pillar }}
+    - require:
+      - salt: hapair-bootstrap-gate-mounted
+{%- set before_canary = 'hapair-bootstrap-nfs' %}
+{%- endif %}
+
 hapair-bootstrap-canary:
   salt.runner:
     - name: hapair.canary
     - topology: {{ tname | json }}
     - require:
-      - salt: hapair-bootstrap-gate-mounted
+      - salt: {{ before_canary }}
 {%- endif %}
 {%- endif %}

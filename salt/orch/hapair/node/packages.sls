@@ -7,6 +7,7 @@
 {%- if 'gfs2' in types %}{% do pkgs.append('gfs2-utils') %}{% endif %}
 {%- if stack == 'corosync' %}{% do pkgs.extend(['corosync', 'dlm-controld']) %}{% endif %}
 {%- if salt['pillar.get']('hapair:topologies:' ~ tname ~ ':lvm', {}) %}{% do pkgs.append('lvm2') %}{% endif %}
+{%- if salt['pillar.get']('hapair:topologies:' ~ tname ~ ':nfs:exports', []) %}{% do pkgs.append('nfs-kernel-server') %}{% endif %}
 hapair-orch-packages-installed:
   pkg.installed:
     - pkgs: {{ pkgs | json }}
