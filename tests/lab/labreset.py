@@ -5,8 +5,9 @@ filesystem on /dev/vdc, an OCFS2 or GFS2 mount, a running o2cb cluster or corosy
 ``reset(lab)`` undoes all of that on each node with plain tools (not hapair's own modules, so a
 hapair bug cannot make the reset lie), in this order:
 
-1. unmount every OCFS2, GFS2 and /dev/drbd* mount; drop fstab lines hapair wrote (``x-systemd.requires=
-   hapair-drbd-promote@``) and hapair's promote-before-mount units, then ``systemctl daemon-reload``
+1. unexport and stop NFS if hapair exported anything; unmount every OCFS2, GFS2 and /dev/drbd*
+   mount; drop fstab lines hapair wrote (``x-systemd.requires=hapair-drbd-promote@``) and hapair's
+   promote-before-mount units, then ``systemctl daemon-reload``
 2. o2cb offline for every configured cluster, ``/etc/init.d/o2cb stop``, remove
    ``/etc/ocfs2/cluster.conf``; stop and disable ``dlm`` then ``corosync`` (GFS2's stack), remove the
    ``/etc/corosync/corosync.conf`` and ``/etc/dlm/dlm.conf`` that say "Managed by hapair"
@@ -37,6 +38,11 @@ DATA_DISKS = ("/dev/vdb", "/dev/vdc")
 
 RESET_SCRIPT = r"""
 set -u
+if ls /etc/exports.d/hapair-*.exports >/dev/null 2>&1; then
+  rm -f /etc/exports.d/hapair-*.exports
+  exportfs -ua 2>/dev/null || true
+  systemctl disable --now nfs-server.service >/dev/null 2>&1 || true
+fi
 for m in $(awk '$3 == "ocfs2" || $3 == "gfs2" || $1 ~ /^\/dev\/drbd/ {print $2}' /proc/mounts | sort -r); do
   umount "$m" 2>/dev/null || umount -l "$m" || echo "reset: cannot umount $m" >&2
 done

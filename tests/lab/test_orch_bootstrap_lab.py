@@ -147,6 +147,15 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     # -M local); -T vmstore on the 2200M LV picks larger clusters
     assert bits["/dev/drbd0"] == 12 and bits["/dev/drbd1"] > 12, bits
     cross(lab, "/vol/ocfs2-large/lab-canary", "node2", "node1")
+    # seed 001 exports the mounted OCFS2 over NFS from both nodes: the kernel's export table, then a
+    # real NFS client (node2 mounting node1's export) reading what node1 wrote
+    for node in NODES:
+        table = lab.ssh(node, "exportfs -s", check=True).stdout
+        assert "/vol/ocfs2-small" in table and "no_root_squash" in table, f"{node}: exportfs -s: {table!r}"
+    lab.ssh("node1", "echo over-nfs > /vol/ocfs2-small/nfs.txt && sync", check=True)
+    got = lab.ssh("node2", "mkdir -p /mnt/nfs && mount -t nfs -o vers=3,nolock 10.99.0.1:/vol/ocfs2-small /mnt/nfs "
+                  "&& cat /mnt/nfs/nfs.txt; umount /mnt/nfs", timeout=300).stdout.strip()
+    assert got == "over-nfs", f"node2 read {got!r} through node1's NFS export"
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
     TIMES["lab_fileserver_rerun"] = round(seconds, 1)
     print(f"\n[lab] lab_fileserver re-run: {seconds:.0f}s, exit {code}")
