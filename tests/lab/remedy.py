@@ -287,8 +287,12 @@ class Remedy:
         return [line.split()[0] for line in out.splitlines() if len(line.split()) == 2]
 
     def snapshot_file(self, node, snapshot, name):
-        """Mount node's snapshot LV read-only and read ``name`` from it."""
-        script = (f"set -e; mkdir -p /mnt/snap; mount -o ro,noload /dev/vg0/{snapshot} /mnt/snap; "
+        """Mount node's snapshot LV read-only and read ``name`` from it.
+
+        ``-t ext4``: blkid sees DRBD's internal metadata at the end of the LV too, and mount's
+        auto-detection picks "drbd" (seen in the lab).
+        """
+        script = (f"set -e; mkdir -p /mnt/snap; mount -t ext4 -o ro,noload /dev/vg0/{snapshot} /mnt/snap; "
                   f"cat /mnt/snap/{name}; umount /mnt/snap")
         return self.lab.ssh(node, script, check=True, timeout=120).stdout.strip()
 
