@@ -29,8 +29,8 @@ reactor maps ``hapair/drbd/*`` (see salt/reactor/README.md). The beacon itself r
 It also forwards what hapair's DRBD handler recorded (``<state_dir>/drbd/<resource>.<kind>``,
 kinds split-brain, fence-peer, before/after-resync-target, out-of-sync) as
 ``hapair/drbd/<resource>/<kind>`` with ``source: handler-record`` the first interval after the
-record appears or changes (the handler's own ``salt-call event.send`` takes seconds to start under
-load; this one does not), and once a resource is Connected again it moves a stale split-brain
+record appears or changes, and copies it to ``<resource>.<kind>.forwarded`` so the handler's
+deferred ``salt-call event.send`` (seconds of CPU on a loaded node) is skipped, and once a resource is Connected again it moves a stale split-brain
 record aside (``<resource>.split-brain.resolved``): DRBD connects only once the split brain is
 resolved. Each event carries ``topology``, read from the hapair header of the resource's .res file.
 """
@@ -168,15 +168,17 @@ def _records(ctx):
     for path, (mtime, resource, kind) in sorted(seen.items()):
         if old.get(path) == mtime:
             continue
-        record = {}
+        record, text = {}, ""
         try:
             with open(path, encoding="utf-8") as handle:
-                record = json.loads(handle.read().strip() or "{}")
+                text = handle.read()
+            record = json.loads(text.strip() or "{}")
         except (OSError, ValueError):
             pass
         events.append({"tag": f"hapair/drbd/{resource}/{kind}", "resource": resource, "kind": kind,
                        "source": "handler-record", "record": record,
-                       "topology": record.get("topology") or _topology_of(resource)})
+                       "topology": record.get("topology") or _topology_of(resource),
+                       "_forwarded": (f"{path}.forwarded", text)})
     return events
 
 
@@ -200,9 +202,15 @@ def _resolve_split_brain(new):
 def _send(events, ctx, refresh=False):
     for event in events:
         tag = event.pop("tag")
+        forwarded = event.pop("_forwarded", None)
         if "topology" not in event:
             event["topology"] = _topology_of(event.get("resource"))
         __salt__["event.send"](tag, event)
+        if forwarded:  # the handler's deferred salt-call sees its record went out and stays quiet
+            try:
+                adapter.write_file(forwarded[0], forwarded[1], "0644")
+            except Exception as err:  # noqa: BLE001 - the event went out; the note is an optimisation
+                log.debug("drbd beacon: cannot write %s: %s", forwarded[0], err)
     ctx["sent"] = ctx.get("sent", 0) + len(events)
     if (events or refresh) and "saltutil.refresh_grains" in __salt__:  # drbd_roles / drbd_alerts follow the change
         try:

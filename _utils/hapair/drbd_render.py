@@ -456,9 +456,11 @@ HANDLER_SCRIPT = r"""#!/bin/sh
 # with DRBD_RESOURCE (and DRBD_MINOR, DRBD_PEER_ADDRESS...) in the environment. It
 #   1. records the event in @STATE_DIR@/drbd/<resource>.<kind> (one JSON line: kind, topology,
 #      time, peer) and appends it to @STATE_DIR@/drbd/events.log;
-#   2. sends hapair/drbd/<resource>/<kind> to the salt-master with salt-call, in the background at
-#      low priority (never blocking DRBD, never failing the handler; the drbd beacon, when
-#      configured, forwards the record within its interval, which is faster than a salt-call);
+#   2. for split-brain and fence-peer, sends hapair/drbd/<resource>/<kind> to the salt-master
+#      with salt-call, in the background at low priority and only if the drbd beacon has not
+#      forwarded the record within @DEFER@ s (it copies it to <resource>.<kind>.forwarded): a
+#      salt-call costs a loaded node seconds of CPU (minutes under TCG). Resync and out-of-sync
+#      records are forwarded by the beacon only. Never blocks DRBD, never fails the handler;
 #   3. runs the operator's own command, if any, and exits with its exit code (fence-peer and
 #      before-resync-target results matter to DRBD); without one it exits 0, except fence-peer,
 #      which exits 1 ("could not fence": hapair fences nothing itself).
@@ -470,7 +472,7 @@ topology=${2:-}
 res=${DRBD_RESOURCE:-${DRBD_CONF_RESOURCE:-unknown}}
 dir="@STATE_DIR@/drbd"
 now=$(date +%s 2>/dev/null || echo 0)
-line="{\"resource\": \"$res\", \"kind\": \"$kind\", \"topology\": \"$topology\", \"time\": $now, \"peer\": \"${DRBD_PEER_ADDRESS:-}\", \"minor\": \"${DRBD_MINOR:-}\"}"
+line="{\"resource\": \"$res\", \"kind\": \"$kind\", \"topology\": \"$topology\", \"time\": $now, \"peer\": \"${DRBD_PEER_ADDRESS:-}\", \"minor\": \"${DRBD_MINOR:-}\", \"pid\": $$}"
 (
   umask 022
   mkdir -p "$dir" &&
@@ -478,8 +480,14 @@ line="{\"resource\": \"$res\", \"kind\": \"$kind\", \"topology\": \"$topology\",
   printf '%s\n' "$line" >> "$dir/events.log"
 ) >/dev/null 2>&1
 salt_call="@SALT_CALL@"
-if [ -x "$salt_call" ]; then
-  nohup nice -n 10 "$salt_call" event.send "hapair/drbd/$res/$kind" resource="$res" kind="$kind"     topology="$topology" at="$now" source=handler </dev/null >/dev/null 2>&1 &
+case "$kind" in split-brain|fence-peer) urgent=1 ;; *) urgent= ;; esac
+if [ -n "$urgent" ] && [ -x "$salt_call" ]; then
+  (
+    sleep @DEFER@
+    grep -qF "\"pid\": $$}" "$dir/$res.$kind.forwarded" 2>/dev/null && exit 0
+    exec nice -n 10 "$salt_call" event.send "hapair/drbd/$res/$kind" resource="$res" kind="$kind" \
+      topology="$topology" at="$now" source=handler
+  ) </dev/null >/dev/null 2>&1 &
 fi
 if [ $# -gt 0 ]; then
   /bin/sh -c "$*"
@@ -491,7 +499,7 @@ exit 0
 
 
 def handler_script(state_dir: str = "/var/lib/hapair", salt_call: str = "/usr/bin/salt-call",
-                   handler_path: str = HANDLER_PATH) -> str:
+                   handler_path: str = HANDLER_PATH, defer: int = 10) -> str:
     """The text of hapair's DRBD handler script (POSIX sh; see :data:`HANDLER_SCRIPT`).
 
     >>> "hapair/drbd/$res/$kind" in handler_script()
@@ -501,7 +509,7 @@ def handler_script(state_dir: str = "/var/lib/hapair", salt_call: str = "/usr/bi
         if not _BARE_RE.match(str(value)) or not str(value).startswith("/"):
             raise HapairError(f"{name} {value!r} must be an absolute path without spaces or quotes")
     return (HANDLER_SCRIPT.replace("@STATE_DIR@", state_dir.rstrip("/") or "/")
-            .replace("@SALT_CALL@", salt_call).replace("@HANDLER@", handler_path))
+            .replace("@SALT_CALL@", salt_call).replace("@HANDLER@", handler_path).replace("@DEFER@", str(int(defer))))
 
 
 def handler_files(handler_path: str = HANDLER_PATH, state_dir: str = "/var/lib/hapair",

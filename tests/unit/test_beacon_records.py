@@ -64,6 +64,8 @@ def test_records_forwarded_once_after_the_first_reading(minion):
     data = minion["sent"][0][1]
     assert data["source"] == "handler-record" and data["topology"] == "lab_remedy" and data["record"]["kind"] == "split-brain"
     assert minion["refreshed"] == 1
+    forwarded = minion["state"] / "rm1.split-brain.forwarded"  # the handler's deferred salt-call skips
+    assert forwarded.read_text() == (minion["state"] / "rm1.split-brain").read_text()
     mod.beacon(conf)                                  # unchanged record: nothing more
     assert len(minion["sent"]) == 1
     record(minion, "split-brain", mtime=5000)         # the handler ran again

@@ -94,7 +94,7 @@ def handler(tmp_path):
     fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {calls}\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     script = tmp_path / "drbd-handler"
-    script.write_text(r.handler_script(str(tmp_path / "state"), str(fake), str(script)))
+    script.write_text(r.handler_script(str(tmp_path / "state"), str(fake), str(script), defer=1))
     script.chmod(0o755)
 
     def run(*argv, env=None):
@@ -103,8 +103,8 @@ def handler(tmp_path):
         return subprocess.run(["/bin/sh", "-c", " ".join([str(script), *argv])], env=environ, capture_output=True,
                               text=True, timeout=30, check=False)
 
-    def sent():
-        deadline = time.monotonic() + 10  # the salt-call runs in the background
+    def sent(wait=10):
+        deadline = time.monotonic() + wait  # the salt-call runs in the background, after `defer`
         while time.monotonic() < deadline:
             if calls.exists() and calls.read_text().strip():
                 return calls.read_text().splitlines()
@@ -120,7 +120,7 @@ def test_split_brain_recorded_and_sent(handler):
     assert proc.returncode == 0, proc.stderr
     record = json.loads((state / "rm1.split-brain").read_text())
     assert record["resource"] == "rm1" and record["kind"] == "split-brain" and record["topology"] == "lab_remedy"
-    assert record["peer"] == "10.99.0.2" and record["time"] > 1_600_000_000
+    assert record["peer"] == "10.99.0.2" and record["time"] > 1_600_000_000 and record["pid"] > 1
     assert json.loads((state / "events.log").read_text().splitlines()[-1]) == record
     assert sent() == ["event.send hapair/drbd/rm1/split-brain resource=rm1 kind=split-brain topology=lab_remedy "
                       f"at={record['time']} source=handler"]
@@ -148,3 +148,20 @@ def test_unwritable_state_dir_or_missing_salt_call_never_fail_the_handler(tmp_pa
     proc = subprocess.run([str(script), "split-brain", "t"], env={"DRBD_RESOURCE": "r0", "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_resync_records_are_not_sent_with_salt_call(handler):
+    run, sent, state = handler
+    assert run("before-resync-target", "lab_remedy").returncode == 0
+    assert (state / "rm1.before-resync-target").exists()
+    assert sent(wait=3) == []  # the beacon forwards these; a salt-call per resync is too costly
+
+
+def test_record_forwarded_by_the_beacon_is_not_sent_again(handler):
+    run, sent, state = handler
+    started = time.monotonic()
+    assert run("split-brain", "lab_remedy").returncode == 0
+    assert time.monotonic() - started < 1  # never waits for the deferred send
+    record = state / "rm1.split-brain"
+    (state / "rm1.split-brain.forwarded").write_text(record.read_text())  # what the beacon does
+    assert sent(wait=3) == []
