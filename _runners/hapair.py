@@ -419,6 +419,7 @@ def _state_dir():
 
 
 LOCK_WAIT = 90  # seconds a remediation waits for another one of the same resource to finish
+RUNNING_TIMEOUT = 60  # seconds a minion-start remediation waits for drbd.status (TCG minions that just started)
 
 
 @contextlib.contextmanager
@@ -610,9 +611,12 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         except ValidationError as err:
             results.append({"topology": tname, "resource": rname, "decision": "error", "reason": str(err)})
             continue
-        if running is not None and rname not in running.get(tname, {rname}):
-            results.append({"topology": tname, "resource": rname, "decision": "none", "situation": "down",
-                            "reason": f"{rname} of {tname} is up on neither node: nothing to rejoin"})
+        seen = running.get(tname) if running is not None else None
+        if seen is not None and rname not in seen["resources"]:
+            why = (f"{rname} of {tname} is up on neither node: nothing to rejoin" if seen["answered"] else
+                   f"no node of {tname} answered drbd.status in {RUNNING_TIMEOUT}s: nothing to look at now")
+            results.append({"topology": tname, "resource": rname, "decision": "none",
+                            "situation": "down" if seen["answered"] else "unreachable", "reason": why})
             continue
         results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now, lock_wait))
     if not results:
@@ -625,12 +629,12 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
 
 
 def _running(pil, targets):
-    """``{topology: {resources up on at least one of its nodes}}`` from one ``drbd.status`` call.
+    """``{topology: {"answered": [...], "resources": [...]}}`` from one ``drbd.status`` call.
 
     A minion's start event names no topology, so every topology with that minion is a candidate;
     asking all their minions once keeps a restart from costing a full fact-gathering per resource
-    that is not even running (the lab's alternative topologies share the same two nodes). A
-    topology whose minions did not answer is left out (then all its resources are looked at).
+    that is not even running (the lab's alternative topologies share the same two nodes). The
+    choice is ``hapair.remediate.rejoin_candidates``.
     """
     topos = {}
     for tname, _ in targets:
@@ -642,19 +646,13 @@ def _running(pil, targets):
     ids = sorted({m for topo in topos.values() for m in _minions(topo).values()})
     if not ids:
         return {}
-    raw = _client().cmd(ids, "drbd.status", tgt_type="list", timeout=30, full_return=True)
+    raw = _client().cmd(ids, "drbd.status", tgt_type="list", timeout=RUNNING_TIMEOUT, full_return=True)
     up = {}
     for mid, entry in raw.items():
         ret = entry.get("ret") if isinstance(entry, dict) else entry
         if isinstance(ret, dict) and isinstance(ret.get("resources"), dict):
             up[mid] = set(ret["resources"])
-    out = {}
-    for tname, topo in topos.items():
-        mids = list(_minions(topo).values())
-        if any(m not in up for m in mids):
-            continue
-        out[tname] = set().union(*(up[m] for m in mids))
-    return out
+    return remediate_mod.rejoin_candidates({t: list(_minions(topo).values()) for t, topo in topos.items()}, up)
 
 
 def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, lock_wait=0.0):

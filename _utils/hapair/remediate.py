@@ -145,6 +145,30 @@ def gi_relation(a: Any, b: Any) -> str | None:
     return "unrelated"
 
 
+# --------------------------------------------------------------------------- rejoin candidates
+
+
+def rejoin_candidates(topology_minions: Mapping[str, list[str]],
+                      up: Mapping[str, set[str] | list[str]]) -> dict[str, dict[str, Any]]:
+    """Which resources a minion-start remediation should look at, per topology.
+
+    ``topology_minions``: ``{topology: [minion ids]}``; ``up``: ``{minion: resources it runs}`` for
+    the minions that answered one ``drbd.status`` (absent = no answer). A resource running on a
+    node that answered is a candidate; a topology none of whose minions answered has none (its
+    facts could not be read either, and looking anyway floods minions that are still starting;
+    the next beacon or start event looks again).
+
+    >>> rejoin_candidates({"web": ["n1", "n2"], "gfs": ["n1", "n2"]}, {"n1": {"r0"}})
+    {'web': {'answered': ['n1'], 'resources': ['r0']}, 'gfs': {'answered': ['n1'], 'resources': ['r0']}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for tname, mids in topology_minions.items():
+        answered = [m for m in mids if m in up]
+        resources = set().union(*(set(up[m]) for m in answered)) if answered else set()
+        out[tname] = {"answered": answered, "resources": sorted(resources)}
+    return out
+
+
 # --------------------------------------------------------------------------- the planner
 
 

@@ -246,3 +246,22 @@ def test_no_mount_on_a_secondary_or_when_mounts_are_unknown():
     assert [a["action"] for a in res["actions"]] == ["primary"]
     res = r.plan(with_fs(topo()), "r0", facts(HEALTHY, HEALTHY, mounted1=["/srv/www"], mounted2=None), now=1.0)
     assert res["situation"] == "healthy" and res["decision"] == "none"
+
+
+REJOIN = [
+    # (what, drbd.status answers {minion: resources}, expected {topology: (answered, resources)})
+    ("both answered, r0 up on one", {"node1": {"r0"}, "node2": set()},
+     {"web": (["node1", "node2"], ["r0"]), "fs": (["node1", "node2"], ["r0"])}),
+    ("only the peer answered: its resources", {"node1": {"r0", "r1"}},
+     {"web": (["node1"], ["r0", "r1"]), "fs": (["node1"], ["r0", "r1"])}),
+    ("nothing runs anywhere", {"node1": set(), "node2": set()},
+     {"web": (["node1", "node2"], []), "fs": (["node1", "node2"], [])}),
+    # a minion still starting under load: looking anyway would flood it with fact calls
+    ("nobody answered", {}, {"web": ([], []), "fs": ([], [])}),
+]
+
+
+@pytest.mark.parametrize("what,up,want", REJOIN, ids=[c[0] for c in REJOIN])
+def test_rejoin_candidates(what, up, want):
+    got = r.rejoin_candidates({"web": ["node1", "node2"], "fs": ["node1", "node2"]}, up)
+    assert {t: (v["answered"], v["resources"]) for t, v in got.items()} == want
