@@ -16,7 +16,7 @@ SALT_CALL = os.path.join(os.path.dirname(sys.executable), "salt-call")
 
 pytestmark = pytest.mark.integration
 
-FULL = ["validate", "packages", "drbd-config", "drbd-up", "gate-connected", "initial-sync", "gate-synced",
+FULL = ["validate", "drbd-up", "gate-connected", "initial-sync", "gate-synced",
         "roles", "gate-roles", "o2cb", "gate-o2cb-online", "mkfs", "mount", "gate-mounted", "canary"]
 
 
@@ -57,7 +57,7 @@ def chain(steps):
     "topology, expected",
     [("lab_web", FULL),            # seed 000 in the lab: dual-primary r0, OCFS2, o2cb
      ("fileserver", FULL[:-1] + ["nfs", "canary"]),  # seed 001: drbd0/drbd1, OCFS2 mail/vmstore, NFS
-     ("crossed", FULL[:9])],       # no cluster filesystem, no o2cb: DRBD steps and roles only
+     ("crossed", FULL[:7])],       # no cluster filesystem, no o2cb: DRBD steps and roles only
 )
 def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     steps = show_sls("orch.hapair.bootstrap", topology)
@@ -65,8 +65,11 @@ def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     raw = yaml.safe_load(open(os.path.join(ROOT, "pillar", "hapair", f"{topology}.sls"), encoding="utf-8"))
     nodes = raw["hapair"]["topologies"][topology]["nodes"]
     minions = ",".join((spec or {}).get("minion_id", key) for key, spec in nodes.items())
-    tgt = [i["tgt"] for i in steps["hapair-bootstrap-drbd-config"]["salt"] if isinstance(i, dict) and "tgt" in i]
-    assert tgt == [minions]
+    args = {k: v for i in steps["hapair-bootstrap-drbd-up"]["salt"] if isinstance(i, dict) for k, v in i.items()}
+    assert args["tgt"] == minions
+    # node-local steps 2-4 in one state run per node, stopping at a node's first failure
+    assert args["sls"] == ["orch.hapair.node.packages", "orch.hapair.node.drbd_config", "orch.hapair.node.drbd_up"]
+    assert args["failhard"] is True
 
 
 def test_unknown_topology_renders_validation_only(show_sls):

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.lab
 NODES = ("node1", "node2")
 NEEDED = ("salt/orch/hapair/bootstrap.sls", "salt/orch/hapair/node/corosync.sls", "salt/orch/hapair/node/dlm.sls",
           "_states/corosync.py", "_states/gfs2.py", "pillar/hapair/lab_gfs2.sls")
-WORKING_STEPS = ("drbd-config", "drbd-up", "initial-sync", "roles", "corosync", "dlm", "mkfs", "mount")
+WORKING_STEPS = ("drbd-up", "initial-sync", "roles", "corosync", "dlm", "mkfs", "mount")
 BUDGET = 12 * 60  # seconds, the whole scenario on TCG (lab boot excluded: the session fixture does it)
 
 

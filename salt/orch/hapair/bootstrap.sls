@@ -3,8 +3,8 @@
     salt-run state.orchestrate orch.hapair.bootstrap pillar='{"topology": "web"}'
 
     1 validate (salt.runner hapair.validate: a bad topology fails here, before any minion job)
-    2 packages + kernel module on both        3 DRBD config on both
-    4 metadata + up on both                   gate: both Connected
+    2-4 on both, one state run per node: packages + kernel module, DRBD config, metadata + up
+                                              gate: both Connected
     5 initial sync (full or skip, on the initial primary; recorded, never forced twice)
                                               gate: both UpToDate (sync progress printed)
     6 roles per mode (dual-primary: both)     gate: roles observed on both
@@ -46,35 +46,20 @@ hapair-bootstrap-sync-modules:
 {%- set last = 'hapair-bootstrap-sync-modules' %}
 {%- endif %}
 
-{%- if orch.get('packages', True) %}
-hapair-bootstrap-packages:
-  salt.state:
-    - tgt: {{ tgt }}
-    - tgt_type: list
-    - sls: orch.hapair.node.packages
-    - pillar: {{ step_pillar }}
-    - require:
-      - salt: {{ last }}
-{%- set last = 'hapair-bootstrap-packages' %}
-{%- endif %}
-
-hapair-bootstrap-drbd-config:
-  salt.state:
-    - tgt: {{ tgt }}
-    - tgt_type: list
-    - sls: orch.hapair.node.drbd_config
-    - pillar: {{ step_pillar }}
-    - require:
-      - salt: {{ last }}
-
+{#- packages, DRBD config, metadata + up: node-local, no peer gate between them, so one state
+    run per node (each salt.state round trip costs 10-20 s on a slow minion); failhard stops a
+    node's run at its first failure, as separate steps would. #}
+{%- set node_sls = (['orch.hapair.node.packages'] if orch.get('packages', True) else [])
+                   + ['orch.hapair.node.drbd_config', 'orch.hapair.node.drbd_up'] %}
 hapair-bootstrap-drbd-up:
   salt.state:
     - tgt: {{ tgt }}
     - tgt_type: list
-    - sls: orch.hapair.node.drbd_up
+    - sls: {{ node_sls | json }}
     - pillar: {{ step_pillar }}
+    - failhard: true
     - require:
-      - salt: hapair-bootstrap-drbd-config
+      - salt: {{ last }}
 
 hapair-bootstrap-gate-connected:
   salt.runner:
