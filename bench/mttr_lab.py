@@ -55,7 +55,7 @@ def main(argv=None):
             lab.up()
         reset(lab)
         drv = Remedy(lab)
-        print(f"[bench] setup (LVM, orch.hapair.bootstrap lab_remedy, ext4): {drv.setup():.0f}s", flush=True)
+        print(f"[bench] setup (LVM, orch.hapair.bootstrap lab_remedy, ext4): {drv.setup(sync=not own):.0f}s", flush=True)
         for i in range(args.repeat):
             out = drv.link_cut()
             runs["link_cut"].append(out["mttr"])
