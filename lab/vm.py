@@ -264,7 +264,8 @@ class Lab:
         return notes
 
     def leftovers(self) -> list[int]:
-        """Pids whose command line names this run dir (like ``pgrep -f``): QEMU, relays, salt-master."""
+        """Pids whose command line names this run dir (like ``pgrep -f``): QEMU, relays, salt-master,
+        ssh multiplexing masters."""
         pids = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == os.getpid():
@@ -276,13 +277,18 @@ class Lab:
                 continue
             text = " ".join(argv)
             if self.dir.rstrip("/") + "/" in text and pid_alive(int(entry)) and (
-                    argv[0].endswith("qemu-system-x86_64") or "relay.py" in text or "salt-master" in text):
+                    argv[0].endswith("qemu-system-x86_64") or "relay.py" in text or "salt-master" in text
+                    or (argv[0] == "ssh" and "ControlPath=" in text)):  # a multiplexing master
                 pids.append(int(entry))
         return pids
 
     def _stop_vm(self, name: str, timeout: float = 10) -> None:
         node = self.state["nodes"][name]
         pid = node.get("pid")
+        try:
+            self.close_ssh(name)
+        except subprocess.TimeoutExpired:
+            pass
         try:
             self.monitor(name, "quit")
         except (OSError, LabError):
@@ -310,9 +316,21 @@ class Lab:
                                      self.state.get("master", {}).get("ret_port")]},
                 "nodes": nodes, "timings": self.state.get("timings", {})}
 
+    def control_path(self, name: str) -> str:
+        """The ssh multiplexing socket for ``name`` (run dir; short enough for a unix socket)."""
+        return os.path.join(self.dir, f"{name}.ssh")
+
     def ssh_argv(self, name: str) -> list[str]:
+        """ssh to ``name`` through one multiplexed connection per node: a new ssh handshake costs
+        2-5 s of guest CPU under TCG, a session on the open connection ~0.5 s."""
         node = self.state["nodes"][name]
-        return ["ssh", *SSH_OPTS, "-i", self.key, "-p", str(node["ssh_port"]), "root@127.0.0.1"]
+        return ["ssh", *SSH_OPTS, "-o", "ControlMaster=auto", "-o", f"ControlPath={self.control_path(name)}",
+                "-o", "ControlPersist=120", "-i", self.key, "-p", str(node["ssh_port"]), "root@127.0.0.1"]
+
+    def close_ssh(self, name: str) -> None:
+        """Close ``name``'s multiplexed ssh connection (before its VM stops; best effort)."""
+        if os.path.exists(self.control_path(name)):
+            run(["ssh", "-o", f"ControlPath={self.control_path(name)}", "-O", "exit", "lab"], timeout=10)
 
     def ssh(self, name: str, cmd: str, check: bool = False, timeout: float = 180,
             input: str | None = None) -> subprocess.CompletedProcess:
@@ -408,6 +426,7 @@ class Lab:
 
     def reset(self, name: str) -> None:
         """Hard reset (``system_reset``): the guest reboots without shutting down."""
+        self.close_ssh(name)
         self.monitor(name, "system_reset")
 
     def start(self, name: str, wait: bool = True) -> None:

@@ -67,3 +67,18 @@ def test_data_disk_sizes_default_one_for_both_or_one_each():
     for bad in ("1G,2G,3G", "1G,", "lots"):
         with pytest.raises((LabError, ValueError, KeyError)):
             data_disk_sizes(bad)
+
+
+def test_ssh_goes_through_one_multiplexed_connection_per_node(tmp_path):
+    sys.path.insert(0, ROOT)
+    from lab.vm import Lab
+
+    lab = Lab(rundir=str(tmp_path))
+    lab.state = {"image": "0" * 16, "nodes": {"node1": {"ssh_port": 2201}, "node2": {"ssh_port": 2202}}}
+    argv = lab.ssh_argv("node1")
+    assert f"ControlPath={tmp_path}/node1.ssh" in argv and "ControlMaster=auto" in argv
+    assert lab.control_path("node1") != lab.control_path("node2")
+    # a unix socket path must fit sun_path (108 bytes) for the lab's real run dirs
+    real = os.path.join(os.path.expanduser("~"), ".cache", "hapair", "lab", "run-pytest-4194304", "node1.ssh")
+    assert len(real) < 108
+    lab.close_ssh("node1")  # no connection yet: nothing to close, no error
