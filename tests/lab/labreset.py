@@ -20,7 +20,8 @@ hapair bug cannot make the reset lie), in this order:
    ``blkdiscard`` (sparse files attached with discard=unmap), ``dd`` where discard is refused
 
 ``blank(lab)`` then checks what the reset promised (no /proc/drbd resource, no mount, blkid sees
-nothing on /dev/vdb and /dev/vdc, their first and last MiB are zeros) and returns the per-node problems, ``[]`` when clean.
+nothing on /dev/vdb and /dev/vdc, their first and last MiB are zeros, no hapair
+unit, drop-in or fstab line) and returns the per-node problems, ``[]`` when clean.
 
 Usage (a test)::
 
@@ -65,8 +66,10 @@ if grep -q 'hapair-drbd-promote@' /etc/fstab 2>/dev/null; then
   rm -f /etc/fstab.hapair-reset
 fi
 # systemctl daemon-reload / disable cost 10-20 s each under TCG: only when there is something to undo
-if ls /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf >/dev/null 2>&1; then
-  rm -rf /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf
+# (ls -d lists what exists of both globs; a plain `ls A B` fails when either is missing)
+units=$(ls -d /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf 2>/dev/null)
+if [ -n "$units" ]; then
+  rm -rf $units
   systemctl daemon-reload 2>/dev/null || true
 fi
 if [ -e /etc/ocfs2/cluster.conf ]; then
@@ -125,6 +128,9 @@ for d in __DISKS__; do
     && echo "data: $d not zeroed at the end (DRBD internal metadata lives there)"
 done
 [ -d /var/lib/hapair ] && echo "state dir: /var/lib/hapair"
+ls -d /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf 2>/dev/null \
+  | sed 's/^/systemd: /'
+grep -s 'hapair-drbd-promote@' /etc/fstab | sed 's/^/fstab: /'
 [ -e /etc/ocfs2/cluster.conf ] && echo "o2cb: /etc/ocfs2/cluster.conf"
 for u in dlm corosync; do systemctl is-active -q "$u.service" 2>/dev/null && echo "service: $u active"; done
 grep -qs 'Managed by hapair' /etc/corosync/corosync.conf && echo "corosync: /etc/corosync/corosync.conf"

@@ -81,9 +81,11 @@ def test_lab_web_rerun_changes_nothing(orch_lab):
     print(f"\n[lab] lab_web re-run: {seconds:.0f}s, exit {code}")
     assert_complete(code, steps, raw, "lab_web")
     assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
-    state_steps = [k for k in steps if k.endswith("_|-state")]
-    assert len(state_steps) >= 7 and all(not steps[k].get("changes") for k in state_steps), {
-        k: steps[k].get("changes") for k in state_steps}
+    state_steps = {k.split("_|-")[1]: k for k in steps if k.endswith("_|-state")}
+    assert set(state_steps) == {f"hapair-bootstrap-{s}" for s in ("drbd-up", "initial-sync", "roles", "o2cb",
+                                                                   "mkfs", "mount")}, sorted(state_steps)
+    assert all(not steps[k].get("changes") for k in state_steps.values()), {
+        k: steps[k].get("changes") for k in state_steps.values()}
     assert lab.ssh("node1", "blkid -p -s UUID -o value /dev/drbd0", check=True).stdout.strip() == before
     assert lab.ssh("node2", "cat /srv/www/kept.txt", check=True).stdout.strip() == "kept"
 
