@@ -67,9 +67,23 @@ def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     minions = ",".join((spec or {}).get("minion_id", key) for key, spec in nodes.items())
     args = {k: v for i in steps["hapair-bootstrap-drbd-up"]["salt"] if isinstance(i, dict) for k, v in i.items()}
     assert args["tgt"] == minions
-    # node-local steps 2-4 in one state run per node, stopping at a node's first failure
-    assert args["sls"] == ["orch.hapair.node.packages", "orch.hapair.node.drbd_config", "orch.hapair.node.drbd_up"]
-    assert args["failhard"] is True
+    assert args["sls"] == "orch.hapair.node.drbd_up"  # steps 2-4: one state run per node
+
+
+def _requires(body):
+    return [r for arg in next(iter(body.values())) if isinstance(arg, dict) for r in arg.get("require", [])]
+
+
+def test_node_steps_2_to_4_in_one_run_each_after_the_one_before(show_sls):
+    """drbd_up includes drbd_config includes packages: a node stops at its first failure."""
+    run = show_sls("orch.hapair.node.drbd_up", "lab_fileserver")
+    assert {"hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-orch-lvm-present",
+            "hapair-orch-drbd-drbd0-configured", "hapair-orch-drbd-drbd0-metadata-created",
+            "hapair-orch-drbd-drbd0-up", "hapair-orch-drbd-drbd1-up"} <= set(run)
+    assert {"sls": "orch.hapair.node.packages"} in _requires(run["hapair-orch-lvm-present"])
+    assert {"hapair_lvm": "hapair-orch-lvm-present"} in _requires(run["hapair-orch-drbd-drbd0-configured"])
+    assert {"sls": "orch.hapair.node.drbd_config"} in _requires(run["hapair-orch-drbd-drbd1-metadata-created"])
+    assert {"drbd": "hapair-orch-drbd-drbd1-metadata-created"} in _requires(run["hapair-orch-drbd-drbd1-up"])
 
 
 def test_unknown_topology_renders_validation_only(show_sls):

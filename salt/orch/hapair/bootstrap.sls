@@ -47,17 +47,15 @@ hapair-bootstrap-sync-modules:
 {%- endif %}
 
 {#- packages, DRBD config, metadata + up: node-local, no peer gate between them, so one state
-    run per node (each salt.state round trip costs 10-20 s on a slow minion); failhard stops a
-    node's run at its first failure, as separate steps would. #}
-{%- set node_sls = (['orch.hapair.node.packages'] if orch.get('packages', True) else [])
-                   + ['orch.hapair.node.drbd_config', 'orch.hapair.node.drbd_up'] %}
+    run per node (each salt.state round trip costs 10-20 s on a slow minion): node/drbd_up.sls
+    includes node/drbd_config.sls, which includes node/packages.sls, each requiring the one
+    before, so a node's run stops at its first failure as separate steps would. #}
 hapair-bootstrap-drbd-up:
   salt.state:
     - tgt: {{ tgt }}
     - tgt_type: list
-    - sls: {{ node_sls | json }}
+    - sls: orch.hapair.node.drbd_up
     - pillar: {{ step_pillar }}
-    - failhard: true
     - require:
       - salt: {{ last }}
 

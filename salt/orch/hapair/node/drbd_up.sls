@@ -1,10 +1,16 @@
-{#- hapair bootstrap, step 3 on each node: metadata (never over data) and up. #}
+{#- hapair bootstrap, step 4 on each node: metadata (never over data) and up, after the DRBD
+    config (step 3, included, with the packages of step 2). #}
 {%- from 'orch/hapair/map.jinja' import tname, resources with context %}
+include:
+  - orch.hapair.node.drbd_config
 {%- for res in resources | sort %}
+
 hapair-orch-drbd-{{ res }}-metadata-created:
   drbd.metadata_created:
     - name: {{ res }}
     - topology: {{ tname }}
+    - require:
+      - sls: orch.hapair.node.drbd_config
 
 hapair-orch-drbd-{{ res }}-up:
   drbd.up:
