@@ -2,7 +2,8 @@
 
 Other lab tests in the same session may have left r0 up on /dev/vdb, an LVM vg0 or a scratch
 filesystem on /dev/vdc, an OCFS2 or GFS2 mount, a running o2cb cluster or corosync + dlm_controld.
-``reset(lab)`` undoes all of that on each node with plain tools (not hapair's own modules, so a
+A node a failed scenario left powered off is started first. ``reset(lab)`` undoes all of that
+on each node with plain tools (not hapair's own modules, so a
 hapair bug cannot make the reset lie), in this order:
 
 1. unexport and stop NFS if hapair exported anything; unmount every OCFS2, GFS2 and /dev/drbd*
@@ -33,6 +34,8 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from lab.config import pid_alive
 
 NODES = ("node1", "node2")
 DATA_DISKS = ("/dev/vdb", "/dev/vdc")
@@ -162,6 +165,8 @@ def reset(lab, nodes=NODES) -> float:
 
     def one(node):  # the nodes are independent: reset both at once
         begin = time.monotonic()
+        if not pid_alive(lab.state["nodes"][node].get("pid")):  # a scenario that failed with it off
+            lab.start(node)
         out = lab.ssh(node, "sh -s", input=_script(RESET_SCRIPT), timeout=420)
         took[node] = round(time.monotonic() - begin, 1)
         if out.returncode != 0 or "reset:" in out.stderr:

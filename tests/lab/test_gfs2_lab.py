@@ -6,7 +6,7 @@ quorate with two_node, dlm_controld up, GFS2 (lock table labgfs:gfs2-00) made on
 mounted on both; hapair's canary crosses nodes, then our own file goes node1 -> node2 and back.
 A re-run changes nothing on the minions. Everything is checked on the kernel's and the daemons'
 own view by ssh (/proc/drbd, /proc/mounts, corosync-quorumtool, dlm_tool), not hapair's parsers.
-Wall times are printed (``-s``); the scenario must stay under 12 minutes on TCG.
+Wall times are printed (``-s``), never asserted.
 """
 
 import json
@@ -29,7 +29,6 @@ NODES = ("node1", "node2")
 NEEDED = ("salt/orch/hapair/bootstrap.sls", "salt/orch/hapair/node/corosync.sls", "salt/orch/hapair/node/dlm.sls",
           "_states/corosync.py", "_states/gfs2.py", "pillar/hapair/lab_gfs2.sls")
 WORKING_STEPS = ("drbd-up", "initial-sync", "roles", "corosync", "dlm", "mkfs", "mount")
-BUDGET = 12 * 60  # seconds, the whole scenario on TCG (lab boot excluded: the session fixture does it)
 
 
 def _bootstrap(lab, times, key):
@@ -81,7 +80,6 @@ def test_lab_gfs2_bootstrap_from_blank_disks_then_rerun(lab):
     assert lab.ssh("node2", "cat /srv/gfs2-00/kept.txt", check=True).stdout.strip() == "kept"
     times["total"] = round(time.monotonic() - started, 1)
     print(f"\n[lab] lab_gfs2 wall times (s): {json.dumps(times)}")
-    assert times["total"] < BUDGET, f"lab_gfs2 took {times['total']}s, over the {BUDGET}s budget: {times}"
 
 
 def _gfs2_mounted(lab, node):
