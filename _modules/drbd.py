@@ -288,6 +288,28 @@ def dstate(name):
     return _fields(name, local="disk_state", peer="peer_disk_state")
 
 
+def rendered_topologies():
+    """Return ``{resource: topology}`` for every ``<drbd_conf_dir>/<resource>.res`` hapair rendered.
+
+    Read from the header line hapair writes at the top of each file; a .res without it is not
+    hapair's and is left out. The remediation runner uses it to act on a running resource only
+    under the topology it was deployed from (several topologies may name the same resource).
+    Never runs a command.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.rendered_topologies
+    """
+    out = {}
+    for path in sorted(glob.glob(os.path.join(_path("drbd_conf_dir"), "*.res"))):
+        name = render_mod.topology_of(adapter.read_file(path) or "")
+        if name:
+            out[os.path.basename(path)[:-len(".res")]] = name
+    return out
+
+
 def get_gi(name):
     """Return the parsed generation identifiers (``drbdadm get-gi``), with ``initial`` True on fresh metadata.
 

@@ -78,6 +78,7 @@ def _progress(message):
         pass
 
 
+
 def _pillar_for(minion_id):
     import salt.pillar  # noqa: PLC0415
     import salt.utils.minions  # noqa: PLC0415
@@ -613,7 +614,8 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
             continue
         seen = running.get(tname) if running is not None else None
         if seen is not None and rname not in seen["resources"]:
-            why = (f"{rname} of {tname} is up on neither node: nothing to rejoin" if seen["answered"] else
+            why = (f"{rname} of {tname} runs on neither node from {tname}'s config: nothing to rejoin"
+                   if seen["answered"] else
                    f"no node of {tname} answered drbd.status in {RUNNING_TIMEOUT}s: nothing to look at now")
             results.append({"topology": tname, "resource": rname, "decision": "none",
                             "situation": "down" if seen["answered"] else "unreachable", "reason": why})
@@ -629,7 +631,7 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
 
 
 def _running(pil, targets):
-    """``{topology: {"answered": [...], "resources": [...]}}`` from one ``drbd.status`` call.
+    """``{topology: {"answered": [...], "resources": [...]}}`` from one job per minion.
 
     A minion's start event names no topology, so every topology with that minion is a candidate;
     asking all their minions once keeps a restart from costing a full fact-gathering per resource
@@ -646,13 +648,18 @@ def _running(pil, targets):
     ids = sorted({m for topo in topos.values() for m in _minions(topo).values()})
     if not ids:
         return {}
-    raw = _client().cmd(ids, "drbd.status", tgt_type="list", timeout=RUNNING_TIMEOUT, full_return=True)
-    up = {}
+    # one job per minion: what runs, and which topology each resource's config came from
+    raw = _client().cmd(ids, ["drbd.status", "drbd.rendered_topologies"], [[], []], tgt_type="list",
+                        timeout=RUNNING_TIMEOUT, full_return=True)
+    running = {}
     for mid, entry in raw.items():
         ret = entry.get("ret") if isinstance(entry, dict) else entry
-        if isinstance(ret, dict) and isinstance(ret.get("resources"), dict):
-            up[mid] = set(ret["resources"])
-    return remediate_mod.rejoin_candidates({t: list(_minions(topo).values()) for t, topo in topos.items()}, up)
+        status, rendered = (ret.get("drbd.status"), ret.get("drbd.rendered_topologies")) if isinstance(
+            ret, dict) else (None, None)
+        if isinstance(status, dict) and isinstance(status.get("resources"), dict) and isinstance(rendered, dict):
+            running[mid] = {res: rendered.get(res) for res in status["resources"]}
+    return remediate_mod.rejoin_candidates({t: list(_minions(topo).values()) for t, topo in topos.items()},
+                                           running)
 
 
 def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, lock_wait=0.0):

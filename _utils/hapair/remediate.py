@@ -149,22 +149,25 @@ def gi_relation(a: Any, b: Any) -> str | None:
 
 
 def rejoin_candidates(topology_minions: Mapping[str, list[str]],
-                      up: Mapping[str, set[str] | list[str]]) -> dict[str, dict[str, Any]]:
+                      running: Mapping[str, Mapping[str, str | None]]) -> dict[str, dict[str, Any]]:
     """Which resources a minion-start remediation should look at, per topology.
 
-    ``topology_minions``: ``{topology: [minion ids]}``; ``up``: ``{minion: resources it runs}`` for
-    the minions that answered one ``drbd.status`` (absent = no answer). A resource running on a
-    node that answered is a candidate; a topology none of whose minions answered has none (its
-    facts could not be read either, and looking anyway floods minions that are still starting;
-    the next beacon or start event looks again).
+    ``topology_minions``: ``{topology: [minion ids]}``; ``running``: ``{minion: {resource: the
+    topology its .res was rendered from, or None}}`` for the minions that answered (absent = no
+    answer). A resource is a candidate of topology T only when it runs on a node of T that
+    answered *and* that node's config for it was rendered from T: the lab's alternative topologies
+    (and a site's) reuse resource names, and acting on a running r0 under the wrong topology's
+    policy would mount, promote or discard by the wrong plan. A topology none of whose minions
+    answered has no candidates (its facts could not be read either, and looking anyway floods
+    minions that are still starting; the next beacon or start event looks again).
 
-    >>> rejoin_candidates({"web": ["n1", "n2"], "gfs": ["n1", "n2"]}, {"n1": {"r0"}})
-    {'web': {'answered': ['n1'], 'resources': ['r0']}, 'gfs': {'answered': ['n1'], 'resources': ['r0']}}
+    >>> rejoin_candidates({"web": ["n1", "n2"], "gfs": ["n1", "n2"]}, {"n1": {"r0": "gfs"}})
+    {'web': {'answered': ['n1'], 'resources': []}, 'gfs': {'answered': ['n1'], 'resources': ['r0']}}
     """
     out: dict[str, dict[str, Any]] = {}
     for tname, mids in topology_minions.items():
-        answered = [m for m in mids if m in up]
-        resources = set().union(*(set(up[m]) for m in answered)) if answered else set()
+        answered = [m for m in mids if m in running]
+        resources = {res for m in answered for res, rendered in running[m].items() if rendered == tname}
         out[tname] = {"answered": answered, "resources": sorted(resources)}
     return out
 

@@ -393,3 +393,12 @@ def test_dialect_for_version(text, dialect):
 def test_dialect_for_version_refuses(text):
     with pytest.raises(HapairError):
         drbd_render.dialect_for_version(text)
+
+
+def test_header_names_the_topology_and_reads_back():
+    from hapair import drbd_render
+
+    header = drbd_render._header({"name": "lab_web"}, "8.4")
+    assert drbd_render.topology_of(header + "resource r0 {\n") == "lab_web"
+    assert drbd_render.topology_of("resource r0 {\n") is None
+    assert drbd_render.topology_of("") is None

@@ -249,19 +249,25 @@ def test_no_mount_on_a_secondary_or_when_mounts_are_unknown():
 
 
 REJOIN = [
-    # (what, drbd.status answers {minion: resources}, expected {topology: (answered, resources)})
-    ("both answered, r0 up on one", {"node1": {"r0"}, "node2": set()},
-     {"web": (["node1", "node2"], ["r0"]), "fs": (["node1", "node2"], ["r0"])}),
-    ("only the peer answered: its resources", {"node1": {"r0", "r1"}},
-     {"web": (["node1"], ["r0", "r1"]), "fs": (["node1"], ["r0", "r1"])}),
-    ("nothing runs anywhere", {"node1": set(), "node2": set()},
+    # (what, answers {minion: {running resource: topology its .res names}}, {topology: (answered, resources)})
+    ("r0 up on one node, rendered from web", {"node1": {"r0": "web"}, "node2": {}},
+     {"web": (["node1", "node2"], ["r0"]), "fs": (["node1", "node2"], [])}),
+    ("only the peer answered: its resources", {"node1": {"r0": "fs", "r1": "fs"}},
+     {"web": (["node1"], []), "fs": (["node1"], ["r0", "r1"])}),
+    # the same resource name in two topologies: only the one deployed acts (seen in the lab: a
+    # rebooted node's start made lab_web's policy mount lab_gfs2's r0 as OCFS2)
+    ("r0 of another topology", {"node1": {"r0": "fs"}, "node2": {"r0": "fs"}},
+     {"web": (["node1", "node2"], []), "fs": (["node1", "node2"], ["r0"])}),
+    ("a resource hapair did not render", {"node1": {"r0": None}, "node2": {}},
+     {"web": (["node1", "node2"], []), "fs": (["node1", "node2"], [])}),
+    ("nothing runs anywhere", {"node1": {}, "node2": {}},
      {"web": (["node1", "node2"], []), "fs": (["node1", "node2"], [])}),
     # a minion still starting under load: looking anyway would flood it with fact calls
     ("nobody answered", {}, {"web": ([], []), "fs": ([], [])}),
 ]
 
 
-@pytest.mark.parametrize("what,up,want", REJOIN, ids=[c[0] for c in REJOIN])
-def test_rejoin_candidates(what, up, want):
-    got = r.rejoin_candidates({"web": ["node1", "node2"], "fs": ["node1", "node2"]}, up)
+@pytest.mark.parametrize("what,running,want", REJOIN, ids=[c[0] for c in REJOIN])
+def test_rejoin_candidates(what, running, want):
+    got = r.rejoin_candidates({"web": ["node1", "node2"], "fs": ["node1", "node2"]}, running)
     assert {t: (v["answered"], v["resources"]) for t, v in got.items()} == want
