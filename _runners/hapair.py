@@ -76,7 +76,10 @@ def _progress(message):
         __jid_event__.fire_event({"message": message}, "progress")
     except NameError:  # called outside a runner job (tests, python API)
         pass
-
+    except Exception:  # noqa: BLE001 - a progress line must never stop the work it reports on
+        # seen in the lab: a reactor-started runner's __jid_event__ is a weak proxy whose
+        # referent is gone by its second resource (ReferenceError), which killed the rejoin
+        log.debug("hapair: progress event not sent: %s", message, exc_info=True)
 
 
 def _pillar_for(minion_id):
@@ -620,7 +623,14 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
             results.append({"topology": tname, "resource": rname, "decision": "none",
                             "situation": "down" if seen["answered"] else "unreachable", "reason": why})
             continue
-        results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now, lock_wait))
+        try:
+            results.append(_remediate_one(topo, rname, event, minion, dry_run, verify_timeout, now, lock_wait))
+        except Exception as err:  # noqa: BLE001 - one resource's crash must not leave the others unhealed
+            log.exception("hapair: remediation of %s (%s) crashed", rname, tname)
+            out = mask({"topology": tname, "resource": rname, "decision": "error",
+                        "reason": f"remediation crashed: {type(err).__name__}: {err}"}, topo.get("secrets") or [])
+            _fire(f"hapair/remediate/{rname}/result", out)
+            results.append(out)
     if not results:
         return _fail(f"no topology resource matches resource={resource} topology={topology} minion={minion}")
     failed = [r for r in results if r.get("decision") in ("error", "failed")]

@@ -82,3 +82,43 @@ def test_table(runner):
     assert lines[0].split() == ["RESOURCE", "NODE", "ROLE", "DISK", "CONNECTION", "SYNC", "MOUNTS", "O2CB", "ALERTS"]
     assert lines[1].split() == ["r0", "node1", "Primary", "UpToDate", "Connected/SyncSource", "42.5%", "-", "online", "-"]
     assert lines[2].split() == ["r0", "node2", "-", "-", "-", "-", "/srv/www", "-", "StandAlone,SPLIT", "BRAIN"]
+
+
+class _GoneProxy:
+    """A reactor-started runner's ``__jid_event__`` once its referent was collected (seen in the lab)."""
+
+    def fire_event(self, *_args, **_kwargs):
+        raise ReferenceError("weakly-referenced object no longer exists")
+
+
+def test_progress_survives_a_dead_jid_event(runner):
+    runner.__jid_event__ = _GoneProxy()
+    runner._progress("remediate rm1: up on node2")  # must not raise
+    del runner.__jid_event__
+    runner._progress("outside a runner job")  # NameError path
+
+
+def test_remediate_goes_on_after_one_resource_crashes(runner, monkeypatch):
+    """A minion-start remediation covers every resource: a crash on the first must not leave the
+    second down (the lab's rm0/rm1 power cycle: rm1 was never brought up)."""
+    pil = lab_pillar()
+    topo = pil["hapair"]["topologies"]["lab_web"]
+    topo["drbd"]["resources"]["r1"] = dict(topo["drbd"]["resources"]["r0"], minor=1, port=7789, disk="/dev/vdc",
+                                               mode="single-primary")
+    fired, seen = [], []
+
+    def one(topo, resource, *args, **kwargs):
+        seen.append(resource)
+        if resource == "r0":
+            raise ReferenceError("weakly-referenced object no longer exists")
+        return {"topology": topo["name"], "resource": resource, "decision": "healed"}
+
+    monkeypatch.setattr(runner, "_remediate_one", one)
+    monkeypatch.setattr(runner, "_fire", lambda tag, data: fired.append((tag, data)))
+    out = runner.remediate(resource=None, topology="lab_web", pillar=pil)
+    assert seen == ["r0", "r1"]
+    assert out["result"] is False and out["retcode"] == 1
+    by_res = {r["resource"]: r for r in out["results"]}
+    assert by_res["r1"]["decision"] == "healed"
+    assert by_res["r0"]["decision"] == "error" and "ReferenceError" in by_res["r0"]["reason"]
+    assert fired and fired[0][0] == "hapair/remediate/r0/result"
