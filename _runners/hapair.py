@@ -135,24 +135,47 @@ def _minions(topo):
 
 def _call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
     """Run ``fun`` on the topology's minions; return ``({node: value or None}, {node: error text})``."""
+    return _call_many(topo, [(fun, arg, kwarg)], timeout=timeout, nodes=nodes)[0]
+
+
+def _call_many(topo, calls, timeout=30, nodes=None):
+    """Run ``[(fun, arg, kwarg), ...]`` as one job per minion; a ``(values, errors)`` pair per call.
+
+    One compound job instead of one job per function: each job is a round trip to every minion,
+    and a node that is down costs the whole ``timeout`` once per job (seen in the lab: four fact
+    jobs against a powered-off node kept a remediation 2 minutes).
+    """
     ids = _minions(topo)
     if nodes:
         ids = {n: m for n, m in ids.items() if n in nodes}
-    raw = _client().cmd(list(ids.values()), fun, arg=list(arg), kwarg=kwarg or None, tgt_type="list",
-                        timeout=timeout, full_return=True)
-    values, errors = {}, {}
+    funs = [fun for fun, _, _ in calls]
+    if len(set(funs)) != len(funs):
+        raise HapairError(f"one job cannot run a function twice: {funs}")
+    if len(calls) == 1:
+        fun, arg, kwarg = calls[0]
+        raw = _client().cmd(list(ids.values()), fun, arg=list(arg), kwarg=kwarg or None, tgt_type="list",
+                            timeout=timeout, full_return=True)
+    else:  # compound: kwargs travel inside each function's arg list
+        args = [list(arg) + ([dict(kwarg, __kwarg__=True)] if kwarg else []) for _, arg, kwarg in calls]
+        raw = _client().cmd(list(ids.values()), funs, args, tgt_type="list", timeout=timeout, full_return=True)
+    out = [({}, {}) for _ in calls]
     for node, mid in ids.items():
         entry = raw.get(mid)
-        if entry is None:
-            values[node], errors[node] = None, f"{mid} did not answer"
-            continue
-        ret = entry.get("ret") if isinstance(entry, dict) else entry
-        retcode = entry.get("retcode", 0) if isinstance(entry, dict) else 0
-        if retcode or _is_error_text(ret):
-            values[node], errors[node] = None, f"{mid}: {ret}"
-        else:
-            values[node] = ret
-    return values, errors
+        for index, fun in enumerate(funs):
+            values, errors = out[index]
+            if entry is None:
+                values[node], errors[node] = None, f"{mid} did not answer"
+                continue
+            ret = entry.get("ret") if isinstance(entry, dict) else entry
+            retcode = entry.get("retcode", 0) if isinstance(entry, dict) else 0
+            if len(calls) > 1:
+                ret = ret.get(fun) if isinstance(ret, dict) else ret
+                retcode = retcode.get(fun, 0) if isinstance(retcode, dict) else retcode
+            if retcode or _is_error_text(ret):
+                values[node], errors[node] = None, f"{mid}: {ret}"
+            else:
+                values[node] = ret
+    return out
 
 
 def _is_error_text(ret):
@@ -312,12 +335,12 @@ def status(topology=None, table=None, pillar=None):
         topo = topology_mod.load(pil, topology)
     except ValidationError as err:
         return _fail(str(err))
-    drbd_values, errors = _call(topo, "drbd.status")
-    drbd = _drbd_lists(drbd_values)
-    mounts, _ = _call(topo, "mount.active")
-    o2cb = {}
+    calls = [("drbd.status", [], None), ("mount.active", [], None)]
     if (topo.get("cluster") or {}).get("stack") == "o2cb":
-        o2cb, _ = _call(topo, "o2cb.status")
+        calls.append(("o2cb.status", [], None))
+    (drbd_values, errors), (mounts, _), *rest = _call_many(topo, calls)
+    drbd = _drbd_lists(drbd_values)
+    o2cb = rest[0][0] if rest else {}
     rows = []
     for res in sorted(topo["drbd"]["resources"]):
         split, _ = _call(topo, "drbd.facts", [res], {"probe_disk": False})
@@ -483,10 +506,9 @@ def _facts(topo, resource, history, want_backing=False):
     split-brain event, or diverged generation identifiers): the other situations never need it.
     """
     res = topo["drbd"]["resources"][resource]
-    status_values, errors = _call(topo, "drbd.status", [resource])
-    mounts, _ = _call(topo, "mount.active")
-    gis, _ = _call(topo, "drbd.get_gi", [resource])
-    markers, _ = _call(topo, "drbd.facts", [resource], {"probe_disk": False})
+    (status_values, errors), (mounts, _), (gis, _), (markers, _) = _call_many(
+        topo, [("drbd.status", [resource], None), ("mount.active", [], None), ("drbd.get_gi", [resource], None),
+               ("drbd.facts", [resource], {"probe_disk": False})])
     facts, split = {}, False
     for node in topo["node_order"]:
         value = status_values.get(node)
@@ -587,8 +609,9 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
     each step names, verifies, records the attempt under the master's cachedir
     (``hapair/remediate/<topology>.<resource>.json``: attempts, handled event ids, discards with who,
     when and why) and fires ``hapair/remediate/<resource>/result``. Never two at once per resource
-    (a lock file: a second call waits up to ``lock_wait`` seconds, then returns ``busy``); the same
-    event twice is handled once; cooldown and max_attempts apply. ``resource``/``topology`` default
+    (a lock file: a second call waits up to ``lock_wait`` seconds, then returns ``busy``; an event's
+    call that waited while another one read both nodes after it was called returns ``covered``); the
+    same event twice is handled once; cooldown and max_attempts apply. ``resource``/``topology`` default
     to every resource of every topology that has ``minion`` (the beacon's and the DRBD handler's
     events name the topology the resource was rendered from, and the reactor passes it on). The
     record also keeps the last decision (``last``: at, situation, decision, reason, victim).
@@ -673,6 +696,7 @@ def _running(pil, targets):
 
 
 def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, lock_wait=0.0):
+    called_at = time.time()
     secrets = topo.get("secrets") or []
     base = os.path.join(_state_dir(), f"{topo['name']}.{resource}")
     with _lock(f"{base}.lock", lock_wait) as locked:
@@ -686,8 +710,15 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
             new_role = ((event.get("new") or {}).get("role"))
             if node and new_role == "Primary":
                 history.setdefault("primary_since", {})[node] = now
+        why = remediate_mod.covered(history, called_at) if event.get("id") and not dry_run else None
+        if why:  # an event's news was read by a remediation that ran while this one waited
+            _write_history(f"{base}.json", history)
+            return {"topology": topo["name"], "resource": resource, "decision": "covered", "reason": why}
+        gathered = time.time()
         facts, split, errors = _facts(topo, resource, history,
                                       want_backing=event.get("kind") == "split-brain" or bool(event.get("split_brain")))
+        if not errors and not dry_run:
+            history["gathered_at"] = gathered
         if split:
             event["split_brain"] = True
         decision = remediate_mod.plan(topo, resource, facts, history, now, event)

@@ -175,6 +175,30 @@ def rejoin_candidates(topology_minions: Mapping[str, list[str]],
 # --------------------------------------------------------------------------- the planner
 
 
+def covered(history: Mapping[str, Any], called_at: float) -> str | None:
+    """Why an event's remediation, called at ``called_at``, has nothing to add; None when it has.
+
+    A remediation of the same resource that read both nodes *after* this call began has seen all
+    this call's event could tell (the state it reports, a split-brain record written before the
+    event was sent) and decided on it. One fault fires several events (connection changes seen on
+    both nodes, a minion start); each waits for the resource's lock in turn, and without this each
+    one re-reads both nodes (seen in the lab: a queue of them kept a rejoin waiting over a minute).
+    ``history["gathered_at"]`` is when the last remediation that heard from both nodes began
+    reading them (master clock, like ``called_at``).
+
+    >>> covered({"gathered_at": 105.0}, 100.0)
+    'covered by a remediation that read both nodes 5.0s after this one was called'
+    >>> covered({"gathered_at": 95.0}, 100.0) is None
+    True
+    >>> covered({}, 100.0) is None
+    True
+    """
+    gathered = history.get("gathered_at")
+    if not isinstance(gathered, (int, float)) or gathered < called_at:
+        return None
+    return f"covered by a remediation that read both nodes {gathered - called_at:.1f}s after this one was called"
+
+
 def policy_of(topology: Mapping[str, Any], resource: str) -> dict[str, Any]:
     """The resource's remediation policy with every default filled in.
 

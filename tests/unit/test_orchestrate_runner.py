@@ -122,3 +122,44 @@ def test_remediate_goes_on_after_one_resource_crashes(runner, monkeypatch):
     assert by_res["r1"]["decision"] == "healed"
     assert by_res["r0"]["decision"] == "error" and "ReferenceError" in by_res["r0"]["reason"]
     assert fired and fired[0][0] == "hapair/remediate/r0/result"
+
+
+def test_an_event_read_by_a_later_remediation_is_covered(runner, monkeypatch, tmp_path):
+    """Events queued behind a remediation that read both nodes after they arrived return at once;
+    an operator's call and a dry run always read the nodes."""
+    import json
+    import time
+
+    pil = lab_pillar()
+    runner.__opts__ = {"cachedir": str(tmp_path)}
+    reads, fired = [], []
+
+    def facts(topo, resource, history, want_backing=False):
+        reads.append(resource)
+        model = {"name": resource, "role": "Primary", "suspended": False,  # stage 06: healthy dual-primary
+                 "volumes": [{"volume": 0, "minor": 0, "disk_state": "UpToDate"}],
+                 "peers": [{"name": None, "node_id": 0, "connection_state": "Connected", "role": "Primary",
+                            "volumes": [{"volume": 0, "replication_state": "Established",
+                                         "peer_disk_state": "UpToDate", "percent_done": None,
+                                         "eta_seconds": None, "out_of_sync_kib": 0}]}]}
+        node = {"model": model, "mounted": ["/srv/www"], "backing": {"disk": "/dev/vdb", "lvm": None}, "gi": None,
+                "primary_since": None}
+        return {"node1": node, "node2": dict(node)}, False, {}
+
+    monkeypatch.setattr(runner, "_facts", facts)
+    monkeypatch.setattr(runner, "_fire", lambda tag, data: fired.append(tag))
+    state = tmp_path / "hapair" / "remediate"
+    state.mkdir(parents=True)
+    (state / "lab_web.r0.json").write_text(json.dumps({"gathered_at": time.time() + 60}))
+    kw = {"resource": "r0", "topology": "lab_web", "pillar": pil, "minion": "node2"}
+
+    out = runner.remediate(tag="hapair/drbd/r0/connection", event={"_stamp": "t1"}, **kw)
+    assert [r["decision"] for r in out["results"]] == ["covered"] and reads == [], out
+    runner.remediate(tag="hapair/drbd/r0/connection", event={"_stamp": "t2"}, dry_run=True, **kw)
+    assert reads == ["r0"]  # a dry run reads the nodes
+    out = runner.remediate(**kw)  # an operator's call (no event) reads the nodes
+    assert reads == ["r0", "r0"] and out["results"][0]["decision"] == "none", out
+    recorded = json.loads((state / "lab_web.r0.json").read_text())
+    assert recorded["gathered_at"] <= time.time()  # this reading heard both nodes: the new mark
+    out = runner.remediate(tag="hapair/drbd/r0/connection", event={"_stamp": "t3"}, **kw)
+    assert out["results"][0]["decision"] == "none" and reads == ["r0"] * 3  # called after that reading

@@ -271,3 +271,21 @@ REJOIN = [
 def test_rejoin_candidates(what, running, want):
     got = r.rejoin_candidates({"web": ["node1", "node2"], "fs": ["node1", "node2"]}, running)
     assert {t: (v["answered"], v["resources"]) for t, v in got.items()} == want
+
+
+COVERED = [
+    # (what, history, called_at, covered?)
+    ("a later reading of both nodes covers the event", {"gathered_at": 105.0}, 100.0, True),
+    ("the same instant counts as after", {"gathered_at": 100.0}, 100.0, True),
+    ("a reading that began before the call does not", {"gathered_at": 99.9}, 100.0, False),
+    ("no reading recorded yet", {}, 100.0, False),
+    ("a corrupt record never covers", {"gathered_at": "soon"}, 100.0, False),
+]
+
+
+@pytest.mark.parametrize("what,history,called_at,want", COVERED, ids=[c[0] for c in COVERED])
+def test_covered(what, history, called_at, want):
+    why = r.covered(history, called_at)
+    assert (why is not None) is want
+    if want:
+        assert "after this one was called" in why
