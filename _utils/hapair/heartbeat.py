@@ -14,8 +14,10 @@ The topology's ``cluster.heartbeat`` mapping (docs/DESIGN.md)::
 
 Example::
 
-    >>> render_haresources(topology)
-    'node01 10.0.0.100 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2\\n'
+    >>> print(render_haresources(seed002))
+    # Managed by hapair (Salt): heartbeat v1 resource groups.
+    node01 192.0.2.10 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2
+    <BLANKLINE>
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def render_haresources(topology: Mapping[str, Any]) -> str:
     """Render ``haresources``: one line per resource group, the preferred node first, then the
     virtual IP, ``drbddisk::<res>``, ``Filesystem::<device>::<mountpoint>::<type>``, services.
 
-    >>> render_haresources(seed002)
-    'node01 10.0.0.100 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2\\n'
+    >>> render_haresources(seed002).splitlines()[1]
+    'node01 192.0.2.10 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2'
     """
     lines = ["# Managed by hapair (Salt): heartbeat v1 resource groups."]
     for group in _heartbeat(topology).get("resources") or []:

@@ -5,7 +5,7 @@ return plain dicts with flat snake_case keys. Planners take parsed facts and ret
 
 Example::
 
-    >>> conf = render_cluster_conf(topology)      # /etc/ocfs2/cluster.conf, tab-indented stanzas
+    >>> conf = render_cluster_conf(seed001)      # /etc/ocfs2/cluster.conf, tab-indented stanzas
     >>> parse_cluster_status("Cluster 'labcl' is online\\n")
     {'cluster': 'labcl', 'online': True}
 """
@@ -61,7 +61,7 @@ def cluster_nodes(topology: Mapping[str, Any]) -> list[dict[str, Any]]:
 def render_cluster_conf(topology: Mapping[str, Any]) -> str:
     """Render ``/etc/ocfs2/cluster.conf`` (stanza format, keys indented by one tab).
 
-    >>> print(render_cluster_conf(topo))   # seed 001
+    >>> print(render_cluster_conf(seed001))  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
     node:
     \tip_port = 7777
     \tip_address = 192.168.1.6
@@ -72,6 +72,7 @@ def render_cluster_conf(topology: Mapping[str, Any]) -> str:
     cluster:
     \tnode_count = 2
     \tname = ocfs2
+    <BLANKLINE>
     """
     nodes = cluster_nodes(topology)
     lines: list[str] = []
@@ -86,12 +87,14 @@ def render_defaults(topology: Mapping[str, Any], enabled: bool = True) -> str:
     """Render ``/etc/default/o2cb`` (the boot cluster and its four timeouts).
 
     >>> print(render_defaults(seed001))
+    # Managed by hapair (Salt): o2cb boot settings for the OCFS2 cluster stack.
     O2CB_ENABLED=true
     O2CB_BOOTCLUSTER=ocfs2
     O2CB_HEARTBEAT_THRESHOLD=61
     O2CB_IDLE_TIMEOUT_MS=60000
     O2CB_KEEPALIVE_DELAY_MS=4000
     O2CB_RECONNECT_DELAY_MS=4000
+    <BLANKLINE>
     """
     cluster = topology["cluster"]
     settings = cluster.get("o2cb") or {}
@@ -304,8 +307,10 @@ def check_cluster_conf(parsed: Mapping[str, Any], name: str) -> list[str]:
     of another cluster (o2cb silently drops it), a missing cluster stanza, a cluster name longer
     than 16 characters (mkfs.ocfs2 refuses it), two nodes on the same ip:port.
 
-    >>> check_cluster_conf(parse_cluster_conf(text_with_two_number_1), "c1")
-    ["node number 1 is used by a and b", ...]
+    >>> two = [{"name": n, "number": 1, "ip_address": f"10.0.0.{i}", "ip_port": 7777, "cluster": "c1"}
+    ...        for i, n in enumerate("ab", 1)]     # parse_cluster_conf's "nodes": both are number 1
+    >>> check_cluster_conf({"clusters": [{"name": "c1", "node_count": 2}], "nodes": two}, "c1")
+    ['node number 1 is used by a and b']
     """
     problems: list[str] = []
     clusters = [c for c in parsed["clusters"] if c["name"] == name]

@@ -7,7 +7,7 @@ Planners take parsed facts and return steps (``[{"action": ..., ...}]``) or rais
 Example::
 
     >>> mkfs_argv({"device": "/dev/drbd0", "mkfs_type": "mail", "slots": 2, "label": "www",
-    ...            "feature_level": "max-features"}, "webcluster")
+    ...            "feature_level": "max-features"}, "webcluster")  # doctest: +NORMALIZE_WHITESPACE
     ['mkfs.ocfs2', '-T', 'mail', '--fs-feature-level=max-features', '-N', '2', '-L', 'www',
      '--cluster-stack=o2cb', '--cluster-name=webcluster', '/dev/drbd0']
 """

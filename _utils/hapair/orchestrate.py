@@ -16,9 +16,13 @@ Inputs (per node name of the topology; ``None`` means the minion did not answer)
 
 Example::
 
-    >>> r = gate("connected", topo, {"drbd": {"web1": [m1], "web2": [m2]}}, resources=["r0"])
-    >>> r.met, r.message()
-    (False, 'waited for r0 Connected on web1 and web2; saw web1: r0 WFConnection, web2: r0 absent')
+    >>> m1 = {"name": "r0", "role": "Secondary", "volumes": [{"disk_state": "UpToDate"}],
+    ...       "peers": [{"connection_state": "WFConnection"}]}    # web1 waits; web2 has no r0 yet
+    >>> r = gate("connected", seed000, {"drbd": {"web1": [m1], "web2": []}}, resources=["r0"])
+    >>> r.met, r.awaited
+    (False, 'r0 Connected on web1 and web2')
+    >>> r.seen
+    'web1: r0 Secondary/UpToDate WFConnection; web2: r0 absent'
 """
 
 from __future__ import annotations
@@ -189,7 +193,7 @@ def expected_roles(topology: Mapping[str, Any], resource: str) -> dict[str, str]
     dual-primary: both Primary; single-primary and crossed: ``primary`` (else ``initial_primary``)
     Primary, the other Secondary.
 
-    >>> expected_roles(topo, "r0")
+    >>> expected_roles(seed000, "r0")
     {'web1': 'Primary', 'web2': 'Primary'}
     """
     res = topology["drbd"]["resources"][resource]

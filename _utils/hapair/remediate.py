@@ -23,9 +23,14 @@ History (kept by the runner in a state file)::
 
 Example::
 
-    >>> p = plan(topo, "r0", facts, history={}, now=1700000000.0)
-    >>> p["decision"], [a["action"] for a in p["actions"]]
-    ('act', ['connect'])
+    >>> facts = {n: {"model": {"name": "r0", "role": "Primary", "volumes": [{"disk_state": "UpToDate"}],
+    ...                        "peers": [{"connection_state": state}]}}
+    ...          for n, state in (("web1", "StandAlone"), ("web2", "WFConnection"))}
+    >>> p = plan(seed000, "r0", facts, history={}, now=1700000000.0)
+    >>> p["decision"], p["actions"]
+    ('act', [{'node': 'web1', 'action': 'connect'}])
+    >>> p["reason"]
+    'r0 StandAlone on web1: reconnecting'
 """
 
 from __future__ import annotations
@@ -63,8 +68,14 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
     ``sync-finished``. The first snapshot (``old is None``) yields no events. Progress-only changes
     (percent done, ETA, out-of-sync counters) yield nothing.
 
-    >>> diff({"r0": m_connected}, {"r0": m_standalone})[0]["tag"]
-    'hapair/drbd/r0/connection'
+    >>> m_connected = {"name": "r0", "role": "Primary", "volumes": [{"disk_state": "UpToDate"}],
+    ...                "peers": [{"connection_state": "Connected"}]}
+    >>> m_standalone = dict(m_connected, peers=[{"connection_state": "StandAlone"}])
+    >>> events = diff({"r0": m_connected}, {"r0": m_standalone})
+    >>> [e["tag"] for e in events]
+    ['hapair/drbd/r0/connection', 'hapair/drbd/r0/standalone']
+    >>> events[0]["changed"]
+    {'connection': {'old': 'Connected', 'new': 'StandAlone'}}
     """
     if old is None:
         return []
