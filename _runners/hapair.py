@@ -169,7 +169,10 @@ def _call_many(topo, calls, timeout=30, nodes=None):
             ret = entry.get("ret") if isinstance(entry, dict) else entry
             retcode = entry.get("retcode", 0) if isinstance(entry, dict) else 0
             if len(calls) > 1:
-                ret = ret.get(fun) if isinstance(ret, dict) else ret
+                if not isinstance(ret, dict) or fun not in ret:
+                    values[node], errors[node] = None, f"{mid}: no {fun} in its answer: {ret!r:.200}"
+                    continue
+                ret = ret[fun]
                 retcode = retcode.get(fun, 0) if isinstance(retcode, dict) else retcode
             if retcode or _is_error_text(ret):
                 values[node], errors[node] = None, f"{mid}: {ret}"
@@ -182,7 +185,9 @@ def _is_error_text(ret):
     """Salt returns a string when a function is missing or raised (``ERROR: ...``)."""
     if not isinstance(ret, str):
         return False
-    return ret.startswith(("ERROR", "Passed invalid arguments", "The minion function caused an exception")) or (
+    # a function that raised inside a compound job returns its bare traceback, with no retcode
+    return ret.startswith(("ERROR", "Passed invalid arguments", "The minion function caused an exception",
+                           "Traceback (most recent call last)")) or (
         ret.startswith("'") and ret.rstrip().endswith("is not available."))
 
 

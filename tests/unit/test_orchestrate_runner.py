@@ -40,6 +40,8 @@ def test_fail_sets_retcode_for_salt_run_and_orchestration(runner):
     "ret, error",
     [("'drbd.status' is not available.", True), ("ERROR: drbdadm failed", True),
      ("Passed invalid arguments: x", True), ("Wrote 1 lines to \"/srv/x\"", False),
+     # a compound job's function that raised (seen in the lab: mount.active during a mount)
+     ("Traceback (most recent call last):\n  File ...\nOSError: x\n", True),
      ({"resources": {}}, False), (None, False)],
 )
 def test_error_text(runner, ret, error):
