@@ -33,6 +33,13 @@ record appears or changes, and copies it to ``<resource>.<kind>.forwarded`` so t
 deferred ``salt-call event.send`` (seconds of CPU on a loaded node) is skipped, and once a resource is Connected again it moves a stale split-brain
 record aside (``<resource>.split-brain.resolved``): DRBD connects only once the split brain is
 resolved. Each event carries ``topology``, read from the hapair header of the resource's .res file.
+
+Salt rebuilds its beacons (and their ``__context__``) on every pillar refresh, and a grains
+refresh that changes grains causes one. The beacon keeps its last reading and its record baseline
+in ``<run_dir>/beacon-drbd.json`` (``hapair:paths:run_dir``, default ``/run/hapair``), so nothing
+that happens across a rebuild is lost; ``close()`` stops the events2 follower before a rebuild.
+After a change it refreshes grains (``drbd_roles``, ``drbd_alerts``) once the changes settle (one
+quiet interval, at most 10 intervals later): each such refresh rebuilds every module on the minion.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ log = logging.getLogger(__name__)
 __virtualname__ = "drbd"
 _CTX = "hapair.beacon.drbd"
 RETRY_AFTER = 100  # intervals of polling before following events2 again after it exited
+SETTLE_MAX = 10  # intervals a grains refresh may wait for the changes to settle
 HANDLER_KINDS = ("split-brain", "fence-peer", "before-resync-target", "after-resync-target", "out-of-sync")
 
 
@@ -145,6 +153,60 @@ def _topology_of(resource):
         return None
 
 
+def _state_file():
+    return os.path.join(adapter.path(__salt__, "run_dir"), "beacon-drbd.json")
+
+
+def _restore(ctx):
+    """Pick up the last snapshot and record baseline once per ``__context__``.
+
+    Salt rebuilds its beacons, and with them ``__context__``, on every pillar refresh, and a grains
+    refresh that changes grains (ours, after each DRBD change) is one. Without this the first
+    reading after each rebuild is silent, and a change or handler record landing in that gap is
+    lost (seen in the lab: a split-brain record never forwarded). The file lives in the run dir
+    (tmpfs), so after a reboot the first reading is silent again; after a minion restart the
+    changes made while it was down are reported.
+    """
+    if ctx.get("restored"):
+        return
+    ctx["restored"] = True
+    try:
+        saved = json.loads(adapter.read_file(_state_file()) or "{}")
+    except Exception as err:  # noqa: BLE001 - an unreadable file means a silent first reading
+        log.debug("drbd beacon: cannot read %s: %s", _state_file(), err)
+        return
+    if isinstance(saved, dict):
+        if isinstance(saved.get("last"), dict):
+            ctx.setdefault("last", saved["last"])
+        if isinstance(saved.get("records"), dict):
+            ctx.setdefault("records", saved["records"])
+        ctx.setdefault("grains_due", bool(saved.get("grains_due")))
+
+
+def _save(ctx):
+    try:
+        saved = {"last": ctx.get("last"), "records": ctx.get("records"), "grains_due": ctx.get("grains_due", False)}
+        adapter.write_file(_state_file(), json.dumps(saved), "0600")
+    except Exception as err:  # noqa: BLE001 - the events went out; the file only bridges a rebuild
+        log.debug("drbd beacon: cannot write %s: %s", _state_file(), err)
+
+
+def close(config):  # noqa: ARG001 - Salt's beacon close() signature
+    """Stop the ``drbdsetup events2`` follower: Salt calls this before it rebuilds the beacons,
+    which would otherwise leave one follower process behind per rebuild."""
+    proc = (__context__.get(_CTX) or {}).pop("proc", None)
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
 def _records(ctx):
     """Events for handler records that appeared or changed since the last interval."""
     pattern = os.path.join(adapter.path(__salt__, "state_dir"), "drbd", "*")
@@ -160,6 +222,8 @@ def _records(ctx):
             continue
     old = ctx.get("records")
     ctx["records"] = {p: v[0] for p, v in seen.items()}
+    if ctx["records"] != old:
+        ctx["dirty"] = True
     if old is None:  # first reading: what was there before the minion started is no news
         return []
     events = []
@@ -210,11 +274,33 @@ def _send(events, ctx, refresh=False):
             except Exception as err:  # noqa: BLE001 - the event went out; the note is an optimisation
                 log.debug("drbd beacon: cannot write %s: %s", forwarded[0], err)
     ctx["sent"] = ctx.get("sent", 0) + len(events)
-    if (events or refresh) and "saltutil.refresh_grains" in __salt__:  # drbd_roles / drbd_alerts follow the change
-        try:
-            __salt__["saltutil.refresh_grains"](refresh_pillar=False)
-        except Exception as err:  # noqa: BLE001 - events matter more than grains
-            log.debug("drbd beacon: grains refresh failed: %s", err)
+    if events or refresh:  # drbd_roles / drbd_alerts follow the change, once it settles
+        if not ctx.get("grains_due"):
+            ctx["dirty"] = True  # a rebuild before the refresh must still refresh
+        ctx["grains_due"] = True
+        ctx["quiet"] = 0
+
+
+def _refresh_grains(ctx):
+    """Refresh grains once the changes settled: one interval without news, or after ``SETTLE_MAX``.
+
+    A refresh that changes grains makes Salt refresh the pillar and rebuild every module and
+    beacon, seconds of CPU on a slow node; one per event of a link flap (a dozen) starved the
+    minion in the lab. The events themselves are never delayed.
+    """
+    if not ctx.get("grains_due"):
+        return
+    ctx["quiet"] = ctx.get("quiet", 0) + 1
+    ctx["waited"] = ctx.get("waited", 0) + 1
+    if ctx["quiet"] < 2 and ctx["waited"] < SETTLE_MAX:
+        return
+    ctx["grains_due"], ctx["quiet"], ctx["waited"], ctx["dirty"] = False, 0, 0, True
+    if "saltutil.refresh_grains" not in __salt__:
+        return
+    try:
+        __salt__["saltutil.refresh_grains"](refresh_pillar=False)
+    except Exception as err:  # noqa: BLE001 - events matter more than grains
+        log.debug("drbd beacon: grains refresh failed: %s", err)
 
 
 def beacon(config):
@@ -224,10 +310,21 @@ def beacon(config):
     """
     conf = _config(config)
     ctx = __context__.setdefault(_CTX, {})
+    _restore(ctx)
     try:
         _send(_records(ctx), ctx)
     except Exception as err:  # noqa: BLE001 - a beacon must not die with a bad record
         log.warning("drbd beacon: cannot forward handler records: %s", err)
+    try:
+        _watch(conf, ctx)
+    finally:
+        _refresh_grains(ctx)
+        if ctx.pop("dirty", False):
+            _save(ctx)
+    return []
+
+
+def _watch(conf, ctx):
     proc = _follower(ctx) if conf.get("mode", "auto") == "auto" else None
     if proc is not None:
         moved = _stream_moved(proc) or ctx.pop("fresh", False)
@@ -235,15 +332,16 @@ def beacon(config):
             _died(ctx)
             moved = True
         if not moved and "last" in ctx:
-            return []
+            return
     try:
         new = _snapshot()
     except Exception as err:  # noqa: BLE001 - a beacon must not die with the module
         log.warning("drbd beacon: cannot read drbd.status: %s", err)
-        return []
+        return
     events = remediate.diff(ctx.get("last"), new)
+    if new != ctx.get("last"):
+        ctx["dirty"] = True
     ctx["last"] = new
     log.debug("drbd beacon: %d change event(s) for %s", len(events), ", ".join(sorted(new)) or "no resource")
     moved = _resolve_split_brain(new)
     _send(events, ctx, refresh=bool(moved))
-    return []

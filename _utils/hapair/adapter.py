@@ -35,6 +35,7 @@ PATH_DEFAULTS = {
     "corosync_conf": "/etc/corosync/corosync.conf",
     "ha_dir": "/etc/ha.d",
     "state_dir": "/var/lib/hapair",
+    "run_dir": "/run/hapair",  # runtime state (tmpfs: empty after a reboot), e.g. the drbd beacon's
     "proc_mounts": "/proc/mounts",
     "systemd_dir": "/etc/systemd/system",
     "fstab": "/etc/fstab",

@@ -82,6 +82,7 @@ def minion_config(root, node):
             "drbd_conf": os.path.join(base, "etc", "drbd.conf"),
             "drbd_conf_dir": os.path.join(base, "etc", "drbd.d"),
             "state_dir": os.path.join(base, "state"),
+            "run_dir": os.path.join(base, "run"),
             "drbd_handler": os.path.join(base, "lib", "drbd-handler"),
         },
     }

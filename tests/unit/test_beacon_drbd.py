@@ -33,12 +33,13 @@ S13 = model(conn="Connecting", peer_role="Unknown", repl="Off", pdisk="DUnknown"
 
 
 class Minion:
-    def __init__(self, drbdsetup):
+    def __init__(self, drbdsetup, run_dir):
         self.state = {"r0": S06}
         self.status_calls = 0
         self.sent = []
+        conf = {"hapair:bin:drbdsetup": drbdsetup, "hapair:paths:run_dir": run_dir}
         self.salt = {
-            "config.get": lambda key, default=None: drbdsetup if key == "hapair:bin:drbdsetup" else default,
+            "config.get": lambda key, default=None: conf.get(key, default),
             "drbd.status": self.status,
             "event.send": lambda tag, data: self.sent.append((tag, data)),
         }
@@ -54,7 +55,7 @@ def beacon_for(tmp_path):
 
     def make(drbdsetup):
         mod = load_beacon()
-        minion = Minion(drbdsetup)
+        minion = Minion(drbdsetup, str(tmp_path / "run"))
         mod.__salt__ = minion.salt
         mod.__context__ = {}
         mods.append(mod)
@@ -140,3 +141,16 @@ def test_auto_mode_falls_back_to_polling_without_events2(beacon_for, tmp_path):
     assert minion.status_calls == calls + 1
     assert "hapair/drbd/r0/connection" in [t for t, _ in minion.sent]
     assert mod.__context__[mod._CTX]["events2_failed"] >= 1
+
+
+def test_close_stops_the_follower(beacon_for, tmp_path):
+    """Salt calls close() before it rebuilds the beacons (every pillar refresh): without it one
+    ``drbdsetup events2`` was left running per rebuild (five on a lab node after a split brain)."""
+    script = fake_events2(tmp_path, 'echo "exists -"\nexec sleep 600\n')
+    mod, _ = beacon_for(script)
+    mod.beacon([{"mode": "auto"}])
+    proc = mod.__context__[mod._CTX]["proc"]
+    assert proc.poll() is None
+    mod.close([{"mode": "auto"}])
+    assert proc.wait(timeout=10) is not None and "proc" not in mod.__context__[mod._CTX]
+    mod.close([{"mode": "auto"}])  # twice, or before any follower: harmless
