@@ -52,7 +52,9 @@ import select
 import subprocess
 
 try:
-    import hapair.remediate as remediate  # installed with pip, or tests put _utils on sys.path
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.remediate as remediate
 except ImportError:  # synced by saltutil: <extmods>/beacons/x.py -> <extmods>/utils/hapair
     import sys
 

@@ -34,7 +34,9 @@ import sys
 import time
 
 try:
-    import hapair.drbd_plan as plan  # installed with pip, or tests put _utils on sys.path
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.drbd_plan as plan
 except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
     import sys
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 
 try:
-    import hapair.gfs2 as core  # installed with pip, or tests put _utils on sys.path
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.gfs2 as core
 except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
     import sys
 

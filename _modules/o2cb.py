@@ -16,7 +16,9 @@ import os
 import tempfile
 
 try:
-    import hapair.o2cb as core  # installed with pip, or tests put _utils on sys.path
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.o2cb as core
 except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
     import sys
 

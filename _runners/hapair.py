@@ -30,7 +30,9 @@ import time
 import uuid
 
 try:
-    import hapair.topology as topology_mod  # installed with pip, or tests put _utils on sys.path
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.topology as topology_mod
 except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/utils/hapair
     import sys
 

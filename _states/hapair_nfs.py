@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 
 try:
-    import hapair.nfs  # noqa: F401 - installed with pip, or tests put _utils on sys.path
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.nfs  # noqa: F401
 except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/utils/hapair
     import sys
 

@@ -4,4 +4,30 @@ Nothing in this package imports Salt. Execution modules, states, grains, runners
 call into it; tests import it straight from the tree (``_utils`` on ``sys.path``).
 """
 
+import os
+import sys
+import time
+
 __version__ = "0.1.0"
+_IMPORTED_NS = time.time_ns()
+
+
+def reload_changed() -> bool:
+    """Forget every loaded ``hapair`` module when a file of this package changed after its import.
+
+    A running minion keeps imported modules in ``sys.modules``: after ``saltutil.sync_all`` brings
+    new core files, Salt reloads the adapters, but their ``import hapair.x`` would still get the
+    old core until the minion restarts (seen in the lab: a new beacon against the old adapter).
+    Every adapter calls this before its imports, so the next import reads the new files. Returns
+    True when it forgot them.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        newest = max(entry.stat().st_mtime_ns for entry in os.scandir(here) if entry.name.endswith(".py"))
+    except (OSError, ValueError):
+        return False
+    if newest <= _IMPORTED_NS:
+        return False
+    for name in [n for n in sys.modules if n == "hapair" or n.startswith("hapair.")]:
+        del sys.modules[name]
+    return True

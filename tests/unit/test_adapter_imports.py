@@ -57,6 +57,15 @@ def has_bootstrap(tree):
     return False
 
 
+def reloads_changed(tree):
+    """True when the bootstrap's try calls ``hapair.reload_changed()`` before its other hapair imports."""
+    for node in tree.body:
+        if isinstance(node, ast.Try):
+            body = [ast.unparse(n) for n in node.body]
+            return len(body) >= 3 and body[0] == "import hapair" and body[1] == "hapair.reload_changed()"
+    return False
+
+
 def _cases():
     for folder in FOLDERS:
         for path in sorted((pathlib.Path(ROOT) / folder).glob("*.py")):
@@ -79,6 +88,27 @@ def test_adapter_importing_hapair_has_the_bootstrap(path):
     if not any(_hapair_names(node) for node in ast.walk(tree)):
         pytest.skip(f"{path.name} does not import hapair")
     assert has_bootstrap(tree), f"{path}: no try/except ImportError bootstrap inserting <extmods>/utils"
+    assert reloads_changed(tree), f"{path}: the bootstrap does not start with hapair.reload_changed()"
+
+
+def test_a_running_minion_picks_up_synced_core_files(tmp_path):
+    """saltutil.sync_all writes new core files into <extmods>/utils/hapair while the minion runs;
+    the adapters' bootstrap (reload_changed) makes the next import read them, not sys.modules."""
+    shutil.copytree(os.path.join(ROOT, "_utils", "hapair"), tmp_path / "hapair")
+    code = (
+        "import os, sys, time\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import hapair\nhapair.reload_changed()\nimport hapair.errors as e\n"
+        "assert not hasattr(e, 'SYNCED')\n"
+        "assert hapair.reload_changed() is False  # nothing changed: nothing forgotten\n"
+        "time.sleep(0.05)\n"
+        f"with open({str(tmp_path / 'hapair' / 'errors.py')!r}, 'a') as f: f.write('\\nSYNCED = 1\\n')\n"
+        "import hapair\nassert hapair.reload_changed() is True\nimport hapair.errors as e\n"
+        "assert e.SYNCED == 1, 'the old core stayed loaded'\n"
+        "import hapair\nassert hapair.reload_changed() is False\nprint('ok')\n")
+    proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60,
+                          check=False, env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_the_checks_catch_a_lazy_import_and_a_missing_bootstrap():
@@ -91,6 +121,8 @@ def test_the_checks_catch_a_lazy_import_and_a_missing_bootstrap():
     good = ("try:\n    import hapair.x\nexcept ImportError:\n    import os, sys\n"
             "    sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'utils'))\n    import hapair.x\n")
     assert has_bootstrap(ast.parse(good))
+    assert not reloads_changed(ast.parse(good))
+    assert reloads_changed(ast.parse(good.replace("try:\n", "try:\n    import hapair\n    hapair.reload_changed()\n", 1)))
     assert function_imports(ast.parse(good)) == []
 
 
