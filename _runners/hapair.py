@@ -350,7 +350,7 @@ def status(topology=None, table=None, pillar=None):
     o2cb = rest[0][0] if rest else {}
     rows = []
     for res in sorted(topo["drbd"]["resources"]):
-        split, _ = _call(topo, "drbd.facts", [res], {"probe_disk": False})
+        split, _ = _call(topo, "drbd.facts", [res], {"probe_disk": False, "probe_gi": False})
         fss = [fs for fs in (topo.get("filesystems") or {}).values() if fs.get("resource") == res]
         for node in topo["node_order"]:
             s = orchestrate.summarise(orchestrate.find(drbd.get(node), res))
@@ -509,13 +509,21 @@ def _lvm_of(lvdisplay):
 def _facts(topo, resource, history, want_backing=False):
     """Both nodes' remediation facts (see ``hapair.remediate``), plus the split-brain markers.
 
-    The LVM backing is read only when a split brain is possible (a marker, ``want_backing`` for a
-    split-brain event, or diverged generation identifiers): the other situations never need it.
+    One compound job per minion. The LVM backing matters only to a policy that snapshots before
+    it discards, and only in a split brain (a marker, ``want_backing`` for a split-brain event, or
+    diverged generation identifiers): for a split-brain event it rides in the same job when both
+    nodes name the same backing path, otherwise it is read after the fact.
     """
     res = topo["drbd"]["resources"][resource]
-    (status_values, errors), (mounts, _), (gis, _), (markers, _) = _call_many(
-        topo, [("drbd.status", [resource], None), ("mount.active", [], None), ("drbd.get_gi", [resource], None),
-               ("drbd.facts", [resource], {"probe_disk": False})])
+    pol = remediate_mod.policy_of(topo, resource)
+    needs_backing = pol["split_brain"] in remediate_mod.DISCARDING and pol["snapshot_before_discard"]
+    disks = {res["nodes"][n].get("disk") for n in topo["node_order"]}
+    calls = [("drbd.status", [resource], None), ("mount.active", [], None), ("drbd.get_gi", [resource], None),
+             ("drbd.facts", [resource], {"probe_disk": False, "probe_gi": False})]
+    early = needs_backing and want_backing and len(disks) == 1 and None not in disks
+    if early:
+        calls.append(("lvm.lvdisplay", [next(iter(disks))], {"quiet": True}))
+    (status_values, errors), (mounts, _), (gis, _), (markers, _), *backing = _call_many(topo, calls)
     facts, split = {}, False
     for node in topo["node_order"]:
         value = status_values.get(node)
@@ -529,12 +537,12 @@ def _facts(topo, resource, history, want_backing=False):
         mounted = None if active is None else sorted(
             mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
         split = split or bool((markers.get(node) or {}).get("split_brain"))
-        facts[node] = {"model": model, "mounted": mounted, "backing": {"disk": nres.get("disk"), "lvm": None},
+        lvm = _lvm_of(backing[0][0].get(node)) if backing else None
+        facts[node] = {"model": model, "mounted": mounted, "backing": {"disk": nres.get("disk"), "lvm": lvm},
                        "gi": gis.get(node), "primary_since": (history.get("primary_since") or {}).get(node)}
     nodes = [n for n in topo["node_order"] if facts.get(n)]
-    if split or want_backing or (len(nodes) == 2 and remediate_mod.gi_relation(
-            facts[nodes[0]]["gi"], facts[nodes[1]]["gi"]) == "split_brain"):
-        # only a split brain needs the LVM backing (the snapshot): one lvdisplay per distinct disk
+    if needs_backing and not early and (split or want_backing or (len(nodes) == 2 and remediate_mod.gi_relation(
+            facts[nodes[0]]["gi"], facts[nodes[1]]["gi"]) == "split_brain")):
         for disk in sorted({facts[n]["backing"]["disk"] for n in nodes if facts[n]["backing"]["disk"]}):
             on = [n for n in nodes if facts[n]["backing"]["disk"] == disk]
             lv, _ = _call(topo, "lvm.lvdisplay", [disk], {"quiet": True}, nodes=on)
