@@ -260,6 +260,7 @@ class Remedy:
         ours = {res: f"sb-node1-{res}-{uuid.uuid4().hex}" for res in RESOURCES}
         theirs = {res: f"sb-node2-{res}-{uuid.uuid4().hex}" for res in RESOURCES}
         snaps_before = self.snapshots("node2")
+        started_at = time.time()  # the master's clock, like the runner's records
         self.lab.cut_link()
         self.wait("both nodes to see the link gone",
                   lambda: all(self.disconnected(n, r) for n in NODES for r in RESOURCES), timeout=120)
@@ -279,6 +280,10 @@ class Remedy:
         report = self.wait(f"{MANUAL}'s split brain reported by hapair.remediate",
                            lambda: (self.history(MANUAL).get("last") or {}).get("situation") == "split_brain",
                            timeout=120)
+        # the runner records the discard once its own verification ends, after DRBD is healthy
+        self.wait(f"{VICTIM}'s discard recorded by hapair.remediate",
+                  lambda: any(d.get("at", 0) >= started_at for d in self.history(VICTIM).get("discards") or []),
+                  timeout=120)
         snaps = sorted(set(self.snapshots("node2")) - set(snaps_before))
         return {
             "mttr": mttr, "since_restore_call": restored - t0, "report_seen_after": report,
