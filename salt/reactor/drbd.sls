@@ -18,7 +18,11 @@
 {%- set topology = payload.get('topology') if payload.get('topology') is string else None %}
 {%- set acted_on = ['present', 'role', 'disk', 'connection', 'standalone', 'peer-diskless',
                     'sync-finished', 'split-brain'] %}
-{%- if resource and kind in acted_on %}
+{#- a connection on its way (WFConnection, WFReportParams, Connecting, ...) decides nothing: the
+    runner would only answer "waiting", and a link flap fires a dozen of them on both nodes.
+    StandAlone (reconnect), Connected (promote, mount) and gone (`present`) are acted on. #}
+{%- set settled = kind != 'connection' or new.get('connection') in ['StandAlone', 'Connected', None] %}
+{%- if resource and kind in acted_on and settled %}
 hapair-reactor-remediate-{{ resource }}:
   runner.hapair.remediate:
     - args:

@@ -79,7 +79,8 @@ def test_same_event_twice_is_handled_once(master, minions, cluster, short_root):
 
 
 def test_beacon_event_reaches_the_reactor(master, minions, cluster, short_root, event_listener):
-    """The real beacon on node1 (polling the fake's /proc/drbd) sees a link cut (stage 05 -> 13)."""
+    """The real beacon on node1 (polling the fake's /proc/drbd) sees the pair split (stage 05 -> 11,
+    StandAlone: a link cut's WFConnection alone is not acted on, see test_reactor_sls.py)."""
     write_pillar(short_root, pillar_with())
     reset(cluster, stage="05")
     node1 = minions["node1"].salt_call_cli(timeout=60)
@@ -90,7 +91,7 @@ def test_beacon_event_reaches_the_reactor(master, minions, cluster, short_root, 
     try:
         time.sleep(3)  # first reading (silent)
         start = time.time()
-        reset(cluster, stage="13")
+        reset(cluster, stage="11")
         matched = event_listener.wait_for_events(
             [(master.id, "hapair/drbd/r0/connection"), (master.id, "hapair/remediate/r0/result")],
             after_time=start, timeout=90)
