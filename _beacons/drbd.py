@@ -39,7 +39,10 @@ refresh that changes grains causes one. The beacon keeps its last reading and it
 in ``<run_dir>/beacon-drbd.json`` (``hapair:paths:run_dir``, default ``/run/hapair``), so nothing
 that happens across a rebuild is lost; ``close()`` stops the events2 follower before a rebuild.
 After a change it refreshes grains (``drbd_roles``, ``drbd_alerts``) once the changes settle (one
-quiet interval, at most 10 intervals later): each such refresh rebuilds every module on the minion.
+5 s without news, at most 60 s after the first): each such refresh rebuilds every module on the minion
+and, on a slow node, would slow the remediation of the very change it reports. Salt does not call
+``close()`` for beacons configured in pillar, so a follower left by a rebuild is also stopped by pid
+(kept in the same file) when the next beacon instance starts.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import logging
 import os
 import select
 import subprocess
+import time
 
 try:
     import hapair  # installed with pip, or tests put _utils on sys.path
@@ -69,7 +73,8 @@ log = logging.getLogger(__name__)
 __virtualname__ = "drbd"
 _CTX = "hapair.beacon.drbd"
 RETRY_AFTER = 100  # intervals of polling before following events2 again after it exited
-SETTLE_MAX = 10  # intervals a grains refresh may wait for the changes to settle
+GRAINS_QUIET = 5.0  # seconds without a DRBD change before the grains refresh
+GRAINS_MAX_WAIT = 60.0  # seconds a grains refresh may wait for the changes to settle
 HANDLER_KINDS = ("split-brain", "fence-peer", "before-resync-target", "after-resync-target", "out-of-sync")
 
 
@@ -117,6 +122,7 @@ def _follower(ctx):
     os.set_blocking(proc.stdout.fileno(), False)
     ctx["proc"] = proc
     ctx["fresh"] = True
+    ctx["dirty"] = True  # its pid goes into the run-dir file
     return proc
 
 
@@ -183,11 +189,30 @@ def _restore(ctx):
         if isinstance(saved.get("records"), dict):
             ctx.setdefault("records", saved["records"])
         ctx.setdefault("grains_due", bool(saved.get("grains_due")))
+        _stop_orphan(saved.get("follower_pid"))
+
+
+def _stop_orphan(pid):
+    """Stop the events2 follower of a beacon instance Salt replaced without calling ``close()``."""
+    if not isinstance(pid, int) or pid <= 1:
+        return
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return  # gone already
+    if b"events2" in argv and any(os.path.basename(a) == b"drbdsetup" for a in argv):  # not a reused pid
+        try:
+            os.kill(pid, 15)
+        except OSError as err:
+            log.debug("drbd beacon: cannot stop the old follower %s: %s", pid, err)
 
 
 def _save(ctx):
     try:
-        saved = {"last": ctx.get("last"), "records": ctx.get("records"), "grains_due": ctx.get("grains_due", False)}
+        proc = ctx.get("proc")
+        saved = {"last": ctx.get("last"), "records": ctx.get("records"), "grains_due": ctx.get("grains_due", False),
+                 "follower_pid": proc.pid if proc is not None and proc.poll() is None else None}
         adapter.write_file(_state_file(), json.dumps(saved), "0600")
     except Exception as err:  # noqa: BLE001 - the events went out; the file only bridges a rebuild
         log.debug("drbd beacon: cannot write %s: %s", _state_file(), err)
@@ -280,11 +305,12 @@ def _send(events, ctx, refresh=False):
         if not ctx.get("grains_due"):
             ctx["dirty"] = True  # a rebuild before the refresh must still refresh
         ctx["grains_due"] = True
-        ctx["quiet"] = 0
+        ctx["last_change"] = time.monotonic()
+        ctx.setdefault("due_since", ctx["last_change"])
 
 
 def _refresh_grains(ctx):
-    """Refresh grains once the changes settled: one interval without news, or after ``SETTLE_MAX``.
+    """Refresh grains once the changes settled: ``GRAINS_QUIET`` s without news, or ``GRAINS_MAX_WAIT``.
 
     A refresh that changes grains makes Salt refresh the pillar and rebuild every module and
     beacon, seconds of CPU on a slow node; one per event of a link flap (a dozen) starved the
@@ -292,11 +318,14 @@ def _refresh_grains(ctx):
     """
     if not ctx.get("grains_due"):
         return
-    ctx["quiet"] = ctx.get("quiet", 0) + 1
-    ctx["waited"] = ctx.get("waited", 0) + 1
-    if ctx["quiet"] < 2 and ctx["waited"] < SETTLE_MAX:
+    now = time.monotonic()
+    quiet = now - ctx.setdefault("last_change", now)
+    waited = now - ctx.setdefault("due_since", now)
+    if quiet < GRAINS_QUIET and waited < GRAINS_MAX_WAIT:
         return
-    ctx["grains_due"], ctx["quiet"], ctx["waited"], ctx["dirty"] = False, 0, 0, True
+    ctx["grains_due"], ctx["dirty"] = False, True
+    ctx.pop("last_change", None)
+    ctx.pop("due_since", None)
     if "saltutil.refresh_grains" not in __salt__:
         return
     try:

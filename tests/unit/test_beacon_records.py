@@ -42,8 +42,29 @@ def minion(tmp_path):
         "saltutil.refresh_grains": lambda **kw: box.__setitem__("refreshed", box["refreshed"] + 1),
     }
     mod.__context__ = {}
-    box["mod"], box["state"] = mod, state / "drbd"
+    clock = Clock()
+    mod.time = clock  # the beacon's only use of time is time.monotonic()
+    box["mod"], box["state"], box["clock"] = mod, state / "drbd", clock
     return box
+
+
+class Clock:
+    """A monotonic clock the test moves: one beacon interval is one second unless told otherwise."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+    def tick(self, seconds=1.0):
+        self.now += seconds
+
+
+def interval(box, conf, seconds=1.0):
+    """One beacon interval: the clock moves, the beacon runs."""
+    box["clock"].tick(seconds)
+    box["mod"].beacon(conf)
 
 
 def record(box, kind, mtime=None):
@@ -64,10 +85,10 @@ def test_records_forwarded_once_after_the_first_reading(minion):
     assert [t for t, _ in minion["sent"]] == ["hapair/drbd/rm1/split-brain"]
     data = minion["sent"][0][1]
     assert data["source"] == "handler-record" and data["topology"] == "lab_remedy" and data["record"]["kind"] == "split-brain"
-    assert minion["refreshed"] == 0                   # grains refresh once the changes settle
+    assert minion["refreshed"] == 0                   # grains refresh once the changes settle (5 s quiet)
     forwarded = minion["state"] / "rm1.split-brain.forwarded"  # the handler's deferred salt-call skips
     assert forwarded.read_text() == (minion["state"] / "rm1.split-brain").read_text()
-    mod.beacon(conf)                                  # unchanged record: nothing more
+    interval(minion, conf, seconds=mod.GRAINS_QUIET)  # unchanged record: nothing more; quiet long enough
     assert len(minion["sent"]) == 1 and minion["refreshed"] == 1
     record(minion, "split-brain", mtime=5000)         # the handler ran again
     mod.beacon(conf)
@@ -91,14 +112,14 @@ def test_split_brain_record_moved_aside_once_connected(minion):
     minion["models"]["rm1"] = model("Connected")
     mod.beacon(conf)
     assert not marker.exists() and (minion["state"] / "rm1.split-brain.resolved").exists()
-    mod.beacon(conf)
+    interval(minion, conf, seconds=mod.GRAINS_QUIET)
     assert minion["refreshed"] >= 1                   # drbd_alerts grains drop it
 
 
 def rebuilt(box):
     """What Salt does on every pillar refresh: a new beacon module with an empty __context__."""
     mod = load_beacon()
-    mod.__salt__, mod.__context__ = box["mod"].__salt__, {}
+    mod.__salt__, mod.__context__, mod.time = box["mod"].__salt__, {}, box["clock"]
     box["mod"] = mod
     return mod
 
@@ -121,22 +142,56 @@ def test_a_rebuild_loses_no_record_and_no_change(minion):
 
 
 def test_grains_refresh_once_a_burst_settles(minion):
+    """Events go out at once; the grains refresh (a rebuild of every module) waits for 5 quiet
+    seconds, so it does not slow the remediation of the change it reports."""
     mod, conf = minion["mod"], [{"mode": "poll"}]
     mod.beacon(conf)
-    for conn in ("WFConnection", "WFReportParams", "StandAlone", "WFConnection"):  # a flap, one per interval
+    for conn in ("WFConnection", "WFReportParams", "StandAlone", "WFConnection"):  # a flap, one per second
         minion["models"]["rm1"] = model(conn)
-        mod.beacon(conf)
-    assert minion["refreshed"] == 0 and len(minion["sent"]) >= 4   # events at once, grains not yet
-    mod.beacon(conf)                                   # one quiet interval
+        interval(minion, conf)
+    assert minion["refreshed"] == 0 and len(minion["sent"]) >= 4
+    interval(minion, conf, seconds=mod.GRAINS_QUIET - 1.5)
+    assert minion["refreshed"] == 0                    # not quiet long enough yet
+    interval(minion, conf, seconds=2)
     assert minion["refreshed"] == 1
-    mod.beacon(conf)
-    assert minion["refreshed"] == 1
+    interval(minion, conf, seconds=mod.GRAINS_QUIET)
+    assert minion["refreshed"] == 1                    # nothing new: no second refresh
 
 
 def test_grains_refresh_is_not_postponed_forever(minion):
     mod, conf = minion["mod"], [{"mode": "poll"}]
     mod.beacon(conf)
-    for i in range(mod.SETTLE_MAX):
+    steps = int(mod.GRAINS_MAX_WAIT // 2) + 1
+    for i in range(steps):  # a change every 2 s, never 5 s quiet
         minion["models"]["rm1"] = model("StandAlone" if i % 2 else "WFConnection")
-        mod.beacon(conf)
+        interval(minion, conf, seconds=2)
     assert minion["refreshed"] == 1
+
+
+def test_a_rebuild_stops_the_follower_salt_did_not_close(minion, tmp_path):
+    """Salt calls close() only for beacons in the minion config, not for pillar beacons (the lab's):
+    the next instance stops the old ``drbdsetup events2`` by the pid kept in the run dir."""
+    import sys  # noqa: PLC0415
+
+    fake = tmp_path / "drbdsetup"
+    fake.write_text(f"#!{sys.executable}\nimport time\nprint('exists -', flush=True)\ntime.sleep(600)\n")
+    fake.chmod(0o755)
+    get = minion["mod"].__salt__["config.get"]
+    minion["mod"].__salt__["config.get"] = lambda key, default=None: str(fake) if key == "hapair:bin:drbdsetup" \
+        else get(key, default)
+    minion["mod"].beacon([{"mode": "auto"}])
+    old = minion["mod"].__context__[minion["mod"]._CTX]["proc"]
+    assert old.poll() is None
+    try:
+        rebuilt(minion).beacon([{"mode": "auto"}])
+        assert old.wait(timeout=10) is not None, "the old follower still runs"
+        new = minion["mod"].__context__[minion["mod"]._CTX]["proc"]
+        assert new.pid != old.pid and new.poll() is None
+    finally:
+        for ctx in (minion["mod"].__context__.get(minion["mod"]._CTX) or {},):
+            proc = ctx.get("proc")
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if old.poll() is None:
+            old.kill()
