@@ -290,25 +290,61 @@ def dstate(name):
     return _fields(name, local="disk_state", peer="peer_disk_state")
 
 
-def rendered_topologies():
+def rendered_topologies(running=False):
     """Return ``{resource: topology}`` for every ``<drbd_conf_dir>/<resource>.res`` hapair rendered.
 
     Read from the header line hapair writes at the top of each file; a .res without it is not
-    hapair's and is left out. The remediation runner uses it to act on a running resource only
-    under the topology it was deployed from (several topologies may name the same resource).
-    Never runs a command.
+    hapair's and is left out. With ``running=True``: every resource the kernel runs instead, with
+    its topology or None (not rendered by hapair). The remediation runner uses it to act on a
+    running resource only under the topology it was deployed from (several topologies may name
+    the same resource). Runs no command but reading DRBD's status.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' drbd.rendered_topologies
+        salt '*' drbd.rendered_topologies running=True
     """
     out = {}
     for path in sorted(glob.glob(os.path.join(_path("drbd_conf_dir"), "*.res"))):
         name = render_mod.topology_of(adapter.read_file(path) or "")
         if name:
             out[os.path.basename(path)[:-len(".res")]] = name
+    if running:
+        return {res: out.get(res) for res in status()["resources"]}
+    return out
+
+
+def remediation_facts(name, backing=None):
+    """Return what ``hapair.remediate`` reads of resource ``name`` on this node, in one call.
+
+    ``{"status": drbd.status(name), "mounts": mount.active(), "gi": drbd.get_gi(name),
+    "markers": drbd.facts(name) (no disk or GI probe), "lvm": lvm.lvdisplay(backing) or None,
+    "errors": {part: why}}``; a part that failed is None with its reason in ``errors`` (a status
+    that cannot be read fails the call). One call, so the runner needs one job per node: a Salt
+    compound job would also be one, but ``saltutil.is_running``, which every ``state.sls``
+    consults, crashes while a compound job runs (seen in the lab). Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.remediation_facts r0
+        salt fs2 drbd.remediation_facts drbd1 backing=/dev/vg0/rep-drbd1
+    """
+    out = {"status": status(name), "errors": {}}
+    parts = {"mounts": lambda: __salt__["mount.active"](), "gi": lambda: get_gi(name),
+             "markers": lambda: facts(name, probe_disk=False, probe_gi=False)}
+    if backing:
+        parts["lvm"] = lambda: __salt__["lvm.lvdisplay"](backing, quiet=True)
+    for part, read in parts.items():
+        try:
+            out[part] = read()
+        except (CommandExecutionError, KeyError, OSError) as err:  # KeyError: no such Salt function here
+            out[part] = None
+            out["errors"][part] = str(err)
+    out.setdefault("lvm", None)
     return out
 
 

@@ -136,58 +136,38 @@ def _minions(topo):
 
 
 def _call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
-    """Run ``fun`` on the topology's minions; return ``({node: value or None}, {node: error text})``."""
-    return _call_many(topo, [(fun, arg, kwarg)], timeout=timeout, nodes=nodes)[0]
+    """Run ``fun`` on the topology's minions; return ``({node: value or None}, {node: error text})``.
 
-
-def _call_many(topo, calls, timeout=30, nodes=None):
-    """Run ``[(fun, arg, kwarg), ...]`` as one job per minion; a ``(values, errors)`` pair per call.
-
-    One compound job instead of one job per function: each job is a round trip to every minion,
-    and a node that is down costs the whole ``timeout`` once per job (seen in the lab: four fact
-    jobs against a powered-off node kept a remediation 2 minutes).
+    Always one function per job: Salt's ``saltutil.is_running``, which every ``state.sls`` consults,
+    crashes while a compound job runs on the minion (seen in the lab: an orchestration's state run
+    failed while a remediation's compound fact job ran). Where several reads are needed at once, a
+    hapair execution-module function returns them together (``drbd.remediation_facts``).
     """
     ids = _minions(topo)
     if nodes:
         ids = {n: m for n, m in ids.items() if n in nodes}
-    funs = [fun for fun, _, _ in calls]
-    if len(set(funs)) != len(funs):
-        raise HapairError(f"one job cannot run a function twice: {funs}")
-    if len(calls) == 1:
-        fun, arg, kwarg = calls[0]
-        raw = _client().cmd(list(ids.values()), fun, arg=list(arg), kwarg=kwarg or None, tgt_type="list",
-                            timeout=timeout, full_return=True)
-    else:  # compound: kwargs travel inside each function's arg list
-        args = [list(arg) + ([dict(kwarg, __kwarg__=True)] if kwarg else []) for _, arg, kwarg in calls]
-        raw = _client().cmd(list(ids.values()), funs, args, tgt_type="list", timeout=timeout, full_return=True)
-    out = [({}, {}) for _ in calls]
+    raw = _client().cmd(list(ids.values()), fun, arg=list(arg), kwarg=kwarg or None, tgt_type="list",
+                        timeout=timeout, full_return=True)
+    values, errors = {}, {}
     for node, mid in ids.items():
         entry = raw.get(mid)
-        for index, fun in enumerate(funs):
-            values, errors = out[index]
-            if entry is None:
-                values[node], errors[node] = None, f"{mid} did not answer"
-                continue
-            ret = entry.get("ret") if isinstance(entry, dict) else entry
-            retcode = entry.get("retcode", 0) if isinstance(entry, dict) else 0
-            if len(calls) > 1:
-                if not isinstance(ret, dict) or fun not in ret:
-                    values[node], errors[node] = None, f"{mid}: no {fun} in its answer: {ret!r:.200}"
-                    continue
-                ret = ret[fun]
-                retcode = retcode.get(fun, 0) if isinstance(retcode, dict) else retcode
-            if retcode or _is_error_text(ret):
-                values[node], errors[node] = None, f"{mid}: {ret}"
-            else:
-                values[node] = ret
-    return out
+        if entry is None:
+            values[node], errors[node] = None, f"{mid} did not answer"
+            continue
+        ret = entry.get("ret") if isinstance(entry, dict) else entry
+        retcode = entry.get("retcode", 0) if isinstance(entry, dict) else 0
+        if retcode or _is_error_text(ret):
+            values[node], errors[node] = None, f"{mid}: {ret}"
+        else:
+            values[node] = ret
+    return values, errors
 
 
 def _is_error_text(ret):
     """Salt returns a string when a function is missing or raised (``ERROR: ...``)."""
     if not isinstance(ret, str):
         return False
-    # a function that raised inside a compound job returns its bare traceback, with no retcode
+    # a bare traceback is what a function that raised returns inside a compound job (no retcode)
     return ret.startswith(("ERROR", "Passed invalid arguments", "The minion function caused an exception",
                            "Traceback (most recent call last)")) or (
         ret.startswith("'") and ret.rstrip().endswith("is not available."))
@@ -342,12 +322,12 @@ def status(topology=None, table=None, pillar=None):
         topo = topology_mod.load(pil, topology)
     except ValidationError as err:
         return _fail(str(err))
-    calls = [("drbd.status", [], None), ("mount.active", [], None)]
-    if (topo.get("cluster") or {}).get("stack") == "o2cb":
-        calls.append(("o2cb.status", [], None))
-    (drbd_values, errors), (mounts, _), *rest = _call_many(topo, calls)
+    drbd_values, errors = _call(topo, "drbd.status")
     drbd = _drbd_lists(drbd_values)
-    o2cb = rest[0][0] if rest else {}
+    mounts, _ = _call(topo, "mount.active")
+    o2cb = {}
+    if (topo.get("cluster") or {}).get("stack") == "o2cb":
+        o2cb, _ = _call(topo, "o2cb.status")
     rows = []
     for res in sorted(topo["drbd"]["resources"]):
         split, _ = _call(topo, "drbd.facts", [res], {"probe_disk": False, "probe_gi": False})
@@ -509,37 +489,36 @@ def _lvm_of(lvdisplay):
 def _facts(topo, resource, history, want_backing=False):
     """Both nodes' remediation facts (see ``hapair.remediate``), plus the split-brain markers.
 
-    One compound job per minion. The LVM backing matters only to a policy that snapshots before
-    it discards, and only in a split brain (a marker, ``want_backing`` for a split-brain event, or
-    diverged generation identifiers): for a split-brain event it rides in the same job when both
-    nodes name the same backing path, otherwise it is read after the fact.
+    One ``drbd.remediation_facts`` job per node. The LVM backing matters only to a policy that
+    snapshots before it discards, and only in a split brain (a marker, ``want_backing`` for a
+    split-brain event, or diverged generation identifiers): for a split-brain event it rides in
+    the same job, otherwise it is read after the fact.
     """
     res = topo["drbd"]["resources"][resource]
     pol = remediate_mod.policy_of(topo, resource)
     needs_backing = pol["split_brain"] in remediate_mod.DISCARDING and pol["snapshot_before_discard"]
     disks = {res["nodes"][n].get("disk") for n in topo["node_order"]}
-    calls = [("drbd.status", [resource], None), ("mount.active", [], None), ("drbd.get_gi", [resource], None),
-             ("drbd.facts", [resource], {"probe_disk": False, "probe_gi": False})]
     early = needs_backing and want_backing and len(disks) == 1 and None not in disks
-    if early:
-        calls.append(("lvm.lvdisplay", [next(iter(disks))], {"quiet": True}))
-    (status_values, errors), (mounts, _), (gis, _), (markers, _), *backing = _call_many(topo, calls)
+    values, errors = _call(topo, "drbd.remediation_facts", [resource],
+                           {"backing": next(iter(disks))} if early else None)
     facts, split = {}, False
     for node in topo["node_order"]:
-        value = status_values.get(node)
-        if value is None:
+        value = values.get(node)
+        if not isinstance(value, dict) or not isinstance(value.get("status"), dict):
             facts[node] = None
+            if value is not None:
+                errors[node] = f"unexpected drbd.remediation_facts answer: {value!r:.200}"
             continue
-        model = ((value or {}).get("resources") or {}).get(resource)
+        model = (value["status"].get("resources") or {}).get(resource)
         nres = res["nodes"][node]
         device = nres.get("device")
-        active = mounts.get(node)
+        active = value.get("mounts") if isinstance(value.get("mounts"), dict) else None
         mounted = None if active is None else sorted(
             mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
-        split = split or bool((markers.get(node) or {}).get("split_brain"))
-        lvm = _lvm_of(backing[0][0].get(node)) if backing else None
-        facts[node] = {"model": model, "mounted": mounted, "backing": {"disk": nres.get("disk"), "lvm": lvm},
-                       "gi": gis.get(node), "primary_since": (history.get("primary_since") or {}).get(node)}
+        split = split or bool((value.get("markers") or {}).get("split_brain"))
+        facts[node] = {"model": model, "mounted": mounted,
+                       "backing": {"disk": nres.get("disk"), "lvm": _lvm_of(value.get("lvm"))},
+                       "gi": value.get("gi"), "primary_since": (history.get("primary_since") or {}).get(node)}
     nodes = [n for n in topo["node_order"] if facts.get(n)]
     if needs_backing and not early and (split or want_backing or (len(nodes) == 2 and remediate_mod.gi_relation(
             facts[nodes[0]]["gi"], facts[nodes[1]]["gi"]) == "split_brain")):
@@ -697,15 +676,13 @@ def _running(pil, targets):
     if not ids:
         return {}
     # one job per minion: what runs, and which topology each resource's config came from
-    raw = _client().cmd(ids, ["drbd.status", "drbd.rendered_topologies"], [[], []], tgt_type="list",
+    raw = _client().cmd(ids, "drbd.rendered_topologies", kwarg={"running": True}, tgt_type="list",
                         timeout=RUNNING_TIMEOUT, full_return=True)
     running = {}
     for mid, entry in raw.items():
         ret = entry.get("ret") if isinstance(entry, dict) else entry
-        status, rendered = (ret.get("drbd.status"), ret.get("drbd.rendered_topologies")) if isinstance(
-            ret, dict) else (None, None)
-        if isinstance(status, dict) and isinstance(status.get("resources"), dict) and isinstance(rendered, dict):
-            running[mid] = {res: rendered.get(res) for res in status["resources"]}
+        if isinstance(ret, dict) and not (isinstance(entry, dict) and entry.get("retcode")):
+            running[mid] = ret
     return remediate_mod.rejoin_candidates({t: list(_minions(topo).values()) for t, topo in topos.items()},
                                            running)
 
