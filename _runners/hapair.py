@@ -542,7 +542,7 @@ def _act(topo, resource, action):
         fun, arg, kwarg = f"drbd.{kind}", [resource], None
     elif kind == "mount":  # the filesystem's own state: fstab line, mountpoint, mount
         fun, arg, kwarg = "state.single", [f"{action['type']}.mounted"], {"name": action["filesystem"],
-                                                                         "topology": topo["name"]}
+                                                                         "topology": topo["name"], "queue": True}
     else:
         raise HapairError(f"unknown remediation action {kind}")
     if kind == "connect":  # the victim's discard-my-data connect may have connected both already

@@ -53,6 +53,7 @@ hapair-bootstrap-sync-modules:
 hapair-bootstrap-drbd-up:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.drbd_up
     - pillar: {{ step_pillar }}
@@ -71,6 +72,7 @@ hapair-bootstrap-gate-connected:
 hapair-bootstrap-initial-sync:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.initial_sync
     - pillar: {{ step_pillar }}
@@ -89,6 +91,7 @@ hapair-bootstrap-gate-synced:
 hapair-bootstrap-roles:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.roles
     - pillar: {{ step_pillar }}
@@ -110,6 +113,7 @@ hapair-bootstrap-gate-roles:
 hapair-bootstrap-o2cb:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.o2cb
     - pillar: {{ step_pillar }}
@@ -132,6 +136,7 @@ hapair-bootstrap-gate-o2cb-online:
 hapair-bootstrap-corosync:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.corosync
     - pillar: {{ step_pillar }}
@@ -150,6 +155,7 @@ hapair-bootstrap-gate-quorate:
 hapair-bootstrap-dlm:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.dlm
     - pillar: {{ step_pillar }}
@@ -172,6 +178,7 @@ hapair-bootstrap-gate-dlm-up:
 hapair-bootstrap-mkfs:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.mkfs
     - pillar: {{ step_pillar }}
@@ -181,6 +188,7 @@ hapair-bootstrap-mkfs:
 hapair-bootstrap-mount:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.mount
     - pillar: {{ step_pillar }}
@@ -204,6 +212,7 @@ hapair-bootstrap-gate-mounted:
 hapair-bootstrap-nfs:
   salt.state:
     - tgt: {{ tgt }}
+    - queue: True  # wait for a state run already on the minion (a remediation) instead of failing
     - tgt_type: list
     - sls: orch.hapair.node.nfs
     - pillar: {{ step_pillar }}
