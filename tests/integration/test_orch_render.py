@@ -68,6 +68,9 @@ def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     args = {k: v for i in steps["hapair-bootstrap-drbd-up"]["salt"] if isinstance(i, dict) for k, v in i.items()}
     assert args["tgt"] == minions
     assert args["sls"] == "orch.hapair.node.drbd_up"  # steps 2-4: one state run per node
+    # a state run on the minion (a remediation's mount) makes a node step wait, never fail
+    state_steps = [body["salt"] for body in steps.values() if "state" in body["salt"]]
+    assert state_steps and all({"queue": True} in body for body in state_steps), state_steps
 
 
 def _requires(body):
