@@ -39,7 +39,7 @@ refresh that changes grains causes one. The beacon keeps its last reading and it
 in ``<run_dir>/beacon-drbd.json`` (``hapair:paths:run_dir``, default ``/run/hapair``), so nothing
 that happens across a rebuild is lost; ``close()`` stops the events2 follower before a rebuild.
 After a change it refreshes grains (``drbd_roles``, ``drbd_alerts``) once the changes settle (one
-5 s without news, at most 60 s after the first): each such refresh rebuilds every module on the minion
+15 s without news, at most 60 s after the first): each such refresh rebuilds every module on the minion
 and, on a slow node, would slow the remediation of the very change it reports. Salt does not call
 ``close()`` for beacons configured in pillar, so a follower left by a rebuild is also stopped by pid
 (kept in the same file) when the next beacon instance starts.
@@ -73,7 +73,7 @@ log = logging.getLogger(__name__)
 __virtualname__ = "drbd"
 _CTX = "hapair.beacon.drbd"
 RETRY_AFTER = 100  # intervals of polling before following events2 again after it exited
-GRAINS_QUIET = 5.0  # seconds without a DRBD change before the grains refresh
+GRAINS_QUIET = 15.0  # seconds without a DRBD change before the grains refresh (after a heal, typically)
 GRAINS_MAX_WAIT = 60.0  # seconds a grains refresh may wait for the changes to settle
 HANDLER_KINDS = ("split-brain", "fence-peer", "before-resync-target", "after-resync-target", "out-of-sync")
 

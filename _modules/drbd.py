@@ -673,15 +673,24 @@ def adjust(name):
     return _action("adjust", name)
 
 
-def connect(name):
+def connect(name, only_standalone=False):
     """Connect a resource to its peer (``drbdadm connect``).
+
+    ``only_standalone=True``: do it only while the resource is StandAlone here, else return
+    ``{"resource", "skipped": why}`` without running anything (a split-brain survivor whose peer's
+    ``connect --discard-my-data`` already connected both).
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' drbd.connect r0
+        salt web1 drbd.connect r0 only_standalone=True
     """
+    if only_standalone:
+        conn = plan.flatten(status(name)["resources"].get(name)).get("connection_state")
+        if conn not in ("StandAlone", None):
+            return {"resource": name, "skipped": f"{name} is already {conn}"}
     return _action("connect", name)
 
 

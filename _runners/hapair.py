@@ -538,18 +538,15 @@ def _act(topo, resource, action):
             "snapshot": action["lv"], "extents": "100%ORIGIN"}
     elif kind == "discard_my_data_connect":
         fun, arg, kwarg = "drbd.discard_my_data_connect", [resource], {"victim": node, "node": node, "split_brain": True}
-    elif kind in ("up", "connect", "primary", "secondary"):
+    elif kind == "connect":  # the victim's discard-my-data connect may have connected both already
+        fun, arg, kwarg = "drbd.connect", [resource], {"only_standalone": True}
+    elif kind in ("up", "primary", "secondary"):
         fun, arg, kwarg = f"drbd.{kind}", [resource], None
     elif kind == "mount":  # the filesystem's own state: fstab line, mountpoint, mount
         fun, arg, kwarg = "state.single", [f"{action['type']}.mounted"], {"name": action["filesystem"],
                                                                          "topology": topo["name"], "queue": True}
     else:
         raise HapairError(f"unknown remediation action {kind}")
-    if kind == "connect":  # the victim's discard-my-data connect may have connected both already
-        now_values, _ = _call(topo, "drbd.status", [resource], nodes=[node])
-        current = orchestrate.summarise(orchestrate.find(_drbd_lists(now_values).get(node), resource))
-        if current["present"] and current["connection"] not in ("StandAlone", None):
-            return {"skipped": f"{resource} on {node} is already {current['connection']}"}
     values, errors = _call(topo, fun, arg, kwarg, timeout=120, nodes=[node])
     if values.get(node) is None or values.get(node) is False:
         raise HapairError(f"{kind} on {node} failed: {errors.get(node) or values.get(node)}")

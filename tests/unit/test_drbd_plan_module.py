@@ -166,3 +166,16 @@ def test_remediation_facts_in_one_call(drbd, tmp_path):
     out = drbd.remediation_facts("r0", backing="/dev/vg0/r0")
     assert out["lvm"] is None and "lvm" in out["errors"] and out["status"]["resources"]["r0"]
     assert drbd.remediation_facts("r0")["lvm"] is None  # no backing asked
+
+
+@pytest.mark.parametrize("stage, runs", [("11-split-brain-standalone", True),       # StandAlone: connect
+                                         ("12-split-brain-resolved-primary-secondary", False)])  # Connected
+def test_connect_only_while_standalone(drbd, tmp_path, stage, runs):
+    """A split-brain survivor's connect after the victim's discard-my-data connect may be moot."""
+    setup(drbd, tmp_path, fixture("fakebin", stage, "node1", "proc_drbd.stdout"),
+          {("connect", "r0"): ("", 0)}, conf='resource r0 {\n device /dev/drbd0 minor 0;\n}\n')
+    out = drbd.connect("r0", only_standalone=True)
+    assert (["connect", "r0"] in drbd.__salt__.calls) is runs
+    assert ("skipped" in out) is not runs
+    if not runs:
+        assert "Connected" in out["skipped"]
