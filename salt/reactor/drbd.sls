@@ -19,9 +19,10 @@
 {%- set acted_on = ['present', 'role', 'disk', 'connection', 'standalone', 'peer-diskless',
                     'sync-finished', 'split-brain'] %}
 {#- a connection on its way (WFConnection, WFReportParams, Connecting, ...) decides nothing: the
-    runner would only answer "waiting", and a link flap fires a dozen of them on both nodes.
-    StandAlone (reconnect), Connected (promote, mount) and gone (`present`) are acted on. #}
-{%- set settled = kind != 'connection' or new.get('connection') in ['StandAlone', 'Connected', None] %}
+    runner would only answer "waiting", and a link flap fires a dozen of them on both nodes. A
+    change to StandAlone comes with its own `standalone` event, acted on; so `connection` is acted
+    on only for Connected (promote, mount) and gone. #}
+{%- set settled = kind != 'connection' or new.get('connection') in ['Connected', None] %}
 {%- if resource and kind in acted_on and settled %}
 hapair-reactor-remediate-{{ resource }}:
   runner.hapair.remediate:

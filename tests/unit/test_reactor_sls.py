@@ -35,7 +35,7 @@ def beacon_event(kind, connection="Connected", role="Primary"):
 
 CASES = [
     # (kind, new connection, remediation started?)
-    ("connection", "StandAlone", True),       # reconnect
+    ("connection", "StandAlone", False),      # its `standalone` event (below) is the one acted on
     ("connection", "Connected", True),        # a rejoined dual-primary node may need promoting
     ("connection", "WFConnection", False),    # a link cut: the runner could only say "waiting"
     ("connection", "WFReportParams", False),  # a handshake under way
