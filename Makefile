@@ -29,9 +29,12 @@ $(VENV)/.stamp: requirements.txt setup.py
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
-	@touch $@
+	@echo "$(CURDIR)" > $@
 
+# the venv is shared by every clone using this cache: its editable hapair must be this checkout
 venv: $(VENV)/.stamp
+	@[ "$$(cat $(VENV)/.stamp)" = "$(CURDIR)" ] || { echo "hapair: venv's hapair -> $(CURDIR)"; \
+	  $(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e . && echo "$(CURDIR)" > $(VENV)/.stamp; }
 
 test: deps venv lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -48,6 +48,7 @@ def lab():
     from lab.config import cache_dir
     from lab.vm import Lab
 
+    os.makedirs(cache_dir(), exist_ok=True)  # a fresh machine: nothing built yet
     for name in os.listdir(cache_dir()):  # labs of sessions that were killed before their teardown
         owner = name[len("run-pytest-"):]
         if name.startswith("run-pytest-") and owner.isdigit() and not _alive(int(owner)):
