@@ -592,7 +592,7 @@ def _targets(resource, topology, minion, pil):
 
 
 def remediate(resource=None, topology=None, minion=None, tag=None, event=None, dry_run=False,
-              verify_timeout=30, pillar=None, now=None, lock_wait=LOCK_WAIT):
+              verify_timeout=60, pillar=None, now=None, lock_wait=LOCK_WAIT):
     """Heal a DRBD resource as its topology's ``remediation`` policy allows; fire the outcome.
 
     Gathers both nodes' state (status, mounts, generation identifiers, split-brain markers, LVM
@@ -726,7 +726,8 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
                     _progress(f"remediate {resource}: {action['action']} on {action['node']}")
                     _act(topo, resource, action)
                     out["executed"].append(action)
-                verified = _verify(topo, resource, verify_timeout)
+                verified = _verify(topo, resource, verify_timeout,
+                                   reconnect=decision.get("survivor") if decision["situation"] == "split_brain" else None)
                 out["verified"] = verified
                 attempt["ok"] = verified["met"]
                 out["decision"] = "healed" if verified["met"] else "failed"
@@ -750,12 +751,25 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
         return out
 
 
-def _verify(topo, resource, timeout):
-    """After acting: wait (bounded) until the resource is Connected on both; say what was seen."""
+def _verify(topo, resource, timeout, reconnect=None):
+    """After acting: wait (bounded) until the resource is Connected on both; say what was seen.
+
+    ``reconnect``: a split brain's survivor. When it turns StandAlone only after its peer's
+    discard-my-data connect (DRBD drops the connection on both sides, one a moment later), it is
+    connected again (a plain connect on the survivor never discards anything).
+    """
     deadline = time.monotonic() + float(timeout)
     while True:
         values, errors = _call(topo, "drbd.status", [resource])
         result = orchestrate.gate("connected", topo, {"drbd": _drbd_lists(values)}, [resource])
         if result.met or time.monotonic() >= deadline:
             return {"met": result.met, "message": _with_errors(result.message(), errors)}
+        seen = ((values.get(reconnect) or {}).get("resources") or {}).get(resource) if reconnect else None
+        if seen and orchestrate.summarise(seen)["connection"] == "StandAlone":
+            _progress(f"remediate {resource}: {reconnect} turned StandAlone: connect")
+            try:
+                _act(topo, resource, {"node": reconnect, "action": "connect"})
+            except HapairError as err:
+                log.warning("hapair: reconnecting %s on %s: %s", resource, reconnect, err)
+            continue
         _wait_event(min(1.0, max(0.1, deadline - time.monotonic())))

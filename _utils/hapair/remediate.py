@@ -483,8 +483,9 @@ def _plan_split_brain(topology: Mapping[str, Any], resource: str, facts: Facts, 
         # failure stops the plan before anything is discarded.
         actions.append({"node": victim, "action": "secondary"})
     actions.append({"node": victim, "action": "discard_my_data_connect"})
-    if ss["connection"] in ("StandAlone", None):
-        actions.append({"node": survivor, "action": "connect"})
+    # always: a survivor seen WFConnection may still turn StandAlone (both sides detect the split
+    # brain, one a moment later); `connect` checks StandAlone on the node when it runs
+    actions.append({"node": survivor, "action": "connect"})
     record = {"at": now, "resource": resource, "victim": victim, "survivor": survivor,
               "policy": pol["split_brain"], "why": why, "changes_kib": changes, "snapshot": snapshot}
     return _result(resource, "split_brain", "act", f"{detail}; discarding {victim}'s changes: {why}",

@@ -165,3 +165,41 @@ def test_an_event_read_by_a_later_remediation_is_covered(runner, monkeypatch, tm
     assert recorded["gathered_at"] <= time.time()  # this reading heard both nodes: the new mark
     out = runner.remediate(tag="hapair/drbd/r0/connection", event={"_stamp": "t3"}, **kw)
     assert out["results"][0]["decision"] == "none" and reads == ["r0"] * 3  # called after that reading
+
+
+def _status(conn, role="Primary", peer_role="Unknown"):
+    """``drbd.status`` of r0 as the module returns it (8.4 shapes: one peer, one volume)."""
+    connected = conn == "Connected"
+    return {"resources": {"r0": {
+        "name": "r0", "role": role, "suspended": False,
+        "volumes": [{"volume": 0, "minor": 0, "disk_state": "UpToDate"}],
+        "peers": [{"name": None, "node_id": 0, "connection_state": conn, "role": peer_role,
+                   "volumes": [{"volume": 0, "replication_state": "Established" if connected else None,
+                                "peer_disk_state": "UpToDate" if connected else "DUnknown",
+                                "percent_done": None, "eta_seconds": None, "out_of_sync_kib": 0}]}]}}}
+
+
+def test_verify_reconnects_a_survivor_that_turned_standalone_late(runner, monkeypatch):
+    """The CI split brain: node1 (survivor) was WFConnection when read and its planned connect
+    skipped; it turned StandAlone after node2's discard-my-data connect. Verification connects it
+    again instead of waiting out its timeout and recording a failed heal."""
+    topo = {"name": "lab_web", "nodes": {"node1": {}, "node2": {}},
+            "drbd": {"resources": {"r0": {"mode": "dual-primary"}}}}
+    acted, polls = [], []
+
+    def call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
+        assert fun == "drbd.status"
+        polls.append(1)
+        node1 = "Connected" if acted else "StandAlone"
+        node2 = "Connected" if acted else "WFConnection"
+        return {"node1": _status(node1, peer_role="Secondary"), "node2": _status(node2, role="Secondary")}, {}
+
+    monkeypatch.setattr(runner, "_call", call)
+    monkeypatch.setattr(runner, "_act", lambda topo, resource, action: acted.append((action["node"], action["action"])))
+    monkeypatch.setattr(runner, "_wait_event", lambda seconds: None)
+    out = runner._verify(topo, "r0", timeout=30, reconnect="node1")
+    assert out["met"] is True and acted == [("node1", "connect")] and len(polls) == 2, (out, acted)
+
+    acted.clear()
+    out = runner._verify(topo, "r0", timeout=0, reconnect=None)  # not a split brain: never connects
+    assert out["met"] is False and acted == [], out

@@ -117,6 +117,12 @@ CASES = [
     ("sb-victim-discard-under-way", {"split_brain": {"victim": "node2"}},
      facts(SB, model(role="Secondary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown")),
      SPLIT, "act", [("node1", "connect")], "node2"),
+    # the survivor still WFConnection when read (it turns StandAlone a moment later, or not):
+    # its connect is planned anyway and checks StandAlone on the node when it runs
+    ("sb-victim-survivor-waiting", {"split_brain": {"victim": "node2"}},
+     facts(model(role="Primary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown"), SB),
+     SPLIT, "act", [("node2", "lvm_snapshot"), ("node2", "secondary"), ("node2", "discard_my_data_connect"),
+                    ("node1", "connect")], "node2"),
     ("sb-victim-both-connecting", {"split_brain": {"victim": "node2"}},
      facts(model(role="Primary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown"),
            model(role="Secondary", conn="WFConnection", peer_role="Unknown", repl=None, pdisk="DUnknown")),
