@@ -40,9 +40,16 @@ def test_seed000_pair_bootstraps_in_order(salt_master, minions, fake_cluster, ev
         ["drbdadm", "net-options", "--allow-two-primaries=yes", "r0"], ["drbdadm", "primary", "r0"]]
     assert faketree.read_state(fake_cluster)["primaries"] == ["node1", "node2"]
 
-    events = event_listener.get_events([(salt_master.id, "hapair/drbd/r0/sync")], after_time=start)
-    datas = [e.data.get("data", e.data) for e in events]
-    assert any(d.get("synced") is True and d.get("percent_done") == 100.0 for d in datas), datas
+    # event.send is asynchronous: the last progress event may reach the master after the job's
+    # return (CI, 2026-12-02), so wait for it (bounded) rather than read the bus once
+    deadline = time.monotonic() + 60
+    while True:
+        events = event_listener.get_events([(salt_master.id, "hapair/drbd/r0/sync")], after_time=start)
+        datas = [e.data.get("data", e.data) for e in events]
+        if any(d.get("synced") is True and d.get("percent_done") == 100.0 for d in datas):
+            break
+        assert time.monotonic() < deadline, f"no synced event in 60 s after the sync: {datas}"
+        time.sleep(0.5)
 
     cli.run("saltutil.refresh_grains", minion_tgt="node*")   # grains are cached from minion start
     grains = cli.run("grains.item", "drbd_roles", minion_tgt="node*")
