@@ -764,7 +764,8 @@ def _verify(topo, resource, timeout, reconnect=None):
         result = orchestrate.gate("connected", topo, {"drbd": _drbd_lists(values)}, [resource])
         if result.met or time.monotonic() >= deadline:
             return {"met": result.met, "message": _with_errors(result.message(), errors)}
-        seen = ((values.get(reconnect) or {}).get("resources") or {}).get(resource) if reconnect else None
+        value = values.get(reconnect) if reconnect else None
+        seen = (value.get("resources") or {}).get(resource) if isinstance(value, dict) else None
         if seen and orchestrate.summarise(seen)["connection"] == "StandAlone":
             _progress(f"remediate {resource}: {reconnect} turned StandAlone: connect")
             try:
