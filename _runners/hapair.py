@@ -148,6 +148,11 @@ def _call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
         ids = {n: m for n, m in ids.items() if n in nodes}
     raw = _client().cmd(list(ids.values()), fun, arg=list(arg), kwarg=kwarg or None, tgt_type="list",
                         timeout=timeout, full_return=True)
+    return _answers(raw, ids)
+
+
+def _answers(raw, ids):
+    """A LocalClient ``full_return`` answer as ``({node: value or None}, {node: error text})``."""
     values, errors = {}, {}
     for node, mid in ids.items():
         entry = raw.get(mid)
@@ -167,7 +172,7 @@ def _is_error_text(ret):
     """Salt returns a string when a function is missing or raised (``ERROR: ...``)."""
     if not isinstance(ret, str):
         return False
-    # a bare traceback is what a function that raised returns inside a compound job (no retcode)
+    # a bare traceback with no retcode: how Salt answers for a function that raised in some paths
     return ret.startswith(("ERROR", "Passed invalid arguments", "The minion function caused an exception",
                            "Traceback (most recent call last)")) or (
         ret.startswith("'") and ret.rstrip().endswith("is not available."))
@@ -675,11 +680,8 @@ def _running(pil, targets):
     # one job per minion: what runs, and which topology each resource's config came from
     raw = _client().cmd(ids, "drbd.rendered_topologies", kwarg={"running": True}, tgt_type="list",
                         timeout=RUNNING_TIMEOUT, full_return=True)
-    running = {}
-    for mid, entry in raw.items():
-        ret = entry.get("ret") if isinstance(entry, dict) else entry
-        if isinstance(ret, dict) and not (isinstance(entry, dict) and entry.get("retcode")):
-            running[mid] = ret
+    values, _ = _answers(raw, {mid: mid for mid in ids})
+    running = {mid: ret for mid, ret in values.items() if isinstance(ret, dict)}
     return remediate_mod.rejoin_candidates({t: list(_minions(topo).values()) for t, topo in topos.items()},
                                            running)
 

@@ -203,3 +203,21 @@ def test_verify_reconnects_a_survivor_that_turned_standalone_late(runner, monkey
     acted.clear()
     out = runner._verify(topo, "r0", timeout=0, reconnect=None)  # not a split brain: never connects
     assert out["met"] is False and acted == [], out
+
+
+def test_running_reads_one_job_and_drops_error_answers(runner, monkeypatch):
+    """A minion start asks every node what runs and from which topology; a node whose answer is an
+    error (retcode, or Salt's error text) counts as not answering."""
+    pil = lab_pillar()
+    jobs = []
+
+    class Client:
+        def cmd(self, tgt, fun, **kwargs):
+            jobs.append((sorted(tgt), fun, kwargs.get("kwarg")))
+            return {"node1": {"ret": {"r0": "lab_web", "r9": None}, "retcode": 0},
+                    "node2": {"ret": "ERROR: 'drbd.rendered_topologies' is not available.", "retcode": 1}}
+
+    monkeypatch.setattr(runner, "_client", lambda: Client())
+    out = runner._running(pil, [("lab_web", "r0")])
+    assert jobs == [(["node1", "node2"], "drbd.rendered_topologies", {"running": True})]
+    assert out == {"lab_web": {"answered": ["node1"], "resources": ["r0"]}}, out
