@@ -48,3 +48,11 @@ class RefusedError(HapairError):
     def __init__(self, device: str, reason: str, override: str):
         self.device, self.reason, self.override = device, reason, override
         super().__init__(f"refusing on {device}: {reason}; to proceed anyway pass {override}")
+
+
+class RenderError(HapairError):
+    """A value about to be written into a file, a command or a target fails its field's whitelist.
+
+    Validation refuses such values first, with their pillar path; this is the renderer's own refusal
+    for a value that reached it some other way. The message names the field and the rule.
+    """
