@@ -113,3 +113,29 @@ def require(kind: str, value: Any, what: str) -> str:
     if not check(value):
         raise RenderError(f"{what}: {value!r} is not a valid {kind.replace('_', ' ')} ({rule})")
     return value
+
+
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0")
+
+
+def flag(value: Any, what: str) -> bool:
+    """Parse an override flag strictly: a bool, 1/0, or true/false/yes/no/1/0 (any case).
+
+    Salt hands CLI and SLS arguments through as given, so ``force="no"`` must mean no, never
+    "a non-empty string, so yes". Anything else raises ``RenderError`` naming the argument.
+
+    >>> flag(True, "force"), flag("No", "force"), flag("YES", "overwrite"), flag(0, "overwrite")
+    (True, False, True, False)
+    >>> flag("nope", "overwrite_data")
+    Traceback (most recent call last):
+    ...
+    hapair.errors.RenderError: overwrite_data: 'nope' is not a flag (True/False, yes/no, 1/0)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise RenderError(f"{what}: {value!r} is not a flag (True/False, yes/no, 1/0)")
