@@ -32,8 +32,10 @@ from typing import Any, Iterable, Mapping
 from hapair.errors import ParseError, TopologyError
 from hapair.secrets import MASK
 
-SECRET_ATTRIBUTES = ("passwd", "password")
-_SECRET_ATTR_RE = re.compile(r"""(\b(?:passwd|password)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE)
+from hapair.validate import SECRET_ATTRS
+SECRET_ATTRIBUTES = SECRET_ATTRS  # fence attributes that hold secrets: validate.SECRET_ATTRS is the one list
+_SECRET_ATTR_RE = re.compile(r"(\b(?:" + "|".join(sorted(SECRET_ATTRIBUTES, key=len, reverse=True))
+                             + r""")\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -215,7 +217,7 @@ def bump(xml: str, new_version: int) -> str:
 
 
 def mask_xml(xml: str) -> str:
-    """Mask every ``passwd``/``password`` attribute value (for diffs and logs).
+    """Mask every secret attribute value (``SECRET_ATTRIBUTES``: passwd, snmp_priv_passwd...) for diffs and logs.
 
     >>> mask_xml('<fencedevice name="f" passwd="s3cr3t"/>')
     '<fencedevice name="f" passwd="********"/>'
@@ -224,7 +226,7 @@ def mask_xml(xml: str) -> str:
 
 
 def secrets_in(xml_or_topology: str | Mapping[str, Any]) -> list[str]:
-    """Every fence password in a cluster.conf text or a topology's ``cluster.cman`` section."""
+    """Every fence secret (``SECRET_ATTRIBUTES``) in a cluster.conf text or a topology's ``cluster.cman`` section."""
     found: list[str] = []
     if isinstance(xml_or_topology, str):
         found = [m.group(3) for m in _SECRET_ATTR_RE.finditer(xml_or_topology)]

@@ -96,7 +96,7 @@ HEARTBEAT_RESOURCE_KEYS = ("node", "ip", "drbd", "filesystem", "services")
 AUTO_FAILBACK = ("on", "off", "legacy")
 NFS_EXPORT_KEYS = ("path", "clients", "options")
 LVM_VG_KEYS = ("pvs", "lvs")
-SECRET_ATTRS = ("passwd", "password")
+SECRET_ATTRS = ("passwd", "password", "snmp_priv_passwd", "community")  # cman fence attributes
 # Options that have a first-class resource key (and must not hide in a free-form section).
 RESERVED_NET = {
     "protocol": "use the resource key `protocol`",
