@@ -31,8 +31,8 @@ from typing import Any, Iterable, Mapping
 
 from hapair.errors import ParseError, TopologyError
 from hapair.secrets import MASK
-
 from hapair.validate import SECRET_ATTRS
+
 SECRET_ATTRIBUTES = SECRET_ATTRS  # fence attributes that hold secrets: validate.SECRET_ATTRS is the one list
 _SECRET_ATTR_RE = re.compile(r"(\b(?:" + "|".join(sorted(SECRET_ATTRIBUTES, key=len, reverse=True))
                              + r""")\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE)
