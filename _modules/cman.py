@@ -297,7 +297,7 @@ def update_config(topology, path=None, propagate=True):
     adapter.write_file(path, plan["content"], CONF_MODE)
     if propagate and _running():
         argv = [adapter.binary(__salt__, "cman_tool"), "version", "-r", str(plan["new_version"]), "-S"]
-        adapter.run(__salt__, argv, secrets=secrets)
+        adapter.run(__salt__, argv, secrets=secrets, timeout=adapter.ACTION_TIMEOUT)
         out["propagated"] = True
     return out
 
@@ -351,7 +351,8 @@ def relocate(service, node):
 
         salt core-01 cman.relocate service:web core-02
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "clusvcadm"), "-r", _service(service), "-m", str(node)])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "clusvcadm"), "-r", _service(service), "-m", str(node)],
+                      timeout=adapter.LONG_TIMEOUT)  # stop, then start: service scripts may be slow
     return {"service": _service(service), "node": node, "output": res["stdout"].strip()}
 
 
@@ -367,7 +368,8 @@ def migrate(service, node):
     name = _service(service)
     if not name.startswith("vm:"):
         raise SaltInvocationError(f"only vm services migrate live; use cman.relocate for {name}")
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "clusvcadm"), "-M", name, "-m", str(node)])
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "clusvcadm"), "-M", name, "-m", str(node)],
+                      timeout=adapter.LONG_TIMEOUT)  # a live migration copies the VM's memory
     return {"service": name, "node": node, "output": res["stdout"].strip()}
 
 

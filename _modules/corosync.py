@@ -201,7 +201,8 @@ def update_config(topology, path=None, reload=True):
                                     + "; ".join(verdict["errors"]))
     adapter.write_file(path, render(topology), "0644")
     if reload and adapter.has_binary(__salt__, "corosync-cfgtool"):
-        res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-R"], ok_codes=range(0, 256))
+        res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-R"], ok_codes=range(0, 256),
+                          timeout=adapter.ACTION_TIMEOUT)
         out["reloaded"] = res["retcode"] == 0
     return out
 

@@ -212,7 +212,7 @@ def mkfs(name, topology, overwrite=False):
         return {"formatted": False, "device": fs["device"], "lock_table": fs.get("lock_table"), "journals": None,
                 "summary": {}}
     step = steps[0]
-    res = adapter.run(__salt__, step["argv"])
+    res = adapter.run(__salt__, step["argv"], timeout=adapter.LONG_TIMEOUT)  # mkfs.gfs2 of a large device
     summary = {}
     try:
         summary = core.parse_mkfs(res["stdout"])
@@ -267,9 +267,9 @@ def mount(name, topology):
     if any(step["action"] in ("unit", "fstab") for step in steps):
         # systemd regenerates the mount unit from fstab; exit 1 = no systemd running (containers,
         # chroots): the files still count
-        adapter.run(__salt__, systemctl, ok_codes=(0, 1))
+        adapter.run(__salt__, systemctl, ok_codes=(0, 1), timeout=adapter.ACTION_TIMEOUT)
     for step in steps:
         if step["action"] == "mount":
             adapter.run(__salt__, [adapter.binary(__salt__, "mount"), "-t", "gfs2", "-o", ",".join(step["options"]),
-                                   step["device"], step["mountpoint"]])
+                                   step["device"], step["mountpoint"]], timeout=adapter.ACTION_TIMEOUT)
     return steps

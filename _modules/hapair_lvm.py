@@ -96,5 +96,5 @@ def apply(topology, overwrite=False):
     """
     steps = plan(topology, overwrite=overwrite)
     for step in steps:
-        adapter.run(__salt__, step["argv"])
+        adapter.run(__salt__, step["argv"], timeout=adapter.ACTION_TIMEOUT)
     return steps

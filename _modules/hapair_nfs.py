@@ -92,5 +92,5 @@ def apply(topology):
         if not __salt__["service.start"](_service()):
             raise CommandExecutionError(f"{_service()} did not start")
     if steps["reload"] or steps["start"]:
-        adapter.run(__salt__, [adapter.binary(__salt__, "exportfs"), "-ra"])
+        adapter.run(__salt__, [adapter.binary(__salt__, "exportfs"), "-ra"], timeout=adapter.ACTION_TIMEOUT)
     return steps

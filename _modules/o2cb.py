@@ -225,7 +225,7 @@ def register(name):
 
         salt web1 o2cb.register webcluster
     """
-    adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), "register-cluster", name])
+    adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), "register-cluster", name], timeout=adapter.ACTION_TIMEOUT)
     return cluster_status(name)
 
 
@@ -239,7 +239,7 @@ def online(name):
 
         salt web1 o2cb.online webcluster
     """
-    adapter.run(__salt__, [_init(), "online", name], env=INIT_ENV)
+    adapter.run(__salt__, [_init(), "online", name], env=INIT_ENV, timeout=adapter.ACTION_TIMEOUT)
     return cluster_status(name)
 
 
@@ -253,7 +253,7 @@ def offline(name):
 
         salt web1 o2cb.offline webcluster
     """
-    adapter.run(__salt__, [_init(), "offline", name], env=INIT_ENV)
+    adapter.run(__salt__, [_init(), "offline", name], env=INIT_ENV, timeout=adapter.ACTION_TIMEOUT)
     return cluster_status(name)
 
 

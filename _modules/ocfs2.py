@@ -208,7 +208,7 @@ def mkfs(name, topology, overwrite=False):
     if not steps:
         return {"formatted": False, "device": fs["device"], "argv": None}
     step = steps[0]
-    adapter.run(__salt__, step["argv"])
+    adapter.run(__salt__, step["argv"], timeout=adapter.LONG_TIMEOUT)  # mkfs.ocfs2 of a large device
     got = info(step["device"])
     return {"formatted": True, "device": step["device"], "argv": step["argv"], "label": got["label"],
             "slots": got["slots"], "cluster_name": got["cluster_name"]}
@@ -252,10 +252,11 @@ def mount(name, topology):
             adapter.write_file(fstab_path, "\n".join(lines + [step["line"]]) + "\n", "0644")
             # systemd regenerates the mount unit (x-systemd.requires=) from fstab;
             # exit 1 = no systemd running (containers, chroots): the fstab line still counts
-            adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1))
+            adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1),
+                        timeout=adapter.ACTION_TIMEOUT)
         elif step["action"] == "mount":  # explicit, so it does not depend on which fstab was edited
             adapter.run(__salt__, [adapter.binary(__salt__, "mount"), "-t", "ocfs2", "-o", ",".join(step["options"]),
-                                   step["device"], step["mountpoint"]])
+                                   step["device"], step["mountpoint"]], timeout=adapter.ACTION_TIMEOUT)
     return steps
 
 
@@ -304,5 +305,5 @@ def install_boot_units(topology):
     for path in changes:
         adapter.write_file(path, units[path]["content"], units[path]["mode"])
     if changes:
-        adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1))
+        adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1), timeout=adapter.ACTION_TIMEOUT)
     return changes

@@ -11,13 +11,16 @@ raise its exception types), so the rest stays Salt-free. Typical use in an execu
 
 from __future__ import annotations
 
+import base64
 import difflib
+import glob
 import logging
 import os
 import shutil
 import tempfile
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
+from hapair import secrets as secrets_mod
 from hapair.errors import HapairError
 from hapair.secrets import mask
 
@@ -41,7 +44,11 @@ PATH_DEFAULTS = {
     "fstab": "/etc/fstab",
     "cman_schema": "/usr/share/cluster/cluster.rng",
     "exports_dir": "/etc/exports.d",
+    "corosync_authkey": "/etc/corosync/authkey",
 }
+DEFAULT_TIMEOUT = 30  # seconds: a status probe; actions pass more (ACTION_TIMEOUT), waits their own
+ACTION_TIMEOUT = 120  # seconds: create-md, up, adjust, mount, service start...
+LONG_TIMEOUT = 900  # seconds: mkfs of a large device, an rgmanager relocation or live migration
 
 
 def binary(salt: Mapping[str, Any], name: str, default: str | None = None) -> str:
@@ -64,6 +71,41 @@ def path(salt: Mapping[str, Any], name: str) -> str:
     return salt["config.get"](f"hapair:paths:{name}", PATH_DEFAULTS[name])
 
 
+def disk_secrets(salt: Mapping[str, Any]) -> list[str]:
+    """Every secret in the files hapair writes on this node, read back from disk (never cached):
+    DRBD shared-secrets (drbd.conf, ``drbd_conf_dir``/*.res, *.conf), heartbeat ``authkeys``, cman
+    ``cluster.conf`` fence secrets and the corosync ``authkey`` (base64). Unreadable files are skipped.
+
+    ``disk_secrets(__salt__) -> ["s3cr3t", ...]``: what ``run`` masks in every command's output.
+    """
+    conf_dir = path(salt, "drbd_conf_dir")
+    paths = [path(salt, "drbd_conf"), *sorted(glob.glob(os.path.join(conf_dir, "*.res"))),
+             *sorted(glob.glob(os.path.join(conf_dir, "*.conf"))),
+             os.path.join(path(salt, "ha_dir"), "authkeys"), path(salt, "cman_conf")]
+    found: list[str] = []
+    for name in paths:
+        try:
+            with open(name, encoding="utf-8", errors="replace") as handle:
+                found += secrets_mod.in_file(name, handle.read())
+        except OSError:
+            continue
+    try:
+        with open(path(salt, "corosync_authkey"), "rb") as handle:
+            key = handle.read()
+        if key:
+            found.append(base64.b64encode(key).decode("ascii"))
+    except OSError:
+        pass
+    return found
+
+
+def _timed_out(result: Mapping[str, Any], timeout: float) -> bool:
+    """Salt's ``cmd.run_all`` reports a killed command as exit 1 with ``<cmd> : Timed out after N seconds``."""
+    stdout = str(result.get("stdout") or "")
+    return result.get("retcode") == 1 and not result.get("stderr") and stdout.endswith(
+        f" : Timed out after {timeout} seconds")
+
+
 def run(
     salt: Mapping[str, Any],
     argv: list[str],
@@ -78,28 +120,38 @@ def run(
 
     Returns ``{"retcode", "stdout", "stderr", "argv"}`` with secrets masked in stderr and argv.
     stdout is returned unmasked for parsers, but it is never logged by Salt (output_loglevel quiet).
+    Masked: ``secrets``, every secret in the config files on disk (``disk_secrets``) and any
+    ``--shared-secret=...``. Every command has a timeout (``DEFAULT_TIMEOUT`` seconds unless
+    ``timeout`` is given); a command that runs out of it is killed and raises CommandExecutionError
+    naming it, whatever ``ok_codes`` says.
     """
     from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
 
     secrets = list(secrets)
     shown = mask(list(argv), secrets)
-    kwargs: dict[str, Any] = {"python_shell": False, "output_loglevel": "quiet", "ignore_retcode": True}
+    timeout = timeout or DEFAULT_TIMEOUT
+    kwargs: dict[str, Any] = {"python_shell": False, "output_loglevel": "quiet", "ignore_retcode": True,
+                              "timeout": timeout}
     if env:
         kwargs["env"] = dict(env)
     if stdin is not None:
         kwargs["stdin"] = stdin
-    if timeout:
-        kwargs["timeout"] = timeout
-    log.debug("hapair: running %s", " ".join(shown))
+    log.debug("hapair: running %s (timeout %ss)", " ".join(shown), timeout)
     result = salt["cmd.run_all"](list(argv), **kwargs)
+    if _timed_out(result, timeout):
+        raise CommandExecutionError(f"{' '.join(shown)} timed out after {timeout} s (killed)")
+    stderr = result.get("stderr", "") or ""
+    failed = result.get("retcode") not in tuple(ok_codes)
+    if stderr or failed:  # only then is there output to show: read the secrets on disk
+        secrets += disk_secrets(salt)
     out = {
         "argv": shown,
         "retcode": result.get("retcode"),
         "stdout": result.get("stdout", ""),
-        "stderr": mask(result.get("stderr", ""), secrets),
+        "stderr": mask(stderr, secrets),
     }
-    if out["retcode"] not in tuple(ok_codes):
-        detail = out["stderr"].strip() or mask(out["stdout"], secrets).strip()
+    if failed:
+        detail = out["stderr"].strip() or mask(out["stdout"] or "", secrets).strip()
         raise CommandExecutionError(f"{' '.join(shown)} failed (exit {out['retcode']}): {detail}")
     return out
 
