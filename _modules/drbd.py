@@ -25,7 +25,6 @@ naming the device and the explicit override. Shared secrets never appear in retu
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import logging
 import os
@@ -46,6 +45,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
 from hapair import adapter
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
+from hapair import secrets as secrets_mod
 from hapair.errors import HapairError, RefusedError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError
@@ -69,12 +69,27 @@ def _path(name):
     return adapter.path(__salt__, name)
 
 
+# drbdadm subcommands that change state get adapter.ACTION_TIMEOUT; probes adapter.DEFAULT_TIMEOUT
+_ACTIONS = frozenset({"create-md", "up", "down", "adjust", "attach", "detach", "connect", "disconnect",
+                      "primary", "secondary", "net-options", "disk-options", "resize", "new-current-uuid",
+                      "invalidate", "invalidate-remote", "verify", "pause-sync", "resume-sync"})
+
+
+def _timeout(argv):
+    """Seconds ``argv`` may run: ACTION_TIMEOUT for a drbdadm action (first non-option word), else DEFAULT_TIMEOUT."""
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    if os.path.basename(argv[0]) == os.path.basename(_bin("drbdadm")) and words and words[0] in _ACTIONS:
+        return adapter.ACTION_TIMEOUT
+    return adapter.DEFAULT_TIMEOUT
+
+
 def _run(argv, ok_codes=(0,), secrets=(), timeout=None):
-    return adapter.run(__salt__, argv, ok_codes=ok_codes, secrets=secrets, timeout=timeout)
+    """``adapter.run``: errors masked with the secrets of the config on disk, a timeout per command."""
+    return adapter.run(__salt__, argv, ok_codes=ok_codes, secrets=secrets, timeout=timeout or _timeout(argv))
 
 
-def _drbdadm(*args, ok_codes=(0,), secrets=()):
-    return _run([_bin("drbdadm"), *args], ok_codes=ok_codes, secrets=secrets)
+def _drbdadm(*args, ok_codes=(0,), secrets=(), timeout=None):
+    return _run([_bin("drbdadm"), *args], ok_codes=ok_codes, secrets=secrets, timeout=timeout)
 
 
 def _config_texts():
@@ -551,11 +566,11 @@ def _current_files(paths):
 
 
 def config_state(topology):
-    """Compare this minion's rendered DRBD config with the files on disk, without contents.
+    """Compare this minion's rendered DRBD config with the files on disk, without contents or digests.
 
-    Returns ``{"desired": {path: {"content": sha256, "mode", "secret"}}, "current": {path:
-    {"content": sha256, "mode"} or None}, "up": [running resources], "diff": {path: unified diff}}``
-    (hashes, and diffs with every secret masked; never the files' text).
+    Returns ``{"desired": {path: {"mode", "secret"}}, "current": {path: {"mode", "matches": bool}
+    or None (missing)}, "up": [running resources], "diff": {path: unified diff}}``. The diffs mask
+    every secret: the topology's and those the files on disk hold (a rotated-out shared-secret).
 
     CLI Example:
 
@@ -565,19 +580,18 @@ def config_state(topology):
     """
     topo, node = _topology(topology)
     files = _render(topo, node)
-
-    def digest(text):
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    desired = {p: {"content": digest(f["content"]), "mode": f["mode"], "secret": f["secret"]} for p, f in files.items()}
-    current = {}
     have = _current_files(list(files))
+    secrets = list(topo.get("secrets") or [])
     for path, cur in have.items():
-        current[path] = None if cur is None else {"content": digest(cur["content"]), "mode": cur["mode"]}
-    secrets = topo.get("secrets") or []
-    diff = {}
+        secrets += secrets_mod.in_file(path, cur["content"] if cur else None)  # a rotated-out secret
+    desired = {p: {"mode": f["mode"], "secret": f["secret"]} for p, f in files.items()}
+    current, diff = {}, {}
     for path, cur in have.items():
-        if cur is not None and cur["content"] != files[path]["content"]:
+        if cur is None:
+            current[path] = None
+            continue
+        current[path] = {"mode": cur["mode"], "matches": cur["content"] == files[path]["content"]}
+        if not current[path]["matches"]:
             diff[path] = mask(adapter.unified_diff(cur["content"], files[path]["content"], path), secrets)
     running = list(status()["resources"]) if _kernel_version() else []
     return {"desired": desired, "current": current, "up": running, "diff": diff}

@@ -163,9 +163,13 @@ def configured(name, topology):
     written = []
 
     def planner(topo, node, res):
-        state = __salt__["drbd.config_state"](topo["name"])
+        state = __salt__["drbd.config_state"](topo["name"])  # says whether each file matches, no content
         up = [r for r in topo["drbd"]["resources"] if r in state["up"]]
-        steps = plan.plan_config(state["desired"], state["current"], up)
+        desired = {path: {"content": "rendered", "mode": spec["mode"]} for path, spec in state["desired"].items()}
+        current = {path: None if cur is None else {"content": "rendered" if cur["matches"] else "differs",
+                                                   "mode": cur["mode"]}
+                   for path, cur in state["current"].items()}
+        steps = plan.plan_config(desired, current, up)
         for item in steps:  # show what changes in a file (secrets already masked by the module)
             if item["action"] == "write" and item["key"] in state.get("diff", {}):
                 item["new"] = {"updated": True, "diff": state["diff"][item["key"]]}
