@@ -139,3 +139,167 @@ def flag(value: Any, what: str) -> bool:
     if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
         return value.lower() in _TRUE
     raise RenderError(f"{what}: {value!r} is not a flag (True/False, yes/no, 1/0)")
+
+
+# --- added for the renderers (P3): an exports(5) client spec and an XML name ----------------------
+
+# exports(5) clients: hosts, wildcards (*, ?), @netgroups, networks (a/b), [IPv6]; never whitespace
+# (a new client) or parentheses (an option list).
+# A leading "-" would make exportfs read the word as default options for the path.
+_EXPORT_CLIENT = re.compile(r"[A-Za-z0-9_.*?@/:\[\]][A-Za-z0-9_.*?@/:\[\]-]*")
+# An XML 1.0 name, ASCII and without ':' (no namespaces in cluster.conf).
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def is_export_client(value: Any) -> bool:
+    """One exports(5) client spec: ``*``, ``*.lab``, ``10.0.0.0/24``, ``@trusted``, ``[fe80::1]``.
+
+    >>> is_export_client("*"), is_export_client("10.0.0.0/24"), is_export_client("* /(rw)")
+    (True, True, False)
+    """
+    return isinstance(value, str) and len(value) <= MAX_PATH and bool(_EXPORT_CLIENT.fullmatch(value))
+
+
+def is_xml_name(value: Any) -> bool:
+    """An XML element or attribute name (ASCII, no namespace prefix).
+
+    >>> is_xml_name("two_node"), is_xml_name('x="1"/><evil'), is_xml_name("a\\n")
+    (True, False, False)
+    """
+    return isinstance(value, str) and len(value) <= MAX_NAME and bool(_XML_NAME.fullmatch(value))
+
+
+CHECKS["export_client"] = (is_export_client, "a host, *.wildcard, @netgroup or network, no whitespace")
+CHECKS["xml_name"] = (is_xml_name, "letters, digits, '_', '.' and '-', starting with a letter or '_'")
+
+
+# --- added for validation (P2): the remaining field kinds of the pillar ----------------------------
+
+# drbdadm's lexer: a bare word is at most 128 bytes, a quoted string at most 255; ':' ends a bare word.
+DRBD_WORD_MAX = 128
+DRBD_STRING_MAX = 255
+_TOPOLOGY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_INTERFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DRBD_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
+_DRBD_WORD = re.compile(r"[A-Za-z0-9_./+@-]+")
+_SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*(::[A-Za-z0-9_.,=/+@%-]+)*")
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+SYSLOG_FACILITIES = ("auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news", "syslog",
+                     "user", "uucp", *(f"local{n}" for n in range(8)))
+
+
+def is_topology(value: Any) -> bool:
+    """A topology name (file names, the DRBD handler's argument): no '.', '+', at most 64 bytes.
+
+    >>> is_topology("lab_gfs2"), is_topology("web.x"), is_topology("web\\n")
+    (True, False, False)
+    """
+    return isinstance(value, str) and len(value) <= 64 and bool(_TOPOLOGY.fullmatch(value))
+
+
+def is_interface(value: Any) -> bool:
+    """A Linux network interface name (at most 15 bytes, no '/', ':' or whitespace).
+
+    >>> is_interface("eth1"), is_interface("bond0.100"), is_interface("eth1 eth2")
+    (True, True, False)
+    """
+    return isinstance(value, str) and bool(_INTERFACE.fullmatch(value))
+
+
+def is_identifier(value: Any) -> bool:
+    """A ``[A-Za-z_][A-Za-z0-9_]*`` key (corosync.conf, dlm.conf), at most 64 bytes.
+
+    >>> is_identifier("token_coefficient"), is_identifier("to syslog")
+    (True, False)
+    """
+    return isinstance(value, str) and len(value) <= 64 and bool(_IDENTIFIER.fullmatch(value))
+
+
+def is_drbd_key(value: Any) -> bool:
+    """A DRBD option keyword: ``[a-z0-9][a-z0-9-]*``, at most 64 bytes.
+
+    >>> is_drbd_key("ping-int"), is_drbd_key("ping-int\\n"), is_drbd_key("Ping")
+    (True, False, False)
+    """
+    return isinstance(value, str) and len(value) <= 64 and bool(_DRBD_KEY.fullmatch(value))
+
+
+def is_drbd_word(value: Any) -> bool:
+    """A value drbdadm reads as one bare word (``100M``, ``resource-only``, ``crc32c``).
+
+    >>> is_drbd_word("100M"), is_drbd_word("30; }"), is_drbd_word("a:b")
+    (True, False, False)
+    """
+    return (isinstance(value, str) and len(value.encode()) <= DRBD_WORD_MAX
+            and bool(_DRBD_WORD.fullmatch(value)))
+
+
+def is_drbd_path(value: Any) -> bool:
+    """A path (``is_path``) that drbdadm reads as one bare word: at most 128 bytes.
+
+    >>> is_drbd_path("/dev/vg0/r0"), is_drbd_path("/dev/" + "d" * 124)
+    (True, False)
+    """
+    return is_path(value) and len(value.encode()) <= DRBD_WORD_MAX
+
+
+def is_text(value: Any) -> bool:
+    """One line of free text (a command, an XML attribute value): no control characters.
+
+    >>> is_text("/sbin/drbdsetup $DRBD_MINOR secondary"), is_text("a\\x00b")
+    (True, False)
+    """
+    return isinstance(value, str) and len(value) <= MAX_PATH and not has_control(value)
+
+
+def is_secret(value: Any) -> bool:
+    """A secret written into a file or a command line: no whitespace, no control characters.
+
+    >>> is_secret("s3cret!"), is_secret("two words"), is_secret("nul\\x00")
+    (True, False, False)
+    """
+    return (isinstance(value, str) and 0 < len(value) <= MAX_PATH and not has_control(value)
+            and not any(ch.isspace() for ch in value))
+
+
+def is_service(value: Any) -> bool:
+    """A heartbeat haresources resource: ``name`` or ``name::arg::arg`` (no whitespace, no '/' in the name).
+
+    >>> is_service("apache2"), is_service("MailTo::root@example.org"), is_service("../x"), is_service("a b")
+    (True, True, False, False)
+    """
+    return isinstance(value, str) and len(value) <= MAX_NAME and bool(_SERVICE.fullmatch(value))
+
+
+def is_base64(value: Any) -> bool:
+    """Standard base64 text (padding included, no line breaks).
+
+    >>> is_base64("YWJjZA=="), is_base64("abc\\ndef")
+    (True, False)
+    """
+    return isinstance(value, str) and bool(value) and bool(_BASE64.fullmatch(value))
+
+
+def is_facility(value: Any) -> bool:
+    """A syslog facility name (``local0``, ``daemon``, ...).
+
+    >>> is_facility("local0"), is_facility("local9")
+    (True, False)
+    """
+    return isinstance(value, str) and value in SYSLOG_FACILITIES
+
+
+CHECKS.update({
+    "topology": (is_topology, "letters, digits, '_' and '-', starting with a letter or digit, <= 64 bytes"),
+    "interface": (is_interface, "an interface name: letters, digits, '_', '.' and '-', <= 15 bytes"),
+    "identifier": (is_identifier, "letters, digits and '_', starting with a letter or '_'"),
+    "drbd_key": (is_drbd_key, "lower-case letters, digits and '-'"),
+    "drbd_word": (is_drbd_word, "letters, digits and _ . / + @ -, <= 128 bytes (no ':' or whitespace)"),
+    "drbd_path": (is_drbd_path, "absolute, no whitespace, ':', quote or '#', <= 128 bytes"),
+    "text": (is_text, "one line without control characters"),
+    "secret": (is_secret, "no whitespace or control characters"),
+    "service": (is_service, "a resource name, optionally with ::arguments, no whitespace"),
+    "base64": (is_base64, "base64 text without line breaks"),
+    "facility": (is_facility, "a syslog facility: " + ", ".join(SYSLOG_FACILITIES)),
+})

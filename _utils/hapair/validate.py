@@ -17,6 +17,8 @@ import ipaddress
 import re
 from typing import Any, Iterable
 
+from hapair import fields
+from hapair.drbd_render import HANDLER_KINDS, HANDLER_PATH
 from hapair.errors import TopologyError
 
 ROOT = "hapair:topologies"
@@ -109,13 +111,27 @@ RESERVED_NET = {
 }
 RESERVED_COMMON_NET = {k: RESERVED_NET[k] for k in ("shared-secret", "allow-two-primaries")}
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_O2CB_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
-_LOCK_PART_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_DRBD_DEV_RE = re.compile(r"^/dev/drbd(\d+)$")
-_LV_SIZE_RE = re.compile(r"^(\d+(\.\d+)?[bBsSkKmMgGtTpPeE]?|\d{1,3}%(FREE|VG|PVS))$")
-_VG_RE = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
+# every pattern here is used with fullmatch: a trailing newline never passes
+_O2CB_NAME_RE = re.compile(r"[A-Za-z0-9_]{1,16}")
+_LOCK_PART_RE = re.compile(r"[A-Za-z0-9_-]+")
+_DRBD_DEV_RE = re.compile(r"/dev/drbd(\d+)")
+_LV_SIZE_RE = re.compile(r"(\d+(\.\d+)?[bBsSkKmMgGtTpPeE]?|\d{1,3}%(FREE|VG|PVS))")
+_VG_RE = re.compile(r"[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}")  # lvm: at most 127 characters
 MAX_MINOR = (1 << 20) - 1
+# drbdsetup's {yes|no} options (`drbdsetup help disk-options|net-options|resource-options|new-peer`,
+# drbd-utils 9.22, and drbdsetup-84), plus startup's wait-after-sb. drbdadm reads `yes`/`no` as
+# keywords: any other option given yes/no, or one of these given on/true/false, is refused.
+DRBD_FLAGS = frozenset((
+    "al-updates", "allow-remote-read", "allow-two-primaries", "always-asbp", "auto-promote", "bitmap",
+    "csums-after-crash-only", "disable-write-same", "discard-zeroes-if-aligned", "disk-barrier", "disk-drain",
+    "disk-flushes", "md-flushes", "tcp-cork", "use-rle", "wait-after-sb",
+))
+# options drbdadm takes only bare (`stacked-timeouts;`): hapair writes every option with a value
+DRBD_BARE_FLAGS = frozenset(("stacked-timeouts", "disable-ip-verification", "udev-always-use-vnr"))
+DRBD_YES_NO_ASK = frozenset(("usage-count",))
+# the longest command hapair's handler hook writes before an operator's own (drbd_render.hooked_handlers)
+_HANDLER_PREFIX = max(len(f"{HANDLER_PATH} {kind} ") for kind in (*HANDLER_KINDS, "fence-peer")) + len(" -- ")
+DRBD_SECRET_MAX = 63  # drbdsetup: "shared-secret ... Value is too long. max len: 63"
 
 Path = tuple
 
@@ -207,12 +223,21 @@ class _Checker:
             return None
         return value
 
-    def name(self, value: Any, parts: Path, what: str) -> str | None:
-        text = self.string(value, parts)
-        if text is not None and not _NAME_RE.match(text):
-            self.add(parts, f"{text!r} is not a valid {what}", "use letters, digits, '.', '_' and '-'")
+    def field(self, kind: str, value: Any, parts: Path, what: str = "", required: bool = False,
+              secret: bool = False) -> str | None:
+        """A string that passes ``hapair.fields.CHECKS[kind]`` (full match), else an error."""
+        text = self.string(value, parts, required)
+        if text is None:
+            return None
+        check, rule = fields.CHECKS[kind]
+        if not check(text):
+            shown = "the value" if secret else _show(text)
+            self.add(parts, f"{shown} is not a valid {what or kind.replace('_', ' ')}", f"use {rule}")
             return None
         return text
+
+    def name(self, value: Any, parts: Path, what: str) -> str | None:
+        return self.field("name", value, parts, what)
 
     def integer(self, value: Any, parts: Path, low: int, high: int | None = None, required: bool = False) -> int | None:
         if value is None:
@@ -249,10 +274,12 @@ class _Checker:
             return None
         return value
 
-    def abspath(self, value: Any, parts: Path, required: bool = False) -> str | None:
+    def abspath(self, value: Any, parts: Path, required: bool = False, kind: str = "path") -> str | None:
         text = self.string(value, parts, required)
-        if text is not None and (not text.startswith("/") or any(c.isspace() for c in text)):
-            self.add(parts, f"{text!r} is not an absolute path", "write the full path, e.g. /dev/sdb1")
+        if text is not None and not fields.CHECKS[kind][0](text):
+            what = "a valid path" if text.startswith("/") else "an absolute path"
+            self.add(parts, f"{_show(text)} is not {what}",
+                     f"write the full path, e.g. /dev/sdb1 ({fields.CHECKS[kind][1]})")
             return None
         return text
 
@@ -261,12 +288,13 @@ class _Checker:
             if required:
                 self.add(parts, "is required", "set an IPv4 or IPv6 address")
             return None
-        if ip_address(value) is None:
-            self.add(parts, f"{value!r} is not a valid IPv4 or IPv6 address", "e.g. 10.0.0.1 or fd00::1")
+        if ip_address(value) is None or "%" in value:
+            self.add(parts, f"{_show(value)} is not a valid IPv4 or IPv6 address",
+                     "e.g. 10.0.0.1 or fd00::1 (no %scope)")
             return None
         return str(ip_address(value))
 
-    def str_list(self, value: Any, parts: Path) -> list[str] | None:
+    def str_list(self, value: Any, parts: Path, kind: str = "token", what: str = "") -> list[str] | None:
         if value is None:
             return None
         if not isinstance(value, list):
@@ -274,21 +302,67 @@ class _Checker:
             return None
         good = []
         for index, item in enumerate(value):
-            if self.string(item, (*parts, index)) is not None:
+            if self.field(kind, item, (*parts, index), what) is not None:
                 good.append(item)
         return good if len(good) == len(value) else None
 
-    def scalars(self, value: Any, parts: Path, reserved: dict[str, str] | None = None) -> dict | None:
-        """A free-form option section: string keys, scalar values."""
+    def scalars(self, value: Any, parts: Path, reserved: dict[str, str] | None = None,
+                key_kind: str = "identifier", value_kind: str = "token") -> dict | None:
+        """A free-form option section: ``key_kind`` keys, scalar values (strings: ``value_kind``)."""
         section = self.mapping(value, parts)
         if section is None:
             return None
         for key, item in section.items():
-            if reserved and key in reserved:
+            if not fields.CHECKS[key_kind][0](key):
+                self.add((*parts, key), f"{_show(key)} is not a valid option name", f"use {fields.CHECKS[key_kind][1]}")
+            elif reserved and key in reserved:
                 self.add((*parts, key), "is set by hapair from a first-class key", reserved[key])
             elif item is None or isinstance(item, (dict, list)) or not isinstance(item, (str, int, float, bool)):
-                self.add((*parts, key), f"must be a single value, not {item!r}", "write a string or a number")
+                self.add((*parts, key), f"must be a single value, not {_show(item)}", "write a string or a number")
+            elif isinstance(item, str):
+                self.field(value_kind, item, (*parts, key), "option value")
         return section
+
+    def drbd_section(self, value: Any, parts: Path, section: str,
+                     reserved: dict[str, str] | None = None) -> dict | None:
+        """A free-form DRBD section: keys drbdadm can read, values it accepts for that kind of option."""
+        options = self.mapping(value, parts)
+        if options is None:
+            return None
+        for key, item in options.items():
+            where = (*parts, key)
+            if not fields.is_drbd_key(key):
+                self.add(where, f"{_show(key)} is not a DRBD option name", f"use {fields.CHECKS['drbd_key'][1]}")
+            elif reserved and key in reserved:
+                self.add(where, "is set by hapair from a first-class key", reserved[key])
+            elif item is None or isinstance(item, (dict, list)) or not isinstance(item, (str, int, bool)):
+                self.add(where, f"must be a single value, not {_show(item)}", "write a word, an integer or true/false")
+            elif section == "handlers":
+                limit = fields.DRBD_STRING_MAX - _HANDLER_PREFIX - len(self.base.rsplit(":", 1)[-1])
+                if not isinstance(item, str) or not fields.is_text(item):
+                    self.add(where, "must be a command on one line", "a string without control characters")
+                elif len(item.encode()) + item.count('"') + item.count("\\") > limit:  # quoted by the renderer
+                    self.add(where, f"is {len(item.encode())} bytes; drbdadm reads at most {limit} here",
+                             "move the command into a script and name the script")
+            elif key in DRBD_BARE_FLAGS:
+                self.add(where, "drbdadm takes this option only without a value, which hapair never writes",
+                         "drop it")
+            elif key in DRBD_FLAGS:
+                if item not in (True, False, "yes", "no") or is_int(item):
+                    self.add(where, f"{_show(item)} is not allowed for a yes/no option", "write true or false")
+            elif isinstance(item, bool) or item in ("yes", "no"):
+                if key not in DRBD_YES_NO_ASK:
+                    self.add(where, f"is not a yes/no option; drbdadm refuses {drbd_option(item)!r} here",
+                             "write the option's own value (see drbd.conf(5))")
+            elif isinstance(item, str):
+                self.field("drbd_word", item, where, "DRBD option value")
+        return options
+
+
+def _show(value: Any) -> str:
+    """``repr`` of a refused value, cut to 60 characters (a hostile value may be long)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def prune(value: Any) -> Any:
@@ -323,8 +397,8 @@ def validate(raw: Any, name: Any) -> list[TopologyError]:
 
 
 def _validate(c: _Checker, raw: Any, name: Any) -> None:
-    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", name):
-        c.add((), f"topology name {name!r} is not valid", "use letters, digits, '_' and '-'")
+    if not fields.is_topology(name):
+        c.add((), f"topology name {_show(name)} is not valid", f"use {fields.CHECKS['topology'][1]}")
     topo = c.mapping(raw, (), required=True)
     if topo is None:
         return
@@ -359,8 +433,8 @@ def _nodes(c: _Checker, value: Any) -> dict[str, dict]:
             continue
         c.keys(node, NODE_KEYS, parts)
         info = {
-            "hostname": c.name(node.get("hostname", key), (*parts, "hostname"), "hostname"),
-            "minion_id": c.string(node.get("minion_id", key), (*parts, "minion_id")),
+            "hostname": c.field("hostname", node.get("hostname", key), (*parts, "hostname")),
+            "minion_id": c.field("minion_id", node.get("minion_id", key), (*parts, "minion_id"), "minion id"),
             "address": c.address(node.get("address"), (*parts, "address"), required=True),
             "cluster_address": c.address(node.get("cluster_address"), (*parts, "cluster_address")),
             "node_id": c.integer(node.get("node_id"), (*parts, "node_id"), 0, 31),
@@ -424,13 +498,13 @@ def _drbd(c: _Checker, value: Any, nodes: dict[str, dict]) -> dict[str, dict]:
     c.keys(drbd, DRBD_KEYS, ("drbd",))
     if "dialect" in drbd and dialect_of(drbd["dialect"]) is None:
         c.add(("drbd", "dialect"), f"{drbd['dialect']!r} is not allowed", "one of: 8.4, 9, auto")
-    c.scalars(drbd.get("global"), ("drbd", "global"))
+    c.drbd_section(drbd.get("global"), ("drbd", "global"), "global")
     common = c.mapping(drbd.get("common"), ("drbd", "common"))
     if common is not None:
         c.keys(common, SECTIONS, ("drbd", "common"))
         for section in SECTIONS:
             reserved = RESERVED_COMMON_NET if section == "net" else None
-            c.scalars(common.get(section), ("drbd", "common", section), reserved)
+            c.drbd_section(common.get(section), ("drbd", "common", section), section, reserved)
     resources = c.mapping(drbd.get("resources"), ("drbd", "resources"), required=True,
                           what="a mapping of DRBD resources")
     if resources is None:
@@ -452,17 +526,17 @@ def _drbd(c: _Checker, value: Any, nodes: dict[str, dict]) -> dict[str, dict]:
 def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> dict:
     c.keys(res, RESOURCE_KEYS, parts)
     minor = c.integer(res.get("minor"), (*parts, "minor"), 0, MAX_MINOR)
-    device = c.abspath(res.get("device"), (*parts, "device"))
+    device = c.abspath(res.get("device"), (*parts, "device"), kind="drbd_path")
     port = c.integer(res.get("port"), (*parts, "port"), 1, 65535, required=True)
     disk_value = res.get("disk")
     disk = None
     if isinstance(disk_value, dict):
-        c.scalars(disk_value, (*parts, "disk"))
+        c.drbd_section(disk_value, (*parts, "disk"), "disk")
         if "disk_section" in res:
             c.add((*parts, "disk_section"), "is given twice (disk is a mapping too)", "use only `disk_section`")
     else:
-        disk = c.abspath(disk_value, (*parts, "disk"))
-    c.scalars(res.get("disk_section"), (*parts, "disk_section"))
+        disk = c.abspath(disk_value, (*parts, "disk"), kind="drbd_path")
+    c.drbd_section(res.get("disk_section"), (*parts, "disk_section"), "disk")
     meta_disk = _meta_disk(c, res.get("meta_disk"), (*parts, "meta_disk"))
     c.enum(res.get("protocol"), (*parts, "protocol"), PROTOCOLS)
     mode = c.enum(res.get("mode"), (*parts, "mode"), MODES) or ("single-primary" if "mode" not in res else None)
@@ -483,9 +557,11 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         # the value itself is never echoed: it is a secret
         if not secret:
             c.add((*parts, "shared_secret"), "must be a non-empty string", "quote the secret in YAML")
-        elif len(secret) > 64 or any(ch in secret for ch in '"\n\\'):
-            c.add((*parts, "shared_secret"), "must be at most 64 characters without quotes or backslashes",
-                  "choose a shorter secret")
+        elif (len(secret.encode()) > DRBD_SECRET_MAX or not fields.is_secret(secret)
+              or any(ch in secret for ch in '"\\')):
+            c.add((*parts, "shared_secret"),
+                  f"must be at most {DRBD_SECRET_MAX} bytes without whitespace, control characters, quotes or "
+                  "backslashes", "choose another secret")
         if "cram_hmac_alg" not in res:
             c.add((*parts, "cram_hmac_alg"), "is required when shared_secret is set",
                   "add cram_hmac_alg: sha1 (or sha256)")
@@ -493,7 +569,7 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         c.add((*parts, "shared_secret"), "is required when cram_hmac_alg is set",
               "add shared_secret, or remove cram_hmac_alg")
     for section in ("net", "startup", "options", "handlers"):
-        c.scalars(res.get(section), (*parts, section), RESERVED_NET if section == "net" else None)
+        c.drbd_section(res.get(section), (*parts, section), section, RESERVED_NET if section == "net" else None)
     _remediation(c, res.get("remediation"), (*parts, "remediation"), nodes)
 
     # per-node values
@@ -503,7 +579,7 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         for key in overrides:
             _node_ref(c, key, (*parts, "nodes", key), nodes)
     if device is not None and minor is not None:
-        match = _DRBD_DEV_RE.match(device)
+        match = _DRBD_DEV_RE.fullmatch(device)
         if match and int(match.group(1)) != minor:
             c.add((*parts, "device"), f"{device} does not match minor {minor}",
                   f"use /dev/drbd{minor} or drop `device`")
@@ -515,19 +591,19 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         c.keys(over, RESOURCE_NODE_KEYS, npath)
         n_minor = c.integer(over["minor"], (*npath, "minor"), 0, MAX_MINOR) if "minor" in over else minor
         if "device" in over:
-            n_device = c.abspath(over["device"], (*npath, "device"))
+            n_device = c.abspath(over["device"], (*npath, "device"), kind="drbd_path")
         else:  # a per-node minor re-derives the device
             n_device = device if "minor" not in over else None
-        n_disk = c.abspath(over["disk"], (*npath, "disk")) if "disk" in over else disk
+        n_disk = c.abspath(over["disk"], (*npath, "disk"), kind="drbd_path") if "disk" in over else disk
         n_meta = _meta_disk(c, over["meta_disk"], (*npath, "meta_disk")) if "meta_disk" in over else meta_disk
         n_addr = c.address(over["address"], (*npath, "address")) if "address" in over else info["address"]
         n_port = c.integer(over["port"], (*npath, "port"), 1, 65535) if "port" in over else port
-        if n_minor is None and n_device is not None and _DRBD_DEV_RE.match(n_device):
-            n_minor = int(_DRBD_DEV_RE.match(n_device).group(1))
+        if n_minor is None and n_device is not None and _DRBD_DEV_RE.fullmatch(n_device):
+            n_minor = int(_DRBD_DEV_RE.fullmatch(n_device).group(1))
         if n_minor is None and "minor" not in over and "minor" not in res:
             lacking["minor"].append(node)
         if ("minor" in over or "device" in over) and n_minor is not None and n_device is not None:
-            match = _DRBD_DEV_RE.match(n_device)
+            match = _DRBD_DEV_RE.fullmatch(n_device)
             if match and int(match.group(1)) != n_minor:
                 c.add((*npath, "device"), f"{n_device} does not match minor {n_minor}",
                       f"use /dev/drbd{n_minor} or set only `minor`")
@@ -565,7 +641,7 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
 def _meta_disk(c: _Checker, value: Any, parts: Path) -> str | None:
     if value is None or value == "internal":
         return "internal" if value else None
-    return c.abspath(value, parts)
+    return c.abspath(value, parts, kind="drbd_path")
 
 
 def _remediation(c: _Checker, value: Any, parts: Path, nodes: dict[str, dict]) -> None:
@@ -644,13 +720,13 @@ def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster:
                 c.enum(feature, (*parts, "feature_level"), OCFS2_FEATURE_LEVELS)
         slots = c.integer(fs.get("slots"), (*parts, "slots"), 1, 255)
         if fs.get("label") is not None:
-            c.string(fs.get("label"), (*parts, "label"))
+            c.field("name", fs.get("label"), (*parts, "label"), "filesystem label")
         if "lock_table" in fs and fstype is not None and fstype != "gfs2":
             c.add((*parts, "lock_table"), f"is only for gfs2, not {fstype}", "drop lock_table")
         elif fstype == "gfs2":
             _lock_table(c, fs.get("lock_table"), parts, fname, cluster)
-        c.str_list(fs.get("mkfs_options"), (*parts, "mkfs_options"))
-        c.str_list(fs.get("mount_options"), (*parts, "mount_options"))
+        c.str_list(fs.get("mkfs_options"), (*parts, "mkfs_options"), what="mkfs argument")
+        c.str_list(fs.get("mount_options"), (*parts, "mount_options"), what="mount option")
         mountpoint = c.abspath(fs.get("mountpoint"), (*parts, "mountpoint"))
         if mountpoint is not None:
             if mountpoint in mountpoints:
@@ -684,13 +760,13 @@ def _lock_table(c: _Checker, value: Any, parts: Path, fname: str, cluster: dict)
         return
     cpart, fpart = table.split(":")
     where = lpath if value is not None else ("cluster", "name")
-    if not _LOCK_PART_RE.match(cpart) or len(cpart) > 32:
+    if not _LOCK_PART_RE.fullmatch(cpart) or len(cpart) > 32:
         c.add(where, f"cluster part {cpart!r} of lock table must be 1-32 letters, digits, '_' or '-'",
               "shorten the cluster name")
     elif cname is not None and cpart != cname:
         c.add(lpath, f"cluster part {cpart!r} differs from the cluster name {cname!r}",
               f"use {cname}:{fpart}")
-    if not _LOCK_PART_RE.match(fpart) or len(fpart) > 30:
+    if not _LOCK_PART_RE.fullmatch(fpart) or len(fpart) > 30:
         c.add(lpath if value is not None else parts,
               f"filesystem part {fpart!r} of lock table must be 1-30 letters, digits, '_' or '-'",
               "set lock_table: <cluster>:<short name>")
@@ -792,7 +868,7 @@ def _cluster(c: _Checker, value: Any, nodes: dict, tname: Any) -> dict:
     name = cluster.get("name", tname)
     if "name" in cluster:
         name = c.name(cluster.get("name"), ("cluster", "name"), "cluster name")
-    if stack == "o2cb" and isinstance(name, str) and not _O2CB_NAME_RE.match(name):
+    if stack == "o2cb" and isinstance(name, str) and not _O2CB_NAME_RE.fullmatch(name):
         where = ("cluster", "name")
         c.add(where, f"o2cb cluster name {name!r} must be 1-16 letters, digits or '_'",
               "set cluster:name to a short name, e.g. ocfs2")
@@ -825,14 +901,24 @@ def _attrs(c: _Checker, value: Any, parts: Path, required: Iterable[str] = ()) -
     if attrs is None:
         return None
     for key, item in attrs.items():
-        if key in SECRET_ATTRS:
+        if not fields.is_xml_name(key):
+            c.add((*parts, key), f"{_show(key)} is not a valid attribute name", f"use {fields.CHECKS['xml_name'][1]}")
+        elif key in SECRET_ATTRS:
             if secret_text(item) is None or secret_text(item) == "":
                 c.add((*parts, key), "must be a non-empty string", "quote it in YAML")
+            elif not fields.is_text(secret_text(item)):
+                c.add((*parts, key), "must not contain control characters", "choose another secret")
         elif item is None or not isinstance(item, (str, int, float, bool)):
             c.add((*parts, key), f"must be a single value, not {type(item).__name__}", "write a string or number")
+        elif isinstance(item, str) and not fields.is_text(item):
+            c.add((*parts, key), f"{_show(item)} holds a control character", "write it on one line")
     for key in required:
         if key not in attrs:
             c.add((*parts, key), "is required", f"set {key}")
+        elif key == "type":
+            c.field("xml_name", attrs[key], (*parts, key), "resource type")
+        elif key in ("name", "agent"):
+            c.field("name", attrs[key], (*parts, key))
         else:
             c.string(attrs[key], (*parts, key))
     return attrs
@@ -856,6 +942,7 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
         _attrs(c, cman.get(key), (*base, key))
     devices = c.mapping(cman.get("fence_devices"), (*base, "fence_devices")) or {}
     for dname, spec in devices.items():
+        c.name(dname, (*base, "fence_devices", dname), "fence device name")
         _attrs(c, spec, (*base, "fence_devices", dname), required=("agent",))
         if spec is None:
             c.add((*base, "fence_devices", dname), "is required", "set at least `agent`")
@@ -880,7 +967,7 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
             if meth is None:
                 continue
             c.keys(meth, ("method", "devices"), mpath)
-            c.string(meth.get("method"), (*mpath, "method"), required=True)
+            c.field("name", meth.get("method"), (*mpath, "method"), "fence method name", required=True)
             devs = meth.get("devices")
             if not isinstance(devs, list) or not devs:
                 c.add((*mpath, "devices"), "must be a non-empty list", "e.g. [{name: node1_ipmi}]")
@@ -899,6 +986,7 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
     domains = c.mapping(cman.get("failover_domains"), (*base, "failover_domains")) or {}
     for dname, spec in domains.items():
         dpath = (*base, "failover_domains", dname)
+        c.name(dname, dpath, "failover domain name")
         dom = c.mapping(spec, dpath, required=True)
         if dom is None:
             continue
@@ -912,6 +1000,7 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
         items = c.mapping(cman.get(kind), (*base, kind)) or {}
         for iname, spec in items.items():
             ipath = (*base, kind, iname)
+            c.name(iname, ipath, f"{kind[:-1]} name")
             spec = spec if spec is not None else {}
             sub = spec.get("resources") if kind == "services" and isinstance(spec, dict) else None
             if kind == "services" and isinstance(spec, dict) and "resources" in spec:
@@ -950,8 +1039,9 @@ def _corosync(c: _Checker, value: Any) -> None:
     dlm = c.scalars(coro.get("dlm"), (*base, "dlm"))
     if dlm:
         c.boolean(dlm.get("enable_fencing"), (*base, "dlm", "enable_fencing"))
-    if "authkey" in coro and secret_text(coro.get("authkey")) is None:
-        c.add((*base, "authkey"), "must be the base64 text of the key", "e.g. `base64 -w0 /etc/corosync/authkey`")
+    if "authkey" in coro and not fields.is_base64(secret_text(coro.get("authkey"))):
+        c.add((*base, "authkey"), "must be the base64 text of the key (one line)",
+              "e.g. `base64 -w0 /etc/corosync/authkey`")
 
 
 def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: dict) -> None:
@@ -968,7 +1058,7 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
     if isinstance(auto, bool):
         auto = "on" if auto else "off"  # YAML reads on/off as booleans
     c.enum(auto, (*base, "auto_failback"), AUTO_FAILBACK)
-    c.string(hb.get("logfacility"), (*base, "logfacility"))
+    c.enum(hb.get("logfacility"), (*base, "logfacility"), fields.SYSLOG_FACILITIES)
     c.abspath(hb.get("logfile"), (*base, "logfile"))
     c.abspath(hb.get("debugfile"), (*base, "debugfile"))
     media = hb.get("media")
@@ -982,7 +1072,7 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
                 continue
             c.keys(med, HEARTBEAT_MEDIA_KEYS, mpath)
             kind = c.enum(med.get("type"), (*mpath, "type"), HEARTBEAT_MEDIA, required=True)
-            c.name(med.get("interface"), (*mpath, "interface"), "interface name")
+            c.field("interface", med.get("interface"), (*mpath, "interface"), "interface name")
             if "interface" not in med:
                 c.add((*mpath, "interface"), "is required", "e.g. eth1")
             if kind == "mcast":
@@ -1006,8 +1096,9 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
         if method in ("md5", "sha1") and not key:
             c.add((*base, "authkeys", "key"), f"is required (non-empty) with method {method}",
                   "set a long random key")
-        elif key is not None and any(ch.isspace() for ch in key):
-            c.add((*base, "authkeys", "key"), "must not contain whitespace", "use a key without spaces")
+        elif key is not None and not fields.is_secret(key):
+            c.add((*base, "authkeys", "key"), "must not contain whitespace or control characters",
+                  "use a key without spaces")
         elif auth.get("key") is not None and key is None:
             c.add((*base, "authkeys", "key"), "must be a string", "quote the key in YAML")
     res_list = hb.get("resources")
@@ -1024,11 +1115,9 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
         c.keys(item, HEARTBEAT_RESOURCE_KEYS, rpath)
         _node_ref(c, item.get("node"), (*rpath, "node"), nodes, required=True)
         ip = item.get("ip")
-        if ip is not None:
-            head = ip.split("/")[0] if isinstance(ip, str) else ip
-            if ip_address(head) is None:
-                c.add((*rpath, "ip"), f"{ip!r} is not a valid IP (optionally ip/prefix/interface)",
-                      "e.g. 192.0.2.10 or 192.0.2.10/24/eth0")
+        if ip is not None and not _ha_ip(ip):
+            c.add((*rpath, "ip"), f"{_show(ip)} is not a valid IP (optionally ip/prefix[/interface[/broadcast]])",
+                  "e.g. 192.0.2.10 or 192.0.2.10/24/eth0")
         drbd = item.get("drbd")
         if drbd is not None and (not isinstance(drbd, str) or drbd not in resources):
             c.add((*rpath, "drbd"), f"{drbd!r} is not a DRBD resource of this topology",
@@ -1041,7 +1130,23 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
             elif drbd is not None and filesystems[fsname]["resource"] not in (None, drbd):
                 c.add((*rpath, "filesystem"), f"{fsname} lives on {filesystems[fsname]['resource']}, not {drbd}",
                       f"set drbd: {filesystems[fsname]['resource']}")
-        c.str_list(item.get("services"), (*rpath, "services"))
+        c.str_list(item.get("services"), (*rpath, "services"), kind="service", what="haresources resource")
+
+
+def _ha_ip(value: Any) -> bool:
+    """heartbeat's IPaddr argument: ``ip[/prefix[/interface[/broadcast]]]``, each part checked."""
+    if not isinstance(value, str):
+        return False
+    parts = value.split("/")
+    address = ip_address(parts[0])
+    if address is None or "%" in parts[0] or len(parts) > 4:
+        return False
+    if len(parts) > 1 and not (parts[1].isdigit() and parts[1].isascii()
+                               and 0 <= int(parts[1]) <= address.max_prefixlen):
+        return False
+    if len(parts) > 2 and not fields.is_interface(parts[2]):
+        return False
+    return len(parts) < 4 or (ip_address(parts[3]) is not None and "%" not in parts[3])
 
 
 # -- nfs, lvm ---------------------------------------------------------------------------------------
@@ -1064,9 +1169,10 @@ def _nfs(c: _Checker, value: Any) -> None:
         c.keys(exp, NFS_EXPORT_KEYS, epath)
         c.abspath(exp.get("path"), (*epath, "path"), required=True)
         clients = exp.get("clients")
-        if clients is not None and (not isinstance(clients, str) or not clients or " " in clients):
-            c.add((*epath, "clients"), f"{clients!r} is not a client spec", "e.g. '*' or 192.168.1.0/24")
-        c.str_list(exp.get("options"), (*epath, "options"))
+        if clients is not None and not fields.is_export_client(clients):
+            c.add((*epath, "clients"), f"{_show(clients)} is not a client spec",
+                  f"e.g. '*' or 192.168.1.0/24 ({fields.CHECKS['export_client'][1]})")
+        c.str_list(exp.get("options"), (*epath, "options"), what="export option")
 
 
 # mkfs.ocfs2 (ocfs2-tools 1.8.7) refuses -T vmstore under 2 GiB ("Selected file system type requires a
@@ -1078,7 +1184,7 @@ _LV_UNITS = {"B": 1, "S": 512, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "
 
 def lv_bytes(size: Any) -> int | None:
     """Bytes of an lvcreate ``--size`` (binary units, M when none); None for %FREE/%VG forms or junk."""
-    if not isinstance(size, str) or "%" in size or not _LV_SIZE_RE.match(size):
+    if not isinstance(size, str) or "%" in size or not _LV_SIZE_RE.fullmatch(size):
         return None
     unit = size[-1].upper() if size[-1].isalpha() else "M"
     number = size[:-1] if size[-1].isalpha() else size
@@ -1111,8 +1217,8 @@ def _lvm(c: _Checker, value: Any) -> None:
         return
     for vg, spec in lvm.items():
         vpath = ("lvm", vg)
-        if not _VG_RE.match(vg):
-            c.add(vpath, f"{vg!r} is not a valid volume group name", "use letters, digits, '+', '_', '.', '-'")
+        if not _VG_RE.fullmatch(vg):
+            c.add(vpath, f"{_show(vg)} is not a valid volume group name", "use letters, digits, '+', '_', '.', '-'")
         group = c.mapping(spec, vpath, required=True, what="{pvs: [...], lvs: {name: size}}")
         if group is None:
             continue
@@ -1125,7 +1231,7 @@ def _lvm(c: _Checker, value: Any) -> None:
                 c.abspath(pv, (*vpath, "pvs", index))
         lvs = c.mapping(group.get("lvs"), (*vpath, "lvs"), what="a mapping {lv: size}") or {}
         for lv, size in lvs.items():
-            if not _VG_RE.match(lv):
-                c.add((*vpath, "lvs", lv), f"{lv!r} is not a valid logical volume name", "use letters, digits, '_', '-'")
-            if not isinstance(size, str) or not _LV_SIZE_RE.match(size):
+            if not _VG_RE.fullmatch(lv):
+                c.add((*vpath, "lvs", lv), f"{_show(lv)} is not a valid logical volume name", "use letters, digits, '_', '-'")
+            if not isinstance(size, str) or not _LV_SIZE_RE.fullmatch(size):
                 c.add((*vpath, "lvs", lv), f"size {size!r} is not valid", "e.g. 100M, 2G or 50%FREE")

@@ -428,7 +428,7 @@ ROWS = [
      "required when cram_hmac_alg"),
     ("alg bogus", _set("drbd:resources:r0:cram_hmac_alg", "sha2"), "drbd:resources:r0:cram_hmac_alg", "not allowed"),
     ("secret too long", _set("drbd:resources:r0:shared_secret", "x" * 65), "drbd:resources:r0:shared_secret",
-     "at most 64"),
+     "at most 63"),
     ("secret empty", _set("drbd:resources:r0:shared_secret", ""), "drbd:resources:r0:shared_secret", "non-empty"),
     ("shared-secret hidden in net", _set("drbd:resources:r1:net", {"shared-secret": "x"}),
      "drbd:resources:r1:net:shared-secret", "first-class key"),

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FS_FOR_STACK = {"o2cb": "ocfs2", "cman": "gfs2", "corosync": "gfs2"}
-NODE_NAME = st.from_regex(r"[a-z][a-z0-9-]{0,7}", fullmatch=True)
+NODE_NAME = st.from_regex(r"[a-z]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True)  # also the default hostname
 CLUSTER_NAME = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
 SECRET = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=6, max_size=20)
 
