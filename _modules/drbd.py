@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import sys
 import time
 
@@ -42,13 +43,13 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter
+from hapair import adapter, fields
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
 from hapair import secrets as secrets_mod
 from hapair.errors import HapairError, RefusedError
 from hapair.secrets import mask
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 log = logging.getLogger(__name__)
 
@@ -176,18 +177,46 @@ def _guard(check, *args, **kwargs):
     """Run a ``hapair.drbd_plan`` guard; its refusal (device, override) becomes CommandExecutionError."""
     try:
         check(*args, **kwargs)
-    except RefusedError as err:
+    except (RefusedError, plan.PlanError) as err:
         raise CommandExecutionError(str(err))
 
 
+def _flag(value, what):
+    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no."""
+    try:
+        return fields.flag(value, what)
+    except HapairError as err:
+        raise SaltInvocationError(str(err))
+
+
+def _volumes(name):
+    """This node's configured backing devices of ``name`` (``drbdadm sh-ll-dev``/``sh-md-dev``), or None."""
+    ll_dev = _drbdadm("sh-ll-dev", name, ok_codes=(0, 1, 10))
+    md_dev = _drbdadm("sh-md-dev", name, ok_codes=(0, 1, 10))
+    if ll_dev["retcode"] != 0 or md_dev["retcode"] != 0:
+        return None
+    try:
+        return plan.backing_devices(ll_dev["stdout"], md_dev["stdout"])
+    except plan.PlanError:
+        return None
+
+
 def _ll_dev(name):
-    res = _drbdadm("sh-ll-dev", name, ok_codes=(0, 1, 10))
-    lines = res["stdout"].split()
-    return lines[0] if res["retcode"] == 0 and lines else None
+    """The first configured lower device of ``name`` on this node, or None."""
+    volumes = _volumes(name)
+    return volumes[0]["disk"] if volumes else None
+
+
+def _opens(device):
+    """True when ``device`` exists and opens read-only as a block device (``blockdev --getsize64``)."""
+    return _run([_bin("blockdev"), "--getsize64", device], ok_codes=(0, 1))["retcode"] == 0
 
 
 def _blkid(disk):
-    """(drbd_metadata, other_signature) from ``blkid -p -o export``; signature None when clean."""
+    """(drbd_metadata, other_signature) from ``blkid -p -o export``; signature None when clean.
+
+    Exit 2 means "nothing found" only for a device that opens (see ``_opens``, probed first).
+    """
     res = _run([_bin("blkid"), "-p", "-o", "export", disk], ok_codes=(0, 2))
     if res["retcode"] == 2:
         return False, None
@@ -196,6 +225,63 @@ def _blkid(disk):
     if kind == "drbd":
         return True, None
     return False, kind or "unknown data"
+
+
+def _probe_disks(name, disk=None):
+    """The create-md facts of ``name``: the devices it writes to (from the config), each opened and probed.
+
+    ``{"volumes", "disk", "meta_disk", "requested_disk", "realpaths", "probes", "signature_checked",
+    "metadata", "signature"}`` (see ``hapair.drbd_plan.guard_create_md``).
+    """
+    volumes = _volumes(name)
+    out = {"volumes": volumes, "requested_disk": disk, "probes": {}, "signature_checked": False,
+           "disk": volumes[0]["disk"] if volumes else disk,
+           "meta_disk": volumes[0]["meta_disk"] if volumes else None,
+           "metadata": False, "signature": None}
+    if not volumes:
+        return out
+    targets = plan.write_targets(volumes)
+    out["realpaths"] = {p: os.path.realpath(p) for p in [*targets, *([disk] if disk else [])]}
+    for target in targets:
+        if not _opens(target):
+            out["probes"][target] = {"opens": False, "metadata": None, "signature": None}
+            continue
+        has_md, sig = _blkid(target)
+        out["probes"][target] = {"opens": True, "metadata": has_md, "signature": sig}
+        out["metadata"] = out["metadata"] or has_md
+        out["signature"] = out["signature"] or sig
+    out["signature_checked"] = all(p["opens"] for p in out["probes"].values())
+    return out
+
+
+def _grains():
+    return globals().get("__grains__") or {}
+
+
+def _self_names(name):
+    """This node's own names for ``name``: minion id, hostname, and its node in the rendering topology."""
+    grains = _grains()
+    names = {n for n in (__opts__.get("id"), grains.get("id"), grains.get("nodename"), grains.get("host"),
+                         os.uname().nodename) if n}
+    node = None
+    topology = rendered_topologies().get(name)
+    if topology:
+        try:
+            _topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology, require_node=False)
+        except (CommandExecutionError, SaltInvocationError, HapairError, KeyError):
+            node = None
+    if node:
+        names.add(node)
+    return node or __opts__.get("id"), sorted(names)
+
+
+def _rdev(path):
+    """(major, minor) of the block device ``path`` resolves to, or None."""
+    try:
+        info = os.stat(os.path.realpath(path))
+    except (OSError, ValueError):
+        return None
+    return (os.major(info.st_rdev), os.minor(info.st_rdev)) if stat.S_ISBLK(info.st_mode) else None
 
 
 def _event(tag, data):
@@ -334,9 +420,13 @@ def rendered_topologies(running=False):
 def remediation_facts(name, backing=None):
     """Return what ``hapair.remediate`` reads of resource ``name`` on this node, in one call.
 
-    ``{"status": drbd.status(name), "mounts": mount.active(), "gi": drbd.get_gi(name),
-    "markers": drbd.facts(name) (no disk or GI probe), "lvm": lvm.lvdisplay(backing) or None,
-    "errors": {part: why}}``; a part that failed is None with its reason in ``errors`` (a status
+    ``{"status": drbd.status(name), "mounts": mount.active(), "mounted": [mountpoints of the
+    resource's device], "gi": drbd.get_gi(name), "markers": drbd.facts(name) (no disk or GI probe),
+    "lvm": lvm.lvdisplay(backing) or None, "errors": {part: why}}``. ``mounted`` compares device
+    numbers (mountinfo's major:minor, else the st_rdev of the source's realpath) with the
+    resource's ``/dev/drbd<minor>``, so by-res, by-label and symlink sources count; it is None
+    when the mounts are unknown, ``[]`` when the resource is not up. A part that failed is None with
+    its reason in ``errors`` (a status
     that cannot be read fails the call). One call, so the runner needs one job per node: a Salt
     compound job would also be one, but ``saltutil.is_running``, which every ``state.sls``
     consults, crashes while a compound job runs (seen in the lab). Reads only.
@@ -360,7 +450,21 @@ def remediation_facts(name, backing=None):
             out[part] = None
             out["errors"][part] = str(err)
     out.setdefault("lvm", None)
+    out["mounted"] = _mounted(name, out["status"]["resources"].get(name), out["mounts"])
     return out
+
+
+def _mounted(name, model, mounts):
+    """Mountpoints of resource ``name``'s DRBD device, by device number (see ``remediation_facts``)."""
+    if not isinstance(mounts, dict):
+        return None
+    minor = plan.flatten(model).get("minor") if model else None
+    if minor is None:
+        return []
+    device = (plan.DRBD_MAJOR, int(minor))
+    sources = {str(m.get("device")): _rdev(str(m.get("device"))) for m in mounts.values()
+               if isinstance(m, dict) and str(m.get("device", "")).startswith("/")}
+    return plan.mounted_at({k: v for k, v in mounts.items() if isinstance(v, dict)}, device, sources)
 
 
 def get_gi(name):
@@ -434,7 +538,10 @@ def _probe_gi(name):
 def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
     """Return the facts hapair's planners use for one resource (see ``hapair.drbd_plan``).
 
-    ``disk`` is the backing device (default: ``drbdadm sh-ll-dev``); ``probe_gi=False`` skips
+    The devices probed are the ones the DRBD config names for this node (``drbdadm sh-ll-dev``
+    and ``sh-md-dev``: lower disks and external meta disks), each opened (``blockdev``) before
+    ``blkid -p``; ``disk`` is only compared with them (``requested_disk``). ``node`` is the
+    minion id, never the caller's ``node`` (kept as ``caller_node``). ``probe_gi=False`` skips
     ``get-gi`` on a running resource (``gi_initial`` None). Reads only; never changes state.
 
     CLI Example:
@@ -443,7 +550,9 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
 
         salt '*' drbd.facts r0 disk=/dev/sdc1
     """
-    out = {"resource": name, "node": node, "disk": disk, "loaded": _kernel_version() is not None}
+    out = {"resource": name, "node": __opts__.get("id"), "disk": disk, "loaded": _kernel_version() is not None}
+    if node:
+        out["caller_node"] = node
     model = status(name)["resources"].get(name) if out["loaded"] else None
     out.update(plan.flatten(model))
     if out.get("minor") is not None:
@@ -455,12 +564,9 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
         out["metadata"], initial = _probe_gi(name)
         if out["metadata"]:
             out["gi_initial"] = initial
-        disk = disk or _ll_dev(name)
-        out["disk"] = disk
-        if disk:
-            has_md, sig = _blkid(disk)
-            out["metadata"] = out["metadata"] or has_md
-            out["signature"] = sig
+        disks = _probe_disks(name, disk)
+        disks["metadata"] = out["metadata"] or disks["metadata"]
+        out.update(disks)
     if model is not None and probe_gi and "gi_initial" not in out:
         out["gi_initial"] = _probe_gi(name)[1]
     out["split_brain"] = os.path.exists(_marker(name, "split-brain"))
@@ -634,8 +740,10 @@ def _action(*args):
 def create_md(name, disk=None, overwrite_data=False):
     """Create DRBD metadata for a resource (``drbdadm create-md``), refusing to overwrite data.
 
-    Refused when the backing disk carries a filesystem/data signature (``blkid -p``) or DRBD
-    metadata already, unless ``overwrite_data=True``.
+    Probes every device create-md writes to as the DRBD config names them for this node (lower
+    disk and external meta disk), not ``disk``: a ``disk`` that is not the configured one is
+    refused, so is a device that cannot be opened. Refused when a device carries a filesystem/data
+    signature (``blkid -p``) or DRBD metadata already, unless ``overwrite_data=True``.
 
     CLI Example:
 
@@ -644,11 +752,15 @@ def create_md(name, disk=None, overwrite_data=False):
         salt '*' drbd.create_md r0
         salt '*' drbd.create_md r0 disk=/dev/sdc1 overwrite_data=True
     """
+    overwrite_data = _flag(overwrite_data, "overwrite_data")
     fct = facts(name, disk=disk)
+    if "probes" not in fct:  # up: facts() probes no disk; create-md would still write to them
+        fct.update(_probe_disks(name, disk), metadata=True)
     _guard(plan.guard_create_md, fct, overwrite_data=overwrite_data)
     args = ["create-md", "--force", name] if overwrite_data else ["create-md", name]
     res = _run([_bin("drbdadm"), *args], ok_codes=(0,))
-    return {"resource": name, "disk": fct.get("disk"), "argv": res["argv"], "created": True}
+    return {"resource": name, "disk": fct.get("disk"), "meta_disk": fct.get("meta_disk"), "argv": res["argv"],
+            "created": True}
 
 
 def up(name):
@@ -720,8 +832,12 @@ def disconnect(name):
     return _action("disconnect", name)
 
 
-def primary(name, force=False):
-    """Promote a resource (``drbdadm primary``); ``force=True`` only on an Inconsistent disk with no UpToDate peer.
+def primary(name, force=False, peer_has_no_data=False):
+    """Promote a resource (``drbdadm primary``); ``force=True`` only for an initial sync.
+
+    ``force`` is refused unless the local disk is Inconsistent and the peer's is Inconsistent
+    too; a Diskless, unknown (DUnknown) or absent peer needs ``peer_has_no_data=True`` as well; a
+    peer with data (UpToDate, Consistent, Outdated) is always refused.
 
     CLI Example:
 
@@ -730,8 +846,11 @@ def primary(name, force=False):
         salt '*' drbd.primary r0
         salt '*' drbd.primary r0 force=True
     """
+    force = _flag(force, "force")
+    peer_has_no_data = _flag(peer_has_no_data, "peer_has_no_data")
     if force:
-        _guard(plan.guard_primary_force, facts(name, probe_disk=False))
+        _guard(plan.guard_primary_force, facts(name, probe_disk=False, probe_gi=False),
+               peer_has_no_data=peer_has_no_data)
         return _action("primary", "--force", name)
     return _action("primary", name)
 
@@ -772,7 +891,7 @@ def new_current_uuid(name, clear_bitmap=True):
 
         salt '*' drbd.new_current_uuid r0
     """
-    if clear_bitmap:
+    if _flag(clear_bitmap, "clear_bitmap"):
         _guard(plan.guard_new_current_uuid, facts(name, probe_disk=False))
         return _action("new-current-uuid", "--clear-bitmap", name)
     return _action("new-current-uuid", name)
@@ -819,7 +938,8 @@ def discard_my_data_connect(name, victim=None, node=None, split_brain=False):
 
     Refused unless the resource is StandAlone after a split brain (a marker under
     ``hapair:paths:state_dir``/drbd/<name>.split-brain, or ``split_brain=True``) and ``victim``
-    names this node (``node``, default the minion id).
+    names this node. The node's identity is its own (minion id, hostname, its node in the
+    topology that rendered the resource); ``node``, if given, must be one of those names.
 
     CLI Example:
 
@@ -827,9 +947,10 @@ def discard_my_data_connect(name, victim=None, node=None, split_brain=False):
 
         salt web2 drbd.discard_my_data_connect r0 victim=web2
     """
-    node = node or __opts__.get("id")
-    fct = facts(name, node=node, probe_disk=False)
-    fct["split_brain"] = fct.get("split_brain") or bool(split_brain)
+    split_brain = _flag(split_brain, "split_brain")
+    fct = facts(name, node=node, probe_disk=False, probe_gi=False)
+    fct["node"], fct["node_names"] = _self_names(name)
+    fct["split_brain"] = fct.get("split_brain") or split_brain
     _guard(plan.guard_discard_my_data, fct, victim)
     if fct.get("role") == "Primary":
         _action("secondary", name)

@@ -56,7 +56,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter
+from hapair import adapter, fields
 from hapair.errors import HapairError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -188,8 +188,9 @@ def configured(name, topology):
 def metadata_created(name, topology, overwrite_data=False):
     """Create DRBD metadata on this node's backing disk, once.
 
-    Refused when the disk carries a filesystem or other data signature, unless
-    ``overwrite_data: True``.
+    Refused when a device create-md writes to (the configured disk, an external meta disk)
+    carries a filesystem or other data signature, unless ``overwrite_data: True``; existing DRBD
+    metadata is never recreated. ``overwrite_data`` is parsed strictly ("no"/"false" mean no).
 
     .. code-block:: yaml
 
@@ -197,10 +198,15 @@ def metadata_created(name, topology, overwrite_data=False):
           drbd.metadata_created:
             - name: r0
             - topology: web
+            - overwrite_data: False
     """
+    try:
+        overwrite_data = fields.flag(overwrite_data, "overwrite_data")
+    except HapairError as err:
+        return dict(adapter.state_result(name), result=False, comment=str(err), changes={})
 
     def planner(topo, node, res):
-        return plan.plan_metadata(_facts(name, res, node))
+        return plan.plan_metadata(_facts(name, res, node), overwrite_data=overwrite_data)
 
     return _run(name, topology, planner, _exec, f"{name}: DRBD metadata exists", overwrite_data=overwrite_data)
 

@@ -100,36 +100,124 @@ def is_synced(facts: Facts) -> bool:
 
 
 # --------------------------------------------------------------------------- guards (module actions)
-def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
-    """Refuse ``create-md`` over a filesystem/data signature or existing DRBD metadata.
+def backing_devices(ll_dev: str, md_dev: str) -> list[dict[str, Any]]:
+    """Per-volume backing devices from ``drbdadm sh-ll-dev`` and ``sh-md-dev`` output (one line a volume).
 
-    >>> guard_create_md({"disk": "/dev/sdc1", "signature": None, "metadata": False})
+    ``meta_disk`` is None for internal metadata (``sh-md-dev`` prints the lower device then).
+    Raises PlanError when the two outputs do not describe the same volumes.
+
+    >>> backing_devices("/dev/vdb\\n", "/dev/vdc\\n")
+    [{'disk': '/dev/vdb', 'meta_disk': '/dev/vdc'}]
+    >>> backing_devices("/dev/vdb\\n/dev/vdd\\n", "/dev/vdb\\n/dev/vdd\\n")[1]
+    {'disk': '/dev/vdd', 'meta_disk': None}
+    """
+    lls, mds = ll_dev.split(), md_dev.split()
+    if not lls or len(lls) != len(mds):
+        raise PlanError(f"drbdadm sh-ll-dev/sh-md-dev name {len(lls)}/{len(mds)} devices: cannot tell which "
+                        "devices create-md writes to")
+    return [{"disk": ll, "meta_disk": None if md == ll else md} for ll, md in zip(lls, mds, strict=True)]
+
+
+def write_targets(volumes: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every device ``create-md`` (and the sync after it) writes to: each lower disk and external meta disk.
+
+    >>> write_targets([{"disk": "/dev/vdb", "meta_disk": "/dev/vdc"}, {"disk": "/dev/vdd", "meta_disk": "/dev/vdc"}])
+    ['/dev/vdb', '/dev/vdc', '/dev/vdd']
+    """
+    out: list[str] = []
+    for vol in volumes:
+        for dev in (vol.get("disk"), vol.get("meta_disk")):
+            if dev and dev not in out:
+                out.append(dev)
+    return out
+
+
+def _same_device(facts: Facts, one: str, other: str) -> bool:
+    """True when two paths name one device (``realpaths``: the adapter's ``os.path.realpath`` of each)."""
+    real = facts.get("realpaths") or {}
+    return one == other or real.get(one, one) == real.get(other, other)
+
+
+def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
+    """Refuse ``create-md`` over a filesystem/data signature, existing DRBD metadata, or a device not probed.
+
+    The devices are the ones ``create-md`` writes to, resolved from the DRBD config (``volumes``,
+    see :func:`backing_devices`), never the caller's ``disk`` (``requested_disk``: it must name the
+    configured disk, override or not). ``probes``: ``{device: {"opens": bool, "metadata": bool,
+    "signature": blkid TYPE or None}}``; ``signature_checked`` is True only when every device opened
+    and was probed. A device that cannot be opened is refused even with ``overwrite_data``.
+
+    >>> guard_create_md({"disk": "/dev/sdc1", "volumes": [{"disk": "/dev/sdc1", "meta_disk": None}],
+    ...                  "signature_checked": True, "signature": None, "metadata": False,
+    ...                  "probes": {"/dev/sdc1": {"opens": True, "metadata": False, "signature": None}}})
     """
     dev = _device(facts)
+    if facts.get("up") and not overwrite_data:
+        raise RefusedError(dev, f"resource {_name(facts)} is up (its metadata is in use)", "overwrite_data=True")
+    volumes = facts.get("volumes")
+    if not volumes:
+        raise RefusedError(dev, f"resource {_name(facts)} names no backing disk on this node in the DRBD config "
+                                "(drbdadm sh-ll-dev)", "nothing: apply drbd.configured first")
+    configured = [v["disk"] for v in volumes]
+    asked = facts.get("requested_disk")
+    if asked and not any(_same_device(facts, asked, d) for d in configured):
+        raise RefusedError(str(asked), f"create-md {_name(facts)} would write to {', '.join(configured)} "
+                                       f"(the DRBD config), not {asked}",
+                           f"nothing: disk={configured[0]} or no disk=, or fix the topology/DRBD config")
+    probes = facts.get("probes") or {}
+    for target in write_targets(volumes):
+        probe = probes.get(target)
+        if probe is not None and probe.get("opens") is False:
+            raise RefusedError(target, "it cannot be opened (no such device, or a typo in the config)",
+                               "nothing: fix the disk/meta_disk path in the topology")
     if overwrite_data:
         return
-    if facts.get("up"):
-        raise RefusedError(dev, f"resource {_name(facts)} is up (its metadata is in use)", "overwrite_data=True")
+    for target in write_targets(volumes):
+        probe = probes.get(target) or {}
+        if probe.get("metadata"):
+            raise RefusedError(target, "it already carries DRBD metadata", "overwrite_data=True")
+        if probe.get("signature"):
+            raise RefusedError(target, f"it carries a {probe['signature']} signature (blkid)", "overwrite_data=True")
     if facts.get("metadata"):
         raise RefusedError(dev, "it already carries DRBD metadata", "overwrite_data=True")
     if facts.get("signature"):
         raise RefusedError(dev, f"it carries a {facts['signature']} signature (blkid)", "overwrite_data=True")
-    if facts.get("signature") is None and facts.get("signature_checked") is False:
-        raise RefusedError(dev, "its signature could not be checked (blkid)", "overwrite_data=True")
+    unprobed = [t for t in write_targets(volumes) if t not in probes]
+    if facts.get("signature_checked") is not True or unprobed:
+        raise RefusedError(", ".join(unprobed) or dev, "its signature could not be checked (blkid)",
+                           "overwrite_data=True")
 
 
-def guard_primary_force(facts: Facts) -> None:
-    """Allow ``primary --force`` only when the local disk is Inconsistent and no peer is UpToDate.
+#: Peer disk states under which ``primary --force`` needs the ``peer_has_no_data`` override.
+PEER_WITHOUT_DISK = ("Diskless", "DUnknown", None)
+
+
+def guard_primary_force(facts: Facts, peer_has_no_data: bool = False) -> None:
+    """Allow ``primary --force`` (the initial sync) only on an Inconsistent disk whose peer holds no better data.
+
+    The peer must be Inconsistent too; a Diskless, unknown (DUnknown, not connected) or absent
+    peer needs ``peer_has_no_data=True``; a peer with data (UpToDate, Consistent, Outdated) is
+    always refused.
 
     >>> guard_primary_force({"resource": "r0", "disk_state": "Inconsistent", "peer_disk_state": "Inconsistent"})
+    >>> guard_primary_force({"resource": "r0", "disk_state": "Inconsistent", "peer_disk_state": None},
+    ...                     peer_has_no_data=True)
     """
     dev = str(facts.get("device") or _name(facts))
     if facts.get("disk_state") != "Inconsistent":
         raise RefusedError(dev, f"local disk is {facts.get('disk_state')}, not Inconsistent",
                            "force=False (a plain promotion) or drbdadm by hand")
-    if facts.get("peer_disk_state") == "UpToDate":
-        raise RefusedError(dev, "the peer's disk is UpToDate: forcing would overwrite good data",
-                           "a promotion on the peer instead")
+    peer = facts.get("peer_disk_state")
+    if peer == "Inconsistent":
+        return
+    if peer in PEER_WITHOUT_DISK:
+        if peer_has_no_data:
+            return
+        raise RefusedError(dev, f"the peer's disk is {peer or 'unknown (no peer connected)'}: it may hold "
+                                "newer data than this Inconsistent disk",
+                           "peer_has_no_data=True (only when the peer's disk is known to hold no data)")
+    raise RefusedError(dev, f"the peer's disk is {peer}: forcing would overwrite its data with this "
+                            "Inconsistent disk", "nothing: a promotion on the peer instead")
 
 
 def guard_new_current_uuid(facts: Facts) -> None:
@@ -159,13 +247,22 @@ def guard_new_current_uuid(facts: Facts) -> None:
 def guard_discard_my_data(facts: Facts, victim: str | None) -> None:
     """Allow ``connect --discard-my-data`` only on a StandAlone split-brain victim named by the caller.
 
+    The node's identity is the node's own (``node`` and its aliases ``node_names``: minion id,
+    hostname, topology node name), never the caller's; a caller's ``caller_node`` that is not one
+    of them is refused.
+
     >>> guard_discard_my_data({"node": "web2", "connection_state": "StandAlone", "split_brain": True}, "web2")
     """
     dev = str(facts.get("device") or _name(facts))
     node = facts.get("node")
+    names = set(facts.get("node_names") or ()) | ({node} if node else set())
+    claimed = facts.get("caller_node")
+    if claimed and claimed not in names:
+        raise RefusedError(dev, f"node={claimed!r} is not this node ({node!r})",
+                           "nothing: this node's identity is its own (minion id, hostname); drop node=")
     if not victim:
         raise RefusedError(dev, "no split-brain victim named", f"victim={node!r} (this node)")
-    if victim != node:
+    if victim not in names:
         raise RefusedError(dev, f"the victim named is {victim!r}, not this node ({node!r})",
                            f"victim={node!r} on the node whose changes are to be discarded")
     if facts.get("connection_state") != "StandAlone":
@@ -205,19 +302,21 @@ def plan_config(desired: Mapping[str, Mapping[str, Any]], current: Mapping[str, 
 
 
 def plan_metadata(facts: Facts, overwrite_data: bool = False) -> list[Step]:
-    """Plan ``create-md`` unless metadata exists; refuse over a data signature.
+    """Plan ``create-md`` once, unless metadata exists; refuse over a data signature.
+
+    ``overwrite_data`` lets create-md write over another signature; existing DRBD metadata is
+    never recreated by a state (that is ``drbd.create_md ... overwrite_data=True`` by hand).
 
     >>> plan_metadata({"resource": "r0", "disk": "/dev/sdc1", "metadata": True})
     []
     """
     if facts.get("metadata") or facts.get("up"):
-        if not overwrite_data:
-            return []
-        guard_create_md(facts, overwrite_data=True)
-    else:
-        guard_create_md(facts, overwrite_data)
-    return [step("create_md", _name(facts), "metadata", bool(facts.get("metadata")), "created",
-                 overwrite_data=overwrite_data)]
+        return []
+    if not facts.get("volumes"):
+        raise PlanError(f"resource {_name(facts)}: the DRBD config names no backing disk on this node yet; "
+                        "apply drbd.configured first")
+    guard_create_md(facts, overwrite_data)
+    return [step("create_md", _name(facts), "metadata", False, "created", overwrite_data=overwrite_data)]
 
 
 def plan_up(facts: Facts) -> list[Step]:
@@ -473,3 +572,32 @@ def resources_from_config(texts: Iterable[str]) -> list[str]:
             if match.group(1) not in names:
                 names.append(match.group(1))
     return names
+
+
+#: The block major of every DRBD device (``DRBD_MAJOR`` in the kernel module).
+DRBD_MAJOR = 147
+
+
+def mounted_at(mounts: Mapping[str, Mapping[str, Any]], device: tuple[int, int],
+               sources: Mapping[str, tuple[int, int] | None] | None = None) -> list[str]:
+    """Mountpoints whose filesystem sits on block device ``device`` ((major, minor)), by number.
+
+    ``mounts``: Salt's ``mount.active`` (``major``/``minor`` from /proc/self/mountinfo);
+    ``sources``: ``{mount source: (major, minor) of its realpath's st_rdev, or None}`` for the
+    entries without numbers. A path string never decides: ``/dev/drbd/by-res/r0/0``,
+    ``/dev/disk/by-label/www`` and ``/dev/drbd0`` are the same device.
+
+    >>> mounted_at({"/srv/www": {"device": "/dev/disk/by-label/www", "major": "147", "minor": "0"},
+    ...             "/": {"device": "/dev/vda1", "major": "254", "minor": "1"},
+    ...             "/srv/b": {"device": "/dev/drbd/by-res/r0/0"}}, (147, 0), {"/dev/drbd/by-res/r0/0": (147, 0)})
+    ['/srv/b', '/srv/www']
+    """
+    out = []
+    for mountpoint, entry in mounts.items():
+        try:
+            numbers: tuple[int, int] | None = (int(entry["major"]), int(entry["minor"]))
+        except (KeyError, TypeError, ValueError):
+            numbers = (sources or {}).get(str(entry.get("device")))
+        if numbers == tuple(device):
+            out.append(mountpoint)
+    return sorted(out)

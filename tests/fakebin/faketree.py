@@ -2,7 +2,7 @@
 
 ``make_cluster(root)`` creates ``root/cluster.json`` (the shared state the ``fake`` binary
 reads and changes) and, per node, ``root/<node>/{bin,etc/drbd.d,state}``, with ``bin/drbdadm``,
-``bin/drbdsetup`` and ``bin/blkid`` symlinked to ``tests/fakebin/fake``. ``minion_config(...)``
+``bin/drbdsetup``, ``bin/blkid`` and ``bin/blockdev`` symlinked to ``tests/fakebin/fake``. ``minion_config(...)``
 returns the ``hapair:`` config keys that point a minion at one node's tree.
 """
 
@@ -13,7 +13,7 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODES = ("node1", "node2")
-TOOLS = ("drbdadm", "drbdsetup", "blkid")
+TOOLS = ("drbdadm", "drbdsetup", "blkid", "blockdev")
 
 
 def make_cluster(root, loaded=True, stage=None, nodes=None, sync_seconds=1.5):

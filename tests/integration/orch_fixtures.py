@@ -191,11 +191,11 @@ def reset(cluster, keep_config=True, **kwargs):
 def actions(cluster, node):
     """The fake tools' argv calls on ``node`` that change state (reads filtered out)."""
     reads = {"status", "role", "cstate", "dstate", "get-gi", "show-gi", "sh-status", "dump", "dump-xml",
-             "--version", "sh-ll-dev", "events2", "show"}
+             "--version", "sh-ll-dev", "sh-md-dev", "events2", "show"}
     out = []
     for argv in faketree.argv_log(cluster, node):
         tool, args = os.path.basename(argv[0]), argv[1:]
-        if tool == "blkid" or (args and args[0] in reads):
+        if tool in ("blkid", "blockdev") or (args and args[0] in reads):
             continue
         out.append([tool, *args])
     return out

@@ -14,7 +14,8 @@ from drbd_helpers import SECRET
 pytestmark = pytest.mark.integration
 
 PILLAR = {"topology": "lab_web", "hapair": {"lookup": {"drbd": {"connect_timeout": 60, "sync_timeout": 60}}}}
-READS = {"get-gi", "status", "role", "cstate", "dstate", "--version", "sh-status", "dump", "show-gi"}
+READS = {"get-gi", "status", "role", "cstate", "dstate", "--version", "sh-status", "dump", "show-gi",
+         "sh-ll-dev", "sh-md-dev"}
 
 
 def changing(argv_log):

@@ -23,8 +23,12 @@ SYNCING = dict(FRESH, role="Primary", disk_state="UpToDate", replication_state="
                percent_done=1.6, eta_seconds=654, out_of_sync_kib=261716, gi_initial=False)
 SYNCED = dict(FRESH, role="Primary", disk_state="UpToDate", peer_disk_state="UpToDate", gi_initial=False)
 SYNCED_SEC = dict(SYNCED, role="Secondary", peer_role="Primary")
+CLEAN = {"opens": True, "metadata": False, "signature": None}
 DOWN_NO_MD = {"resource": "r0", "node": "node1", "disk": "/dev/vdb", "loaded": True, "up": False,
-              "metadata": False, "signature": None}
+              "metadata": False, "signature": None, "volumes": [{"disk": "/dev/vdb", "meta_disk": None}],
+              "probes": {"/dev/vdb": CLEAN}, "signature_checked": True}  # drbd.facts on a fresh node
+EXTERNAL_MD = dict(DOWN_NO_MD, volumes=[{"disk": "/dev/vdb", "meta_disk": "/dev/vdc"}],
+                   probes={"/dev/vdb": CLEAN, "/dev/vdc": CLEAN})
 DOWN_MD = dict(DOWN_NO_MD, metadata=True, gi_initial=True)
 STANDALONE = dict(SYNCED, connection_state="StandAlone", replication_state=None, peer_role=None,
                   peer_disk_state=None)
@@ -51,7 +55,8 @@ def test_doctests():
         (DOWN_MD, {}, []),
         (FRESH, {}, []),
         (dict(DOWN_NO_MD, signature="ext4"), {"overwrite_data": True}, ["create_md"]),
-        (DOWN_MD, {"overwrite_data": True}, ["create_md"]),
+        (DOWN_MD, {"overwrite_data": True}, []),        # a state never recreates metadata
+        (dict(DOWN_NO_MD, volumes=None), {}, plan.PlanError),  # config not written yet
         (dict(DOWN_NO_MD, signature="ext4"), {}, RefusedError),
         (dict(DOWN_NO_MD, signature="LVM2_member"), {}, RefusedError),
     ],
@@ -59,6 +64,9 @@ def test_doctests():
 def test_plan_metadata(facts, kwargs, expected):
     if expected is RefusedError:
         with pytest.raises(RefusedError, match=r"/dev/vdb.*overwrite_data=True"):
+            plan.plan_metadata(facts, **kwargs)
+    elif expected is plan.PlanError:
+        with pytest.raises(plan.PlanError, match="drbd.configured"):
             plan.plan_metadata(facts, **kwargs)
     else:
         assert actions(plan.plan_metadata(facts, **kwargs)) == expected
