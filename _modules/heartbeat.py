@@ -22,6 +22,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.heartbeat as core
 
 from hapair import adapter
+from hapair.errors import HapairError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError
 
@@ -42,7 +43,7 @@ def _load(topology):
 def _files(topo):
     try:
         return core.render(topo, adapter.path(__salt__, "ha_dir"))
-    except ValueError as err:
+    except (HapairError, ValueError) as err:
         raise CommandExecutionError(str(mask(str(err), core.secrets(topo))))
 
 

@@ -22,8 +22,10 @@ Example::
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
+
+from hapair.errors import RenderError
+from hapair.fields import has_control, require
 
 HA_DIR = "/etc/ha.d"
 AUTH_METHODS = ("crc", "md5", "sha1")
@@ -31,21 +33,31 @@ AUTH_METHODS = ("crc", "md5", "sha1")
 _DIRECTIVES = ("debugfile", "logfile", "logfacility", "keepalive", "deadtime", "warntime",
                "initdead", "udpport")
 _MEDIA = {"bcast": 1, "mcast": 5, "ucast": 2, "serial": 1}
+# each ha.cf directive's field kind (hapair.fields); every other directive is one option token
+_PATH_DIRECTIVES = ("debugfile", "logfile")
 
 
 def _heartbeat(topology: Mapping[str, Any]) -> Mapping[str, Any]:
     return (topology.get("cluster") or {}).get("heartbeat") or {}
 
 
-def _hostname(topology: Mapping[str, Any], key: str) -> str:
+def _raw_hostname(topology: Mapping[str, Any], key: str) -> Any:
     node = (topology.get("nodes") or {}).get(key)
     return (node or {}).get("hostname") or key
 
 
-def _value(value: Any) -> str:
+def _hostname(topology: Mapping[str, Any], key: str) -> str:
+    return require("hostname", _raw_hostname(topology, key), f"nodes:{key}:hostname")
+
+
+def _value(value: Any, what: str, kind: str = "token") -> str:
+    """One whitespace-free ha.cf/haresources field: bools as on/off, numbers as they are, text
+    passing ``kind``'s whitelist (a newline would start a new directive, a space a new argument)."""
     if isinstance(value, bool):
         return "on" if value else "off"
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return require(kind, value, what)
 
 
 def render_ha_cf(topology: Mapping[str, Any]) -> str:
@@ -60,32 +72,39 @@ def render_ha_cf(topology: Mapping[str, Any]) -> str:
     lines = ["# Managed by hapair (Salt): heartbeat v1 configuration."]
     for key in _DIRECTIVES:
         if hb.get(key) is not None:
-            lines.append(f"{key} {_value(hb[key])}")
+            kind = "path" if key in _PATH_DIRECTIVES else "token"
+            lines.append(f"{key} {_value(hb[key], f'heartbeat:{key}', kind)}")
     for medium in hb.get("media") or []:
         lines += _media_lines(medium)
     if hb.get("auto_failback") is not None:
-        lines.append(f"auto_failback {_value(hb['auto_failback'])}")
+        lines.append(f"auto_failback {_value(hb['auto_failback'], 'heartbeat:auto_failback')}")
     order = topology.get("node_order") or list(topology.get("nodes") or {})
     lines += [f"node {_hostname(topology, key)}" for key in order]
     if hb.get("debug") is not None:
-        lines.append(f"debug {_value(hb['debug'])}")
+        lines.append(f"debug {_value(hb['debug'], 'heartbeat:debug')}")
     return "\n".join(lines) + "\n"
 
 
 def _media_lines(medium: Mapping[str, Any]) -> list[str]:
     kind = medium.get("type")
     if kind not in _MEDIA:
-        raise ValueError(f"heartbeat medium type {kind!r} is not one of {', '.join(_MEDIA)}")
+        raise RenderError(f"heartbeat medium type {kind!r} is not one of {', '.join(_MEDIA)}")
+
+    def field(key: str, default: Any = None, check: str = "token") -> str:
+        value = medium.get(key, default)
+        return _value(default if value is None else value, f"heartbeat:media:{kind}:{key}", check)
+
     if kind == "serial":
-        baud = [f"baud {medium['baud']}"] if medium.get("baud") else []
-        return baud + [f"serial {medium['device']}"]
+        baud = [f"baud {field('baud')}"] if medium.get("baud") else []
+        return baud + [f"serial {field('device', check='path')}"]
     if kind == "ucast":  # heartbeat ignores the line that names its own address
-        addresses = medium.get("addresses") or [medium["address"]]
-        return [f"ucast {medium['interface']} {address}" for address in addresses]
+        addresses = medium.get("addresses") or [medium.get("address")]
+        return [f"ucast {field('interface')} {_value(address, 'heartbeat:media:ucast:addresses')}"
+                for address in addresses]
     if kind == "mcast":
-        return [f"mcast {medium['interface']} {medium['group']} {medium.get('port') or 694} "
-                f"{medium.get('ttl') or 1} {medium.get('loop', 0)}"]
-    return [f"bcast {medium['interface']}"]
+        return [f"mcast {field('interface')} {field('group')} {field('port', 694)} "
+                f"{field('ttl', 1)} {field('loop', 0)}"]
+    return [f"bcast {field('interface')}"]
 
 
 def _filesystem(topology: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
@@ -104,17 +123,22 @@ def render_haresources(topology: Mapping[str, Any]) -> str:
     'node01 192.0.2.10 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2'
     """
     lines = ["# Managed by hapair (Salt): heartbeat v1 resource groups."]
-    for group in _heartbeat(topology).get("resources") or []:
+    for index, group in enumerate(_heartbeat(topology).get("resources") or []):
+        what = f"heartbeat:resources:{index}"
         words = [_hostname(topology, group["node"])]
         ips = group.get("ip")
-        words += [str(ip) for ip in (ips if isinstance(ips, list) else [ips] if ips else [])]
+        words += [_value(ip, f"{what}:ip") for ip in (ips if isinstance(ips, list) else [ips] if ips else [])]
         if group.get("drbd"):
-            words.append(f"drbddisk::{group['drbd']}")
+            words.append(f"drbddisk::{require('name', group['drbd'], f'{what}:drbd')}")
         fs = _filesystem(topology, group.get("filesystem"))
         if fs:
             device = (fs.get("devices") or {}).get(group["node"]) or fs["device"]
-            words.append(f"Filesystem::{device}::{fs['mountpoint']}::{fs.get('type') or fs.get('fstype')}")
-        words += [str(service) for service in group.get("services") or []]
+            fstype = fs.get("type") or fs.get("fstype")
+            # '::' separates Filesystem's arguments: paths hold no ':' (hapair.fields.is_path)
+            words.append(f"Filesystem::{require('path', device, f'{what}:filesystem:device')}"
+                         f"::{require('path', fs['mountpoint'], f'{what}:filesystem:mountpoint')}"
+                         f"::{require('name', fstype, f'{what}:filesystem:type')}")
+        words += [_value(service, f"{what}:services") for service in group.get("services") or []]
         lines.append(" ".join(words))
     return "\n".join(lines) + "\n"
 
@@ -126,15 +150,19 @@ def render_authkeys(topology: Mapping[str, Any]) -> str:
     'auth 1\\n1 sha1 k\\n'
     """
     auth = _heartbeat(topology).get("authkeys") or {}
-    index = int(auth.get("index") or 1)
+    index = auth.get("index") or 1
+    index = int(index) if isinstance(index, str) and index.isascii() and index.isdigit() else index
+    if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= 15:
+        raise RenderError(f"authkeys index {index!r} is not a number 1..15")
     method = auth.get("method", "sha1")
     if method not in AUTH_METHODS:
-        raise ValueError(f"authkeys method {method!r} is not one of {', '.join(AUTH_METHODS)}")
+        raise RenderError(f"authkeys method {method!r} is not one of {', '.join(AUTH_METHODS)}")
     if method == "crc":
         return f"auth {index}\n{index} crc\n"
     key = auth.get("key")
-    if not key or re.search(r"\s", str(key)):
-        raise ValueError(f"authkeys method {method} needs a key without whitespace")
+    # never quote the key: it is a secret
+    if not key or not isinstance(key, (str, int)) or any(c.isspace() or has_control(c) for c in str(key)):
+        raise RenderError(f"authkeys method {method} needs a key without whitespace or control characters")
     return f"auth {index}\n{index} {method} {key}\n"
 
 
@@ -165,7 +193,7 @@ def check(topology: Mapping[str, Any]) -> list[str]:
     problems = []
     hb = _heartbeat(topology)
     order = topology.get("node_order") or list(topology.get("nodes") or {})
-    names = [_hostname(topology, key) for key in order]
+    names = [_raw_hostname(topology, key) for key in order]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"node {name} is listed {names.count(name)} times in ha.cf")
     if not hb.get("media"):

@@ -12,6 +12,7 @@ import os
 import pytest
 from conftest import FIXTURES
 from hapair import heartbeat
+from hapair.errors import RenderError
 from hapair.secrets import mask
 
 
@@ -83,7 +84,7 @@ def test_authkeys_is_secret_and_0600():
 def test_bad_authkeys_are_refused(auth, error):
     topo = topology()
     topo["cluster"]["heartbeat"]["authkeys"] = auth
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(RenderError) as err:
         heartbeat.render_authkeys(topo)
     assert error in str(err.value)
     assert "two words" not in str(err.value)
@@ -98,7 +99,7 @@ def test_crc_needs_no_key():
 def test_unknown_medium_is_refused():
     topo = topology()
     topo["cluster"]["heartbeat"]["media"] = [{"type": "pigeon", "interface": "eth9"}]
-    with pytest.raises(ValueError):
+    with pytest.raises(RenderError):
         heartbeat.render_ha_cf(topo)
 
 
