@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
+from hapair.fields import require
+
 EXPORTS_DIR = "/etc/exports.d"
 HEADER = "# Managed by hapair (topology {name}): do not edit, change the pillar instead.\n"
 
@@ -22,11 +24,22 @@ def exports_path(topology: Mapping[str, Any], exports_dir: str = EXPORTS_DIR) ->
 
 
 def render_exports(topology: Mapping[str, Any]) -> str:
-    """The exports file for a normalised topology: ``<path> <clients>(<options>)`` per export."""
-    lines = [HEADER.format(name=topology["name"])]
-    for exp in topology["nfs"]["exports"]:
-        options = ",".join(exp["options"])
-        lines.append(f"{exp['path']} {exp['clients']}({options})\n" if options else f"{exp['path']} {exp['clients']}\n")
+    """The exports file for a normalised topology: ``<path> <clients>(<options>)`` per export.
+
+    Every field passes its whitelist (``hapair.fields``): a space or newline would add a client or
+    an export line, a parenthesis an option list.
+
+    >>> render_exports({"name": "t", "nfs": {"exports": [{"path": "/srv", "clients": "10.0.0.0/24",
+    ...                                                   "options": ["rw", "sync"]}]}}).splitlines()[1]
+    '/srv 10.0.0.0/24(rw,sync)'
+    """
+    lines = [HEADER.format(name=require("name", topology["name"], "topology name"))]
+    for index, exp in enumerate(topology["nfs"]["exports"]):
+        what = f"nfs:exports:{index}"
+        path = require("path", exp["path"], f"{what}:path")
+        clients = require("export_client", exp["clients"], f"{what}:clients")
+        options = ",".join(require("token", option, f"{what}:options") for option in exp["options"])
+        lines.append(f"{path} {clients}({options})\n" if options else f"{path} {clients}\n")
     return "".join(lines)
 
 
