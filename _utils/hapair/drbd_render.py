@@ -26,7 +26,8 @@ import ipaddress
 import re
 from typing import Any
 
-from hapair.errors import HapairError, TopologyError, ValidationError
+from hapair.errors import HapairError, RenderError, TopologyError, ValidationError
+from hapair.fields import has_control, is_hostname, is_name, is_path
 from hapair.secrets import mask
 
 DIALECTS = ("8.4", "9")
@@ -51,9 +52,9 @@ SYNCER_MAP: dict[str, tuple[str, str]] = {
     "on-no-data-accessible": ("options", "on-no-data-accessible"),
 }
 
-_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_BARE_RE = re.compile(r"^[A-Za-z0-9_./:+@-]+$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# used with fullmatch only: '$' would let a trailing newline through
+_KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_BARE_RE = re.compile(r"[A-Za-z0-9_./:+@-]+")
 _INDENT = "    "
 
 
@@ -135,7 +136,7 @@ def render(
     contents[_join(conf_dir, "global_common.conf")] = header + _global_common(topology, errors)
     for res_name in resource_names(topology):
         path = f"{topology.get('path', '')}:drbd:resources:{res_name}"
-        if not _NAME_RE.match(res_name):
+        if not is_name(res_name):
             errors.append(TopologyError(path, "resource name is not a valid DRBD/file name", "use [A-Za-z0-9_.+-]"))
             continue
         res = topology["drbd"]["resources"][res_name]
@@ -184,7 +185,12 @@ def _keys_used(content: str) -> set[str]:
 
 
 def _quote(text: str) -> str:
-    """A DRBD config string literal: double quotes, backslash-escaped ``\\`` and ``"``."""
+    """A DRBD config string literal: double quotes, backslash-escaped ``\\`` and ``"``.
+
+    drbdadm's string literal cannot hold a newline or other control character: refused.
+    """
+    if has_control(text):
+        raise RenderError(f"{text!r} holds a control character, which a DRBD string cannot hold")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -199,10 +205,11 @@ def _value(value: Any, path: str, errors: list[TopologyError], quote: bool = Fal
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        if any(ch in value for ch in "\n\r\0"):
-            errors.append(TopologyError(path, "value contains a newline or NUL", "write it on one line"))
+        if has_control(value):
+            errors.append(TopologyError(path, "value contains a newline, NUL or other control character",
+                                        "write it on one line"))
             return ""
-        return value if (_BARE_RE.match(value) and not quote) else _quote(value)
+        return value if (_BARE_RE.fullmatch(value) and not quote) else _quote(value)
     errors.append(TopologyError(path, f"unsupported value type {type(value).__name__}", "use a string, number or bool"))
     return ""
 
@@ -237,7 +244,7 @@ def _merge_sections(
             continue
         for key in sorted(options):
             kpath = f"{spath}:{key}"
-            if not isinstance(key, str) or not _KEY_RE.match(key):
+            if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
                 errors.append(TopologyError(kpath, "not a DRBD option name", "lower-case letters, digits and dashes"))
                 continue
             target, target_key = (section, key)
@@ -284,7 +291,7 @@ def _global_common(topology: dict[str, Any], errors: list[TopologyError]) -> str
         glob = {}
     global_opts = []
     for key in sorted(glob):
-        if not isinstance(key, str) or not _KEY_RE.match(key):
+        if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
             errors.append(TopologyError(f"{path}:global:{key}", "not a DRBD option name"))
             continue
         global_opts.append((key, glob[key]))
@@ -374,6 +381,11 @@ def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect:
             errors.append(TopologyError(npath, "resource has no settings for this node"))
             continue
         hostname = nodes[node_name].get("hostname") or node_name
+        if not is_hostname(hostname):
+            errors.append(TopologyError(f"{topology.get('path', '')}:nodes:{node_name}:hostname",
+                                        f"{hostname!r} is not a hostname DRBD can match (uname -n)",
+                                        "letters, digits and '-', dot-separated"))
+            continue
         hosts.append(hostname)
         body = []
         if dialect == "9":
@@ -407,7 +419,6 @@ def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect:
 HANDLER_PATH = "/usr/lib/hapair/drbd-handler"
 HANDLER_KINDS = ("split-brain", "before-resync-target", "after-resync-target", "out-of-sync")
 FENCE_KIND = "fence-peer"
-_TOPOLOGY_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def fencing_of(topology: dict[str, Any], res: dict[str, Any]) -> str | None:
@@ -441,10 +452,10 @@ def hooked_handlers(topology: dict[str, Any], res: dict[str, Any], handler_path:
     ('split-brain', '/usr/lib/hapair/drbd-handler split-brain web -- /usr/lib/drbd/notify-split-brain.sh root')
     """
     tname = str(topology.get("name") or "")
-    if not _TOPOLOGY_RE.match(tname):
+    if not is_name(tname):
         errors.append(TopologyError(path, f"topology name {tname!r} cannot be passed to the DRBD handler",
                                     "use [A-Za-z0-9_.-] in topology names"))
-    if not _BARE_RE.match(handler_path) or not handler_path.startswith("/"):
+    if not is_path(handler_path):
         errors.append(TopologyError(path, f"handler path {handler_path!r} is not a plain absolute path",
                                     "set hapair:paths:drbd_handler to a path without spaces or quotes"))
     free = dict((res.get("sections") or {}).get("handlers") or {})
@@ -522,7 +533,7 @@ def handler_script(state_dir: str = "/var/lib/hapair", salt_call: str = "/usr/bi
     True
     """
     for name, value in (("state_dir", state_dir), ("salt_call", salt_call), ("handler_path", handler_path)):
-        if not _BARE_RE.match(str(value)) or not str(value).startswith("/"):
+        if not is_path(value):
             raise HapairError(f"{name} {value!r} must be an absolute path without spaces or quotes")
     return (HANDLER_SCRIPT.replace("@STATE_DIR@", state_dir.rstrip("/") or "/")
             .replace("@SALT_CALL@", salt_call).replace("@HANDLER@", handler_path).replace("@DEFER@", str(int(defer))))
