@@ -313,7 +313,7 @@ def mount_options(fs: Mapping[str, Any]) -> list[str]:
 
 def fstab_line(fs: Mapping[str, Any]) -> str:
     """``/dev/drbd0 /srv/gfs2-00 gfs2 _netdev,noatime,x-systemd.requires=... 0 0`` (never fsck'd at boot)."""
-    return f"{fs['device']} {fs['mountpoint']} gfs2 {','.join(mount_options(fs))} 0 0"
+    return cluster_fs.fstab_fields(fs["device"], fs["mountpoint"], "gfs2", mount_options(fs))
 
 
 def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],

@@ -18,6 +18,7 @@ import re
 from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError
+from hapair.fields import require
 
 MKFS_TYPES = ("mail", "datafiles", "vmstore")
 PROMOTE_UNIT = "hapair-drbd-promote@.service"
@@ -303,9 +304,10 @@ def mount_options(fs: Mapping[str, Any]) -> list[str]:
     >>> mount_options({"resource": "drbd0", "mount_options": ["noatime", "data=writeback"]})
     ['_netdev', 'noatime', 'data=writeback', 'x-systemd.requires=hapair-drbd-promote@drbd0.service']
     """
-    options = ["_netdev"] + [str(o) for o in fs.get("mount_options") or [] if o != "_netdev"]
+    options = ["_netdev"] + [require("token", o, "mount_options") for o in fs.get("mount_options") or []
+                             if o != "_netdev"]
     if fs.get("resource"):
-        requires = f"x-systemd.requires={promote_unit_instance(fs['resource'])}"
+        requires = f"x-systemd.requires={promote_unit_instance(require('name', fs['resource'], 'resource'))}"
         options = [o for o in options if not o.startswith("x-systemd.requires=hapair-")] + [requires]
     return options
 
@@ -315,7 +317,21 @@ def fstab_line(fs: Mapping[str, Any]) -> str:
 
     Pass 0: never fsck a cluster filesystem at boot (it may be mounted on the peer).
     """
-    return f"{fs['device']} {fs['mountpoint']} {fs.get('type', 'ocfs2')} {','.join(mount_options(fs))} 0 0"
+    return fstab_fields(fs["device"], fs["mountpoint"], fs.get("type", "ocfs2"), mount_options(fs))
+
+
+def fstab_fields(device: str, mountpoint: str, fstype: str, options: list[str]) -> str:
+    """One fstab line (dump and pass 0) whose every field passes its whitelist (``hapair.fields``).
+
+    fstab splits on whitespace and would read a newline as a new entry; its ``\\040`` escape is not
+    needed for hapair's paths, so such values are refused rather than escaped.
+
+    >>> fstab_fields("/dev/drbd0", "/srv", "gfs2", ["_netdev", "noatime"])
+    '/dev/drbd0 /srv gfs2 _netdev,noatime 0 0'
+    """
+    return (f"{require('path', device, 'fstab device')} {require('path', mountpoint, 'mountpoint')} "
+            f"{require('name', fstype, 'fstab type')} "
+            f"{','.join(require('token', option, 'mount_options') for option in options)} 0 0")
 
 
 def render_boot_units(topology: Mapping[str, Any], node: str, drbdadm: str = "/usr/sbin/drbdadm",
