@@ -29,7 +29,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable, Mapping
 
-from hapair.errors import ParseError, TopologyError
+from hapair.errors import ParseError, RenderError, TopologyError
+from hapair.fields import has_control, require
 from hapair.secrets import MASK
 from hapair.validate import SECRET_ATTRS
 
@@ -41,15 +42,26 @@ _SECRET_ATTR_RE = re.compile(r"(\b(?:" + "|".join(sorted(SECRET_ATTRIBUTES, key=
 # --------------------------------------------------------------------------- rendering
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, what: str) -> str:
+    """An attribute value: ElementTree escapes quotes, ``<`` and ``&``; XML 1.0 cannot hold most
+    control characters at all, and cman has no use for a newline, so those are refused."""
     if isinstance(value, bool):
         return "1" if value else "0"
-    return str(value)
+    text = str(value)
+    if has_control(text):
+        raise RenderError(f"{what}: value holds a control character (newline, NUL, ...)")
+    return text
 
 
 def _element(parent: ET.Element | None, tag: str, attrs: Mapping[str, Any] | None = None) -> ET.Element:
-    """Create ``tag`` with ``attrs`` (None values dropped, keys sorted for determinism)."""
-    clean = {str(k): _value(v) for k, v in sorted((attrs or {}).items()) if v is not None}
+    """Create ``tag`` with ``attrs`` (None values dropped, keys sorted for determinism).
+
+    The tag and every attribute key must be XML names (ElementTree writes them unescaped, so
+    ``x="1"/><evil`` would add an element); values are escaped by ElementTree.
+    """
+    require("xml_name", tag, "cluster.conf element")
+    clean = {require("xml_name", k, f"<{tag}> attribute"): _value(v, f"<{tag} {k}>")
+             for k, v in sorted((attrs or {}).items(), key=lambda kv: str(kv[0])) if v is not None}
     if parent is None:
         return ET.Element(tag, clean)
     return ET.SubElement(parent, tag, clean)
