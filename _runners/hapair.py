@@ -1,9 +1,12 @@
 """hapair runner: validate a topology, show the pair's state, gate orchestration steps, verify with a
 canary file, and remediate DRBD faults under the topology's policy.
 
-Every function reads the topology from the pillar the master compiles (the master's own id first,
-then the minions', so a pillar top that targets ``'*'`` works) and talks to the two minions named by
-the topology's ``minion_id``\\ s through the LocalClient. Decisions are made by the pure core
+Every function reads the topology from the pillar the master compiles for its own id, else for a
+connected minion that is one of that topology's nodes (never another minion's pillar; when none
+holds it the call fails naming every pillar tried), and talks to the two minions named by the
+topology's ``minion_id``\\ s through the LocalClient. Remediation trusts no event (``hapair.events``):
+it decides only from the topology the sender's .res was rendered from, for a sender that is one of
+its nodes. Decisions are made by the pure core
 (``hapair.orchestrate`` gates, ``hapair.remediate`` planner); this module only gathers and acts.
 
 Failures set the runner's retcode (so an orchestration step fails) and return
@@ -39,6 +42,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.topology as topology_mod
 
+from hapair import events as events_mod
 from hapair import orchestrate
 from hapair import remediate as remediate_mod
 from hapair.errors import HapairError, ValidationError
@@ -95,28 +99,76 @@ def _pillar_for(minion_id):
 
 
 def _candidate_ids():
+    """The master's own id, then the connected minions' (sorted)."""
     import salt.utils.minions  # noqa: PLC0415
 
     ids = [__opts__.get("id")]
     try:
         ids += sorted(salt.utils.minions.CkMinions(__opts__).connected_ids() or [])
-    except Exception:  # noqa: BLE001 - best effort: fall back to the master's own pillar
-        log.debug("hapair: cannot list connected minions", exc_info=True)
+    except Exception:  # noqa: BLE001 - best effort: only the master's own pillar is read then
+        log.info("hapair: cannot list connected minions", exc_info=True)
     return [i for i in dict.fromkeys(ids) if i]
 
 
-def _pillar(topology=None, pillar=None):
-    """The pillar holding ``hapair:topologies`` (``pillar`` when given, for tests and the python API)."""
+def _node_minions(pil):
+    """``{topology: [minion ids of its nodes]}`` from the raw pillar (no validation needed)."""
+    out = {}
+    for tname, raw in topology_mod.topologies(pil).items():
+        nodes = raw.get("nodes") if isinstance(raw, dict) else None
+        if isinstance(nodes, dict):
+            out[tname] = [spec.get("minion_id", key) if isinstance(spec, dict) else key for key, spec in nodes.items()]
+    return out
+
+
+def _pillar(topology=None, pillar=None, minion=None):
+    """The pillar holding ``hapair:topologies``, read from a node, never from another minion.
+
+    ``pillar`` when given (tests, the python API). Otherwise the master's own pillar when it
+    holds ``topology`` (or, for an event, a topology that has ``minion`` as a node); else the
+    pillar of a connected minion that is itself a node of ``topology`` in that pillar (for an
+    event: the sender's own). Raises ``HapairError`` naming every pillar tried when none holds it;
+    an event whose sender is no node anywhere gets the master's pillar (the caller says "not ours").
+    """
     if pillar is not None:
         return pillar
-    first = None
+    master_id = __opts__.get("id")
+    tried = []
+
+    def read(mid):
+        try:
+            return _pillar_for(mid)
+        except Exception as err:  # noqa: BLE001 - a pillar that does not compile is reported, not used
+            tried.append(f"{mid} (pillar error: {type(err).__name__}: {err})")
+            return None
+
+    own = read(master_id) if master_id else None
+    own_nodes = _node_minions(own or {})
+    if topology is None and minion is None:
+        return own or {}
+    if topology is None:  # an event: the master's view of the sender, else the sender's own pillar
+        if events_mod.member_of(minion, own_nodes):
+            return own
+        theirs = read(minion)
+        return theirs if theirs and events_mod.member_of(minion, _node_minions(theirs)) else (own or {})
+    if topology in own_nodes:
+        return own
+    if own is not None:
+        tried.append(f"{master_id} (the master's own: no topology {topology})")
     for mid in _candidate_ids():
-        compiled = _pillar_for(mid)
-        first = compiled if first is None else first
-        topos = topology_mod.topologies(compiled)
-        if topos and (topology is None or topology in topos):
+        if mid == master_id:
+            continue
+        compiled = read(mid)
+        if compiled is None:
+            continue
+        nodes = _node_minions(compiled)
+        if topology not in nodes:
+            tried.append(f"{mid} (no topology {topology})")
+        elif mid not in nodes[topology]:
+            tried.append(f"{mid} (has {topology} but is not one of its nodes: not used)")
+        else:
             return compiled
-    return first or {}
+    raise HapairError(f"topology {topology}: no pillar of the master or of one of its nodes holds it; "
+                      f"tried {'; '.join(tried)}")
 
 
 def _load(topology, pillar=None):
@@ -243,6 +295,8 @@ def validate(topology, pillar=None):
         topo = _load(topology, pillar)
     except ValidationError as err:
         return _fail(str(err), errors=[str(e) for e in err.errors])
+    except HapairError as err:  # no pillar of the master or of a node holds it
+        return _fail(str(err))
     return {"result": True, "topology": topology, "nodes": _minions(topo),
             "resources": sorted(topo["drbd"]["resources"]),
             "filesystems": sorted(topo.get("filesystems") or {}),
@@ -274,7 +328,7 @@ def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, i
         resources = [resource] if isinstance(resource, str) else resource
         filesystems = [filesystem] if isinstance(filesystem, str) else filesystem
         orchestrate.gate(condition, topo, {}, resources, filesystems)  # unknown names fail here
-    except (ValidationError, ValueError) as err:
+    except (HapairError, ValueError) as err:
         return _fail(str(err))
     deadline = time.monotonic() + float(timeout)
     start = time.monotonic()
@@ -317,7 +371,10 @@ def status(topology=None, table=None, pillar=None):
         salt-run hapair.status web
         salt-run hapair.status web --out=json
     """
-    pil = _pillar(topology, pillar)
+    try:
+        pil = _pillar(topology, pillar)
+    except HapairError as err:
+        return _fail(str(err))
     if topology is None:
         known = topology_mod.names(pil)
         if len(known) != 1:
@@ -404,7 +461,7 @@ def canary(topology, filesystem=None, pillar=None):
     """
     try:
         topo = _load(topology, pillar)
-    except ValidationError as err:
+    except HapairError as err:
         return _fail(str(err))
     fss = topo.get("filesystems") or {}
     names = [filesystem] if filesystem else sorted(n for n, fs in fss.items() if len(fs.get("mount_on") or []) == 2)
@@ -578,21 +635,49 @@ def _fire(tag, data):
         log.warning("hapair: cannot fire %s", tag, exc_info=True)
 
 
-def _targets(resource, topology, minion, pil):
-    """(topology name, resource) pairs this call is about."""
+def _targets(resource, topology, pil, within=None):
+    """(topology name, resource) pairs this call is about (``within``: only these topologies)."""
     names = [topology] if topology else topology_mod.names(pil)
     out = []
     for tname in names:
+        if within is not None and tname not in within:
+            continue
         raw = topology_mod.topologies(pil).get(tname) or {}
-        nodes = raw.get("nodes") if isinstance(raw, dict) else None
-        if minion and not topology and isinstance(nodes, dict):
-            ids = {(spec or {}).get("minion_id", key) if isinstance(spec, dict) else key for key, spec in nodes.items()}
-            if minion not in ids:
-                continue
         resources = ((raw.get("drbd") or {}).get("resources") or {}) if isinstance(raw, dict) else {}
         for rname in sorted(resources):
             if resource in (None, rname):
                 out.append((tname, rname))
+    return out
+
+
+def _rendered(ids, running=False):
+    """``({minion: drbd.rendered_topologies answer or None}, {minion: error})`` from one job.
+
+    The topology each resource's .res was rendered from, read on the node (its hapair header);
+    with ``running``: every resource the kernel runs, with that topology or None.
+    """
+    ids = sorted(ids)
+    if not ids:
+        return {}, {}
+    raw = _client().cmd(ids, "drbd.rendered_topologies", kwarg={"running": True} if running else None,
+                        tgt_type="list", timeout=RUNNING_TIMEOUT if running else 30, full_return=True)
+    values, errors = _answers(raw, {mid: mid for mid in ids})
+    return {mid: ret if isinstance(ret, dict) else None for mid, ret in values.items()}, errors
+
+
+def _not_ours(resource, minion, reason):
+    """An event hapair has nothing to do with: a report (``result: True``), logged at info."""
+    log.info("hapair: not ours: event from %s about %s: %s", minion, resource or "its topologies", reason)
+    return {"result": True, "comment": f"not ours: {reason}",
+            "results": [{"topology": None, "resource": resource, "decision": "none", "situation": "not_ours",
+                         "reason": reason}]}
+
+
+def _refused(tname, resource, reason):
+    out = {"topology": tname, "resource": resource, "decision": "refuse", "situation": "foreign_topology",
+           "reason": reason, "actions": []}
+    log.warning("hapair: remediation of %s refused: %s", resource, reason)
+    _fire(f"hapair/remediate/{resource}/result", out)
     return out
 
 
@@ -607,10 +692,18 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
     when and why) and fires ``hapair/remediate/<resource>/result``. Never two at once per resource
     (a lock file: a second call waits up to ``lock_wait`` seconds, then returns ``busy``; an event's
     call that waited while another one read both nodes after it was called returns ``covered``); the
-    same event twice is handled once; cooldown and max_attempts apply. ``resource``/``topology`` default
-    to every resource of every topology that has ``minion`` (the beacon's and the DRBD handler's
-    events name the topology the resource was rendered from, and the reactor passes it on). The
-    record also keeps the last decision (``last``: at, situation, decision, reason, victim).
+    same event twice is handled once; cooldown and max_attempts apply. The record also keeps the
+    last decision (``last``: at, situation, decision, reason, victim).
+
+    Nothing in an event is trusted (``hapair.events``): every argument is checked before any job
+    (a bad one fails the call); with ``minion`` (the event's sender) the only topology that decides
+    is the one the sender's .res of ``resource`` was rendered from (``drbd.rendered_topologies`` on
+    the sender), and only when the sender is one of its nodes; a ``topology`` naming another one is
+    refused (``decision: refuse``), a sender that is no node is "not ours" (``result: True``, nothing
+    done). Without ``resource`` (a minion start): every resource of the sender's topologies that
+    runs from that topology's config. Without ``minion`` (an operator's call): ``resource`` /
+    ``topology`` default to every one, and a resource a node rendered from another topology is
+    refused.
 
     CLI Example:
 
@@ -619,15 +712,48 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         salt-run hapair.remediate resource=r0 topology=web
         salt-run hapair.remediate resource=r0 topology=web dry_run=True
     """
-    event = dict(event or {})
-    if tag and not event.get("kind"):
-        event["kind"] = str(tag).rsplit("/", 1)[-1]
-    if tag and event.get("_stamp") and not event.get("id"):
-        event["id"] = f"{tag}|{minion}|{event['_stamp']}"
-    pil = _pillar(topology, pillar)
+    problems = events_mod.argument_errors(resource, topology, minion, tag, event)
+    if problems:
+        log.warning("hapair: remediation refused: %s", "; ".join(problems))
+        return _fail(f"remediation refused: {'; '.join(problems)}")
+    event = events_mod.clean_event(tag, event, minion)
+    try:
+        pil = _pillar(None if minion else topology, pillar, minion=minion)
+    except HapairError as err:
+        return _fail(str(err))
+    nodes = _node_minions(pil)
     results = []
-    targets = _targets(resource, topology, minion, pil)
-    running = _running(pil, targets) if topology is None and len(targets) > 1 else None
+    running = None
+    if minion:
+        member = events_mod.member_of(minion, nodes)
+        if topology is not None and resource is None:
+            member = [t for t in member if t == topology]
+        if not member:
+            where = f"topology {topology}" if topology is not None and resource is None else "any topology"
+            return _not_ours(resource, minion, f"{minion} is no node of {where} in the pillar")
+        if resource is not None:  # an event about one resource: the sender says where it came from
+            answers, errors = _rendered([minion])
+            verdict = events_mod.deployed(resource, minion, answers.get(minion), nodes, topology)
+            if verdict["verdict"] == "unknown":
+                return _fail(_with_errors(verdict["reason"], errors))
+            if verdict["verdict"] == "not_ours":
+                return _not_ours(resource, minion, verdict["reason"])
+            if verdict["verdict"] == "refuse":
+                return {"result": True, "results": [_refused(verdict["topology"], resource, verdict["reason"])]}
+            targets = _targets(resource, verdict["topology"], pil)
+            if not targets:
+                return _not_ours(resource, minion, f"topology {verdict['topology']} has no DRBD resource {resource}")
+        else:  # a minion start: what runs, and from which topology's config (one job per minion)
+            targets = _targets(None, None, pil, within=member)
+            running = _running(pil, targets)
+    else:
+        targets = _targets(resource, topology, pil)
+        answers, _ = _rendered({m for t, _ in targets for m in nodes.get(t, [])})
+        for tname, rname in list(targets):
+            why = events_mod.foreign(rname, tname, {m: answers.get(m) for m in nodes.get(tname, [])})
+            if why:
+                targets.remove((tname, rname))
+                results.append(_refused(tname, rname, why))
     for tname, rname in targets:
         try:
             topo = topology_mod.load(pil, tname)
@@ -678,10 +804,8 @@ def _running(pil, targets):
     if not ids:
         return {}
     # one job per minion: what runs, and which topology each resource's config came from
-    raw = _client().cmd(ids, "drbd.rendered_topologies", kwarg={"running": True}, tgt_type="list",
-                        timeout=RUNNING_TIMEOUT, full_return=True)
-    values, _ = _answers(raw, {mid: mid for mid in ids})
-    running = {mid: ret for mid, ret in values.items() if isinstance(ret, dict)}
+    answers, _ = _rendered(ids, running=True)
+    running = {mid: ret for mid, ret in answers.items() if ret is not None}
     return remediate_mod.rejoin_candidates({t: list(_minions(topo).values()) for t, topo in topos.items()},
                                            running)
 

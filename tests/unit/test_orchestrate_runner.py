@@ -67,10 +67,14 @@ def test_validate_returns_every_error_and_fails(runner):
 
 
 def test_targets_by_minion(runner):
+    from hapair import events  # noqa: PLC0415
+
     pil = lab_pillar()
-    assert runner._targets(None, None, "node2", pil) == [("lab_web", "r0")]
-    assert runner._targets("r9", None, "node2", pil) == []
-    assert runner._targets(None, None, "elsewhere", pil) == []
+    assert runner._node_minions(pil) == {"lab_web": ["node1", "node2"]}
+    within = events.member_of("node2", runner._node_minions(pil))
+    assert runner._targets(None, None, pil, within=within) == [("lab_web", "r0")]
+    assert runner._targets("r9", None, pil, within=within) == []
+    assert runner._targets(None, None, pil, within=events.member_of("elsewhere", runner._node_minions(pil))) == []
 
 
 def test_table(runner):
@@ -117,6 +121,7 @@ def test_remediate_goes_on_after_one_resource_crashes(runner, monkeypatch):
 
     monkeypatch.setattr(runner, "_remediate_one", one)
     monkeypatch.setattr(runner, "_fire", lambda tag, data: fired.append((tag, data)))
+    monkeypatch.setattr(runner, "_rendered", lambda ids, running=False: ({m: {} for m in ids}, {}))
     out = runner.remediate(resource=None, topology="lab_web", pillar=pil)
     assert seen == ["r0", "r1"]
     assert out["result"] is False and out["retcode"] == 1
@@ -150,6 +155,7 @@ def test_an_event_read_by_a_later_remediation_is_covered(runner, monkeypatch, tm
 
     monkeypatch.setattr(runner, "_facts", facts)
     monkeypatch.setattr(runner, "_fire", lambda tag, data: fired.append(tag))
+    monkeypatch.setattr(runner, "_rendered", lambda ids, running=False: ({m: {"r0": "lab_web"} for m in ids}, {}))
     state = tmp_path / "hapair" / "remediate"
     state.mkdir(parents=True)
     (state / "lab_web.r0.json").write_text(json.dumps({"gathered_at": time.time() + 60}))
