@@ -30,6 +30,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.corosync as core
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "corosync"
@@ -64,7 +65,7 @@ def _rendered(what, renderer, topology):
     topo, _node = _load(topology)
     try:
         return renderer(topo)
-    except ValueError as err:
+    except (HapairError, ValueError) as err:
         raise CommandExecutionError(f"{what}: {err}")
 
 

@@ -17,17 +17,25 @@ import binascii
 import re
 from typing import Any, Mapping
 
-from hapair.errors import ParseError, TopologyError
+from hapair.errors import ParseError, RenderError, TopologyError
+from hapair.fields import has_control
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# section and option names of corosync.conf and dlm.conf (used with fullmatch: '$' would pass "x\n")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _key(key: Any, what: str) -> str:
+    if not isinstance(key, str) or not _NAME.fullmatch(key):
+        raise RenderError(f"{what} key {key!r} is not a plain word")
+    return key
 
 
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     text = str(value)
-    if not text.strip() or any(c in text for c in "{}\n\r"):  # ':' is fine: IPv6 ring0_addr
-        raise ValueError(f"corosync.conf value {text!r} is empty or holds '{{', '}}' or a newline")
+    if not text.strip() or has_control(text) or any(c in text for c in "{}"):  # ':' is fine: IPv6 ring0_addr
+        raise RenderError(f"corosync.conf value {text!r} is empty or holds '{{', '}}' or a control character")
     return text
 
 
@@ -54,11 +62,9 @@ def _section(lines: list[str], name: str, items: Mapping[str, Any], indent: int 
         if value is None:
             continue
         if isinstance(value, Mapping):
-            _section(lines, key, value, indent + 1)
+            _section(lines, _key(key, "corosync.conf section"), value, indent + 1)
         else:
-            if not _NAME.match(str(key)):
-                raise ValueError(f"corosync.conf key {key!r} is not a plain word")
-            lines.append(f"{pad}    {key}: {_value(value)}")
+            lines.append(f"{pad}    {_key(key, 'corosync.conf')}: {_value(value)}")
     lines.append(f"{pad}}}")
 
 
@@ -297,9 +303,7 @@ def render_dlm_conf(topology: Mapping[str, Any]) -> str:
     """
     lines = [DLM_CONF_HEADER]
     for key, value in dlm_options(topology).items():
-        if not _NAME.match(str(key)):
-            raise ValueError(f"dlm.conf key {key!r} is not a plain word")
-        lines.append(f"{key}={_value(value)}")
+        lines.append(f"{_key(key, 'dlm.conf')}={_value(value)}")
     return "\n".join(lines) + "\n"
 
 

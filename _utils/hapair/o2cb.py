@@ -12,10 +12,12 @@ Example::
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any, Mapping
 
-from hapair.errors import ParseError
+from hapair.errors import ParseError, RenderError
+from hapair.fields import require
 
 CLUSTER_CONF = "/etc/ocfs2/cluster.conf"
 DEFAULTS_FILE = "/etc/default/o2cb"
@@ -77,10 +79,27 @@ def render_cluster_conf(topology: Mapping[str, Any]) -> str:
     nodes = cluster_nodes(topology)
     lines: list[str] = []
     for node in nodes:
-        lines += ["node:"] + [f"\t{key} = {node[key]}" for key in ("ip_port", "ip_address", "number", "name", "cluster")]
+        lines += ["node:"] + [f"\t{key} = {_field(key, node[key])}"
+                              for key in ("ip_port", "ip_address", "number", "name", "cluster")]
         lines.append("")
-    lines += ["cluster:", f"\tnode_count = {len(nodes)}", f"\tname = {topology['cluster']['name']}", ""]
+    lines += ["cluster:", f"\tnode_count = {len(nodes)}", f"\tname = {_field('name', topology['cluster']['name'])}", ""]
     return "\n".join(lines)
+
+
+def _field(key: str, value: Any) -> str:
+    """One ``key = value`` value of cluster.conf: numbers, an IP address, names (``hapair.fields``)."""
+    if key in ("ip_port", "number"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RenderError(f"cluster.conf {key}: {value!r} is not a number")
+        return str(value)
+    if key == "ip_address":
+        try:
+            return str(ipaddress.ip_address(str(value)))
+        except ValueError:
+            raise RenderError(f"cluster.conf ip_address: {value!r} is not an IP address") from None
+    if key == "cluster":
+        return require("name", value, "cluster name")
+    return require("hostname", value, f"cluster.conf {key}")
 
 
 def render_defaults(topology: Mapping[str, Any], enabled: bool = True) -> str:
@@ -101,7 +120,7 @@ def render_defaults(topology: Mapping[str, Any], enabled: bool = True) -> str:
     lines = [
         "# Managed by hapair (Salt): o2cb boot settings for the OCFS2 cluster stack.",
         f"O2CB_ENABLED={'true' if enabled else 'false'}",
-        f"O2CB_BOOTCLUSTER={cluster['name']}",
+        f"O2CB_BOOTCLUSTER={require('name', cluster['name'], 'cluster name')}",
     ]
     for key, var, default in TIMEOUT_KEYS:
         value = settings.get(key)

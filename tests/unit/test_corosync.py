@@ -15,7 +15,7 @@ import os
 import pytest
 import yaml
 from hapair import corosync, topology
-from hapair.errors import ParseError
+from hapair.errors import ParseError, RenderError
 
 # paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -110,7 +110,7 @@ def test_render_is_the_capture_config():
 def test_render_refuses_values_that_would_break_the_syntax():
     topo = lab_gfs2()
     topo["cluster"]["corosync"]["totem"]["token"] = "3000 }\nquorum {"
-    with pytest.raises(ValueError):
+    with pytest.raises(RenderError):
         corosync.render_conf(topo)
 
 
@@ -151,7 +151,7 @@ def test_dlm_conf_enable_fencing_default_and_lab():
     assert corosync.render_dlm_conf(topo).splitlines()[1:] == ["enable_fencing=1", "fence_all=dlm_stonith",
                                                                "post_join_delay=10"]
     topo["cluster"]["corosync"]["dlm"] = {"bad key": 1}
-    with pytest.raises(ValueError):
+    with pytest.raises(RenderError):
         corosync.render_dlm_conf(topo)
 
 
