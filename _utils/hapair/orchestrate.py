@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from hapair.fields import require
+
 Model = Mapping[str, Any]
 Observed = Mapping[str, Any]
 
@@ -142,6 +144,23 @@ def describe(resource: str, model: Model | None) -> str:
 
 def _nodes(topology: Mapping[str, Any]) -> list[str]:
     return list(topology.get("node_order") or sorted(topology["nodes"]))
+
+
+def minions(topology: Mapping[str, Any]) -> list[str]:
+    """The minion ids a bootstrap step targets (a list target), in node order, each checked.
+
+    A target is data, never text: an id holding a comma would widen a list target, a newline
+    add keys to a step, a glob match other minions; such an id raises ``RenderError``.
+
+    >>> minions({"nodes": {"a": {"minion_id": "node1"}, "b": {"minion_id": "node2"}}, "node_order": ["a", "b"]})
+    ['node1', 'node2']
+    >>> minions({"nodes": {"a": {"minion_id": "node2,node3"}}, "node_order": ["a"]})
+    Traceback (most recent call last):
+    ...
+    hapair.errors.RenderError: nodes:a:minion_id: 'node2,node3' is not a valid minion id (letters, digits, '.', '_' and '-' (no comma, glob or space))
+    """
+    return [require("minion_id", topology["nodes"][node].get("minion_id", node), f"nodes:{node}:minion_id")
+            for node in _nodes(topology)]
 
 
 def _resources(topology: Mapping[str, Any], resources: list[str] | None) -> list[str]:

@@ -64,9 +64,9 @@ def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     assert chain(steps) == expected
     raw = yaml.safe_load(open(os.path.join(ROOT, "pillar", "hapair", f"{topology}.sls"), encoding="utf-8"))
     nodes = raw["hapair"]["topologies"][topology]["nodes"]
-    minions = ",".join((spec or {}).get("minion_id", key) for key, spec in nodes.items())
+    minions = [(spec or {}).get("minion_id", key) for key, spec in nodes.items()]
     args = {k: v for i in steps["hapair-bootstrap-drbd-up"]["salt"] if isinstance(i, dict) for k, v in i.items()}
-    assert args["tgt"] == minions
+    assert args["tgt"] == minions and args["tgt_type"] == "list"  # a list target as data, never joined text
     assert args["sls"] == "orch.hapair.node.drbd_up"  # steps 2-4: one state run per node
     # a state run on the minion (a remediation's mount) makes a node step wait, never fail
     state_steps = [body["salt"] for body in steps.values() if "state" in body["salt"]]

@@ -21,12 +21,12 @@ hapair-corosync-clean-topology-missing:
 
 hapair-dlm-service-dead:
   service.dead:
-    - name: {{ corosync.get('dlm_service', 'dlm') }}
+    - name: {{ corosync.get('dlm_service', 'dlm') | json }}
     - enable: false
 
 hapair-corosync-service-dead:
   service.dead:
-    - name: {{ corosync.get('service', 'corosync') }}
+    - name: {{ corosync.get('service', 'corosync') | json }}
     - enable: false
     - require:
       - service: hapair-dlm-service-dead

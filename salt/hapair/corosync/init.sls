@@ -22,21 +22,21 @@ hapair-corosync-packages-installed:
 
 hapair-corosync-authkey-managed:
   corosync.authkey_managed:
-    - name: {{ salt['config.get']('hapair:paths:corosync_authkey', '/etc/corosync/authkey') }}
-    - topology: {{ topology }}
+    - name: {{ salt['config.get']('hapair:paths:corosync_authkey', '/etc/corosync/authkey') | json }}
+    - topology: {{ topology | json }}
     - require:
       - pkg: hapair-corosync-packages-installed
 
 hapair-corosync-config-managed:
   corosync.configured:
-    - name: {{ salt['config.get']('hapair:paths:corosync_conf', '/etc/corosync/corosync.conf') }}
-    - topology: {{ topology }}
+    - name: {{ salt['config.get']('hapair:paths:corosync_conf', '/etc/corosync/corosync.conf') | json }}
+    - topology: {{ topology | json }}
     - require:
       - pkg: hapair-corosync-packages-installed
 
 hapair-corosync-service-running:
   service.running:
-    - name: {{ corosync.get('service', 'corosync') }}
+    - name: {{ corosync.get('service', 'corosync') | json }}
     - enable: true
     - require:
       - corosync: hapair-corosync-authkey-managed
@@ -44,20 +44,20 @@ hapair-corosync-service-running:
 
 hapair-corosync-quorate:
   corosync.quorate:
-    - timeout: {{ corosync.get('quorate_timeout', 120) }}
+    - timeout: {{ corosync.get('quorate_timeout', 120) | json }}
     - require:
       - service: hapair-corosync-service-running
 
 hapair-dlm-config-managed:
   corosync.dlm_configured:
-    - name: {{ salt['config.get']('hapair:paths:dlm_conf', '/etc/dlm/dlm.conf') }}
-    - topology: {{ topology }}
+    - name: {{ salt['config.get']('hapair:paths:dlm_conf', '/etc/dlm/dlm.conf') | json }}
+    - topology: {{ topology | json }}
     - require:
       - pkg: hapair-corosync-packages-installed
 
 hapair-dlm-service-running:
   service.running:
-    - name: {{ corosync.get('dlm_service', 'dlm') }}
+    - name: {{ corosync.get('dlm_service', 'dlm') | json }}
     - enable: true
     - require:
       - corosync: hapair-dlm-config-managed

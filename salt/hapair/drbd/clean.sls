@@ -15,19 +15,19 @@ hapair-drbd-clean-topology-missing:
 
 {{ id }}-secondary:
   drbd.secondary:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
 
 {{ id }}-down:
   drbd.down:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - drbd: {{ id }}-secondary
 
 {{ id }}-res-file-absent:
   file.absent:
-    - name: {{ conf_dir }}/{{ res.name }}.res
+    - name: {{ (conf_dir ~ '/' ~ res.name ~ '.res') | json }}
     - require:
       - drbd: {{ id }}-down
 {%-   endfor %}

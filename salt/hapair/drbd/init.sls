@@ -17,15 +17,15 @@ hapair-drbd-topology-missing:
 
 hapair-drbd-lvm-present:
   hapair_lvm.present:
-    - name: {{ topology }}
+    - name: {{ topology | json }}
 {%-   endif %}
 {%-   for res in salt['drbd.topology_resources'](topology) %}
 {%-     set id = 'hapair-drbd-' ~ res.name %}
 
 {{ id }}-configured:
   drbd.configured:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
 {%-     if lvm %}
     - require:
       - hapair_lvm: hapair-drbd-lvm-present
@@ -33,47 +33,47 @@ hapair-drbd-lvm-present:
 
 {{ id }}-metadata-created:
   drbd.metadata_created:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
-    - overwrite_data: {{ hapair.drbd.overwrite_data }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
+    - overwrite_data: {{ hapair.drbd.overwrite_data | json }}
     - require:
       - drbd: {{ id }}-configured
 
 {{ id }}-up:
   drbd.up:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - drbd: {{ id }}-metadata-created
 
 {{ id }}-connected:
   drbd.connected:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
-    - timeout: {{ hapair.drbd.connect_timeout }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
+    - timeout: {{ hapair.drbd.connect_timeout | json }}
     - require:
       - drbd: {{ id }}-up
 
 {{ id }}-initial-sync:
   drbd.initial_sync:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - drbd: {{ id }}-connected
 
 {{ id }}-synced:
   drbd.synced:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
-    - timeout: {{ hapair.drbd.sync_timeout }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
+    - timeout: {{ hapair.drbd.sync_timeout | json }}
     - require:
       - drbd: {{ id }}-initial-sync
 {%-     if res.role_state %}
 
 {{ id }}-{{ res.role_state | replace('_', '-') }}:
   drbd.{{ res.role_state }}:
-    - name: {{ res.name }}
-    - topology: {{ topology }}
+    - name: {{ res.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - drbd: {{ id }}-synced
 {%-     endif %}

@@ -13,8 +13,8 @@ hapair-gfs2-clean-topology-missing:
 
 hapair-gfs2-{{ fs.name }}-unmounted:
   mount.unmounted:
-    - name: {{ fs.mountpoint }}
-    - device: {{ fs.device }}
+    - name: {{ fs.mountpoint | json }}
+    - device: {{ fs.device | json }}
     - persist: true
     - require_in:
       - file: hapair-gfs2-boot-units-absent

@@ -25,8 +25,8 @@ hapair-gfs2-packages-installed:
 
 {{ id }}-formatted:
   gfs2.formatted:
-    - name: {{ fs.name }}
-    - topology: {{ topology }}
+    - name: {{ fs.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - pkg: hapair-gfs2-packages-installed
 {%-     endif %}
@@ -34,8 +34,8 @@ hapair-gfs2-packages-installed:
 
 {{ id }}-mounted:
   gfs2.mounted:
-    - name: {{ fs.name }}
-    - topology: {{ topology }}
+    - name: {{ fs.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - pkg: hapair-gfs2-packages-installed
 {%-       if fs.format %}

@@ -16,7 +16,7 @@ hapair-heartbeat-package-installed:
 
 hapair-heartbeat-config-managed:
   heartbeat.configured:
-    - name: {{ topology }}
+    - name: {{ topology | json }}
     - require:
       - pkg: hapair-heartbeat-package-installed
 

@@ -11,5 +11,5 @@ hapair-nfs-topology-missing:
 
 hapair-nfs-exported:
   hapair_nfs.exported:
-    - name: {{ topology }}
+    - name: {{ topology | json }}
 {%- endif %}

@@ -15,7 +15,7 @@ hapair-o2cb-clean-topology-missing:
 
 hapair-o2cb-service-dead:
   service.dead:
-    - name: {{ o2cb.get('service', 'o2cb') }}
+    - name: {{ o2cb.get('service', 'o2cb') | json }}
     - enable: false
 
 hapair-o2cb-config-absent:

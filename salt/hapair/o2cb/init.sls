@@ -20,19 +20,19 @@ hapair-o2cb-packages-installed:
 
 hapair-o2cb-config-managed:
   o2cb.cluster_configured:
-    - name: {{ topology }}
+    - name: {{ topology | json }}
     - require:
       - pkg: hapair-o2cb-packages-installed
 
 hapair-o2cb-service-enabled:
   service.enabled:
-    - name: {{ o2cb.get('service', 'o2cb') }}
+    - name: {{ o2cb.get('service', 'o2cb') | json }}
     - require:
       - o2cb: hapair-o2cb-config-managed
 
 hapair-o2cb-online:
   o2cb.online:
-    - name: {{ topology }}
+    - name: {{ topology | json }}
     - require:
       - o2cb: hapair-o2cb-config-managed
 {%- endif %}

@@ -13,8 +13,8 @@ hapair-ocfs2-clean-topology-missing:
 
 hapair-ocfs2-{{ fs.name }}-unmounted:
   mount.unmounted:
-    - name: {{ fs.mountpoint }}
-    - device: {{ fs.device }}
+    - name: {{ fs.mountpoint | json }}
+    - device: {{ fs.device | json }}
     - persist: true
     - require_in:
       - file: hapair-ocfs2-boot-units-absent

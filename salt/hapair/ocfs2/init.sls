@@ -15,22 +15,22 @@ hapair-ocfs2-topology-missing:
 
 hapair-ocfs2-boot-ordered:
   ocfs2.boot_ordered:
-    - name: {{ topology }}
+    - name: {{ topology | json }}
 {%-   for fs in filesystems %}
 {%-     set id = 'hapair-ocfs2-' ~ fs.name %}
 {%-     if fs.format %}
 
 {{ id }}-formatted:
   ocfs2.formatted:
-    - name: {{ fs.name }}
-    - topology: {{ topology }}
+    - name: {{ fs.name | json }}
+    - topology: {{ topology | json }}
 {%-     endif %}
 {%-     if fs.mount %}
 
 {{ id }}-mounted:
   ocfs2.mounted:
-    - name: {{ fs.name }}
-    - topology: {{ topology }}
+    - name: {{ fs.name | json }}
+    - topology: {{ topology | json }}
     - require:
       - ocfs2: hapair-ocfs2-boot-ordered
 {%-       if fs.format %}

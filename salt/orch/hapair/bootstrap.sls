@@ -19,8 +19,9 @@
     (hapair.wait_for), so a re-run continues from wherever the cluster is. Optional pillar
     `hapair:orchestration`: {connect_timeout: 300, sync_timeout: 86400, gate_timeout: 300,
     packages: true, sync_modules: false}. -#}
-{%- from 'orch/hapair/map.jinja' import tname, minion_ids, resources, filesystems, stack, orch with context %}
-{%- set tgt = minion_ids | join(',') %}
+{%- from 'orch/hapair/map.jinja' import tname, minion_ids, resources, filesystems, exports, stack, orch with context %}
+{#- a list target as data: a JSON list of validated minion ids (map.jinja), never joined text #}
+{%- set tgt = minion_ids | json %}
 {%- set step_pillar = {'topology': tname} | json %}
 {%- set cluster_fs = [] %}
 {%- for name, fs in filesystems | dictsort %}
@@ -65,7 +66,7 @@ hapair-bootstrap-gate-connected:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: connected
-    - timeout: {{ orch.get('connect_timeout', 300) }}
+    - timeout: {{ orch.get('connect_timeout', 300) | json }}
     - require:
       - salt: hapair-bootstrap-drbd-up
 
@@ -84,7 +85,7 @@ hapair-bootstrap-gate-synced:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: synced
-    - timeout: {{ orch.get('sync_timeout', 86400) }}
+    - timeout: {{ orch.get('sync_timeout', 86400) | json }}
     - require:
       - salt: hapair-bootstrap-initial-sync
 
@@ -103,7 +104,7 @@ hapair-bootstrap-gate-roles:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: roles
-    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - timeout: {{ orch.get('gate_timeout', 300) | json }}
     - require:
       - salt: hapair-bootstrap-roles
 {%- set last = 'hapair-bootstrap-gate-roles' %}
@@ -125,7 +126,7 @@ hapair-bootstrap-gate-o2cb-online:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: o2cb_online
-    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - timeout: {{ orch.get('gate_timeout', 300) | json }}
     - require:
       - salt: hapair-bootstrap-o2cb
 {%- set last = 'hapair-bootstrap-gate-o2cb-online' %}
@@ -148,7 +149,7 @@ hapair-bootstrap-gate-quorate:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: quorate
-    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - timeout: {{ orch.get('gate_timeout', 300) | json }}
     - require:
       - salt: hapair-bootstrap-corosync
 
@@ -167,7 +168,7 @@ hapair-bootstrap-gate-dlm-up:
     - name: hapair.wait_for
     - topology: {{ tname | json }}
     - condition: dlm_up
-    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - timeout: {{ orch.get('gate_timeout', 300) | json }}
     - require:
       - salt: hapair-bootstrap-dlm
 {%- set last = 'hapair-bootstrap-gate-dlm-up' %}
@@ -201,11 +202,10 @@ hapair-bootstrap-gate-mounted:
     - topology: {{ tname | json }}
     - condition: mounted
     - filesystem: {{ cluster_fs | json }}
-    - timeout: {{ orch.get('gate_timeout', 300) }}
+    - timeout: {{ orch.get('gate_timeout', 300) | json }}
     - require:
       - salt: hapair-bootstrap-mount
 
-{%- set exports = salt['pillar.get']('hapair:topologies:' ~ tname ~ ':nfs:exports', []) %}
 {%- set before_canary = 'hapair-bootstrap-gate-mounted' %}
 {%- if exports %}
 

@@ -4,13 +4,13 @@
 {%- from 'orch/hapair/map.jinja' import tname with context %}
 hapair-orch-corosync-authkey-managed:
   corosync.authkey_managed:
-    - name: {{ salt['config.get']('hapair:paths:corosync_authkey', '/etc/corosync/authkey') }}
-    - topology: {{ tname }}
+    - name: {{ salt['config.get']('hapair:paths:corosync_authkey', '/etc/corosync/authkey') | json }}
+    - topology: {{ tname | json }}
 
 hapair-orch-corosync-configured:
   corosync.configured:
-    - name: {{ salt['config.get']('hapair:paths:corosync_conf', '/etc/corosync/corosync.conf') }}
-    - topology: {{ tname }}
+    - name: {{ salt['config.get']('hapair:paths:corosync_conf', '/etc/corosync/corosync.conf') | json }}
+    - topology: {{ tname | json }}
 
 hapair-orch-corosync-running:
   service.running:
@@ -22,4 +22,4 @@ hapair-orch-corosync-running:
 
 hapair-orch-corosync-node-done:
   test.nop:
-    - name: {{ tname }} corosync on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' corosync on ' ~ grains.get('id')) | json }}

@@ -4,8 +4,8 @@
 {%- from 'orch/hapair/map.jinja' import tname with context %}
 hapair-orch-dlm-configured:
   corosync.dlm_configured:
-    - name: {{ salt['config.get']('hapair:paths:dlm_conf', '/etc/dlm/dlm.conf') }}
-    - topology: {{ tname }}
+    - name: {{ salt['config.get']('hapair:paths:dlm_conf', '/etc/dlm/dlm.conf') | json }}
+    - topology: {{ tname | json }}
 
 hapair-orch-dlm-running:
   service.running:
@@ -16,4 +16,4 @@ hapair-orch-dlm-running:
 
 hapair-orch-dlm-node-done:
   test.nop:
-    - name: {{ tname }} dlm on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' dlm on ' ~ grains.get('id')) | json }}

@@ -1,8 +1,7 @@
 {#- hapair bootstrap, step 3 on each node: the LVM volumes the resources sit on (when the topology
     has an lvm section; guarded: a device with another signature is refused), then DRBD config
     files. Includes step 2 (packages) unless `hapair:orchestration:packages` is false. #}
-{%- from 'orch/hapair/map.jinja' import tname, resources, orch with context %}
-{%- set lvm = salt['pillar.get']('hapair:topologies:' ~ tname ~ ':lvm', {}) %}
+{%- from 'orch/hapair/map.jinja' import tname, resources, orch, lvm with context %}
 {%- set packages = orch.get('packages', True) %}
 {%- if packages %}
 include:
@@ -12,7 +11,7 @@ include:
 
 hapair-orch-lvm-present:
   hapair_lvm.present:
-    - name: {{ tname }}
+    - name: {{ tname | json }}
 {%-   if packages %}
     - require:
       - sls: orch.hapair.node.packages
@@ -22,8 +21,8 @@ hapair-orch-lvm-present:
 
 hapair-orch-drbd-{{ res }}-configured:
   drbd.configured:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
 {%-   if lvm or packages %}
     - require:
 {%-     if lvm %}
@@ -37,4 +36,4 @@ hapair-orch-drbd-{{ res }}-configured:
 
 hapair-orch-drbd-config-node-done:
   test.nop:
-    - name: {{ tname }} drbd-config on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' drbd-config on ' ~ grains.get('id')) | json }}

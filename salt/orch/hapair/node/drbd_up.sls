@@ -7,19 +7,19 @@ include:
 
 hapair-orch-drbd-{{ res }}-metadata-created:
   drbd.metadata_created:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
     - require:
       - sls: orch.hapair.node.drbd_config
 
 hapair-orch-drbd-{{ res }}-up:
   drbd.up:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
     - require:
       - drbd: hapair-orch-drbd-{{ res }}-metadata-created
 {%- endfor %}
 
 hapair-orch-drbd-up-node-done:
   test.nop:
-    - name: {{ tname }} drbd-up on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' drbd-up on ' ~ grains.get('id')) | json }}

@@ -5,10 +5,10 @@
 {%- for res in resources | sort %}
 hapair-orch-drbd-{{ res }}-initial-sync:
   drbd.initial_sync:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
 {%- endfor %}
 
 hapair-orch-initial-sync-node-done:
   test.nop:
-    - name: {{ tname }} initial-sync on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' initial-sync on ' ~ grains.get('id')) | json }}

@@ -8,11 +8,11 @@
 {%-   if fstype in ('ocfs2', 'gfs2') %}
 hapair-orch-{{ fstype }}-{{ name }}-formatted:
   {{ fstype }}.formatted:
-    - name: {{ name }}
-    - topology: {{ tname }}
+    - name: {{ name | json }}
+    - topology: {{ tname | json }}
 {%-   endif %}
 {%- endfor %}
 
 hapair-orch-mkfs-node-done:
   test.nop:
-    - name: {{ tname }} mkfs on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' mkfs on ' ~ grains.get('id')) | json }}

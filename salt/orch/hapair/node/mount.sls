@@ -9,26 +9,26 @@
 {%- if 'ocfs2' in types %}
 hapair-orch-ocfs2-boot-ordered:
   ocfs2.boot_ordered:
-    - name: {{ tname }}
+    - name: {{ tname | json }}
 {%- endif %}
 {%- for name, fs in filesystems | dictsort %}
 {%-   if fs is mapping and fs.get('type') == 'ocfs2' %}
 
 hapair-orch-ocfs2-{{ name }}-mounted:
   ocfs2.mounted:
-    - name: {{ name }}
-    - topology: {{ tname }}
+    - name: {{ name | json }}
+    - topology: {{ tname | json }}
     - require:
       - ocfs2: hapair-orch-ocfs2-boot-ordered
 {%-   elif fs is mapping and fs.get('type') == 'gfs2' %}
 
 hapair-orch-gfs2-{{ name }}-mounted:
   gfs2.mounted:
-    - name: {{ name }}
-    - topology: {{ tname }}
+    - name: {{ name | json }}
+    - topology: {{ tname | json }}
 {%-   endif %}
 {%- endfor %}
 
 hapair-orch-mount-node-done:
   test.nop:
-    - name: {{ tname }} mount on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' mount on ' ~ grains.get('id')) | json }}

@@ -4,8 +4,8 @@
 {%- from 'orch/hapair/map.jinja' import tname with context %}
 hapair-orch-nfs-exported:
   hapair_nfs.exported:
-    - name: {{ tname }}
+    - name: {{ tname | json }}
 
 hapair-orch-nfs-node-done:
   test.nop:
-    - name: {{ tname }} nfs on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' nfs on ' ~ grains.get('id')) | json }}

@@ -3,14 +3,14 @@
 {%- from 'orch/hapair/map.jinja' import tname with context %}
 hapair-orch-o2cb-cluster-configured:
   o2cb.cluster_configured:
-    - name: {{ tname }}
+    - name: {{ tname | json }}
 
 hapair-orch-o2cb-online:
   o2cb.online:
-    - name: {{ tname }}
+    - name: {{ tname | json }}
     - require:
       - o2cb: hapair-orch-o2cb-cluster-configured
 
 hapair-orch-o2cb-node-done:
   test.nop:
-    - name: {{ tname }} o2cb on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' o2cb on ' ~ grains.get('id')) | json }}

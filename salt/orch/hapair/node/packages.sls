@@ -1,13 +1,13 @@
 {#- hapair bootstrap, step 1 on each node: packages and kernel modules. #}
-{%- from 'orch/hapair/map.jinja' import tname, filesystems, stack with context %}
+{%- from 'orch/hapair/map.jinja' import tname, filesystems, stack, lvm, exports with context %}
 {%- set types = [] %}
 {%- for name, fs in filesystems | dictsort %}{% if fs is mapping %}{% do types.append(fs.get('type')) %}{% endif %}{% endfor %}
 {%- set pkgs = ['drbd-utils'] %}
 {%- if stack == 'o2cb' or 'ocfs2' in types %}{% do pkgs.append('ocfs2-tools') %}{% endif %}
 {%- if 'gfs2' in types %}{% do pkgs.append('gfs2-utils') %}{% endif %}
 {%- if stack == 'corosync' %}{% do pkgs.extend(['corosync', 'dlm-controld']) %}{% endif %}
-{%- if salt['pillar.get']('hapair:topologies:' ~ tname ~ ':lvm', {}) %}{% do pkgs.append('lvm2') %}{% endif %}
-{%- if salt['pillar.get']('hapair:topologies:' ~ tname ~ ':nfs:exports', []) %}{% do pkgs.append('nfs-kernel-server') %}{% endif %}
+{%- if lvm %}{% do pkgs.append('lvm2') %}{% endif %}
+{%- if exports %}{% do pkgs.append('nfs-kernel-server') %}{% endif %}
 hapair-orch-packages-installed:
   pkg.installed:
     - pkgs: {{ pkgs | json }}
@@ -21,4 +21,4 @@ hapair-orch-kmod-drbd-present:
 
 hapair-orch-packages-node-done:
   test.nop:
-    - name: {{ tname }} packages on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' packages on ' ~ grains.get('id')) | json }}

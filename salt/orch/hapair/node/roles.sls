@@ -7,21 +7,21 @@
 {%-   if mode == 'dual-primary' %}
 hapair-orch-drbd-{{ res }}-dual-primary:
   drbd.dual_primary:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
 {%-   elif my_node == primary %}
 hapair-orch-drbd-{{ res }}-primary:
   drbd.primary:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
 {%-   else %}
 hapair-orch-drbd-{{ res }}-secondary:
   drbd.secondary:
-    - name: {{ res }}
-    - topology: {{ tname }}
+    - name: {{ res | json }}
+    - topology: {{ tname | json }}
 {%-   endif %}
 {%- endfor %}
 
 hapair-orch-roles-node-done:
   test.nop:
-    - name: {{ tname }} roles on {{ grains.get('id') }}
+    - name: {{ (tname ~ ' roles on ' ~ grains.get('id')) | json }}
