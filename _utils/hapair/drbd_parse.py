@@ -34,12 +34,12 @@ Parsers: ``parse_proc_drbd``, ``parse_drbd_overview``, ``parse_drbdadm_status`` 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any, Iterable, Optional
 
 from hapair.errors import ParseError
+from hapair.parsing import load_json, to_int
 
 Model = dict[str, Any]
 
@@ -144,10 +144,7 @@ def _lines(text: Optional[str]) -> list[tuple[int, str]]:
 
 
 def _to_int(tool: str, line_no: int, line: str, value: str, what: str) -> int:
-    try:
-        return int(value.replace(",", ""))
-    except ValueError:
-        raise ParseError(tool, line_no, line, f"{what} is not a number ({value!r})")
+    return to_int(tool, line_no, line, value.replace(",", ""), what)
 
 
 def _to_float(tool: str, line_no: int, line: str, value: str, what: str) -> Optional[float]:
@@ -160,6 +157,15 @@ def _to_float(tool: str, line_no: int, line: str, value: str, what: str) -> Opti
 
 def _seconds(value: Optional[float]) -> Optional[int]:
     return None if value is None else int(round(value))
+
+
+def _finite(value: Any) -> Optional[float]:
+    """A JSON number as a finite float; None for null, NaN, infinity and ints beyond a float."""
+    try:
+        number = float(value)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
 
 
 # --------------------------------------------------------------------------- /proc/drbd
@@ -222,14 +228,14 @@ def parse_proc_drbd(text: str, names: Optional[dict[int, str]] = None) -> Model:
             break
         match = _API.match(tok)
         if match and version["api"] is None:
-            version["api"], version["proto"] = int(match.group(1)), match.group(2)
+            version["api"], version["proto"] = _to_int(tool, no, line, match.group(1), "api"), match.group(2)
         i += 1
     while i < len(tokens):
         no, line, tok = tokens[i]
         match = _MINOR.match(tok)
         if not match or i + 1 >= len(tokens) or not tokens[i + 1][2].startswith("cs:"):
             raise ParseError(tool, no, line, f"expected a minor ('N: cs:...'), got {tok!r}")
-        raw: Model = {"minor": int(match.group(1)), "line_no": no, "line": line, "fields": {}}
+        raw: Model = {"minor": _to_int(tool, no, line, match.group(1), "minor"), "line_no": no, "line": line, "fields": {}}
         i = _proc_minor(tool, tokens, i + 1, raw)
         minors.append(raw)
     return {"version": version, "resources": _proc_models(minors, names or {})}
@@ -312,15 +318,17 @@ def _proc_models(minors: list[Model], names: dict[int, str]) -> list[Model]:
             no, line, tok = raw["progress"]
             match = _PROGRESS.match(tok)
             assert match is not None
-            oos = int(match.group(1)) * _UNIT_KIB[match.group(3)]
+            oos = _to_int(tool, no, line, match.group(1), "out of sync") * _UNIT_KIB[match.group(3)]
         percent = None
         if "percent" in raw:
             percent = _to_float(tool, *raw["percent"], "sync'ed")
         eta = None
         if "finish" in raw:
-            match = _HMS.match(raw["finish"][2])
+            no, line, tok = raw["finish"]
+            match = _HMS.match(tok)
             assert match is not None
-            eta = int(match.group(1)) * 3600 + int(match.group(2)) * 60 + int(match.group(3))
+            hours, minutes, secs = (_to_int(tool, no, line, g, "finish") for g in match.groups())
+            eta = hours * 3600 + minutes * 60 + secs
         flags = raw.get("flags")
         suspended = None if flags is None else flags[0] == "s"
         name = names.get(raw["minor"], f"minor-{raw['minor']}")
@@ -362,7 +370,7 @@ def parse_drbd_overview(text: str) -> list[Model]:
         if match and not line.lstrip().startswith("m:"):
             if len(tokens) < 4 or "/" not in tokens[2] or "/" not in tokens[3]:
                 raise ParseError(tool, no, line, "expected 'N:name cstate role/peer disk/peer'")
-            minor = int(match.group(1))
+            minor = _to_int(tool, no, line, match.group(1), "minor")
             name, _, vol = match.group(2).partition("/")
             if not name or "not-found" in name:
                 name = f"minor-{minor}"
@@ -386,7 +394,8 @@ def parse_drbd_overview(text: str) -> list[Model]:
             pvol["percent_done"] = _to_float(tool, no, line, tokens[idx + 1], "sync'ed")
             progress = _PROGRESS.match(tokens[idx + 2]) if idx + 2 < len(tokens) else None
             if progress:
-                pvol["out_of_sync_kib"] = int(progress.group(1)) * _UNIT_KIB[progress.group(3)]
+                pvol["out_of_sync_kib"] = (_to_int(tool, no, line, progress.group(1), "out of sync")
+                                           * _UNIT_KIB[progress.group(3)])
     return models
 
 
@@ -520,7 +529,8 @@ def parse_drbdsetup_status_json(text: str) -> list[Model]:
     """Parse DRBD 9 ``drbdsetup status --json`` into resource models.
 
     Tolerates the bare ``nan`` older drbd-utils print (e.g. ``"estimated-seconds-to-finish":
-    nan``): it becomes ``None``. ``percent_done`` is ``percent-resync-done`` when the peer device
+    nan``): it becomes ``None``, like infinities and numbers beyond a float. JSON nested deeper than
+    ``hapair.parsing.MAX_JSON_DEPTH`` is refused before decoding (ParseError, never RecursionError). ``percent_done`` is ``percent-resync-done`` when the peer device
     has sync details, ``eta_seconds`` the rounded ``estimated-seconds-to-finish``,
     ``out_of_sync_kib`` is ``out-of-sync`` (KiB). Empty output gives ``[]``.
 
@@ -532,11 +542,7 @@ def parse_drbdsetup_status_json(text: str) -> list[Model]:
     if not (text or "").strip():
         return []
     lines = text.splitlines()
-    try:
-        data = json.loads(_NAN.sub(r"\1NaN", text), parse_constant=lambda _: None)
-    except json.JSONDecodeError as err:
-        line = lines[err.lineno - 1] if 0 < err.lineno <= len(lines) else ""
-        raise ParseError(tool, err.lineno, line, err.msg)
+    data = load_json(tool, _NAN.sub(r"\1NaN", text), parse_constant=lambda _: None)
     if not isinstance(data, list):
         raise ParseError(tool, 1, lines[0], "expected a JSON list of resources")
     def objects(value: Any, what: str) -> list[dict]:
@@ -566,7 +572,7 @@ def parse_drbdsetup_status_json(text: str) -> list[Model]:
                                                         "are not numbers")
                 peer["volumes"].append(_peer_volume(
                     pdev.get("volume"), pdev.get("replication-state"), pdev.get("peer-disk-state"),
-                    None if percent is None else float(percent), _seconds(eta), pdev.get("out-of-sync")))
+                    _finite(percent), _seconds(_finite(eta)), pdev.get("out-of-sync")))
             model["peers"].append(peer)
         models.append(model)
     return models
@@ -910,16 +916,18 @@ def _dump_device(tool: str, no: int, line: str, stack: list[list[str]], stmt: li
     if not stack or stack[0][0] != "resource" or "minor" not in stmt:
         return
     idx = stmt.index("minor")
-    if idx + 1 >= len(stmt) or not stmt[idx + 1].isdigit():
+    if idx + 1 >= len(stmt) or not stmt[idx + 1].isascii() or not stmt[idx + 1].isdigit():
         raise ParseError(tool, no, line, "expected a number after 'minor'")
+    minor = to_int(tool, no, line, stmt[idx + 1], "minor")
     hosts = [sec[1] for sec in stack if sec[0] == "on" and len(sec) > 1]
     volumes = [sec for sec in stack if sec[0] == "volume"]
-    volume = int(volumes[-1][1]) if volumes and len(volumes[-1]) > 1 and volumes[-1][1].isdigit() else 0
+    number = volumes[-1][1] if volumes and len(volumes[-1]) > 1 else ""
+    volume = to_int(tool, no, line, number, "volume") if number.isascii() and number.isdigit() else 0
     key = (stack[0][1], hosts[-1] if hosts else None)
     if key in seen and volume >= seen[key]:
         return
     seen[key] = volume
     if key[1] is None:
-        shared[key[0]] = int(stmt[idx + 1])
+        shared[key[0]] = minor
     else:
-        out[key[0]][key[1]] = int(stmt[idx + 1])
+        out[key[0]][key[1]] = minor

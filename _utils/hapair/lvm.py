@@ -14,41 +14,50 @@ Commands the adapter runs for the facts (lvm2 2.03, ``--reportformat json``)::
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError
+from hapair.parsing import load_json, to_int
 
 PVS_ARGS = ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "pv_name,vg_name"]
 VGS_ARGS = ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name"]
 LVS_ARGS = ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name,lv_name,lv_size"]
 
 
-def _report(text: str, kind: str) -> list[dict[str, str]]:
-    """The rows of one ``--reportformat json`` report (``kind``: pv, vg or lv)."""
+def _report(text: str, kind: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of one ``--reportformat json`` report (``kind``: pv, vg or lv), each with ``fields``
+    as strings (lvm2 prints every value as a string, ``--nosuffix`` numbers too)."""
+    tool = f"{kind}s --reportformat json"
+    doc = load_json(tool, text)
     try:
-        doc = json.loads(text)
         rows = doc["report"][0][kind]
-    except (ValueError, KeyError, IndexError, TypeError) as err:
-        raise ParseError(f"{kind}s --reportformat json", 1, text[:200], f"not an lvm2 JSON report ({err})")
+    except (KeyError, IndexError, TypeError) as err:
+        raise ParseError(tool, 1, text[:200], f"not an lvm2 JSON report (no report[0].{kind}: {err!r})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ParseError(f"{kind}s --reportformat json", 1, text[:200], f"report.{kind} is not a list of rows")
+        raise ParseError(tool, 1, text[:200], f"report.{kind} is not a list of rows")
+    for row in rows:
+        missing = [f for f in fields if not isinstance(row.get(f), str)]
+        if missing:
+            raise ParseError(tool, 1, str(row)[:200], f"a {kind} row without a string {', '.join(missing)}")
     return rows
 
 
 def parse_pvs(text: str) -> dict[str, str]:
     """``pvs`` JSON report -> ``{"/dev/vdc": "vg0", "/dev/vdd": ""}`` (``""``: a PV in no VG)."""
-    return {row["pv_name"]: row.get("vg_name", "") for row in _report(text, "pv")}
+    return {row["pv_name"]: row["vg_name"] for row in _report(text, "pv", ("pv_name", "vg_name"))}
 
 
 def parse_vgs(text: str) -> list[str]:
     """``vgs`` JSON report -> ``["vg0"]``."""
-    return [row["vg_name"] for row in _report(text, "vg")]
+    return [row["vg_name"] for row in _report(text, "vg", ("vg_name",))]
 
 
 def parse_lvs(text: str) -> dict[str, int]:
     """``lvs`` JSON report (``--units b --nosuffix``) -> ``{"vg0/rep-drbd0": 104857600}``."""
-    return {f"{row['vg_name']}/{row['lv_name']}": int(row["lv_size"]) for row in _report(text, "lv")}
+    rows = _report(text, "lv", ("vg_name", "lv_name", "lv_size"))
+    tool = "lvs --reportformat json"
+    return {f"{row['vg_name']}/{row['lv_name']}": to_int(tool, 1, str(row)[:200], row["lv_size"], "lv_size")
+            for row in rows}
 
 
 def size_args(size: str) -> list[str]:

@@ -1,0 +1,72 @@
+"""What every parser of tool output shares: numbers and JSON read from untrusted text.
+
+A tool's output is untrusted input (a broken tool, a truncated pipe, a hostile binary on the
+``PATH``): these helpers turn every way it can be wrong into :class:`hapair.errors.ParseError`
+naming the line, in time linear in the input. Python's ``int()`` refuses strings of more than
+4300 digits with a ``ValueError`` and ``json`` recurses once per nesting level: both are caught
+here, deep JSON is refused before it is decoded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Optional
+
+from hapair.errors import ParseError
+
+# drbdsetup status --json nests 5 levels (resources, connections, peer_devices), lvm2 reports 4
+MAX_JSON_DEPTH = 32
+# a JSON string (closing quote optional, so an unterminated one ends the scan) or a bracket
+_JSON_SCAN = re.compile(r'"(?:[^"\\]|\\.)*"?|[][{}]')
+
+
+def to_int(tool: str, line_no: int, line: str, value: Any, what: str = "value", base: int = 10) -> int:
+    """``int(value, base)``, or ParseError naming ``what`` (not a number, or too many digits).
+
+    >>> to_int("t", 1, "x: 0x1f", "0x1f", base=0)
+    31
+    """
+    try:
+        return int(value, base)
+    except (TypeError, ValueError):
+        shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "..."
+        raise ParseError(tool, line_no, line, f"{what} is not a number ({shown!r})") from None
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in ``text``, brackets inside strings not counted (linear).
+
+    >>> json_depth('[{"a": "[[["}, [1]]')
+    2
+    """
+    depth = deepest = 0
+    for match in _JSON_SCAN.finditer(text):
+        tok = match.group()
+        if tok in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in ("]", "}"):
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def load_json(tool: str, text: str, max_depth: int = MAX_JSON_DEPTH,
+              parse_constant: Optional[Callable[[str], Any]] = None) -> Any:
+    """Decode JSON tool output; ParseError (with the line) on bad JSON, deep nesting or huge numbers.
+
+    >>> load_json("t", '{"a": [1]}')
+    {'a': [1]}
+    """
+    lines = text.splitlines()
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise ParseError(tool, 1, lines[0][:200] if lines else "",
+                         f"JSON nested {depth} levels deep (at most {max_depth} expected)")
+    try:
+        return json.loads(text, parse_constant=parse_constant)
+    except json.JSONDecodeError as err:
+        line = lines[err.lineno - 1] if 0 < err.lineno <= len(lines) else ""
+        raise ParseError(tool, err.lineno, line[:200], err.msg) from None
+    except (ValueError, RecursionError) as err:  # a number beyond int()'s digit limit; recursion: failsafe
+        raise ParseError(tool, 1, lines[0][:200] if lines else "", f"unreadable JSON ({str(err)[:80]})") from None
