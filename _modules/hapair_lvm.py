@@ -20,10 +20,10 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.lvm as core
 
-from hapair import adapter
-from hapair.errors import RefusedError
+from hapair import adapter, fields
+from hapair.errors import HapairError, RefusedError
 from hapair.gfs2 import parse_blkid_export
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "hapair_lvm"
 TOOLS = ("pvcreate", "vgcreate", "vgextend", "lvcreate")
@@ -38,6 +38,14 @@ def _lvm(topology):
     return topo.get("lvm") or {}
 
 
+def _flag(value, what):
+    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no."""
+    try:
+        return fields.flag(value, what)
+    except HapairError as err:
+        raise SaltInvocationError(str(err))
+
+
 def _report(tool, args, parser):
     res = adapter.run(__salt__, [adapter.binary(__salt__, tool), *args])
     return adapter.parsed(parser, res["stdout"])
@@ -45,7 +53,8 @@ def _report(tool, args, parser):
 
 def facts(topology):
     """What LVM holds on this node for a topology's ``lvm`` section: ``{"pvs": {device: vg},
-    "vgs": [...], "lvs": {"vg/lv": bytes}, "signatures": {device: blkid TYPE or None}}``.
+    "vgs": [...], "lvs": {"vg/lv": bytes}, "signatures": {device: blkid TYPE or None},
+    "realpaths": {path: realpath}}`` (the topology's devices and every PV, so aliases compare).
 
     CLI Example:
 
@@ -60,10 +69,12 @@ def facts(topology):
                           ok_codes=(0, 2))
         found = {} if res["retcode"] == 2 else adapter.parsed(parse_blkid_export, res["stdout"])
         signatures[device] = found.get("TYPE") or found.get("PTTYPE")
-    return {"pvs": _report("pvs", core.PVS_ARGS, core.parse_pvs),
+    pvs = _report("pvs", core.PVS_ARGS, core.parse_pvs)
+    return {"pvs": pvs,
             "vgs": _report("vgs", core.VGS_ARGS, core.parse_vgs),
             "lvs": _report("lvs", core.LVS_ARGS, core.parse_lvs),
-            "signatures": signatures}
+            "signatures": signatures,
+            "realpaths": {path: os.path.realpath(path) for path in sorted({*devices, *pvs})}}
 
 
 def plan(topology, overwrite=False):
@@ -78,6 +89,7 @@ def plan(topology, overwrite=False):
 
         salt node1 hapair_lvm.plan fileserver
     """
+    overwrite = _flag(overwrite, "overwrite")
     binaries = {tool: adapter.binary(__salt__, tool) for tool in TOOLS}
     try:
         return core.plan_present(_lvm(topology), facts(topology), overwrite=overwrite, binaries=binaries)
@@ -94,7 +106,7 @@ def apply(topology, overwrite=False):
 
         salt node1 hapair_lvm.apply fileserver
     """
-    steps = plan(topology, overwrite=overwrite)
+    steps = plan(topology, overwrite=_flag(overwrite, "overwrite"))
     for step in steps:
         adapter.run(__salt__, step["argv"], timeout=adapter.ACTION_TIMEOUT)
     return steps

@@ -6,7 +6,8 @@
       hapair_lvm.present:
         - name: fileserver        # the topology; creates its lvm: VGs and LVs where missing
 
-Never removes or resizes; a device with another signature is refused unless ``overwrite: True``.
+Never removes or resizes; a device with another signature is refused unless ``overwrite: True``
+(parsed strictly: "no" and "false" mean no); a PV of another VG, by any alias, always is.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.lvm  # noqa: F401
 
-from hapair import adapter
+from hapair import adapter, fields
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "hapair_lvm"
@@ -40,6 +42,7 @@ def present(name, overwrite=False):
     """
     ret = adapter.state_result(name)
     try:
+        overwrite = fields.flag(overwrite, "overwrite")
         steps = __salt__["hapair_lvm.plan"](name, overwrite=overwrite)
         if not steps:
             ret["comment"] = f"the LVM volumes of {name} are present"
@@ -52,6 +55,6 @@ def present(name, overwrite=False):
         done = __salt__["hapair_lvm.apply"](name, overwrite=overwrite)
         ret["changes"] = {"created": [f"{s['action']} {s['target']}" for s in done]}
         ret["comment"] = f"created {len(done)} LVM object(s) for {name}"
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -71,21 +71,34 @@ def plan_present(lvm: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bo
     """Steps that make the normalised ``lvm`` section true on this node; ``[]`` when it is.
 
     ``facts``: ``{"pvs": parse_pvs(...), "vgs": parse_vgs(...), "lvs": parse_lvs(...),
-    "signatures": {device: blkid TYPE or None}}``. Steps: ``{"action": "pvcreate"|"vgcreate"|
-    "vgextend"|"lvcreate", "target", "argv"}``. Raises RefusedError naming the device and override.
+    "signatures": {device: blkid TYPE or None}, "realpaths": {path: os.path.realpath(path)}}``.
+    Devices and PV names are compared by realpath, so a PV of another VG named by an alias
+    (``/dev/disk/by-id/...``, ``/dev/mapper/...``, a symlink) is refused like its kernel name.
+    Steps: ``{"action": "pvcreate"|"vgcreate"|"vgextend"|"lvcreate", "target", "argv"}``. Raises
+    RefusedError naming the device and override.
+
+    >>> plan_present({"vg0": {"pvs": ["/dev/disk/by-id/virtio-d2"], "lvs": {}}},
+    ...              {"pvs": {"/dev/vdc": "other"}, "realpaths": {"/dev/disk/by-id/virtio-d2": "/dev/vdc"}},
+    ...              overwrite=True)
+    Traceback (most recent call last):
+    ...
+    hapair.errors.RefusedError: refusing on /dev/disk/by-id/virtio-d2: it is a physical volume of volume group other (/dev/vdc), not vg0; to proceed anyway pass nothing: name another device, or vgreduce other by hand
     """
     binary = dict({"pvcreate": "pvcreate", "vgcreate": "vgcreate", "vgextend": "vgextend",
                    "lvcreate": "lvcreate"}, **(binaries or {}))
     pvs, vgs, lvs = facts.get("pvs") or {}, set(facts.get("vgs") or ()), facts.get("lvs") or {}
     signatures = facts.get("signatures") or {}
+    real = facts.get("realpaths") or {}
+    owners = {real.get(pv, pv): (pv, vg) for pv, vg in pvs.items()}
     steps: list[dict[str, Any]] = []
     for vg, spec in sorted(lvm.items()):
         joining = []
         for device in spec["pvs"]:
-            owner = pvs.get(device)
+            pv_name, owner = owners.get(real.get(device, device), (device, None))
             if owner:
                 if owner != vg:
-                    raise RefusedError(device, f"it is a physical volume of volume group {owner}, not {vg}",
+                    alias = "" if pv_name == device else f" ({pv_name})"
+                    raise RefusedError(device, f"it is a physical volume of volume group {owner}{alias}, not {vg}",
                                        f"nothing: name another device, or vgreduce {owner} by hand")
                 continue
             if owner is None:
