@@ -179,6 +179,8 @@ def serialize(root: ET.Element) -> str:
 def _parse_xml(xml: str, tool: str = "cluster.conf") -> ET.Element:
     try:
         return ET.fromstring(xml)
+    except (UnicodeError, ValueError) as err:  # lone surrogates of undecodable output; NUL
+        raise ParseError(tool, 0, "", f"not well-formed XML ({err.__class__.__name__})") from None
     except ET.ParseError as err:
         line_no = err.position[0] if err.position else 0
         lines = xml.splitlines()
@@ -402,8 +404,8 @@ def parse_nodes(text: str) -> list[dict[str, Any]]:
         if not match:
             raise ParseError(tool, no, line, "expected 'id status incarnation [joined] name'")
         node_id, sts, inc, joined, name = match.groups()
-        out.append({"node_id": int(node_id), "status": sts, "member": sts == "M",
-                    "state": _NODE_STATES.get(sts, "unknown"), "incarnation": int(inc),
+        out.append({"node_id": _int(tool, no, line, node_id), "status": sts, "member": sts == "M",
+                    "state": _NODE_STATES.get(sts, "unknown"), "incarnation": _int(tool, no, line, inc),
                     "joined": joined, "name": name})
     return out
 
@@ -499,7 +501,8 @@ def parse_clustat(text: str) -> dict[str, Any]:
             if not match:
                 raise ParseError(tool, no, line, "expected 'name id status'")
             status = [s.strip() for s in match.group(3).split(",") if s.strip()]
-            out["members"].append({"name": match.group(1), "node_id": int(match.group(2)), "status": status,
+            out["members"].append({"name": match.group(1), "node_id": _int(tool, no, line, match.group(2)),
+                                   "status": status,
                                    "online": "Online" in status, "local": "Local" in status,
                                    "rgmanager": "rgmanager" in status})
         elif section == "services":
@@ -588,7 +591,8 @@ def parse_lsnode(text: str) -> dict[str, Any]:
     match = re.match(r"^Cluster name:\s*(\S+),\s*config_version:\s*(\d+)$", first.strip())
     if not match:
         raise ParseError(tool, no, first, "expected 'Cluster name: X, config_version: N'")
-    out: dict[str, Any] = {"cluster_name": match.group(1), "config_version": int(match.group(2)), "nodes": []}
+    out: dict[str, Any] = {"cluster_name": match.group(1), "config_version": _int(tool, no, first, match.group(2)),
+                           "nodes": []}
     body = rows[1:]
     if body:
         no, header = body[0]
@@ -632,7 +636,7 @@ def parse_version(text: str) -> dict[str, Any]:
     match = re.match(r"^(\d+(?:\.\d+)*)\s+config\s+(\d+)$", line.strip())
     if not match:
         raise ParseError(tool, no, line, "expected '<version> config <N>'")
-    return {"version": match.group(1), "config_version": int(match.group(2))}
+    return {"version": match.group(1), "config_version": _int(tool, no, line, match.group(2))}
 
 
 def plan_cluster_conf(current: str | None, topology: Mapping[str, Any],

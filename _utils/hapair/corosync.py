@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from hapair.errors import ParseError, RenderError, TopologyError
 from hapair.fields import has_control
+from hapair.parsing import to_int
 
 # section and option names of corosync.conf and dlm.conf (used with fullmatch: '$' would pass "x\n")
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -138,10 +139,9 @@ _INTS = {"nodes", "expected_votes", "highest_expected", "total_votes"}
 
 
 def _int(tool: str, no: int, line: str, value: str) -> int:
-    try:
-        return int(value, 0)
-    except ValueError:
-        raise ParseError(tool, no, line, f"expected an integer, got {value!r}") from None
+    """A decimal or ``0x`` hexadecimal integer (node ids print either way), else ParseError."""
+    base = 16 if value.lower().lstrip("-").startswith("0x") else 10
+    return to_int(tool, no, line, value, "integer", base)
 
 
 _TAIL = re.compile(r"\s+\((local|votes (\d+))\)$")
@@ -170,7 +170,7 @@ def _members(tool: str, rows: list[tuple[int, str]]) -> list[dict[str, Any]]:
             raise ParseError(tool, no, line, "expected 'nodeid votes [qdevice] name [(local)]'")
         out.append({"node_id": _int(tool, no, line, parts[0]), "votes": _int(tool, no, line, parts[1]),
                     "name": parts[2], "local": bool(tail and tail.group(1) == "local"), "qdevice": qdevice,
-                    "qdevice_votes": int(tail.group(2)) if tail and tail.group(2) else None})
+                    "qdevice_votes": _int(tool, no, line, tail.group(2)) if tail and tail.group(2) else None})
     return out
 
 
@@ -247,11 +247,12 @@ def parse_cfgtool(text: str) -> dict[str, Any]:
         stripped = line.strip()
         match = re.match(r"^Local node ID (\d+), transport (\S+)$", stripped)
         if match:
-            out["node_id"], out["transport"] = int(match.group(1)), match.group(2)
+            out["node_id"], out["transport"] = _int(tool, no, line, match.group(1)), match.group(2)
             continue
         match = re.match(r"^LINK ID (\d+)(?:\s+(\S+))?$", stripped)
         if match:
-            out["links"].append({"link_id": int(match.group(1)), "transport": match.group(2), "addr": None,
+            out["links"].append({"link_id": _int(tool, no, line, match.group(1)), "transport": match.group(2),
+                                 "addr": None,
                                  "peers": []})
             continue
         if not out["links"]:
@@ -267,7 +268,7 @@ def parse_cfgtool(text: str) -> dict[str, Any]:
             continue
         match = re.match(r"^nodeid:?\s+(\d+):\s*(.+)$", stripped)
         if match:
-            link["peers"].append({"node_id": int(match.group(1)), "status": match.group(2).strip()})
+            link["peers"].append({"node_id": _int(tool, no, line, match.group(1)), "status": match.group(2).strip()})
             continue
         raise ParseError(tool, no, line, "unknown line")
     if out["node_id"] is None:
@@ -397,7 +398,7 @@ def _pairs(tool: str, no: int, line: str, words: list[str]) -> dict[str, Any]:
 
     for word in words:
         if re.fullmatch(r"-?\d+|0x[0-9a-fA-F]+", word):
-            values.append(int(word, 0))
+            values.append(_int(tool, no, line, word))
         else:
             if values:
                 flush()
@@ -434,7 +435,9 @@ def parse_dlm_ls(text: str) -> list[dict[str, Any]]:
             raise ParseError(tool, no, line, "a lockspace field before its 'name' line")
         space = out[-1]
         if key in ("id", "flags"):
-            space[key] = _int(tool, no, line, rest.split()[0])
+            if len(rest.split()) != 1:
+                raise ParseError(tool, no, line, f"expected one number after {key!r}")
+            space[key] = _int(tool, no, line, rest)
         elif key == "change":
             change = {}
             for k, v in _pairs(tool, no, line, rest.replace(",", " ").split()).items():

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from hapair import ocfs2 as cluster_fs
 from hapair.errors import ParseError, RefusedError, TopologyError, ValidationError
+from hapair.parsing import to_int
 
 
 class NotReadyError(RefusedError):
@@ -116,26 +117,29 @@ def parse_tunegfs2(text: str) -> dict[str, Any]:
 
     Schema: ``{"volume_name", "uuid", "magic", "format_version": int, "block_size": int,
     "block_shift": int, "root_inode": int, "master_inode": int, "lock_protocol", "lock_table",
-    "cluster_name": str|None, "fs_name": str|None}`` (cluster/fs split from the lock table).
+    "cluster_name": str|None, "fs_name": str|None}`` (cluster/fs split from the lock table; a key
+    whose line is missing is None).
 
     Example: ``Lock table: hardcore:gfs2-00`` -> ``{"lock_table": "hardcore:gfs2-00",
     "cluster_name": "hardcore", "fs_name": "gfs2-00", ...}``.
     """
     tool = "tunegfs2 -l"
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = dict.fromkeys(_TUNE_KEYS.values())
+    seen = set()
     for no, line in _lines(text):
         key, sep, value = line.partition(":")
         name = _TUNE_KEYS.get(key.strip().lower())
         if not sep or name is None:
             raise ParseError(tool, no, line, "unknown line")
         value = value.strip()
+        seen.add(name)
         if name in _TUNE_INTS:
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise ParseError(tool, no, line, f"expected an integer, got {value!r}")
-            out[name] = int(value)
+            out[name] = to_int(tool, no, line, value, name)
         else:
             out[name] = value
-    if "lock_table" not in out or "lock_protocol" not in out:
+    if "lock_table" not in seen or "lock_protocol" not in seen:
         raise ParseError(tool, 0, "", "no 'Lock protocol'/'Lock table' lines: not a GFS2 superblock listing")
     cluster, sep, fsname = out["lock_table"].partition(":")
     out["cluster_name"], out["fs_name"] = (cluster, fsname) if sep else (None, None)
@@ -162,7 +166,7 @@ def parse_journals(text: str) -> dict[str, Any]:
         stripped = line.strip()
         if stripped.startswith("Block #"):
             match = _BLOCKS.search(stripped)
-            out["blocks"] = int(match.group(1)) if match else None
+            out["blocks"] = to_int(tool, no, line, match.group(1), "blocks") if match else None
         elif "Journal List" in stripped:
             seen_list = True
         elif set(stripped) <= {"-"}:
@@ -172,8 +176,9 @@ def parse_journals(text: str) -> dict[str, Any]:
             if not match or not seen_list:
                 raise ParseError(tool, no, line, "expected 'journalN: block sizeMB status.'")
             index, block, size, status = match.groups()
-            out["journals"].append({"index": int(index), "name": f"journal{index}", "block": int(block, 0),
-                                    "size_mb": int(size), "status": status})
+            out["journals"].append({"index": to_int(tool, no, line, index, "journal"), "name": f"journal{index}",
+                                    "block": to_int(tool, no, line, block, "block", 0),
+                                    "size_mb": to_int(tool, no, line, size, "size"), "status": status})
     if not seen_list:
         raise ParseError(tool, 0, "", "no 'Journal List' section: not gfs2_edit -p journals output")
     return out
@@ -200,13 +205,13 @@ def parse_mkfs(text: str) -> dict[str, Any]:
     "locking_protocol", "lock_table", "uuid", ...}`` (quotes stripped, sizes kept as text).
     """
     out: dict[str, Any] = {}
-    for _no, line in _lines(text):
+    for no, line in _lines(text):
         key, sep, value = line.partition(":")
         if not sep or value.strip() in ("Done", ""):
             continue
         name = re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
         value = value.strip().strip('"')
-        out[name] = int(value) if value.isdigit() else value
+        out[name] = to_int("mkfs.gfs2", no, line, value, name) if value.isascii() and value.isdigit() else value
     if "lock_table" not in out:
         raise ParseError("mkfs.gfs2", 0, "", "no 'Lock table' in the mkfs.gfs2 summary")
     return out

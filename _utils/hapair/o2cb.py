@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from hapair.errors import ParseError, RenderError
 from hapair.fields import require
+from hapair.parsing import to_int
 
 CLUSTER_CONF = "/etc/ocfs2/cluster.conf"
 DEFAULTS_FILE = "/etc/default/o2cb"
@@ -163,7 +164,13 @@ def _stanzas(text: str, tool: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.lstrip("-").isdigit() else None
+    """An integer stanza value, None when absent or no number (also one beyond int()'s digit limit)."""
+    if value is None or not value.lstrip("-").isascii() or not value.lstrip("-").isdigit():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def parse_cluster_conf(text: str, tool: str = "o2cb list-cluster") -> dict[str, Any]:
@@ -294,7 +301,8 @@ def parse_init_status(text: str) -> dict[str, Any]:
         match = re.fullmatch(r"(Heartbeat dead threshold|Network idle timeout|Network keepalive delay|"
                              r"Network reconnect delay)\s*[:=]\s*(\d+)", line)
         if match:
-            out[_TIMEOUTS[match.group(1).lower()]] = int(match.group(2))
+            out[_TIMEOUTS[match.group(1).lower()]] = to_int("o2cb status", line_no, raw, match.group(2),
+                                                            match.group(1))
             continue
         match = re.fullmatch(r"Heartbeat mode: (\w+)", line)
         if match:

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError
 from hapair.fields import require
+from hapair.parsing import to_int
 
 MKFS_TYPES = ("mail", "datafiles", "vmstore")
 PROMOTE_UNIT = "hapair-drbd-promote@.service"
@@ -64,10 +65,10 @@ def _columns(text: str, tool: str, last_rest: bool = True) -> list[dict[str, str
     if not lines:
         raise ParseError(tool, 0, "", "no output (not even the header)")
     header = lines[0]
-    if not header.startswith("Device"):
-        raise ParseError(tool, 1, header, "expected a header starting with 'Device'")
     starts = [m.start() for m in re.finditer(r"\S+", header)]
     names = header.split()
+    if names[0] != "Device" or len(set(names)) != len(names):
+        raise ParseError(tool, 1, header, "expected a header 'Device ...' of distinct column names")
     rows = []
     for line_no, line in enumerate(lines[1:], 2):
         if not line.startswith("/"):
@@ -160,10 +161,18 @@ def parse_debugfs_stats(text: str) -> dict[str, Any]:
     if "Max Node Slots" not in raw:
         first = next((line for line in text.splitlines() if line.strip()), "")
         raise ParseError("debugfs.ocfs2 -R stats", 1, first, "no OCFS2 superblock in the output")
+    tool = "debugfs.ocfs2 -R stats"
     out: dict[str, Any] = {key: (raw.get(src) or None) for src, key in _STATS_KEYS.items()}
-    out["max_node_slots"] = int(raw["Max Node Slots"])
-    out["block_size"] = 1 << int(raw["Block Size Bits"]) if raw.get("Block Size Bits", "").isdigit() else None
-    out["cluster_size"] = 1 << int(raw["Cluster Size Bits"]) if raw.get("Cluster Size Bits", "").isdigit() else None
+    out["max_node_slots"] = to_int(tool, 0, f"Max Node Slots: {raw['Max Node Slots']}", raw["Max Node Slots"],
+                                   "Max Node Slots")
+    for key, name in (("block_size", "Block Size Bits"), ("cluster_size", "Cluster Size Bits")):
+        bits = raw.get(name, "")
+        if not (bits.isascii() and bits.isdigit()):
+            out[key] = None
+        elif len(bits) > 2 or int(bits) > 63:  # 9-12 for blocks, 12-20 for clusters: anything else is no superblock
+            raise ParseError(tool, 0, f"{name}: {bits}", f"{name} out of range")
+        else:
+            out[key] = 1 << int(bits)
     out["features"] = {"compat": features.get("compat", []), "incompat": features.get("incompat", []),
                        "ro_compat": features.get("ro_compat", [])}
     return out
