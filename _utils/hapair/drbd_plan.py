@@ -536,8 +536,11 @@ def flatten(model: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-_RES_RE = re.compile(r'^\s*resource\s+"?([^\s{"]+)"?\s*\{', re.M)
-_MINOR_RE = re.compile(r"\bdevice\s+(?:/dev/drbd(\d+)|\S+\s+minor\s+(\d+)|minor\s+(\d+))")
+# ``[^\S\n]*``, not ``\s*``: with re.M, ``^\s*`` rescans every following blank line from each line
+# start (quadratic: 9.6 s on 80k blank lines, read on every 8.4 drbd.status and grains refresh)
+_RES_RE = re.compile(r'^[^\S\n]*resource\s+"?([^\s{"]+)"?\s*\{', re.M)
+# minors have at most 20 bits: a longer number is no minor (and int() refuses 4300+ digits)
+_MINOR_RE = re.compile(r"\bdevice\s+(?:/dev/drbd(\d{1,9})|\S+\s+minor\s+(\d{1,9})|minor\s+(\d{1,9}))(?!\d)")
 
 
 def minors_from_config(texts: Iterable[str]) -> dict[int, str]:
