@@ -41,6 +41,10 @@ from hapair import drbd_parse as parse
 
 log = logging.getLogger(__name__)
 
+# Causes already logged at warning: a grains refresh repeats the same failure, the log says it once.
+_WARNED: set[str] = set()
+_WARNED_MAX = 64
+
 _KEYS = ("role", "disk_state", "connection_state", "peer_role", "peer_disk_state", "replication_state")
 
 
@@ -68,6 +72,8 @@ def _collect(opts):
     else:
         drbdsetup = _conf(opts, "hapair:bin:drbdsetup", "drbdsetup")
         res = subprocess.run([drbdsetup, "status", "--json"], capture_output=True, text=True, timeout=5, check=False)
+        if res.returncode != 0:
+            _warn_once(f"{drbdsetup} status --json exited {res.returncode}: {res.stderr.strip()[:200]}")
         parsed = parse.parse_drbdsetup_status_json(res.stdout) if res.returncode == 0 else {"resources": []}
     models = parsed.get("resources", []) if isinstance(parsed, dict) else parsed
     if isinstance(models, dict):
@@ -98,10 +104,24 @@ def _collect(opts):
     return out
 
 
+def _warn_once(cause: str) -> None:
+    """Log ``cause`` at warning the first time it is seen (at debug after that); never raises."""
+    if cause in _WARNED:
+        log.debug("hapair drbd grains: %s", cause)
+        return
+    if len(_WARNED) < _WARNED_MAX:
+        _WARNED.add(cause)
+    log.warning("hapair drbd grains: %s", cause)
+
+
 def drbd():
-    """DRBD grains (see the module docstring); ``{}`` where DRBD is absent or on any error."""
+    """DRBD grains (see the module docstring); ``{}`` where DRBD is absent or on any error.
+
+    An error (unreadable status, a ParseError naming the line, a hung drbdsetup) is logged at
+    warning once per cause, then at debug: the grains never raise and never flood the log.
+    """
     try:
         return _collect(__opts__)
     except Exception as err:  # noqa: BLE001 - a grain must never break the minion
-        log.debug("hapair drbd grains: %s", err)
+        _warn_once(f"{type(err).__name__}: {err} (the drbd grains are empty until this is fixed)")
         return {}
