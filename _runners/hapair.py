@@ -575,8 +575,11 @@ def _facts(topo, resource, history, want_backing=False):
         nres = res["nodes"][node]
         device = nres.get("device")
         active = value.get("mounts") if isinstance(value.get("mounts"), dict) else None
-        mounted = None if active is None else sorted(
-            mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
+        if isinstance(value.get("mounted"), list):  # the node compared device numbers (by-res, by-label, links)
+            mounted = sorted(str(mp) for mp in value["mounted"])
+        else:  # an older drbd module on the node: compare the mount source by name
+            mounted = None if active is None else sorted(
+                mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
         split = split or bool((value.get("markers") or {}).get("split_brain"))
         facts[node] = {"model": model, "mounted": mounted,
                        "backing": {"disk": nres.get("disk"), "lvm": _lvm_of(value.get("lvm"))},

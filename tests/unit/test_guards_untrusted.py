@@ -285,3 +285,21 @@ def test_gfs2_mkfs_overwrite_no_means_no(env, value):  # noqa: F811 - the fixtur
     with pytest.raises(CEE, match="overwrite=True"):
         env["mod"].mkfs("gfs2-00", "hardcore", overwrite=value)
     assert not any(argv[0] == "mkfs.gfs2" for argv in env["cmd"].argvs())
+
+
+def test_runner_takes_the_nodes_device_number_answer_for_mounted(monkeypatch):
+    """The runner matched mount sources by string: a by-label mount of r0 read as "not mounted"."""
+    import importlib.util  # noqa: PLC0415
+
+    from hapair import topology  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("hapair_runner_p5", os.path.join(ROOT, "_runners", "hapair.py"))
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    runner.__context__, runner.__opts__ = {}, {"id": "master"}
+    topo = topology.load(lab_web(), "lab_web")
+    mounts = {"/srv/www": {"device": "/dev/disk/by-label/www", "major": "147", "minor": "0", "fstype": "ocfs2"}}
+    answer = {"status": {"resources": {}}, "mounts": mounts, "mounted": ["/srv/www"], "markers": {}, "gi": None}
+    monkeypatch.setattr(runner, "_call", lambda *args, **kwargs: ({"node1": answer, "node2": dict(answer)}, {}))
+    facts, _split, _errors = runner._facts(topo, "r0", {})
+    assert facts["node1"]["mounted"] == ["/srv/www"] and facts["node2"]["mounted"] == ["/srv/www"]
