@@ -177,7 +177,8 @@ def virtual_if_function(salt: Mapping[str, Any], virtualname: str, function: str
 
 def parsed(parser: Callable[[str], T], text: str, *, secrets: Iterable[str] = ()) -> T:
     """Return ``parser(text)``; a HapairError (ParseError...) becomes CommandExecutionError with
-    ``secrets`` masked (and then without the original error attached).
+    ``secrets`` (and any ``shared-secret`` value in the quoted line) masked; when something was
+    masked, without the original error attached.
 
     ``parsed(core.parse_status, res["stdout"])``
     """
@@ -187,9 +188,10 @@ def parsed(parser: Callable[[str], T], text: str, *, secrets: Iterable[str] = ()
     try:
         return parser(text)
     except HapairError as err:
-        if secrets:  # the unmasked original must not ride along as the cause
-            raise CommandExecutionError(mask(str(err), secrets)) from None
-        raise CommandExecutionError(str(err)) from err
+        message = mask(str(err), secrets)
+        if secrets or message != str(err):  # the unmasked original must not ride along as the cause
+            raise CommandExecutionError(message) from None
+        raise CommandExecutionError(message) from err
 
 
 def read_file(path: str) -> str | None:

@@ -9,6 +9,7 @@ import base64
 
 import pytest
 from hapair import adapter
+from hapair.errors import ParseError
 from salt.exceptions import CommandExecutionError
 
 SECRET = "Disk-Secret-Adapter-3e9"
@@ -84,3 +85,13 @@ def test_run_reports_a_timeout_naming_the_command_masked(tmp_path):
     text = str(info.value)
     assert "timed out after 7" in text and "drbdadm" in text and "sh-ll-dev r0" in text
     assert SECRET not in text
+
+
+def test_parsed_masks_a_shared_secret_in_the_line_a_parse_error_quotes():
+    def parser(text):
+        raise ParseError("drbdadm dump", 3, text, "unexpected token")
+
+    with pytest.raises(CommandExecutionError) as info:
+        adapter.parsed(parser, f'    shared-secret "{SECRET}";')  # no secrets passed
+    assert SECRET not in str(info.value) and 'shared-secret "********"' in str(info.value)
+    assert info.value.__cause__ is None
