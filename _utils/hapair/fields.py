@@ -36,7 +36,8 @@ _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}
 _PATH = re.compile(r"/[A-Za-z0-9_.+@%,=/-]*")
 # One whitespace-free token of a tool's option grammar (mount options, exports options, ...).
 _TOKEN = re.compile(r"[A-Za-z0-9_.,:=/+@%-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls and the Unicode line/paragraph separators (str.splitlines() breaks on all of them)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def has_control(text: str) -> bool:
@@ -244,6 +245,18 @@ def is_drbd_path(value: Any) -> bool:
     return is_path(value) and len(value.encode()) <= DRBD_WORD_MAX
 
 
+_DRBD_DEVICE = re.compile(r"/dev/drbd([0-9]+|_[A-Za-z0-9_.+-]+)")
+
+
+def is_drbd_device(value: Any) -> bool:
+    """A DRBD device path drbdadm accepts: ``/dev/drbd<minor>`` or ``/dev/drbd_<name>``.
+
+    >>> is_drbd_device("/dev/drbd0"), is_drbd_device("/dev/drbd_web"), is_drbd_device("/dev/drbd0,")
+    (True, True, False)
+    """
+    return is_drbd_path(value) and bool(_DRBD_DEVICE.fullmatch(value))
+
+
 def is_text(value: Any) -> bool:
     """One line of free text (a command, an XML attribute value): no control characters.
 
@@ -297,6 +310,7 @@ CHECKS.update({
     "drbd_key": (is_drbd_key, "lower-case letters, digits and '-'"),
     "drbd_word": (is_drbd_word, "letters, digits and _ . / + @ -, <= 128 bytes (no ':' or whitespace)"),
     "drbd_path": (is_drbd_path, "absolute, no whitespace, ':', quote or '#', <= 128 bytes"),
+    "drbd_device": (is_drbd_device, "/dev/drbd<minor> or /dev/drbd_<name>"),
     "text": (is_text, "one line without control characters"),
     "secret": (is_secret, "no whitespace or control characters"),
     "service": (is_service, "a resource name, optionally with ::arguments, no whitespace"),

@@ -526,7 +526,7 @@ def _drbd(c: _Checker, value: Any, nodes: dict[str, dict]) -> dict[str, dict]:
 def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> dict:
     c.keys(res, RESOURCE_KEYS, parts)
     minor = c.integer(res.get("minor"), (*parts, "minor"), 0, MAX_MINOR)
-    device = c.abspath(res.get("device"), (*parts, "device"), kind="drbd_path")
+    device = c.abspath(res.get("device"), (*parts, "device"), kind="drbd_device")
     port = c.integer(res.get("port"), (*parts, "port"), 1, 65535, required=True)
     disk_value = res.get("disk")
     disk = None
@@ -591,7 +591,7 @@ def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> di
         c.keys(over, RESOURCE_NODE_KEYS, npath)
         n_minor = c.integer(over["minor"], (*npath, "minor"), 0, MAX_MINOR) if "minor" in over else minor
         if "device" in over:
-            n_device = c.abspath(over["device"], (*npath, "device"), kind="drbd_path")
+            n_device = c.abspath(over["device"], (*npath, "device"), kind="drbd_device")
         else:  # a per-node minor re-derives the device
             n_device = device if "minor" not in over else None
         n_disk = c.abspath(over["disk"], (*npath, "disk"), kind="drbd_path") if "disk" in over else disk

@@ -171,6 +171,8 @@ ROWS = [
      "drbd:resources:r0:meta_disk"),
     ("disk path longer than a drbdadm token", "web", [(("drbd", "resources", "r0", "disk"), "/dev/" + "d" * 124)],
      "drbd:resources:r0:disk"),
+    ("drbd device drbdadm refuses", "web", [(("drbd", "resources", "r0", "device"), "/dev/drbd0,")],
+     "drbd:resources:r0:device"),
     ("per-node disk with a hash", "crossed", [(("drbd", "resources", "r0", "nodes"), {"node1": {"disk": "/dev/a#b"}})],
      "drbd:resources:r0:nodes:node1:disk"),
     ("shared secret longer than drbdadm takes", "lab_gfs2",
@@ -235,5 +237,5 @@ def test_every_example_pillar_stays_valid(name):
 @pytest.mark.parametrize("kind", sorted(fields.CHECKS))
 def test_every_field_check_refuses_a_trailing_newline(kind):
     check, _ = fields.CHECKS[kind]
-    sample = {"path": "/srv/x", "drbd_path": "/dev/vdb", "facility": "local0", "base64": "YWJj"}.get(kind, "abc")
+    sample = {"path": "/srv/x", "drbd_path": "/dev/vdb", "drbd_device": "/dev/drbd0", "facility": "local0", "base64": "YWJj"}.get(kind, "abc")
     assert check(sample) and not check(sample + "\n")
