@@ -219,3 +219,40 @@ def test_changed_config_of_a_running_resource_is_adjusted(cluster):
     assert rendered[res_file]["mode"] == "0600" and rendered[res_file]["secret"] is True
     assert "shared-secret" in rendered[res_file]["content"] and "********" in rendered[res_file]["content"]
     assert_no_secret(node1, planned, applied, rendered)
+
+
+def test_create_md_probes_the_configured_disk_not_a_typo(cluster):
+    """``disk=/dev/typo``: blkid exits 2 on a missing path, which read as clean, and create-md ran on
+    the configured /dev/vdb that holds ext4."""
+    node1, root = cluster["node1"], cluster["root"]
+    state = faketree.read_state(root)
+    state["nodes"]["node1"]["signature"] = "ext4"
+    faketree.write_state(root, state)
+    node1.write_config()
+    for override in ("overwrite_data=False", "overwrite_data=True"):  # no override makes the typo the disk
+        node1.call("drbd.create_md", "r0", "disk=/dev/typo", override, check=False)
+        assert "/dev/typo" in _error(node1) and "would write to /dev/vdb" in _error(node1)
+    node1.call("drbd.create_md", "r0", "overwrite_data=no", check=False)
+    assert "/dev/vdb" in _error(node1) and "ext4 signature" in _error(node1)
+    assert changing(node1.argv()) == []
+
+
+def test_metadata_created_probes_an_external_meta_disk(cluster):
+    """meta_disk /dev/vdc carries ext4: create-md writes its metadata there, so the state refuses."""
+    from drbd_helpers import Node  # noqa: PLC0415
+
+    root = cluster["root"]
+    pillar = cluster["node1"].pillar
+    pillar["hapair"]["topologies"]["lab_web"]["drbd"]["resources"]["r0"]["meta_disk"] = "/dev/vdc"
+    node1 = Node(root, "node1", pillar)
+    node1.write_config()
+    state = faketree.read_state(root)
+    state["nodes"]["node1"]["signatures"] = {"/dev/vdc": "ext4"}
+    faketree.write_state(root, state)
+    refused = node1.state("drbd.metadata_created")
+    assert refused["result"] is False and "/dev/vdc" in refused["comment"] and "ext4" in refused["comment"]
+    assert ["blkid", "-p", "-o", "export", "/dev/vdc"] in node1.argv()
+    assert changing(node1.argv()) == []
+    allowed = node1.state("drbd.metadata_created", overwrite_data=True)
+    assert allowed["result"] is True and allowed["changes"] == {"metadata": {"old": False, "new": "created"}}
+    assert changing(node1.argv()) == [["drbdadm", "create-md", "--force", "r0"]]
