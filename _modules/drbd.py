@@ -8,7 +8,7 @@ Every binary and path comes from config, so two minions on one host (and the tes
 two nodes::
 
     hapair:
-      bin: {drbdadm: drbdadm, drbdsetup: drbdsetup, blkid: blkid}
+      bin: {drbdadm: drbdadm, drbdsetup: drbdsetup, blkid: blkid, blockdev: blockdev}
       paths: {proc_drbd: /proc/drbd, drbd_conf: /etc/drbd.conf, drbd_conf_dir: /etc/drbd.d,
               state_dir: /var/lib/hapair, drbd_handler: /usr/lib/hapair/drbd-handler}
 
@@ -19,7 +19,10 @@ two nodes::
 (``hapair:bin:salt_call``, default the one beside the minion's python).
 
 Destructive actions are guarded by ``hapair.drbd_plan``: a refusal raises CommandExecutionError
-naming the device and the explicit override. Shared secrets never appear in returns, logs or errors.
+naming the device and the explicit override. Guards probe the devices the command acts on as the
+DRBD config names them (``drbdadm sh-ll-dev``/``sh-md-dev``), each opened first (``blockdev``),
+never a device the caller names; override arguments are parsed strictly (``hapair.fields.flag``:
+"no" and "false" mean no). Shared secrets never appear in returns, logs or errors.
 """
 
 from __future__ import annotations
