@@ -8,6 +8,7 @@ captures (stage 11: both StandAlone, diverged generation identifiers, oos:64 on 
 """
 
 import copy
+import os
 import time
 
 import orch_fixtures as fx
@@ -27,9 +28,10 @@ def pillar_with(**policy):
     return pil
 
 
-def send_and_wait(master, minion, event_listener, tag="hapair/drbd/r0/split-brain"):
+def send_and_wait(master, minion, event_listener, tag="hapair/drbd/r0/split-brain",
+                  data='data={"resource": "r0", "kind": "split-brain"}'):
     start = time.time()
-    ret = minion.salt_call_cli(timeout=60).run("event.send", tag, 'data={"resource": "r0", "kind": "split-brain"}')
+    ret = minion.salt_call_cli(timeout=60).run("event.send", tag, data)
     assert ret.returncode == 0, ret.stdout + ret.stderr
     matched = event_listener.wait_for_events([(master.id, "hapair/remediate/r0/result")], after_time=start,
                                              timeout=90)
@@ -103,3 +105,41 @@ def test_beacon_event_reaches_the_reactor(master, minions, cluster, short_root, 
         assert by_tag["hapair/remediate/r0/result"]["decision"] in ("none", "report", "duplicate")
     finally:
         node1.run("beacons.delete", "drbd")
+
+
+def test_an_event_naming_another_topology_is_refused(master, minions, cluster, short_root, event_listener):
+    """Issue 12: node2's r0 was rendered from orchweb (manual); an event naming ``other`` (same
+    nodes and r0, discarding node2) planned ``secondary`` + ``discard_my_data_connect``. Now the
+    runner asks node2 and refuses the payload's topology: nothing is discarded."""
+    pil = pillar_with(split_brain="manual")
+    other = copy.deepcopy(pil["hapair"]["topologies"]["orchweb"])
+    other["drbd"]["resources"]["r0"]["remediation"].update(split_brain="victim", victim="node2",
+                                                           snapshot_before_discard=False)
+    pil["hapair"]["topologies"]["other"] = other
+    write_pillar(short_root, pil)
+    reset(cluster, stage="11")
+    result = send_and_wait(master, minions["node2"], event_listener,
+                           data='data={"resource": "r0", "kind": "split-brain", "topology": "other"}')
+    assert result["decision"] == "refuse" and result["topology"] == "orchweb", result
+    assert "rendered from topology orchweb" in result["reason"]
+    assert actions(cluster, "node1") == [] and actions(cluster, "node2") == []
+
+
+def test_a_hostile_tag_on_the_bus_runs_nothing(master, minions, cluster, short_root, event_listener):
+    """Issue 12: a tag whose resource part holds YAML rendered a ``local.cmd.run`` reaction. The
+    hostile event goes onto the real master's bus; a good event after it is answered; no
+    ``cmd.run`` job was ever published and the marker file it would write does not exist."""
+    import salt.utils.event  # noqa: PLC0415
+
+    write_pillar(short_root, pillar_with(split_brain="manual"))
+    reset(cluster, stage="11")
+    marker = os.path.join(short_root, "injected")
+    tag = (f"hapair/drbd/x:\n  local.cmd.run:\n    - tgt: node1\n    - arg: ['touch {marker}']\n"
+           "z/split-brain")
+    start = time.time()
+    with salt.utils.event.get_master_event(master.config, master.config["sock_dir"], listen=False) as bus:
+        bus.fire_event({"id": "node2", "data": {"resource": "x", "kind": "split-brain"}}, tag)
+    send_and_wait(master, minions["node2"], event_listener)  # the reactor went on to the next event
+    jobs = event_listener.get_events([(master.id, "salt/job/*/new")], after_time=start)
+    assert not [j for j in jobs if j.data.get("fun") == "cmd.run"], [j.data for j in jobs]
+    assert not os.path.exists(marker)
