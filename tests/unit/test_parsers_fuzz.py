@@ -311,3 +311,32 @@ def test_deep_json_is_a_parse_error_naming_the_depth():
     deep = json.dumps([{"name": "r0", "devices": [], "connections": []}]).replace("[]", "[" * 200 + "]" * 200, 1)
     with pytest.raises(ParseError, match="nest"):
         drbd_parse.parse_drbdsetup_status_json(deep)
+
+
+# --------------------------------------------------------------------------- the issue's cases
+KNOWN = [  # (parser, input, what the old code raised)
+    ("corosync.parse_dlm_ls", "dlm lockspaces\nname gfs2-00\nid\n", "IndexError"),
+    ("lvm.parse_pvs", '{"report": [{"pv": [{"vg_name": "vg0"}]}]}', "KeyError"),
+    ("lvm.parse_vgs", '{"report": [{"vg": [{"vg_nme": "vg0"}]}]}', "KeyError"),
+    ("lvm.parse_lvs", '{"report": [{"lv": [{"vg_name": "v", "lv_name": "l", "lv_size": "1M"}]}]}', "ValueError"),
+    ("lvm.parse_lvs", "[" * 100_000, "RecursionError"),
+    ("ocfs2.parse_mounted_full", "Device!  FS  Nodes\n/dev/sdc  ocfs2  node1\n", "KeyError"),
+    ("ocfs2.parse_mounted_detect", "Device\x00Stack\n/dev/sdc o2cb\n", "KeyError"),
+    ("ocfs2.parse_debugfs_stats", "Max Node Slots: lots\n", "ValueError"),
+    ("drbd_parse.parse_drbdsetup_status_json", "[" * 100_000, "RecursionError"),
+    ("drbd_parse.parse_drbdsetup_status_json", "[" + "9" * 5000 + "]", "ValueError"),
+    ("drbd_parse.parse_proc_drbd", "version: 8.4.11\n " + "9" * 5000 + ": cs:Connected\n", "ValueError"),
+    ("cman.parse_clustat_xml", "<clustat>\udcff</clustat>", "UnicodeEncodeError"),
+]
+
+
+@pytest.mark.parametrize("name, text, old", KNOWN, ids=[f"{k[0]}-{k[2]}" for k in KNOWN])
+def test_malformed_output_named_in_the_issue_is_a_parse_error(name, text, old):
+    with pytest.raises(ParseError):
+        _parser(name)(text)
+
+
+def test_dlm_status_numbers_are_decimal_unless_0x():
+    # int(word, 0) raised ValueError on a leading zero; dlm_tool prints decimal and 0x-hex numbers
+    out = _parser("corosync.parse_dlm_status")("cluster nodeid 2 quorate 1 ring seq 063 0x10\n")
+    assert out["ring_seq"] == [63, 16]
