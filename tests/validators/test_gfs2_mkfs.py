@@ -125,13 +125,13 @@ def test_module_info_and_guarded_mkfs_with_the_real_tools(tmp_path):
     dev = image(tmp_path)
     with open(os.path.join(ROOT, "pillar", "hapair", "lab_gfs2.sls"), encoding="utf-8") as handle:
         pillar = yaml.safe_load(handle)
-    # the DRBD device is the image; DRBD itself reports Primary with the peer UpToDate (fake)
-    pillar["hapair"]["topologies"]["lab_gfs2"]["drbd"]["resources"]["r0"]["device"] = dev
-    model = {"name": "r0", "role": "Primary", "volumes": [{"volume": 0, "disk_state": "UpToDate"}],
-             "peers": [{"name": "node2", "connection_state": "Connected",
-                        "volumes": [{"volume": 0, "peer_disk_state": "UpToDate"}]}]}
-    salt = fakesalt.salt_dict(fakesalt.real_run_all, {},
-                              **{"drbd.status": lambda name: {"resources": {name: model}}})
+    # the filesystem lives on the image (a DRBD `device` must be /dev/drbd<N>, which validation now
+    # enforces as drbdadm does); DRBD's own checks are the planner's, covered in the unit tables
+    fs_pillar = pillar["hapair"]["topologies"]["lab_gfs2"]["filesystems"]["gfs2-00"]
+    del fs_pillar["resource"]
+    fs_pillar["device"] = dev
+    pillar["hapair"]["topologies"]["lab_gfs2"]["drbd"]["resources"]["r0"]["mode"] = "single-primary"
+    salt = fakesalt.salt_dict(fakesalt.real_run_all, {})
     mod = fakesalt.load("modules", "gfs2", salt, opts={"id": "node1", "test": False}, pillar=pillar)
     done = mod.mkfs("gfs2-00", "lab_gfs2")
     assert done["formatted"] and done["lock_table"] == "labgfs:gfs2-00" and done["summary"]["journals"] == 2
