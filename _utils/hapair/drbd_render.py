@@ -54,7 +54,8 @@ SYNCER_MAP: dict[str, tuple[str, str]] = {
 
 # used with fullmatch only: '$' would let a trailing newline through
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
-_BARE_RE = re.compile(r"[A-Za-z0-9_./:+@-]+")
+# drbdadm ends a bare word at ':': a value holding one (a by-path disk) is written quoted
+_BARE_RE = re.compile(r"[A-Za-z0-9_./+@-]+")
 _INDENT = "    "
 
 

@@ -31,9 +31,9 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 _MINION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # RFC 1123 hostname labels, dot-separated.
 _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
-# An absolute path: no whitespace, no control characters, no quotes, no '#' (comment) and no ':'
-# doubled (drbdadm reads '::' as a syntax element).
-_PATH = re.compile(r"/[A-Za-z0-9_.+@%,=/-]*")
+# An absolute path: no whitespace, no control characters, no quotes, no '#' (comment); a single ':'
+# (udev's /dev/disk/by-path names) but never '::' (haresources' field separator).
+_PATH = re.compile(r"/[A-Za-z0-9_.+@%,=:/-]*")
 # One whitespace-free token of a tool's option grammar (mount options, exports options, ...).
 _TOKEN = re.compile(r"[A-Za-z0-9_.,:=/+@%-]+")
 # C0 and C1 controls and the Unicode line/paragraph separators (str.splitlines() breaks on all of them)
@@ -79,8 +79,10 @@ def is_hostname(value: Any) -> bool:
 def is_path(value: Any) -> bool:
     """An absolute path with no whitespace, control character, quote, '#' or '::'.
 
-    >>> is_path("/dev/vg0/rep-drbd0"), is_path("/dev/x::y"), is_path("relative")
-    (True, False, False)
+    >>> is_path("/dev/vg0/rep-drbd0"), is_path("/dev/disk/by-path/pci-0000:00:05.0")
+    (True, True)
+    >>> is_path("/dev/x::y"), is_path("relative")
+    (False, False)
     """
     return (isinstance(value, str) and len(value) <= MAX_PATH and "::" not in value
             and bool(_PATH.fullmatch(value)))
@@ -237,7 +239,7 @@ def is_drbd_word(value: Any) -> bool:
 
 
 def is_drbd_path(value: Any) -> bool:
-    """A path (``is_path``) that drbdadm reads as one bare word: at most 128 bytes.
+    """A path (``is_path``) drbdadm takes: at most 128 bytes (the renderer quotes one holding ':').
 
     >>> is_drbd_path("/dev/vg0/r0"), is_drbd_path("/dev/" + "d" * 124)
     (True, False)
@@ -309,7 +311,7 @@ CHECKS.update({
     "identifier": (is_identifier, "letters, digits and '_', starting with a letter or '_'"),
     "drbd_key": (is_drbd_key, "lower-case letters, digits and '-'"),
     "drbd_word": (is_drbd_word, "letters, digits and _ . / + @ -, <= 128 bytes (no ':' or whitespace)"),
-    "drbd_path": (is_drbd_path, "absolute, no whitespace, ':', quote or '#', <= 128 bytes"),
+    "drbd_path": (is_drbd_path, "absolute, no whitespace, '::', quote or '#', <= 128 bytes"),
     "drbd_device": (is_drbd_device, "/dev/drbd<minor> or /dev/drbd_<name>"),
     "text": (is_text, "one line without control characters"),
     "secret": (is_secret, "no whitespace or control characters"),

@@ -367,3 +367,21 @@ def test_dump_all_finds_the_nodes_own_addresses(tmp_path, key, dialect):
             absent = in_netns_with([], conf, host, version, "dump", "all")
             assert absent.returncode == 10, errors_of(absent)
             assert "not found on this host" in errors_of(absent)
+
+
+@pytest.mark.parametrize("dialect", drbd_render.DIALECTS)
+def test_a_by_path_disk_is_validated_quoted_and_accepted(tmp_path, dialect):
+    """udev's by-path names hold ':', which ends a bare word for drbdadm: written quoted, accepted."""
+    import yaml
+    from hapair import topology
+    with open(os.path.join(ROOT, "pillar", "hapair", "web.sls"), encoding="utf-8") as handle:
+        pillar = yaml.safe_load(handle)
+    disk = "/dev/disk/by-path/pci-0000:00:05.0-part1"
+    pillar["hapair"]["topologies"]["web"]["drbd"]["resources"]["r0"]["disk"] = disk
+    topo = topology.load(pillar, "web")
+    node = sorted(topo["nodes"])[0]
+    conf, files = render_into(tmp_path, topo, node, dialect)
+    assert f'disk "{disk}";' in "".join(spec["content"] for spec in files.values())
+    for version in parsers_for(dialect):
+        proc = drbdadm(conf, topo["nodes"][node]["hostname"], version, "sh-nop")
+        assert proc.returncode == 0, errors_of(proc)
