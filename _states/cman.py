@@ -37,6 +37,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.cman  # noqa: F401
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "cman"
@@ -67,7 +68,7 @@ def cluster_configured(name, topology, propagate=True):
                           "diff": done["diff"]}
         ret["comment"] = f"{name} written with config_version {done['new_version']}" + (
             ", propagated with cman_tool version -r" if done["propagated"] else "")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 
@@ -91,7 +92,7 @@ def running(name="cman"):
             ret.update(result=False, comment=f"service {name} started but this node is not a cluster member")
         else:
             ret["comment"] = f"service {name} started"
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 
@@ -131,6 +132,6 @@ def quorate(name="cman", timeout=300, interval=5):
             time.sleep(float(interval))
         what = seen["error"] if "error" in seen else _votes(seen)
         ret.update(result=False, comment=f"cluster not quorate after {timeout}s: {what}")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -40,6 +40,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.corosync  # noqa: F401
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "corosync"
@@ -62,7 +63,7 @@ def _converge(name, check, apply):
             ret.update(changes=changes, comment=apply())
         else:
             ret["comment"] = comment
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 

@@ -32,6 +32,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.gfs2
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "gfs2"
@@ -63,7 +64,7 @@ def formatted(name, topology, overwrite=False):
         ret["changes"] = {"formatted": {"device": done["device"], "lock_table": done["lock_table"],
                                         "journals": done["journals"]}} if done["formatted"] else {}
         ret["comment"] = f"{done['device']} formatted as GFS2 {done['lock_table']}"
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 
@@ -88,6 +89,6 @@ def mounted(name, topology):
             return ret
         done = __salt__["gfs2.mount"](name, topology)
         ret.update(changes=hapair.gfs2.mount_changes(done), comment=f"{name}: {', '.join(changes)} done")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -25,6 +25,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.nfs  # noqa: F401
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "hapair_nfs"
@@ -66,6 +67,6 @@ def exported(name):
         done = __salt__["hapair_nfs.apply"](name)
         ret["changes"] = _changes(done)
         ret["comment"] = f"exports of {name} in place ({done['path']})"
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -24,6 +24,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.heartbeat  # noqa: F401
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "heartbeat"
@@ -54,6 +55,6 @@ def configured(name, topology=None):
             return ret
         ret.update(changes=__salt__["heartbeat.write_config"](topo),
                    comment=f"{len(plan)} heartbeat file(s) written")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -31,6 +31,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.o2cb  # noqa: F401
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "o2cb"
@@ -63,7 +64,7 @@ def cluster_configured(name, topology=None):
         status = __salt__["o2cb.cluster_status"]()
         note = " (the online cluster reads them at its next offline/online)" if status["online"] else ""
         ret["comment"] = f"{len(ret['changes'])} o2cb file(s) written{note}"
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 
@@ -93,6 +94,6 @@ def online(name, topology=None):
             ret.update(result=False, comment=f"cluster {step['cluster']} is still offline after 'online'")
             return ret
         ret.update(changes=changes, comment=f"cluster {step['cluster']} is online")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret

@@ -36,6 +36,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     import hapair.ocfs2  # noqa: F401
 
 from hapair import adapter
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "ocfs2"
@@ -67,7 +68,7 @@ def formatted(name, topology, overwrite=False):
             ret["changes"] = {"formatted": {"device": done["device"], "label": done["label"],
                                             "slots": done["slots"], "cluster_name": done["cluster_name"]}}
         ret["comment"] = f"{done['device']} formatted as OCFS2"
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 
@@ -92,7 +93,7 @@ def mounted(name, topology):
         ret.update(changes=_mount_changes(done), comment=f"{name}: {', '.join(s['action'] for s in done)}")
         if __salt__["ocfs2.plan_mount"](name, topology):
             ret.update(result=False, comment=f"{name}: still not converged after mounting")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
 
@@ -128,6 +129,6 @@ def boot_ordered(name, topology=None):
             ret.update(result=None, changes=plan, comment=f"{len(plan)} unit file(s) would be written")
             return ret
         ret.update(changes=__salt__["ocfs2.install_boot_units"](topo), comment=f"{len(plan)} unit file(s) written")
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
         ret.update(result=False, comment=str(err), changes={})
     return ret
