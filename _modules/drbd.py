@@ -46,7 +46,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter, fields
+from hapair import adapter
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
 from hapair import secrets as secrets_mod
@@ -183,13 +183,6 @@ def _guard(check, *args, **kwargs):
     except (RefusedError, plan.PlanError) as err:
         raise CommandExecutionError(str(err))
 
-
-def _flag(value, what):
-    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no."""
-    try:
-        return fields.flag(value, what)
-    except HapairError as err:
-        raise SaltInvocationError(str(err))
 
 
 def _volumes(name):
@@ -755,7 +748,7 @@ def create_md(name, disk=None, overwrite_data=False):
         salt '*' drbd.create_md r0
         salt '*' drbd.create_md r0 disk=/dev/sdc1 overwrite_data=True
     """
-    overwrite_data = _flag(overwrite_data, "overwrite_data")
+    overwrite_data = adapter.flag(overwrite_data, "overwrite_data")
     fct = facts(name, disk=disk)
     if "probes" not in fct:  # up: facts() probes no disk; create-md would still write to them
         fct.update(_probe_disks(name, disk), metadata=True)
@@ -849,8 +842,8 @@ def primary(name, force=False, peer_has_no_data=False):
         salt '*' drbd.primary r0
         salt '*' drbd.primary r0 force=True
     """
-    force = _flag(force, "force")
-    peer_has_no_data = _flag(peer_has_no_data, "peer_has_no_data")
+    force = adapter.flag(force, "force")
+    peer_has_no_data = adapter.flag(peer_has_no_data, "peer_has_no_data")
     if force:
         _guard(plan.guard_primary_force, facts(name, probe_disk=False, probe_gi=False),
                peer_has_no_data=peer_has_no_data)
@@ -894,7 +887,7 @@ def new_current_uuid(name, clear_bitmap=True):
 
         salt '*' drbd.new_current_uuid r0
     """
-    if _flag(clear_bitmap, "clear_bitmap"):
+    if adapter.flag(clear_bitmap, "clear_bitmap"):
         _guard(plan.guard_new_current_uuid, facts(name, probe_disk=False))
         return _action("new-current-uuid", "--clear-bitmap", name)
     return _action("new-current-uuid", name)
@@ -950,7 +943,7 @@ def discard_my_data_connect(name, victim=None, node=None, split_brain=False):
 
         salt web2 drbd.discard_my_data_connect r0 victim=web2
     """
-    split_brain = _flag(split_brain, "split_brain")
+    split_brain = adapter.flag(split_brain, "split_brain")
     fct = facts(name, node=node, probe_disk=False, probe_gi=False)
     fct["node"], fct["node_names"] = _self_names(name)
     fct["split_brain"] = fct.get("split_brain") or split_brain

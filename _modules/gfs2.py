@@ -27,7 +27,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.gfs2 as core
 
-from hapair import adapter, fields
+from hapair import adapter
 from hapair import ocfs2 as cluster_fs
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -38,13 +38,6 @@ __virtualname__ = "gfs2"
 def __virtual__():
     return adapter.virtual_if_binary(__salt__, __virtualname__, "mkfs.gfs2", "gfs2-utils")
 
-
-def _flag(value, what):
-    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no."""
-    try:
-        return fields.flag(value, what)
-    except HapairError as err:
-        raise SaltInvocationError(str(err))
 
 
 def _load(topology, name):
@@ -198,7 +191,7 @@ def plan(name, topology, overwrite=False):
     """
     _topo, fs, _node = _load(topology, name)
     try:
-        return core.plan_formatted(facts(name, topology), fs, overwrite=_flag(overwrite, "overwrite"))
+        return core.plan_formatted(facts(name, topology), fs, overwrite=adapter.flag(overwrite, "overwrite"))
     except HapairError as err:
         raise CommandExecutionError(str(err))
 
@@ -214,7 +207,7 @@ def mkfs(name, topology, overwrite=False):
 
         salt core-01 gfs2.mkfs gfs2-00 hardcore
     """
-    steps = plan(name, topology, overwrite=_flag(overwrite, "overwrite"))
+    steps = plan(name, topology, overwrite=adapter.flag(overwrite, "overwrite"))
     if not steps:
         _topo, fs, _node = _load(topology, name)
         return {"formatted": False, "device": fs["device"], "lock_table": fs.get("lock_table"), "journals": None,

@@ -20,10 +20,10 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.lvm as core
 
-from hapair import adapter, fields
-from hapair.errors import HapairError, RefusedError
+from hapair import adapter
+from hapair.errors import RefusedError
 from hapair.gfs2 import parse_blkid_export
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "hapair_lvm"
 TOOLS = ("pvcreate", "vgcreate", "vgextend", "lvcreate")
@@ -37,13 +37,6 @@ def _lvm(topology):
     topo, _ = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
     return topo.get("lvm") or {}
 
-
-def _flag(value, what):
-    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no."""
-    try:
-        return fields.flag(value, what)
-    except HapairError as err:
-        raise SaltInvocationError(str(err))
 
 
 def _report(tool, args, parser):
@@ -89,7 +82,7 @@ def plan(topology, overwrite=False):
 
         salt node1 hapair_lvm.plan fileserver
     """
-    overwrite = _flag(overwrite, "overwrite")
+    overwrite = adapter.flag(overwrite, "overwrite")
     binaries = {tool: adapter.binary(__salt__, tool) for tool in TOOLS}
     try:
         return core.plan_present(_lvm(topology), facts(topology), overwrite=overwrite, binaries=binaries)
@@ -106,7 +99,7 @@ def apply(topology, overwrite=False):
 
         salt node1 hapair_lvm.apply fileserver
     """
-    steps = plan(topology, overwrite=_flag(overwrite, "overwrite"))
+    steps = plan(topology, overwrite=adapter.flag(overwrite, "overwrite"))
     for step in steps:
         adapter.run(__salt__, step["argv"], timeout=adapter.ACTION_TIMEOUT)
     return steps

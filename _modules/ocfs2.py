@@ -27,8 +27,8 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.ocfs2 as core
 
-from hapair import adapter, fields
-from hapair.errors import HapairError, RefusedError
+from hapair import adapter
+from hapair.errors import RefusedError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "ocfs2"
@@ -37,13 +37,6 @@ __virtualname__ = "ocfs2"
 def __virtual__():
     return adapter.virtual_if_binary(__salt__, __virtualname__, "mkfs.ocfs2", "ocfs2-tools")
 
-
-def _flag(value, what):
-    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no."""
-    try:
-        return fields.flag(value, what)
-    except HapairError as err:
-        raise SaltInvocationError(str(err))
 
 
 def _exists(path):
@@ -192,7 +185,7 @@ def plan_format(name, topology, overwrite=False):
 
         salt web1 ocfs2.plan_format www web
     """
-    overwrite = _flag(overwrite, "overwrite")
+    overwrite = adapter.flag(overwrite, "overwrite")
     topo, fs, _ = _load(topology, name)
     try:
         return core.plan_formatted(facts(name, topology), fs, topo["cluster"]["name"], overwrite=overwrite,
@@ -212,7 +205,7 @@ def mkfs(name, topology, overwrite=False):
 
         salt web1 ocfs2.mkfs www web
     """
-    steps = plan_format(name, topology, overwrite=_flag(overwrite, "overwrite"))
+    steps = plan_format(name, topology, overwrite=adapter.flag(overwrite, "overwrite"))
     _, fs, _ = _load(topology, name)
     if not steps:
         return {"formatted": False, "device": fs["device"], "argv": None}

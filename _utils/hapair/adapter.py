@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
+from hapair import fields
 from hapair import secrets as secrets_mod
 from hapair.errors import HapairError
 from hapair.secrets import mask
@@ -173,6 +174,20 @@ def virtual_if_function(salt: Mapping[str, Any], virtualname: str, function: str
     if function in salt:
         return virtualname
     return (False, f"{virtualname}: the {function.split('.')[0]} execution module is not available")
+
+
+def flag(value: Any, what: str) -> bool:
+    """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no;
+    anything that is not a flag is Salt's ``SaltInvocationError`` naming the argument.
+
+    ``overwrite = adapter.flag(overwrite, "overwrite")``
+    """
+    from salt.exceptions import SaltInvocationError  # noqa: PLC0415 - Salt only where Salt runs
+
+    try:
+        return fields.flag(value, what)
+    except HapairError as err:
+        raise SaltInvocationError(str(err)) from None
 
 
 def parsed(parser: Callable[[str], T], text: str, *, secrets: Iterable[str] = ()) -> T:
