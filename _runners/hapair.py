@@ -43,7 +43,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
     import hapair.topology as topology_mod
 
 from hapair import events as events_mod
-from hapair import orchestrate
+from hapair import fields, orchestrate
 from hapair import remediate as remediate_mod
 from hapair.errors import HapairError, ValidationError
 from hapair.secrets import mask
@@ -183,8 +183,8 @@ def _client():
 
 
 def _minions(topo):
-    """``{node name: minion id}`` in node order."""
-    return {node: topo["nodes"][node]["minion_id"] for node in topo["node_order"]}
+    """``{node name: minion id}`` in node order, each id checked (``orchestrate.minions``)."""
+    return dict(zip(topo["node_order"], orchestrate.minions(topo), strict=True))
 
 
 def _call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
@@ -716,6 +716,10 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         salt-run hapair.remediate resource=r0 topology=web dry_run=True
     """
     problems = events_mod.argument_errors(resource, topology, minion, tag, event)
+    try:
+        dry_run = fields.flag(dry_run, "dry_run")
+    except HapairError as err:
+        problems.append(str(err))
     if problems:
         log.warning("hapair: remediation refused: %s", "; ".join(problems))
         return _fail(f"remediation refused: {'; '.join(problems)}")

@@ -200,3 +200,17 @@ def test_no_pillar_with_the_topology_fails_naming_what_was_tried(runner, monkeyp
     monkeypatch.setattr(runner, "_pillar_for", lambda mid: {})
     out = runner.validate("web")
     assert out["result"] is False and "tried" in out["comment"] and "node1" in out["comment"], out
+
+
+def test_dry_run_is_a_strict_flag_checked_before_any_job(runner, world):
+    """``dry_run="perhaps"`` is refused before any job; ``"no"`` is a real run, never "a non-empty
+    string, so yes"."""
+    out = runner.remediate(resource="r0", topology="lab_web", dry_run="perhaps", pillar=two_topologies())
+    assert out["result"] is False and "dry_run" in out["comment"], out
+    assert world["client"].jobs == [] and world["reads"] == []
+    seen = []
+    runner._remediate_one = lambda topo, res, event, minion, dry_run, *a, **k: seen.append(dry_run) or {
+        "topology": topo["name"], "resource": res, "decision": "none"}
+    runner.remediate(resource="r0", minion="node2", tag="hapair/drbd/r0/role", pillar=two_topologies(),
+                     event={"_stamp": "t1"}, dry_run="no")
+    assert seen == [False], seen
