@@ -33,7 +33,7 @@ class NotReadyError(RefusedError):
 
 CLUSTER_MAX = 32
 FS_MAX = 30
-_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def lock_table(fs: Mapping[str, Any], cluster_name: str) -> str:
@@ -63,7 +63,7 @@ def check_lock_table(table: str, cluster_name: str | None = None, path: str = "l
             continue
         if len(part) > limit:
             errors.append(TopologyError(path, f"{label} part {part!r} is {len(part)} characters (max {limit})"))
-        if not _CHARS.match(part):
+        if not _CHARS.fullmatch(part):
             errors.append(TopologyError(path, f"{label} part {part!r} may only hold letters, digits, '-' and '_'"))
     if cluster_name is not None and cluster and cluster != cluster_name:
         errors.append(TopologyError(path, f"cluster part {cluster!r} is not the cluster name {cluster_name!r}",

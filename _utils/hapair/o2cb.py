@@ -23,7 +23,7 @@ from hapair.parsing import to_int
 CLUSTER_CONF = "/etc/ocfs2/cluster.conf"
 DEFAULTS_FILE = "/etc/default/o2cb"
 MAX_CLUSTER_NAME = 16  # o2cb accepts longer names, mkfs.ocfs2 does not (VALIDATORS.md)
-NAME_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
+NAME_RE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 
 # o2cb timeouts: pillar key -> /etc/default/o2cb variable (seed 001 sets all four)
 TIMEOUT_KEYS = (
@@ -211,7 +211,7 @@ def parse_list_clusters(text: str) -> list[str]:
     for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        if not NAME_RE.match(line.strip()):
+        if not NAME_RE.fullmatch(line.strip()):
             raise ParseError("o2cb list-clusters", line_no, line, "not a cluster name")
         names.append(line.strip())
     return names
@@ -347,7 +347,7 @@ def check_cluster_conf(parsed: Mapping[str, Any], name: str) -> list[str]:
         problems.append(f"cluster {name!r} is defined {len(clusters)} times")
     if len(name) > MAX_CLUSTER_NAME:
         problems.append(f"cluster name {name!r} is longer than {MAX_CLUSTER_NAME} characters (mkfs.ocfs2 refuses it)")
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         problems.append(f"cluster name {name!r} has characters outside [-A-Za-z0-9_]")
     nodes = [n for n in parsed["nodes"] if n["cluster"] == name]
     for node in parsed["nodes"]:

@@ -239,3 +239,12 @@ def test_every_field_check_refuses_a_trailing_newline(kind):
     check, _ = fields.CHECKS[kind]
     sample = {"path": "/srv/x", "drbd_path": "/dev/vdb", "drbd_device": "/dev/drbd0", "facility": "local0", "base64": "YWJj"}.get(kind, "abc")
     assert check(sample) and not check(sample + "\n")
+
+
+def test_the_tool_checks_full_match_too():
+    """gfs2's lock-table check and o2cb's cluster-name checks took ``^...$`` with ``match``: a part
+    ending in a newline passed."""
+    from hapair import gfs2, o2cb
+    assert gfs2.check_lock_table("web:www\n")
+    assert any("characters outside" in p for p in o2cb.check_cluster_conf(
+        {"clusters": [{"name": "c1\n", "node_count": 0}], "nodes": []}, "c1\n"))
