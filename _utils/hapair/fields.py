@@ -144,7 +144,7 @@ def flag(value: Any, what: str) -> bool:
     raise RenderError(f"{what}: {value!r} is not a flag (True/False, yes/no, 1/0)")
 
 
-# --- added for the renderers (P3): an exports(5) client spec and an XML name ----------------------
+# --- exports(5) client specs and XML names (the renderers of /etc/exports and cluster.conf) ---
 
 # exports(5) clients: hosts, wildcards (*, ?), @netgroups, networks (a/b), [IPv6]; never whitespace
 # (a new client) or parentheses (an option list).
@@ -176,7 +176,7 @@ CHECKS["export_client"] = (is_export_client, "a host, *.wildcard, @netgroup or n
 CHECKS["xml_name"] = (is_xml_name, "letters, digits, '_', '.' and '-', starting with a letter or '_'")
 
 
-# --- added for validation (P2): the remaining field kinds of the pillar ----------------------------
+# --- the remaining field kinds of the pillar ---
 
 # drbdadm's lexer: a bare word is at most 128 bytes, a quoted string at most 255; ':' ends a bare word.
 DRBD_WORD_MAX = 128
