@@ -66,7 +66,7 @@ def topology_filesystems(topology):
             mount_on = fs.get("mount_on") or []
             out.append({"name": name, "device": (fs.get("devices") or {}).get(node, fs["device"]),
                         "mountpoint": fs.get("mountpoint"), "mount": node in mount_on,
-                        "format": (fs.get("format_on") or (mount_on or [node])[0]) == node})
+                        "format": fs["format_on"] == node})
     return out
 
 

@@ -72,7 +72,7 @@ def topology_filesystems(topology):
         if fs["type"] != "ocfs2":
             continue
         out.append({"name": name, "device": core.device_on(fs, node), "mountpoint": fs.get("mountpoint"),
-                    "format": core.format_node(topo, fs) == node, "mount": node in (fs.get("mount_on") or [])})
+                    "format": fs["format_on"] == node, "mount": node in (fs.get("mount_on") or [])})
     return out
 
 
@@ -167,7 +167,7 @@ def facts(name, topology):
     fstab = (adapter.read_file(adapter.path(__salt__, "fstab")) or "").splitlines()
     text = adapter.read_file(adapter.path(__salt__, "proc_mounts")) or ""
     exists = _exists(fs["device"])
-    return {"node": node, "format_node": core.format_node(topo, fs), "cluster_name": topo["cluster"]["name"],
+    return {"node": node, "format_node": fs["format_on"], "cluster_name": topo["cluster"]["name"],
             "device": fs["device"],
             "device_exists": exists, "signature": signature(fs["device"]) if exists else {},
             "drbd": drbd, "mounts": adapter.parsed(core.parse_proc_mounts, text), "fstab": fstab,

@@ -215,18 +215,6 @@ def device_on(fs: Mapping[str, Any], node: str) -> str:
     return (fs.get("devices") or {}).get(node) or fs["device"]
 
 
-def format_node(topology: Mapping[str, Any], fs: Mapping[str, Any]) -> str:
-    """The one node that runs mkfs: the resource's initial primary (else its primary, else the
-    first node) when it mounts the filesystem, else the first node of ``mount_on``.
-    The bootstrap orchestration (salt/orch/hapair/map.jinja ``fs_nodes``) applies the same rule.
-    """
-    resource = (topology.get("drbd") or {}).get("resources", {}).get(fs.get("resource") or "") or {}
-    order = topology.get("node_order") or list(topology["nodes"])
-    first = resource.get("initial_primary") or resource.get("primary") or order[0]
-    mount_on = fs.get("mount_on") or []
-    return first if not mount_on or first in mount_on else mount_on[0]
-
-
 def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name: str | None = None,
                    overwrite: bool = False, binary: str = "mkfs.ocfs2") -> list[dict[str, Any]]:
     """Plan ``ocfs2.formatted`` from facts; pure.

@@ -133,7 +133,7 @@ def test_plan_formatted(case):
     _, node, signature, state, overwrite, expected = case
     topo = topology("seed-000")
     fs = topo["filesystems"]["www"]
-    facts = {"node": node, "format_node": ocfs2.format_node(topo, fs), "device": "/dev/drbd0",
+    facts = {"node": node, "format_node": fs["format_on"], "device": "/dev/drbd0",
              "device_exists": signature is not None, "signature": signature or {}, "drbd": state}
     if isinstance(expected, str) and expected.startswith("refused:"):
         with pytest.raises(RefusedError) as err:
@@ -159,11 +159,10 @@ def test_cluster_name_can_come_from_the_facts():
         ocfs2.plan_formatted(dict(facts, cluster_name=None), fs)
 
 
-def test_format_node_is_the_initial_primary():
+def test_the_format_node_is_the_topology_s_format_on():
+    """One owner: the normalised topology's ``format_on`` (the initial primary by default)."""
     topo = topology("seed-001")
-    assert ocfs2.format_node(topo, topo["filesystems"]["small"]) == "fiori"
-    topo["drbd"]["resources"]["drbd0"]["initial_primary"] = "torchio"
-    assert ocfs2.format_node(topo, topo["filesystems"]["small"]) == "torchio"
+    assert topo["filesystems"]["small"]["format_on"] == "fiori"
 
 
 # --- mounts and boot order ------------------------------------------------------------------------

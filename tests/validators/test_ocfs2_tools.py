@@ -51,7 +51,7 @@ def test_planned_mkfs_makes_the_filesystem_the_topology_asks_for(tmp_path, seed,
     fs = topo["filesystems"][fsname]
     cluster = topo["cluster"]["name"]
     img = image(tmp_path, size="3G" if fs["mkfs_type"] == "vmstore" else "200M")  # vmstore wants >= 2G
-    facts = {"node": ocfs2.format_node(topo, fs), "format_node": ocfs2.format_node(topo, fs), "device": img,
+    facts = {"node": fs["format_on"], "format_node": fs["format_on"], "device": img,
              "signature": ocfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", img]).stdout),
              "drbd": None}
     plan = ocfs2.plan_formatted(facts, fs, cluster)
