@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hapair.errors import TopologyError, ValidationError
+from hapair.errors import HapairError, TopologyError, ValidationError
 from hapair.validate import (
     CMAN_KEYS,
     COROSYNC_DEFAULTS,
@@ -69,7 +69,40 @@ def load(pillar: Any, name: str) -> dict:
     errors = validate(raw, name)
     if errors:
         raise ValidationError(errors)
-    return normalise(raw, name)
+    topo = normalise(raw, name)
+    errors = stack_errors(topo)
+    if errors:
+        raise ValidationError(errors)
+    return topo
+
+
+def stack_errors(topology: dict) -> list[TopologyError]:
+    """What a node's cluster stack would refuse later (corosync, dlm_controld, heartbeat, o2cb),
+    checked on the normalised topology at validation, before any minion job runs.
+
+    >>> stack_errors({"path": "hapair:topologies:t", "cluster": {"stack": "none"}, "filesystems": {}})
+    []
+    """
+    from hapair import corosync, heartbeat, o2cb  # noqa: PLC0415 - they import this module's schema
+
+    path = f"{topology['path']}:cluster"
+    stack = topology["cluster"]["stack"]
+    ocfs2 = any(fs["type"] == "ocfs2" for fs in topology["filesystems"].values())
+    checks: list[tuple[str, Any]] = []
+    if stack == "corosync":
+        checks += [("corosync", corosync.check_conf), ("corosync", corosync.check_dlm)]
+    if stack == "heartbeat":
+        checks.append(("heartbeat", heartbeat.check))
+    if stack == "o2cb" or ocfs2:
+        checks.append(("o2cb", o2cb.check_topology))
+    errors: list[TopologyError] = []
+    for section, check in checks:
+        try:
+            found = check(topology)
+        except HapairError as err:  # a renderer's refusal of a value validation let through
+            found = [str(err)]
+        errors += [e if isinstance(e, TopologyError) else TopologyError(f"{path}:{section}", e) for e in found]
+    return errors
 
 
 def for_minion(pillar: Any, minion_id: str) -> list[tuple[dict, str]]:
