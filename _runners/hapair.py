@@ -653,19 +653,42 @@ def _targets(resource, topology, pil, within=None):
     return out
 
 
+RENDERED_TTL = 120  # seconds a node's answer to drbd.rendered_topologies is reused by later events
+
+
 def _rendered(ids, running=False):
     """``({minion: drbd.rendered_topologies answer or None}, {minion: error})`` from one job.
 
     The topology each resource's .res was rendered from, read on the node (its hapair header);
-    with ``running``: every resource the kernel runs, with that topology or None.
+    with ``running``: every resource the kernel runs, with that topology or None. A fault fires a
+    burst of events (role, connection, split-brain, standalone, for each resource) and each starts
+    a remediation: a node's answer (not ``running``) is kept ``RENDERED_TTL`` seconds in the state
+    dir, written only from the node's own job return, so a burst costs that single-process
+    minion one such job, not one per event queued behind its other jobs.
     """
     ids = sorted(ids)
     if not ids:
         return {}, {}
-    raw = _client().cmd(ids, "drbd.rendered_topologies", kwarg={"running": True} if running else None,
-                        tgt_type="list", timeout=RUNNING_TIMEOUT if running else 30, full_return=True)
-    values, errors = _answers(raw, {mid: mid for mid in ids})
-    return {mid: ret if isinstance(ret, dict) else None for mid, ret in values.items()}, errors
+    path = None if running else os.path.join(_state_dir(), "rendered.json")
+    now = time.time()
+    cache = _read_history(path) if path else {}
+    fresh = {mid: cache[mid]["rendered"] for mid in ids if isinstance(cache.get(mid), dict)
+             and isinstance(cache[mid].get("rendered"), dict) and now - float(cache[mid].get("at") or 0) < RENDERED_TTL}
+    ask = [mid for mid in ids if mid not in fresh]
+    values, errors = {}, {}
+    if ask:
+        raw = _client().cmd(ask, "drbd.rendered_topologies", kwarg={"running": True} if running else None,
+                            tgt_type="list", timeout=RUNNING_TIMEOUT, full_return=True)
+        values, errors = _answers(raw, {mid: mid for mid in ask})
+    out = {**fresh, **{mid: ret if isinstance(ret, dict) else None for mid, ret in values.items()}}
+    if not running and any(isinstance(out.get(mid), dict) for mid in ask):
+        cache = {**_read_history(path), **{mid: {"at": now, "rendered": out[mid]} for mid in ask
+                                           if isinstance(out.get(mid), dict)}}
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(cache, handle, sort_keys=True)
+        os.replace(tmp, path)
+    return out, errors
 
 
 def _not_ours(resource, minion, reason):
