@@ -36,8 +36,9 @@ venv: $(VENV)/.stamp
 	@[ "$$(cat $(VENV)/.stamp)" = "$(CURDIR)" ] || { echo "hapair: venv's hapair -> $(CURDIR)"; \
 	  $(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e . && echo "$(CURDIR)" > $(VENV)/.stamp; }
 
+# CI's run: every tier; the lab scenarios past CI's budget (marked lab_full) are `make lab-full`'s
 test: deps venv lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not lab_full" $(PYTEST_ARGS)
 
 test-fast: venv
 	$(VENV)/bin/pytest -m "not lab and not integration" $(PYTEST_ARGS)
@@ -68,8 +69,11 @@ bench: venv
 validators: deps venv
 	$(VENV)/bin/pytest -m validators tests/validators
 
-.PHONY: lab-test lab-capture
+.PHONY: lab-test lab-full lab-capture
 lab-test: deps venv
+	$(VENV)/bin/pytest -m "lab and not lab_full" tests/lab
+# every lab scenario, in one lab session (CI's plus power cycles and seed 001's file server)
+lab-full: deps venv
 	$(VENV)/bin/pytest -m lab tests/lab
 lab-capture: deps venv
 	$(PY) -m lab capture

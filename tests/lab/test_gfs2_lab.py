@@ -86,6 +86,7 @@ def _gfs2_mounted(lab, node):
     return "/dev/drbd0 /srv/gfs2-00" in mounts(lab, node, "gfs2")
 
 
+@pytest.mark.lab_full
 def test_lab_gfs2_power_lost_node_remounts_at_boot(lab):
     """node2 loses power: node1 keeps quorum (two_node) and GFS2 (dlm recovers without fencing,
     the lab's enable_fencing: false) and keeps writing. node2 boots and systemd alone brings GFS2

@@ -122,6 +122,7 @@ def test_lab_web_rerun_changes_nothing(orch_lab):
 # ---------------------------------------------------------------- seed 001: lab_fileserver
 
 
+@pytest.mark.lab_full
 def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     lab = orch_lab
     TIMES["reset_fileserver"] = round(reset(lab), 1)
@@ -160,6 +161,7 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
 
 
+@pytest.mark.lab_full
 def test_ocfs2_guard_refuses_a_second_mkfs_and_keeps_the_data(orch_lab):
     """On the bootstrapped lab_fileserver: mkfs again is a no-op, a different wish is refused; data kept."""
     lab = orch_lab

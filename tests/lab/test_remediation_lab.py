@@ -55,6 +55,7 @@ def test_link_cut_heals_without_operator(remedy):
     assert out["on_peer"] == {res: True for res in RESOURCES}, "writes made during the cut did not reach node2"
 
 
+@pytest.mark.lab_full
 def test_power_off_node2_rejoins_and_resyncs(remedy):
     out = remedy.power_cycle("node2")
     MTTR["power_cycle"] = round(out["mttr"], 1)
