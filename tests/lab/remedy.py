@@ -43,6 +43,7 @@ RESOURCES = {"rm0": 0, "rm1": 1}  # resource -> minor
 MOUNTS = {"rm0": "/srv/rm0", "rm1": "/srv/rm1"}
 MANUAL, VICTIM = "rm0", "rm1"
 HEAL_TIMEOUT = 240
+SPLIT_BRAIN_TIMEOUT = 600
 
 
 def _ok(out, node, what):
@@ -273,7 +274,10 @@ class Remedy:
         t0 = time.monotonic()
         self.lab.restore_link()
         restored = time.monotonic()
-        self.wait(f"{VICTIM} healed (victim node2)", lambda: self.healthy((VICTIM,)))
+        # a failsafe, not a timing assertion: the MTTR is printed and reported. 2026-12-02 (second
+        # session) the heal came ~4 min after the link, node2's own split-brain events 2 min after
+        # node1's (its single-process minion busy), past the old 240 s bound: see the README
+        self.wait(f"{VICTIM} healed (victim node2)", lambda: self.healthy((VICTIM,)), timeout=SPLIT_BRAIN_TIMEOUT)
         mttr = time.monotonic() - restored
         self.log(f"[mttr] split brain, policy victim node2 + snapshot: healthy {mttr:.1f}s after the link came back")
         # rm0: policy manual -> reported, StandAlone on both, nothing discarded
