@@ -532,7 +532,7 @@ def _read_history(path):
 
 
 def _write_history(path, history):
-    tmp = f"{path}.tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"  # runners write concurrently: each its own temporary file
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(history, handle, indent=1, sort_keys=True)
     os.replace(tmp, path)
@@ -684,10 +684,7 @@ def _rendered(ids, running=False):
     if not running and any(isinstance(out.get(mid), dict) for mid in ask):
         cache = {**_read_history(path), **{mid: {"at": now, "rendered": out[mid]} for mid in ask
                                            if isinstance(out.get(mid), dict)}}
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(cache, handle, sort_keys=True)
-        os.replace(tmp, path)
+        _write_history(path, cache)
     return out, errors
 
 
