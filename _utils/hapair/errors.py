@@ -56,3 +56,16 @@ class RenderError(HapairError):
     Validation refuses such values first, with their pillar path; this is the renderer's own refusal
     for a value that reached it some other way. The message names the field and the rule.
     """
+
+
+class NotReadyError(HapairError):
+    """The wanted state cannot be reached yet: it waits for something another state, the peer or
+    time brings (DRBD Connected, the peer UpToDate, quorum). Not a refusal: there is no override.
+
+    A state reports it as ``result: None`` under ``test=True`` (an earlier state of the same run
+    may bring it) and ``result: False`` when applying. ``waits_for`` says what it waits for.
+    """
+
+    def __init__(self, what: str, waits_for: str):
+        self.what, self.waits_for = what, waits_for
+        super().__init__(f"{what}: not ready yet, waiting for {waits_for}")
