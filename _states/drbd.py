@@ -56,9 +56,8 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter, fields
+from hapair import adapter, converge, fields
 from hapair.errors import HapairError
-from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "drbd"
@@ -86,39 +85,23 @@ def _facts(name, res, node, probe_gi=False):
 
 
 def _run(name, topology, planner, runner, done_comment, **kwargs):
-    """Shared body: load, gather facts, plan, then test or apply."""
-    ret = adapter.state_result(name)
-    secrets = []
-    try:
-        topo, node = _load(topology)
-        secrets = topo.get("secrets") or []
-        res = _resource(topo, name)
-        steps = planner(topo, node, res)
-        if not steps:
-            ret["comment"] = done_comment
-            return ret
-        ret["changes"] = mask(plan.changes(steps), secrets)
-        actions = ", ".join(s["action"] for s in steps)
-        if __opts__.get("test"):
-            ret["result"] = None
-            ret["comment"] = f"{name}: would run {actions}"
-            return ret
+    """Shared body: load the topology, then ``hapair.converge``: facts and plan, test or apply."""
+    ctx = {}
+
+    def facts():
+        if not ctx:
+            topo, node = _load(topology)
+            ctx.update(topo=topo, node=node, res=_resource(topo, name))
+        return ctx
+
+    def apply(steps):
         for item in steps:
-            runner(item, topo, node, res, **kwargs)
-        left = planner(topo, node, res)  # read the facts again: the gap must be closed
-        if left:
-            ret.update(result=False, comment=f"{name}: ran {actions} but still needs "
-                                             f"{', '.join(s['action'] for s in left)}")
-            return ret
-        ret["comment"] = f"{name}: ran {actions}"
-    except plan.PlanError as err:
-        if __opts__.get("test"):  # an earlier state of the same run would have changed the facts
-            ret.update(result=None, changes={}, comment=f"{mask(str(err), secrets)} (after earlier states apply)")
-        else:
-            ret.update(result=False, comment=mask(str(err), secrets), changes={})
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=mask(str(err), secrets), changes={})
-    return ret
+            runner(item, ctx["topo"], ctx["node"], ctx["res"], **kwargs)
+
+    return converge.converge(
+        name, facts, lambda c: planner(c["topo"], c["node"], c["res"]), apply, test=bool(__opts__.get("test")),
+        done=done_comment, changes=plan.changes, errors=(CommandExecutionError, SaltInvocationError),
+        not_ready=(plan.PlanError,), secrets=lambda: (ctx.get("topo") or {}).get("secrets") or [])
 
 
 _BY_NAME = ("adjust", "up", "down", "connect", "primary", "secondary", "allow_two_primaries")  # drbd.<action>(name)

@@ -31,8 +31,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.gfs2
 
-from hapair import adapter
-from hapair.errors import HapairError
+from hapair import adapter, converge
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "gfs2"
@@ -42,31 +41,25 @@ def __virtual__():
     return adapter.virtual_if_function(__salt__, __virtualname__, "gfs2.plan")
 
 
+_ERRORS = (CommandExecutionError, SaltInvocationError)
+
+
 def formatted(name, topology, overwrite=False):
     """Ensure filesystem ``name`` is GFS2 with its lock table (``mkfs.gfs2`` at most once).
 
-    Changes: ``{"formatted": {"device", "lock_table", "journals"}}``.
+    Changes: ``{"formatted": {"device", "lock_table", "journals"}}``. While DRBD is not ready
+    (not Primary here, the peer not UpToDate) it is not ready yet: ``result: None`` under test.
+
+    .. code-block:: yaml
+
+        hapair-gfs2-gfs2-00-formatted:
+          gfs2.formatted:
+            - name: gfs2-00
+            - topology: hardcore
+            - overwrite: False
     """
-    ret = adapter.state_result(name)
-    try:
-        steps = __salt__["gfs2.plan"](name, topology, overwrite=overwrite)
-        if not steps:
-            ret["comment"] = f"{name}: nothing to format here (GFS2 already, or made on its format_on node only)"
-            return ret
-        step = steps[0]
-        changes = {"formatted": {"device": step["device"], "lock_table": step["lock_table"],
-                                 "journals": step["journals"]}}
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"{step['device']} would be formatted: "
-                                                             f"{' '.join(step['argv'])}")
-            return ret
-        done = __salt__["gfs2.mkfs"](name, topology, overwrite=overwrite)
-        ret["changes"] = {"formatted": {"device": done["device"], "lock_table": done["lock_table"],
-                                        "journals": done["journals"]}} if done["formatted"] else {}
-        ret["comment"] = f"{done['device']} formatted as GFS2 {done['lock_table']}"
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    return converge.formatted(__salt__, "gfs2", name, topology, overwrite, test=bool(__opts__.get("test")),
+                              errors=_ERRORS, not_ready=(hapair.gfs2.NotReadyError,))
 
 
 def mounted(name, topology):
@@ -76,19 +69,19 @@ def mounted(name, topology):
 
     Changes: ``{"units": [paths], "mkdir": path, "fstab": {"old": [...], "new": line},
     "mounted": {"old": False, "new": True, "mountpoint": "/srv/gfs2-00"}}`` (only what changed).
+
+    .. code-block:: yaml
+
+        hapair-gfs2-gfs2-00-mounted:
+          gfs2.mounted:
+            - name: gfs2-00
+            - topology: hardcore
     """
-    ret = adapter.state_result(name)
-    try:
-        steps = __salt__["gfs2.plan_mount"](name, topology)
-        if not steps:
-            ret["comment"] = f"{name} is mounted with its fstab line and boot order (or not mounted on this node)"
-            return ret
-        changes = hapair.gfs2.mount_changes(steps)
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"{name}: {', '.join(changes)} would change")
-            return ret
-        done = __salt__["gfs2.mount"](name, topology)
-        ret.update(changes=hapair.gfs2.mount_changes(done), comment=f"{name}: {', '.join(changes)} done")
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    return converge.converge(
+        name, None, lambda _facts: __salt__["gfs2.plan_mount"](name, topology),
+        lambda _steps: __salt__["gfs2.mount"](name, topology), test=bool(__opts__.get("test")),
+        done=f"{name} is mounted with its fstab line and boot order (or not mounted on this node)",
+        changes=hapair.gfs2.mount_changes, applied=lambda _steps, done: hapair.gfs2.mount_changes(done),
+        would=lambda steps: f"{name}: {', '.join(hapair.gfs2.mount_changes(steps))} would change",
+        did=lambda steps, _done: f"{name}: {', '.join(hapair.gfs2.mount_changes(steps))} done",
+        recheck=False, errors=_ERRORS)

@@ -23,7 +23,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.heartbeat  # noqa: F401
 
-from hapair import adapter
+from hapair import adapter, converge
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -38,23 +38,24 @@ def configured(name, topology=None):
     """Ensure the heartbeat files of ``topology`` (default: ``name``) are written (authkeys 0600).
 
     Changes: ``{"/etc/ha.d/ha.cf": {"diff", "mode", "old_mode"}, ...}`` (secrets masked).
+
+    .. code-block:: yaml
+
+        hapair-heartbeat-config-managed:
+          heartbeat.configured:
+            - name: apache
     """
-    ret = adapter.state_result(name)
     topo = topology or name
-    try:
+
+    def plan(_facts):
         problems = __salt__["heartbeat.check"](topo)
         if problems:
-            ret.update(result=False, comment="heartbeat config refused: " + "; ".join(problems))
-            return ret
-        plan = __salt__["heartbeat.plan_config"](topo)
-        if not plan:
-            ret["comment"] = "heartbeat config files are up to date"
-            return ret
-        if __opts__.get("test"):
-            ret.update(result=None, changes=plan, comment=f"{len(plan)} heartbeat file(s) would be written")
-            return ret
-        ret.update(changes=__salt__["heartbeat.write_config"](topo),
-                   comment=f"{len(plan)} heartbeat file(s) written")
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+            raise HapairError("heartbeat config refused: " + "; ".join(problems))
+        return __salt__["heartbeat.plan_config"](topo)
+
+    return converge.converge(
+        name, None, plan, lambda _plan: __salt__["heartbeat.write_config"](topo), test=bool(__opts__.get("test")),
+        done="heartbeat config files are up to date", changes=dict, applied=lambda _plan, written: written,
+        would=lambda plan: f"{len(plan)} heartbeat file(s) would be written",
+        did=lambda plan, _written: f"{len(plan)} heartbeat file(s) written",
+        errors=(CommandExecutionError, SaltInvocationError))

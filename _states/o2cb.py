@@ -30,7 +30,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.o2cb  # noqa: F401
 
-from hapair import adapter
+from hapair import adapter, converge
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -41,59 +41,63 @@ def __virtual__():
     return adapter.virtual_if_function(__salt__, __virtualname__, "o2cb.plan_config")
 
 
+_ERRORS = (CommandExecutionError, SaltInvocationError)
+
+
 def cluster_configured(name, topology=None):
     """Ensure the o2cb files of ``topology`` (default: ``name``) are installed, checked before they are.
 
     Changes: ``{"/etc/ocfs2/cluster.conf": {"diff": "...", "mode": "0644"}, ...}``.
+
+    .. code-block:: yaml
+
+        hapair-o2cb-config-managed:
+          o2cb.cluster_configured:
+            - name: web
     """
-    ret = adapter.state_result(name)
     topo = topology or name
-    try:
+
+    def plan(_facts):
         check = __salt__["o2cb.check_config"](topology=topo)
         if not check["valid"]:
-            ret.update(result=False, comment="rendered cluster.conf refused: " + "; ".join(check["problems"]))
-            return ret
-        plan = __salt__["o2cb.plan_config"](topo)
-        if not plan:
-            ret["comment"] = "o2cb config files are up to date"
-            return ret
-        if __opts__.get("test"):
-            ret.update(result=None, changes=plan, comment=f"{len(plan)} o2cb file(s) would be written")
-            return ret
-        ret["changes"] = __salt__["o2cb.write_config"](topo)
-        status = __salt__["o2cb.cluster_status"]()
-        note = " (the online cluster reads them at its next offline/online)" if status["online"] else ""
-        ret["comment"] = f"{len(ret['changes'])} o2cb file(s) written{note}"
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+            raise HapairError("rendered cluster.conf refused: " + "; ".join(check["problems"]))
+        return __salt__["o2cb.plan_config"](topo)
+
+    def did(plan, written):
+        note = " (the online cluster reads them at its next offline/online)" if __salt__["o2cb.cluster_status"]()[
+            "online"] else ""
+        return f"{len(written)} o2cb file(s) written{note}"
+
+    return converge.converge(
+        name, None, plan, lambda _plan: __salt__["o2cb.write_config"](topo), test=bool(__opts__.get("test")),
+        done="o2cb config files are up to date", changes=dict, applied=lambda _plan, written: written,
+        would=lambda plan: f"{len(plan)} o2cb file(s) would be written", did=did, errors=_ERRORS)
 
 
 def online(name, topology=None):
     """Ensure the o2cb cluster of ``topology`` (default: ``name``) is online on this node.
 
     Changes: ``{"online": {"old": False, "new": True}, "cluster": "webcluster"}``.
+
+    .. code-block:: yaml
+
+        hapair-o2cb-online:
+          o2cb.online:
+            - name: web
     """
-    ret = adapter.state_result(name)
     topo = topology or name
-    try:
-        plan = __salt__["o2cb.plan_online"](topo)
-        if not plan:
-            ret["comment"] = "o2cb cluster is online"
-            return ret
-        step = plan[0]
-        if step["action"] == "conflict":
-            ret.update(result=False, comment=step["reason"])
-            return ret
-        changes = {"online": {"old": False, "new": True}, "cluster": step["cluster"]}
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"cluster {step['cluster']} would be brought online")
-            return ret
-        after = __salt__["o2cb.online"](step["cluster"])
-        if not after["online"]:
-            ret.update(result=False, comment=f"cluster {step['cluster']} is still offline after 'online'")
-            return ret
-        ret.update(changes=changes, comment=f"cluster {step['cluster']} is online")
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+
+    def plan(_facts):
+        steps = __salt__["o2cb.plan_online"](topo)
+        if steps and steps[0]["action"] == "conflict":
+            raise HapairError(steps[0]["reason"])  # another cluster is online: never papered over
+        return steps
+
+    return converge.converge(
+        name, None, plan, lambda steps: __salt__["o2cb.online"](steps[0]["cluster"]), test=bool(__opts__.get("test")),
+        done="o2cb cluster is online",
+        changes=lambda steps: {"online": {"old": False, "new": True}, "cluster": steps[0]["cluster"]},
+        would=lambda steps: f"cluster {steps[0]['cluster']} would be brought online",
+        did=lambda steps, _after: f"cluster {steps[0]['cluster']} is online",
+        residue=lambda steps, _left: f"cluster {steps[0]['cluster']} is still offline after 'online'",
+        errors=_ERRORS)

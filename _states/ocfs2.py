@@ -35,8 +35,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.ocfs2  # noqa: F401
 
-from hapair import adapter
-from hapair.errors import HapairError
+from hapair import adapter, converge
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "ocfs2"
@@ -46,31 +45,24 @@ def __virtual__():
     return adapter.virtual_if_function(__salt__, __virtualname__, "ocfs2.plan_format")
 
 
+_ERRORS = (CommandExecutionError, SaltInvocationError)
+
+
 def formatted(name, topology, overwrite=False):
     """Ensure filesystem ``name`` is OCFS2 (``mkfs.ocfs2`` at most once, on one node).
 
     Changes: ``{"formatted": {"device", "label", "slots", "cluster_name"}}``.
+
+    .. code-block:: yaml
+
+        hapair-ocfs2-www-formatted:
+          ocfs2.formatted:
+            - name: www
+            - topology: web
+            - overwrite: False
     """
-    ret = adapter.state_result(name)
-    try:
-        steps = __salt__["ocfs2.plan_format"](name, topology, overwrite=overwrite)
-        if not steps:
-            ret["comment"] = f"{name} is OCFS2 already, or is formatted by its format node"
-            return ret
-        step = steps[0]
-        changes = {"formatted": {key: step[key] for key in ("device", "label", "slots", "cluster_name")}}
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes,
-                       comment=f"{step['device']} would be formatted: {' '.join(step['argv'])}")
-            return ret
-        done = __salt__["ocfs2.mkfs"](name, topology, overwrite=overwrite)
-        if done["formatted"]:
-            ret["changes"] = {"formatted": {"device": done["device"], "label": done["label"],
-                                            "slots": done["slots"], "cluster_name": done["cluster_name"]}}
-        ret["comment"] = f"{done['device']} formatted as OCFS2"
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    return converge.formatted(__salt__, "ocfs2", name, topology, overwrite, test=bool(__opts__.get("test")),
+                              errors=_ERRORS)
 
 
 def mounted(name, topology):
@@ -78,24 +70,22 @@ def mounted(name, topology):
     ``x-systemd.requires=`` the promote unit) and is mounted, on the nodes in ``mount_on``.
 
     Changes: ``{"mkdir": path, "fstab": {"old": [...], "new": line}, "mounted": {"old": False, "new": True}}``.
+
+    .. code-block:: yaml
+
+        hapair-ocfs2-www-mounted:
+          ocfs2.mounted:
+            - name: www
+            - topology: web
     """
-    ret = adapter.state_result(name)
-    try:
-        steps = __salt__["ocfs2.plan_mount"](name, topology)
-        changes = _mount_changes(steps)
-        if not steps:
-            ret["comment"] = f"{name} is mounted with its fstab line (or not mounted on this node)"
-            return ret
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"{name}: {len(steps)} step(s) would run")
-            return ret
-        done = __salt__["ocfs2.mount"](name, topology)
-        ret.update(changes=_mount_changes(done), comment=f"{name}: {', '.join(s['action'] for s in done)}")
-        if __salt__["ocfs2.plan_mount"](name, topology):
-            ret.update(result=False, comment=f"{name}: still not converged after mounting")
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    return converge.converge(
+        name, None, lambda _facts: __salt__["ocfs2.plan_mount"](name, topology),
+        lambda _steps: __salt__["ocfs2.mount"](name, topology), test=bool(__opts__.get("test")),
+        done=f"{name} is mounted with its fstab line (or not mounted on this node)", changes=_mount_changes,
+        applied=lambda _steps, done: _mount_changes(done),
+        would=lambda steps: f"{name}: {len(steps)} step(s) would run",
+        did=lambda _steps, done: f"{name}: {converge.actions(done)}",
+        residue=lambda _steps, _left: f"{name}: still not converged after mounting", errors=_ERRORS)
 
 
 def _mount_changes(steps):
@@ -117,18 +107,17 @@ def boot_ordered(name, topology=None):
     per resource orders it Before= the mount unit, and the fstab lines require it.
 
     Changes: ``{path: {"old": text|None, "new": text}}``.
+
+    .. code-block:: yaml
+
+        hapair-ocfs2-boot-ordered:
+          ocfs2.boot_ordered:
+            - name: web
     """
-    ret = adapter.state_result(name)
     topo = topology or name
-    try:
-        plan = __salt__["ocfs2.plan_boot_units"](topo)
-        if not plan:
-            ret["comment"] = "boot ordering units are installed"
-            return ret
-        if __opts__.get("test"):
-            ret.update(result=None, changes=plan, comment=f"{len(plan)} unit file(s) would be written")
-            return ret
-        ret.update(changes=__salt__["ocfs2.install_boot_units"](topo), comment=f"{len(plan)} unit file(s) written")
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    return converge.converge(
+        name, None, lambda _facts: __salt__["ocfs2.plan_boot_units"](topo),
+        lambda _plan: __salt__["ocfs2.install_boot_units"](topo), test=bool(__opts__.get("test")),
+        done="boot ordering units are installed", changes=dict, applied=lambda _plan, done: done,
+        would=lambda plan: f"{len(plan)} unit file(s) would be written",
+        did=lambda plan, _done: f"{len(plan)} unit file(s) written", errors=_ERRORS)
