@@ -46,7 +46,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter
+from hapair import adapter, parsing
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
 from hapair import secrets as secrets_mod
@@ -213,11 +213,9 @@ def _blkid(disk):
 
     Exit 2 means "nothing found" only for a device that opens (see ``_opens``, probed first).
     """
-    res = _run([_bin("blkid"), "-p", "-o", "export", disk], ok_codes=(0, 2))
-    if res["retcode"] == 2:
+    kind = parsing.blkid_kind(adapter.blkid(__salt__, disk))
+    if kind is None:
         return False, None
-    values = dict(line.split("=", 1) for line in res["stdout"].splitlines() if "=" in line)
-    kind = values.get("TYPE") or values.get("PTTYPE")
     if kind == "drbd":
         return True, None
     return False, kind or "unknown data"

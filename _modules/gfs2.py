@@ -88,7 +88,8 @@ def _dev_path(device):
 
 
 def signature(device):
-    """Return ``blkid -p -o export DEVICE`` as a dict (``{}`` when the device holds no signature).
+    """Return ``blkid -p -o export DEVICE`` as a dict of lower-case keys (``adapter.blkid``;
+    ``{}`` when the device holds no signature): ``{"type": "gfs2", "label": ..., "uuid": ...}``.
 
     CLI Example:
 
@@ -96,8 +97,7 @@ def signature(device):
 
         salt core-01 gfs2.signature /dev/drbd0
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
-    return {} if res["retcode"] == 2 else adapter.parsed(core.parse_blkid_export, res["stdout"])
+    return adapter.blkid(__salt__, device)
 
 
 def info(device):

@@ -22,7 +22,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
 
 from hapair import adapter
 from hapair.errors import RefusedError
-from hapair.gfs2 import parse_blkid_export
+from hapair.parsing import blkid_kind
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "hapair_lvm"
@@ -58,10 +58,7 @@ def facts(topology):
     devices = sorted({d for spec in _lvm(topology).values() for d in spec["pvs"]})
     signatures = {}
     for device in devices:
-        res = adapter.run(__salt__, [adapter.binary(__salt__, "blkid"), "-p", "-o", "export", device],
-                          ok_codes=(0, 2))
-        found = {} if res["retcode"] == 2 else adapter.parsed(parse_blkid_export, res["stdout"])
-        signatures[device] = found.get("TYPE") or found.get("PTTYPE")
+        signatures[device] = blkid_kind(adapter.blkid(__salt__, device))
     pvs = _report("pvs", core.PVS_ARGS, core.parse_pvs)
     return {"pvs": pvs,
             "vgs": _report("vgs", core.VGS_ARGS, core.parse_vgs),

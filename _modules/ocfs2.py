@@ -77,7 +77,8 @@ def topology_filesystems(topology):
 
 
 def signature(device):
-    """Return ``blkid -p -o export DEVICE`` as a dict (``{}`` when the device holds no signature).
+    """Return ``blkid -p -o export DEVICE`` as a dict of lower-case keys (``adapter.blkid``;
+    ``{}`` when the device holds no signature): ``{"type": "gfs2", "label": ..., "uuid": ...}``.
 
     CLI Example:
 
@@ -85,8 +86,7 @@ def signature(device):
 
         salt web1 ocfs2.signature /dev/drbd0
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "blkid"), "-p", "-o", "export", device], ok_codes=(0, 2))
-    return {} if res["retcode"] == 2 else adapter.parsed(core.parse_blkid_export, res["stdout"])
+    return adapter.blkid(__salt__, device)
 
 
 def info(device):

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from hapair import fields
+from hapair import fields, parsing
 from hapair import secrets as secrets_mod
 from hapair.errors import HapairError
 from hapair.secrets import mask
@@ -46,6 +46,7 @@ PATH_DEFAULTS = {
     "cman_schema": "/usr/share/cluster/cluster.rng",
     "exports_dir": "/etc/exports.d",
     "corosync_authkey": "/etc/corosync/authkey",
+    "dlm_conf": "/etc/dlm/dlm.conf",
 }
 DEFAULT_TIMEOUT = 30  # seconds: a status probe; actions pass more (ACTION_TIMEOUT), waits their own
 ACTION_TIMEOUT = 120  # seconds: create-md, up, adjust, mount, service start...
@@ -233,8 +234,9 @@ def file_mode(path: str) -> str | None:
         return None
 
 
-def write_file(path: str, content: str, mode: str | int) -> None:
-    r"""Write ``content`` to ``path`` atomically with ``mode`` (``"0600"``, ``"0644"`` or an int).
+def write_file(path: str, content: str | bytes, mode: str | int) -> None:
+    r"""Write ``content`` (text, or bytes such as a key) to ``path`` atomically with ``mode``
+    (``"0600"``, ``"0644"`` or an int).
 
     A temp file in the same directory gets the mode before the content is written (a secret is
     never readable by others), then replaces ``path``. Missing directories are created.
@@ -250,7 +252,7 @@ def write_file(path: str, content: str, mode: str | int) -> None:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
         os.fchmod(fd, bits)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with (os.fdopen(fd, "wb") if isinstance(content, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as handle:
             handle.write(content)
         os.replace(tmp, path)
     except OSError as err:
@@ -267,6 +269,114 @@ def unified_diff(old: str | None, new: str, path: str) -> str:
     """
     return "".join(difflib.unified_diff((old or "").splitlines(True), new.splitlines(True),
                                         f"{path} (current)", f"{path} (hapair)"))
+
+
+def _mode(mode: str | int) -> str:
+    """``"0644"`` for ``"0644"``, ``"644"``, ``0o644`` or ``420``."""
+    return oct(int(mode, 8) if isinstance(mode, str) else int(mode))[2:].zfill(4)
+
+
+def file_state(path: str, *, binary: bool = False) -> dict[str, Any] | None:
+    """``{"content": str (bytes with ``binary``), "mode": "0644"}`` of ``path``, None when it is missing;
+    CommandExecutionError on other read errors. Internal: the content may hold secrets."""
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
+
+    if not binary:
+        text = read_file(path)
+        return None if text is None else {"content": text, "mode": file_mode(path)}
+    try:
+        with open(path, "rb") as handle:
+            return {"content": handle.read(), "mode": file_mode(path)}
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
+
+
+def plan_file(
+    path: str,
+    content: str | bytes,
+    mode: str | int,
+    *,
+    secrets: Iterable[str] = (),
+    redact: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    r"""Compare the file hapair would write with the one on disk; reads only. The one shape of a
+    config file's changes, used by every module (``install_file`` returns the same)::
+
+        {"path": "/etc/ha.d/authkeys", "changed": True,
+         "action": "created" | "updated" | "mode" | "unchanged",
+         "mode": "0600", "old_mode": "0644" | None (no file), "diff": "--- ... (masked)"}
+
+    ``diff`` is a unified diff (``unified_diff``) of a content change, ``""`` otherwise and always
+    for bytes (a key). It never shows a secret: ``secrets``, and those both the old and the new
+    text hold (``hapair.secrets.in_file``: a rotated-out shared-secret, authkeys, fence passwords)
+    are masked; ``redact`` (e.g. ``hapair.cman.mask_xml``) is applied to both texts before diffing.
+    """
+    want_mode = _mode(mode)
+    binary_content = isinstance(content, bytes)
+    cur = file_state(path, binary=binary_content)
+    old = None if cur is None else cur["content"]
+    if cur is None:
+        action = "created"
+    elif old != content:
+        action = "updated"
+    elif cur["mode"] != want_mode:
+        action = "mode"
+    else:
+        action = "unchanged"
+    diff = ""
+    if action in ("created", "updated") and not binary_content:
+        view = redact or (lambda text: text)
+        hidden = [*secrets, *secrets_mod.in_file(path, old), *secrets_mod.in_file(path, content)]
+        diff = mask(unified_diff(None if old is None else view(old), view(content), path), hidden)
+    return {"path": path, "changed": action != "unchanged", "action": action, "mode": want_mode,
+            "old_mode": None if cur is None else cur["mode"], "diff": diff}
+
+
+def install_file(
+    path: str,
+    content: str | bytes,
+    mode: str | int,
+    *,
+    secrets: Iterable[str] = (),
+    redact: Callable[[str], str] | None = None,
+    test: bool = False,
+) -> dict[str, Any]:
+    r"""Render, diff, write: install ``content`` at ``path`` with ``mode`` when it differs.
+
+    Returns ``plan_file``'s dict (secrets masked in ``diff``). A content change is written
+    atomically by ``write_file`` (the mode set before the content: a secret is never readable by
+    others), a mode-only change is a chmod; with ``test=True`` nothing is written. Validate the
+    content with the real tool before calling this. CommandExecutionError on any OSError.
+
+    ``install_file("/etc/dlm/dlm.conf", "enable_fencing=1
+", "0644")["action"] -> "created"``
+    """
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
+
+    out = plan_file(path, content, mode, secrets=secrets, redact=redact)
+    if test or not out["changed"]:
+        return out
+    if out["action"] == "mode":
+        try:
+            os.chmod(path, int(out["mode"], 8))
+        except OSError as err:
+            raise CommandExecutionError(f"cannot chmod {path}: {err.strerror}")
+    else:
+        write_file(path, content, out["mode"])
+    return out
+
+
+def blkid(salt: Mapping[str, Any], device: str) -> dict[str, str]:
+    """The signature on ``device``: ``blkid -p -o export`` parsed (``hapair.parsing.parse_blkid``,
+    lower-case keys), ``{}`` when blkid finds nothing (exit 2, which a device that cannot be opened
+    gives too: a guard opens it first). The one blkid probe of every module.
+
+    ``blkid(__salt__, "/dev/drbd0") -> {"type": "gfs2", "label": "hardcore:gfs2-00", ...}``
+    """
+    res = run(salt, parsing.blkid_argv(binary(salt, "blkid"), device), ok_codes=(0, parsing.BLKID_NOTHING_FOUND))
+    return {} if res["retcode"] == parsing.BLKID_NOTHING_FOUND else parsed(parsing.parse_blkid, res["stdout"])
 
 
 def load_topology(

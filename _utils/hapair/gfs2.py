@@ -184,20 +184,6 @@ def parse_journals(text: str) -> dict[str, Any]:
     return out
 
 
-def parse_blkid_export(text: str) -> dict[str, str]:
-    """Parse ``blkid -p -o export DEVICE`` (``KEY=value`` lines) -> ``{"TYPE": "gfs2", ...}``.
-
-    Empty output (blkid exit 2: no signature) gives ``{}``.
-    """
-    out: dict[str, str] = {}
-    for no, line in _lines(text):
-        key, sep, value = line.partition("=")
-        if not sep or not re.match(r"^[A-Z_]+$", key):
-            raise ParseError("blkid -o export", no, line, "expected KEY=value")
-        out[key] = value
-    return out
-
-
 def parse_mkfs(text: str) -> dict[str, Any]:
     """Parse the summary mkfs.gfs2 prints (``Key:   value`` lines after the progress lines).
 
@@ -248,7 +234,7 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
         {"node": "core-01",                 # this node (topology node key)
          "cluster_name": "hardcore",
          "device": "/dev/drbd0",
-         "signature": {"TYPE": "gfs2", "LABEL": "hardcore:gfs2-00"} | {},   # blkid -p -o export
+         "signature": {"type": "gfs2", "label": "hardcore:gfs2-00"} | {},   # hapair.parsing.parse_blkid
          "drbd": <normalised DRBD resource model> | None}                   # None: not on DRBD
 
     Rules: already GFS2 with the wanted lock table -> ``[]``. Only the format node
@@ -264,13 +250,14 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
     device = facts.get("device") or fs["device"]
     table = lock_table(fs, facts["cluster_name"])
     signature = dict(facts.get("signature") or {})
-    if signature.get("TYPE") == "gfs2" and signature.get("LABEL") == table:
+    if signature.get("type") == "gfs2" and signature.get("label") == table:
         return []
     format_on = fs.get("format_on") or (fs.get("mount_on") or [facts.get("node")])[0]
     if facts.get("node") != format_on:
         return []  # made exactly once, on format_on; gfs2.mounted refuses here until it has been
     if signature and not overwrite:
-        found = ", ".join(f"{k}={v}" for k, v in sorted(signature.items()) if k in ("TYPE", "PTTYPE", "LABEL", "UUID"))
+        found = ", ".join(f"{k.upper()}={v}" for k, v in sorted(signature.items())
+                          if k in ("type", "pttype", "label", "uuid"))
         raise RefusedError(device, f"it already holds a signature ({found or 'unknown'}); formatting destroys it",
                            "overwrite=True")
     if fs.get("resource") or facts.get("drbd") is not None:
@@ -360,9 +347,9 @@ def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],
         return steps
     table = lock_table(fs, facts["cluster_name"])
     signature = facts.get("signature") or {}
-    if signature.get("TYPE") != "gfs2" or signature.get("LABEL") != table:
-        raise RefusedError(device, f"not GFS2 with lock table {table!r} (found {signature.get('TYPE')} "
-                                   f"{signature.get('LABEL')})", "run gfs2.formatted first")
+    if signature.get("type") != "gfs2" or signature.get("label") != table:
+        raise RefusedError(device, f"not GFS2 with lock table {table!r} (found {signature.get('type')} "
+                                   f"{signature.get('label')})", "run gfs2.formatted first")
     runtime = [o for o in mount_options(fs) if not o.startswith("x-systemd.")]
     steps.append({"action": "mount", "device": device, "mountpoint": mountpoint, "options": runtime})
     return steps

@@ -1,4 +1,4 @@
-"""OCFS2 on DRBD: mkfs argv, parsers for mounted.ocfs2 / debugfs.ocfs2 / blkid, pure planners
+"""OCFS2 on DRBD: mkfs argv, parsers for mounted.ocfs2 / debugfs.ocfs2 (blkid: hapair.parsing), pure planners
 for formatting and mounting, and the systemd units that order promote-before-mount at boot.
 
 Planners take parsed facts and return steps (``[{"action": ..., ...}]``) or raise
@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError
 from hapair.fields import require
-from hapair.parsing import to_int
+from hapair.parsing import blkid_kind, to_int
 
 MKFS_TYPES = ("mail", "datafiles", "vmstore")
 PROMOTE_UNIT = "hapair-drbd-promote@.service"
@@ -178,22 +178,6 @@ def parse_debugfs_stats(text: str) -> dict[str, Any]:
     return out
 
 
-def parse_blkid_export(text: str) -> dict[str, str]:
-    """Parse ``blkid -p -o export DEVICE``: ``{"type": "ocfs2", "label": "www", "uuid": ..., ...}``.
-
-    Empty output (blkid exit 2) means no signature: ``{}``.
-    """
-    out = {}
-    for line_no, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not re.fullmatch(r"[A-Z_]+", key):
-            raise ParseError("blkid -o export", line_no, line, "expected KEY=value")
-        out[key.lower()] = value
-    return out
-
-
 def parse_proc_mounts(text: str) -> list[dict[str, Any]]:
     """Parse /proc/mounts: ``[{"device", "mountpoint", "fstype", "options": [...]}]`` (octal escapes decoded)."""
     out = []
@@ -245,7 +229,7 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
     if signature.get("type") == "ocfs2" and (not wanted_label or signature.get("label") == wanted_label):
         return []
     if signature and not overwrite:
-        what = signature.get("type") or signature.get("ptype") or "a signature"
+        what = blkid_kind(signature) or "a signature"
         label = f" labelled {signature['label']!r}" if signature.get("label") else ""
         raise RefusedError(device, f"it already holds {what}{label}", "overwrite=True")
     drbd = facts.get("drbd")

@@ -70,3 +70,53 @@ def load_json(tool: str, text: str, max_depth: int = MAX_JSON_DEPTH,
         raise ParseError(tool, err.lineno, line[:200], err.msg) from None
     except (ValueError, RecursionError) as err:  # a number beyond int()'s digit limit; recursion: failsafe
         raise ParseError(tool, 1, lines[0][:200] if lines else "", f"unreadable JSON ({str(err)[:80]})") from None
+
+
+# --------------------------------------------------------------------------- blkid
+#: ``blkid`` exits 2 when it finds nothing: no signature, or a device it cannot open (probe that first)
+BLKID_NOTHING_FOUND = 2
+_BLKID_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def blkid_argv(blkid: str, device: str) -> list[str]:
+    """The one blkid probe hapair runs: low-level (``-p``: the superblocks on ``device`` itself,
+    not the cache, so a backing disk sharing a UUID is not mistaken for it), ``KEY=value`` output.
+
+    >>> blkid_argv("blkid", "/dev/drbd0")
+    ['blkid', '-p', '-o', 'export', '/dev/drbd0']
+    """
+    return [blkid, "-p", "-o", "export", device]
+
+
+def parse_blkid(text: str) -> dict[str, str]:
+    """Parse ``blkid -p -o export DEVICE`` into flat lower-case keys (blkid's names, lower-cased).
+
+    Schema: ``{"devname", "type", "pttype", "label", "uuid", "usage", "version", "block_size", ...}``
+    (only the keys blkid printed, values as text). Empty output (exit 2: nothing found) is ``{}``;
+    a line that is not ``KEY=value`` is a ParseError. Example::
+
+        DEVNAME=g.img
+        LABEL=hardcore:gfs2-00
+        TYPE=gfs2
+
+    >>> parse_blkid("DEVNAME=g.img\\nLABEL=hardcore:gfs2-00\\nTYPE=gfs2\\n")
+    {'devname': 'g.img', 'label': 'hardcore:gfs2-00', 'type': 'gfs2'}
+    """
+    out: dict[str, str] = {}
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not _BLKID_KEY.fullmatch(key):
+            raise ParseError("blkid -o export", line_no, line[:200], "expected KEY=value")
+        out[key.lower()] = value
+    return out
+
+
+def blkid_kind(signature: dict[str, str]) -> Optional[str]:
+    """What ``parse_blkid`` found: the filesystem/RAID ``type``, else the partition table ``pttype``.
+
+    >>> blkid_kind({"pttype": "dos"}), blkid_kind({})
+    ('dos', None)
+    """
+    return signature.get("type") or signature.get("pttype") or None

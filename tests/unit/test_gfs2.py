@@ -11,7 +11,7 @@ import json
 import os
 
 import pytest
-from hapair import gfs2
+from hapair import gfs2, parsing
 from hapair.errors import ParseError, RefusedError, ValidationError
 
 # paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
@@ -22,7 +22,7 @@ GFS2 = os.path.join(FIXTURES, "gfs2")
 PARSERS = {
     "tunegfs2-l": gfs2.parse_tunegfs2,
     "gfs2_edit-journals": gfs2.parse_journals,
-    "blkid-export": gfs2.parse_blkid_export,
+    "blkid-export": parsing.parse_blkid,
     "mkfs.gfs2": gfs2.parse_mkfs,
 }
 CAPTURES = sorted(glob.glob(os.path.join(GFS2, "*.out")))
@@ -51,14 +51,14 @@ def test_no_data_is_a_parse_error(parser):
 
 
 def test_blkid_no_signature_is_empty():
-    assert gfs2.parse_blkid_export("") == {}
+    assert parsing.parse_blkid("") == {}
 
 
 @pytest.mark.parametrize("parser,text", [
     (gfs2.parse_tunegfs2, "Device does not contain a GFS or GFS2 file system\n"),
     (gfs2.parse_tunegfs2, "Lock protocol: lock_dlm\nLock table: x:y\nBlock size: big\n"),
     (gfs2.parse_journals, "-------------------- Journal List --------------------\njournal0: garbage\n"),
-    (gfs2.parse_blkid_export, "TYPE gfs2\n"),
+    (parsing.parse_blkid, "TYPE gfs2\n"),
     (gfs2.parse_mkfs, "This will destroy any data on g.img\nmkfs.gfs2: Invalid lock table: cluster name is too long\n"),
 ])
 def test_malformed_input_raises_parse_error(parser, text):
@@ -126,7 +126,7 @@ def facts(node="core-01", signature=None, model="default"):
             "drbd": drbd() if model == "default" else model}
 
 
-GFS2_SIG = {"TYPE": "gfs2", "LABEL": "hardcore:gfs2-00", "UUID": "u"}
+GFS2_SIG = {"type": "gfs2", "label": "hardcore:gfs2-00", "uuid": "u"}
 MKFS = [{"action": "mkfs", "device": "/dev/drbd0", "lock_table": "hardcore:gfs2-00", "journals": 2,
          "argv": ["mkfs.gfs2", "-O", "-t", "hardcore:gfs2-00", "-p", "lock_dlm", "-j", "2", "/dev/drbd0"]}]
 
@@ -136,8 +136,8 @@ MKFS = [{"action": "mkfs", "device": "/dev/drbd0", "lock_table": "hardcore:gfs2-
     ("formatted already", facts(signature=GFS2_SIG), False, []),
     ("formatted already, other node", facts(node="core-02", signature=GFS2_SIG), False, []),
     ("not the format node: never formats", facts(node="core-02"), False, []),
-    ("not the format node, not even over ext4", facts(node="core-02", signature={"TYPE": "ext4"}), True, []),
-    ("ext4 there, overwrite asked", facts(signature={"TYPE": "ext4"}), True, MKFS),
+    ("not the format node, not even over ext4", facts(node="core-02", signature={"type": "ext4"}), True, []),
+    ("ext4 there, overwrite asked", facts(signature={"type": "ext4"}), True, MKFS),
 ])
 def test_plan_formatted(case, fact, overwrite, expected):
     assert gfs2.plan_formatted(fact, FS, overwrite=overwrite) == expected, case
@@ -148,9 +148,9 @@ def test_plain_device_needs_no_drbd():
 
 
 @pytest.mark.parametrize("case,fact,overwrite,reason,override", [
-    ("ext4 there", facts(signature={"TYPE": "ext4", "UUID": "x"}), False, "TYPE=ext4", "overwrite=True"),
-    ("partition table", facts(signature={"PTTYPE": "dos"}), False, "PTTYPE=dos", "overwrite=True"),
-    ("other gfs2 lock table", facts(signature={"TYPE": "gfs2", "LABEL": "core-01:gfs2-00"}), False,
+    ("ext4 there", facts(signature={"type": "ext4", "uuid": "x"}), False, "TYPE=ext4", "overwrite=True"),
+    ("partition table", facts(signature={"pttype": "dos"}), False, "PTTYPE=dos", "overwrite=True"),
+    ("other gfs2 lock table", facts(signature={"type": "gfs2", "label": "core-01:gfs2-00"}), False,
      "LABEL=core-01:gfs2-00", "overwrite=True"),
     ("secondary", facts(model=drbd(role="Secondary")), False, "not Primary", "wait until"),
     ("local disk inconsistent", facts(model=drbd(disk="Inconsistent")), False, "not UpToDate", "wait until"),
@@ -159,7 +159,7 @@ def test_plain_device_needs_no_drbd():
      "wait until"),
     ("no peer", facts(model=drbd(peers=False)), False, "no peer", "wait until"),
     ("no drbd status", facts(model=None), False, "no DRBD status", "wait until"),
-    ("overwrite never skips the DRBD rule", facts(signature={"TYPE": "ext4"}, model=drbd(role="Secondary")), True,
+    ("overwrite never skips the DRBD rule", facts(signature={"type": "ext4"}, model=drbd(role="Secondary")), True,
      "not Primary", "wait until"),
 ])
 def test_plan_formatted_refusals(case, fact, overwrite, reason, override):
@@ -208,7 +208,7 @@ def test_plan_mounted(case, fact, expected):
     ("another device on the mountpoint", mfacts(mounts=[{"device": "/dev/sdb1", "mountpoint": "/gfs2-00",
                                                          "fstype": "xfs"}]), "/dev/sdb1 (xfs) is mounted there"),
     ("not formatted", mfacts(signature={}), "gfs2.formatted"),
-    ("a foreign lock table", mfacts(signature={"TYPE": "gfs2", "LABEL": "other:gfs2-00"}), "other:gfs2-00"),
+    ("a foreign lock table", mfacts(signature={"type": "gfs2", "label": "other:gfs2-00"}), "other:gfs2-00"),
 ])
 def test_plan_mounted_refusals(case, fact, needle):
     with pytest.raises(RefusedError, match=needle.replace("(", r"\(").replace(")", r"\)")):

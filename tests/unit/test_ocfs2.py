@@ -12,7 +12,7 @@ import os
 
 import pytest
 from conftest import FIXTURES
-from hapair import ocfs2
+from hapair import ocfs2, parsing
 from hapair.errors import ParseError, RefusedError
 
 DIR = os.path.join(FIXTURES, "ocfs2")
@@ -20,7 +20,7 @@ PARSERS = {
     "mounted-ocfs2-d": ocfs2.parse_mounted_detect,
     "mounted-ocfs2-f": ocfs2.parse_mounted_full,
     "debugfs-ocfs2-stats": ocfs2.parse_debugfs_stats,
-    "blkid-export": ocfs2.parse_blkid_export,
+    "blkid-export": parsing.parse_blkid,
     "proc-mounts": ocfs2.parse_proc_mounts,
 }
 CAPTURES = sorted(glob.glob(os.path.join(DIR, "*.out")))
@@ -60,7 +60,7 @@ def test_mounted_filters_the_drbd_device_not_the_backing_disk():
 
 def test_debugfs_stats_match_what_mkfs_was_told():
     stats = ocfs2.parse_debugfs_stats(read("debugfs-ocfs2-stats--1.8.7-mail-max-features.out"))
-    blkid = ocfs2.parse_blkid_export(read("blkid-export--2.38.1-ocfs2.out"))
+    blkid = parsing.parse_blkid(read("blkid-export--2.38.1-ocfs2.out"))
     # the .source says: -N 2 -L www --cluster-name=webcluster, on the same image
     assert (stats["label"], stats["max_node_slots"], stats["cluster_name"]) == ("www", 2, "webcluster")
     assert stats["uuid"] == blkid["uuid"].replace("-", "").upper()
@@ -75,10 +75,10 @@ def test_parsers_refuse_no_data_and_malformed_input():
         ocfs2.parse_mounted_full("Device   Stack  Cluster  F  Nodes\ngarbage here\n")
     assert err.value.line_no == 2
     with pytest.raises(ParseError):
-        ocfs2.parse_blkid_export("not an export line\n")
+        parsing.parse_blkid("not an export line\n")
     with pytest.raises(ParseError):
         ocfs2.parse_proc_mounts("/dev/x /mnt\n")
-    assert ocfs2.parse_blkid_export("") == {}
+    assert parsing.parse_blkid("") == {}
 
 
 # --- mkfs -----------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ CASES = [
     ("already-ocfs2-same-label", "web1", OCFS2_WWW, drbd(), False, []),
     ("ext4-refused", "web1", {"type": "ext4", "label": "data"}, drbd(), False, "refused:ext4 labelled 'data'"),
     ("ocfs2-other-label-refused", "web1", dict(OCFS2_WWW, label="old"), drbd(), False, "refused:ocfs2"),
-    ("partition-table-refused", "web1", {"ptype": "dos"}, drbd(), False, "refused:dos"),
+    ("partition-table-refused", "web1", {"pttype": "dos"}, drbd(), False, "refused:dos"),
     ("ext4-overwrite-allowed", "web1", {"type": "ext4"}, drbd(), True, "mkfs"),
     ("secondary-refused", "web1", {}, drbd(role="Secondary"), False, "refused:Secondary here"),
     ("peer-inconsistent-refused", "web1", {}, drbd(peer="Inconsistent"), False, "refused:peer disk is Inconsistent"),

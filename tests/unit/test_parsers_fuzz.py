@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 MODULES = ("cman", "corosync", "drbd_parse", "drbd_plan", "gfs2", "heartbeat", "lvm", "nfs", "o2cb", "ocfs2",
-           "remediate")
+           "parsing", "remediate")
 
 
 def _events2_models(text):
@@ -78,7 +78,6 @@ REGISTRY = {
     "corosync.parse_dlm_ls": ["corosync/dlm_tool-ls--*.out"],
     "gfs2.parse_tunegfs2": ["gfs2/tunegfs2-l--*.out"],
     "gfs2.parse_journals": ["gfs2/gfs2_edit-journals--*.out"],
-    "gfs2.parse_blkid_export": ["gfs2/blkid-export--*.out"],
     "gfs2.parse_mkfs": ["gfs2/mkfs.gfs2--*.out"],
     "lvm.parse_pvs": ["lvm/pvs-*.json"],
     "lvm.parse_vgs": ["lvm/vgs-*.json"],
@@ -91,7 +90,7 @@ REGISTRY = {
     "ocfs2.parse_mounted_detect": ["ocfs2/mounted-ocfs2-d--*.out"],
     "ocfs2.parse_mounted_full": ["ocfs2/mounted-ocfs2-f--*.out"],
     "ocfs2.parse_debugfs_stats": ["ocfs2/debugfs-ocfs2-stats--*.out"],
-    "ocfs2.parse_blkid_export": ["ocfs2/blkid-export--*.out"],
+    "parsing.parse_blkid": ["gfs2/blkid-export--*.out", "ocfs2/blkid-export--*.out"],
     "ocfs2.parse_proc_mounts": ["ocfs2/proc-mounts--*.out"],
 }
 WRAPPERS = {"events2_to_resources": _events2_models, "minors_from_config": _config_minors,
@@ -154,8 +153,8 @@ def _check(name, text, shape):
 
 
 # dict results keyed by what the tool printed (devices, resources, every "Key: value" line)
-_OPEN_DICTS = {"lvm.parse_pvs", "lvm.parse_lvs", "nfs.parse_exportfs", "gfs2.parse_blkid_export",
-               "ocfs2.parse_blkid_export", "drbd_parse.parse_dump_minors", "minors_from_config",
+_OPEN_DICTS = {"lvm.parse_pvs", "lvm.parse_lvs", "nfs.parse_exportfs", "parsing.parse_blkid",
+               "drbd_parse.parse_dump_minors", "minors_from_config",
                "cman.parse_status", "gfs2.parse_mkfs"}
 # a fixed schema plus any other "Key: value" line the tool printed
 _EXTRA_KEYS = {"corosync.parse_quorumtool"}

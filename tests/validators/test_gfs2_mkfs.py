@@ -17,7 +17,7 @@ import sys
 
 import pytest
 import yaml
-from hapair import gfs2, topology
+from hapair import gfs2, parsing, topology
 from hapair.errors import RefusedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,17 +75,17 @@ def test_mkfs_then_read_back(case, topo, fs, tmp_path):
     dev = image(tmp_path)
     node = fs["mount_on"][0]
     facts = {"node": node, "cluster_name": cluster, "device": dev,
-             "signature": gfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", dev], ok=(2,))),
+             "signature": parsing.parse_blkid(run(["blkid", "-p", "-o", "export", dev], ok=(2,))),
              "drbd": None}
     steps = gfs2.plan_formatted(facts, dict(fs, resource=None, device=dev))
     assert len(steps) == 1 and steps[0]["argv"][:-1] == gfs2.mkfs_argv(fs, cluster, dev)[:-1]
     summary = gfs2.parse_mkfs(run(steps[0]["argv"]))
     sb = gfs2.parse_tunegfs2(run(["tunegfs2", "-l", dev]))
     journals = gfs2.parse_journals(run(["gfs2_edit", "-p", "journals", dev]))
-    signature = gfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", dev]))
+    signature = parsing.parse_blkid(run(["blkid", "-p", "-o", "export", dev]))
     expected = fs["lock_table"] or f"{cluster}:{fs['name']}"
-    assert summary["lock_table"] == sb["lock_table"] == signature["LABEL"] == expected
-    assert (sb["cluster_name"], sb["lock_protocol"], signature["TYPE"]) == (cluster, "lock_dlm", "gfs2")
+    assert summary["lock_table"] == sb["lock_table"] == signature["label"] == expected
+    assert (sb["cluster_name"], sb["lock_protocol"], signature["type"]) == (cluster, "lock_dlm", "gfs2")
     assert len(journals["journals"]) == fs["slots"] == summary["journals"]
     # formatted now: the planner does nothing, on either node
     for other in fs["mount_on"]:
@@ -98,7 +98,7 @@ def test_planner_refuses_a_real_ext4(tmp_path):
     case, topo, fs = FILESYSTEMS[0]
     dev = image(tmp_path, "ext4.img")
     run(["mkfs.ext4", "-q", "-F", dev])
-    signature = gfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", dev]))
+    signature = parsing.parse_blkid(run(["blkid", "-p", "-o", "export", dev]))
     facts = {"node": fs["mount_on"][0], "cluster_name": topo["cluster"]["name"], "device": dev,
              "signature": signature, "drbd": None}
     with pytest.raises(RefusedError) as err:
@@ -143,4 +143,4 @@ def test_module_info_and_guarded_mkfs_with_the_real_tools(tmp_path):
     run(["mkfs.ext4", "-q", "-F", dev])
     with pytest.raises(CommandExecutionError, match="overwrite=True"):
         mod.mkfs("gfs2-00", "lab_gfs2")
-    assert mod.signature(dev)["TYPE"] == "ext4"
+    assert mod.signature(dev)["type"] == "ext4"

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 from conftest import FIXTURES
-from hapair import ocfs2
+from hapair import ocfs2, parsing
 from hapair.errors import ParseError, RefusedError
 
 pytestmark = pytest.mark.validators
@@ -52,7 +52,7 @@ def test_planned_mkfs_makes_the_filesystem_the_topology_asks_for(tmp_path, seed,
     cluster = topo["cluster"]["name"]
     img = image(tmp_path, size="3G" if fs["mkfs_type"] == "vmstore" else "200M")  # vmstore wants >= 2G
     facts = {"node": fs["format_on"], "format_node": fs["format_on"], "device": img,
-             "signature": ocfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", img]).stdout),
+             "signature": parsing.parse_blkid(run(["blkid", "-p", "-o", "export", img]).stdout),
              "drbd": None}
     plan = ocfs2.plan_formatted(facts, fs, cluster)
     assert [step["action"] for step in plan] == ["mkfs"]
@@ -63,7 +63,7 @@ def test_planned_mkfs_makes_the_filesystem_the_topology_asks_for(tmp_path, seed,
     assert stats["max_node_slots"] == fs["slots"]
     assert (stats["cluster_stack"], stats["cluster_name"]) == ("o2cb", cluster)
     # exactly once: the real signature now makes the planner plan nothing
-    facts["signature"] = ocfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", img]).stdout)
+    facts["signature"] = parsing.parse_blkid(run(["blkid", "-p", "-o", "export", img]).stdout)
     assert facts["signature"]["type"] == "ocfs2"
     assert ocfs2.plan_formatted(facts, fs, cluster) == []
 
@@ -90,7 +90,7 @@ def test_debugfs_exits_0_on_a_foreign_image_and_the_parser_refuses_it(tmp_path):
     topo = topology("seed-000")
     fs = topo["filesystems"]["www"]
     facts = {"node": "web1", "format_node": "web1", "device": img, "drbd": None,
-             "signature": ocfs2.parse_blkid_export(run(["blkid", "-p", "-o", "export", img]).stdout)}
+             "signature": parsing.parse_blkid(run(["blkid", "-p", "-o", "export", img]).stdout)}
     with pytest.raises(RefusedError) as err:
         ocfs2.plan_formatted(facts, fs, "webcluster")
     assert "ext4 labelled 'data'" in str(err.value) and img in str(err.value)
