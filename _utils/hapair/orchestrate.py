@@ -35,7 +35,21 @@ from hapair.fields import require
 Model = Mapping[str, Any]
 Observed = Mapping[str, Any]
 
-CONDITIONS = ("up", "connected", "synced", "roles", "o2cb_online", "quorate", "dlm_up", "mounted")
+# The gate registry: each condition, and what the runner observes on both nodes to check it
+# (``observed`` key, the minion function that answers). ``gate`` checks; the runner's
+# ``wait_for`` observes through ``OBSERVES`` and nothing else.
+OBSERVES: dict[str, tuple[str, str]] = {
+    "up": ("drbd", "drbd.status"),
+    "connected": ("drbd", "drbd.status"),
+    "synced": ("drbd", "drbd.status"),
+    "demoted": ("drbd", "drbd.status"),
+    "roles": ("drbd", "drbd.status"),
+    "o2cb_online": ("o2cb", "o2cb.status"),
+    "quorate": ("corosync", "corosync.quorum_status"),
+    "dlm_up": ("dlm", "corosync.dlm_status"),
+    "mounted": ("mounts", "mount.active"),
+}
+CONDITIONS = tuple(OBSERVES)
 
 
 @dataclass
@@ -215,12 +229,7 @@ def expected_roles(topology: Mapping[str, Any], resource: str) -> dict[str, str]
     >>> expected_roles(seed000, "r0")
     {'web1': 'Primary', 'web2': 'Primary'}
     """
-    res = topology["drbd"]["resources"][resource]
-    nodes = _nodes(topology)
-    if res.get("mode") == "dual-primary":
-        return {node: "Primary" for node in nodes}
-    primary = res.get("primary") or res.get("initial_primary") or nodes[0]
-    return {node: "Primary" if node == primary else "Secondary" for node in nodes}
+    return dict(topology["drbd"]["resources"][resource]["roles"])
 
 
 def o2cb_online(status: Any) -> bool:
@@ -255,6 +264,8 @@ def gate(
     - ``up``: the resource exists on both nodes (attached, any connection state)
     - ``connected``: both nodes see the peer ``Connected`` (any replication state)
     - ``synced``: Connected, replication Established, disk and peer disk UpToDate on both
+    - ``demoted``: every node whose steady role is Secondary is Secondary (before a promotion
+      elsewhere: a role that moves is demoted, observed, then promoted)
     - ``roles``: each node has the role of :func:`expected_roles`
     - ``o2cb_online``: o2cb reports the cluster online on both nodes
     - ``quorate``: corosync votequorum is Quorate on both nodes with both node ids as members
@@ -279,6 +290,14 @@ def gate(
             condition, topology, observed, resources, "Connected, Established, UpToDate/UpToDate",
             lambda n, r, s: s["connection"] == "Connected" and s["replication"] == "Established"
             and s["disk"] == "UpToDate" and s["peer_disk"] == "UpToDate")
+    if condition == "demoted":
+        want = {res: expected_roles(topology, res) for res in _resources(topology, resources)}
+        text = "; ".join(f"{r} Secondary on {'/'.join(n for n, v in w.items() if v == 'Secondary')}"
+                         for r, w in want.items())
+        result = _per_resource(condition, topology, observed, resources, "demoted",
+                               lambda n, r, s: want[r][n] == "Primary" or s["role"] == "Secondary")
+        result.awaited = text
+        return result
     if condition == "roles":
         want = {res: expected_roles(topology, res) for res in _resources(topology, resources)}
         text = "; ".join(f"{r} {'/'.join(f'{n}={v}' for n, v in w.items())}" for r, w in want.items())

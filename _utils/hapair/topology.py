@@ -247,6 +247,8 @@ def _resource(rname: str, res: dict, nodes: dict, order: list[str]) -> dict:
             "port": over.get("port", res["port"]),
         }
     remediation = {**REMEDIATION_DEFAULTS, **(res.get("remediation") or {})}
+    # the one owner of "which role does each node hold in steady state"
+    roles = {node: "Primary" if mode == "dual-primary" or node == primary else "Secondary" for node in order}
     return {
         "name": rname,
         "port": res["port"],
@@ -254,6 +256,7 @@ def _resource(rname: str, res: dict, nodes: dict, order: list[str]) -> dict:
         "mode": mode,
         "primary": primary,
         "initial_primary": initial_primary,
+        "roles": roles,
         "initial_sync": res.get("initial_sync", "full"),
         "after_sb_0pri": _after_sb_0pri(res.get("after_sb_0pri"), nodes),
         "after_sb_1pri": res.get("after_sb_1pri"),

@@ -1,0 +1,375 @@
+"""The two-node bootstrap as data: a normalised topology in, the ordered steps out.
+
+``steps(topology, options)`` is the whole orchestration: ``orch.hapair.bootstrap`` renders one
+Salt step per entry, nothing else. ``node_states(topology, step, node, ...)`` is what one node
+runs in a ``state`` step (``orch.hapair.node.step`` renders it); the ``hapair.drbd`` formula runs
+``node_states(topology, "drbd", node)``, so the formula and the orchestration share one DRBD
+bring-up with one set of state IDs. Both are pure and table-tested per example topology
+(tests/unit/test_bootstrap_steps.py).
+
+Step kinds (every step has ``id`` and ``require``, the id of the step before it, or None):
+
+- ``state``: ``{"targets": [minion ids]}``: those nodes apply ``node_states(..., step id, ...)``
+- ``gate``: ``{"condition", "timeout", "resources", "filesystems"}``: ``hapair.wait_for`` until
+  the condition (``hapair.orchestrate.gate``) holds on both nodes, as observed
+- ``function``: ``{"function", "targets"}``: one execution-module call on the nodes
+- ``runner``: ``{"function"}``: one runner call on the master
+
+Example::
+
+    >>> [s["id"] for s in steps(seed000)]
+    ['drbd-up', 'gate-connected', 'initial-sync', 'gate-synced', 'roles', 'gate-roles', 'o2cb', 'gate-o2cb-online', 'mkfs', 'mount', 'gate-mounted', 'canary']
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from hapair.errors import TopologyError, ValidationError
+from hapair.fields import require
+
+Topology = Mapping[str, Any]
+
+STEP_SLS = "orch.hapair.node.step"
+ID_PREFIX = "hapair-bootstrap-"
+CLUSTER_FS = ("ocfs2", "gfs2")
+# stacks the bootstrap has steps for; any other is refused by ``errors`` before a minion job
+STACKS = ("none", "o2cb", "corosync", "heartbeat")
+
+OPTION_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 300,   # gate connected
+    "sync_timeout": 86400,    # gate synced (a full initial sync of a large disk)
+    "gate_timeout": 300,      # every other gate
+    "packages": True,         # install packages and load the drbd module first
+    "sync_modules": False,    # saltutil.sync_all on both nodes first
+}
+TIMEOUT_OF = {"connected": "connect_timeout", "synced": "sync_timeout"}
+
+# what each node step is, for the docs and the orchestration's comments
+NODE_STEPS = {
+    "drbd-up": "packages + kernel module, LVM volumes, DRBD config, metadata, up",
+    "initial-sync": "the initial sync on each resource's initial primary (recorded, never forced twice)",
+    "roles-demote": "Secondary where a resource's steady primary is not its initial primary",
+    "roles": "each resource's steady role on this node",
+    "o2cb": "o2cb cluster.conf + /etc/default/o2cb, cluster online",
+    "corosync": "the authkey, corosync.conf, corosync running",
+    "dlm": "dlm.conf, dlm_controld running",
+    "mkfs": "mkfs once, on each cluster filesystem's format node",
+    "mount": "boot ordering, then each cluster filesystem mounted on its mount_on nodes",
+    "nfs": "the topology's NFS exports",
+    "drbd": "the hapair.drbd formula: DRBD bring-up through its steady role, on one node",
+}
+
+
+def options(raw: Any, path: str = "hapair:orchestration") -> dict[str, Any]:
+    """``hapair:orchestration`` with defaults; raise ``ValidationError`` listing every bad key.
+
+    >>> options({"gate_timeout": 60})["gate_timeout"], options(None)["packages"]
+    (60, True)
+    >>> options({"packages": "no", "gate_timout": 5})
+    Traceback (most recent call last):
+    ...
+    hapair.errors.ValidationError: invalid hapair topology (2 error(s)):
+      - hapair:orchestration:gate_timout: unknown key (known: connect_timeout, gate_timeout, packages, sync_modules, sync_timeout)
+      - hapair:orchestration:packages: must be true or false, not 'no'
+    """
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise ValidationError([TopologyError(path, f"must be a mapping, not {type(raw).__name__}")])
+    errors = []
+    out = dict(OPTION_DEFAULTS)
+    for key in sorted(raw, key=str):
+        value = raw[key]
+        where = f"{path}:{key}"
+        if key not in OPTION_DEFAULTS:
+            errors.append(TopologyError(where, f"unknown key (known: {', '.join(sorted(OPTION_DEFAULTS))})"))
+        elif isinstance(OPTION_DEFAULTS[key], bool):
+            if not isinstance(value, bool):
+                errors.append(TopologyError(where, f"must be true or false, not {value!r}"))
+            out[key] = value
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10 ** 7:
+            errors.append(TopologyError(where, f"must be a whole number of seconds (1..10000000), not {value!r}"))
+        else:
+            out[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def errors(topology: Topology) -> list[TopologyError]:
+    """What the bootstrap cannot run, with the pillar path and what to use instead.
+
+    >>> [e.path for e in errors({"path": "hapair:topologies:t", "cluster": {"stack": "cman"}})]
+    ['hapair:topologies:t:cluster:stack']
+    """
+    stack = topology["cluster"]["stack"]
+    if stack in STACKS:
+        return []
+    return [TopologyError(
+        f"{topology['path']}:cluster:stack",
+        f"the bootstrap has no step for stack {stack!r}: it would format GFS2 with no cluster "
+        "stack running (cman/rgmanager is issue 17)",
+        "use stack: corosync (corosync 2+ with dlm_controld) for GFS2, or configure cman by hand")]
+
+
+def check(topology: Topology) -> None:
+    """Raise ``ValidationError`` when :func:`errors` finds anything."""
+    found = errors(topology)
+    if found:
+        raise ValidationError(found)
+
+
+def node_order(topology: Topology) -> list[str]:
+    """The topology's nodes, in order."""
+    return list(topology.get("node_order") or sorted(topology["nodes"]))
+
+
+def minion_of(topology: Topology, node: str) -> str:
+    """The checked minion id of ``node`` (a target is data: ``RenderError`` on anything else)."""
+    return require("minion_id", topology["nodes"][node].get("minion_id", node), f"nodes:{node}:minion_id")
+
+
+def packages(topology: Topology) -> list[str]:
+    """The Debian packages a node of ``topology`` needs (one owner: the orchestration uses it).
+
+    >>> packages(seed000)
+    ['drbd-utils', 'ocfs2-tools']
+    """
+    types = {fs["type"] for fs in topology["filesystems"].values()}
+    stack = topology["cluster"]["stack"]
+    pkgs = ["drbd-utils"]
+    if stack == "o2cb" or "ocfs2" in types:
+        pkgs.append("ocfs2-tools")
+    if "gfs2" in types:
+        pkgs.append("gfs2-utils")
+    if stack == "corosync":
+        pkgs += ["corosync", "dlm-controld"]
+    if stack == "heartbeat":
+        pkgs.append("heartbeat")
+    if "btrfs" in types:
+        pkgs.append("btrfs-progs")
+    if topology["lvm"]:
+        pkgs.append("lvm2")
+    if topology["nfs"]["exports"]:
+        pkgs.append("nfs-kernel-server")
+    return pkgs
+
+
+def moving_resources(topology: Topology) -> list[str]:
+    """Single-primary resources whose steady primary is not their initial primary (seed 003's r1).
+
+    After the initial sync such a resource is Primary on the wrong node: it must be demoted
+    there, seen Secondary, and only then promoted on its steady primary (DRBD refuses a second
+    Primary on a single-primary resource).
+    """
+    return sorted(name for name, res in topology["drbd"]["resources"].items()
+                  if res["mode"] != "dual-primary" and res["primary"] != res["initial_primary"])
+
+
+def cluster_filesystems(topology: Topology) -> list[str]:
+    """The OCFS2/GFS2 filesystems the bootstrap formats and mounts."""
+    return sorted(name for name, fs in topology["filesystems"].items() if fs["type"] in CLUSTER_FS)
+
+
+def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The ordered bootstrap steps of a valid topology (see the module docstring for the kinds).
+
+    Raises ``ValidationError`` for a topology the bootstrap cannot run (:func:`errors`).
+    """
+    check(topology)
+    opts = options(opts)
+    out: list[dict[str, Any]] = []
+
+    def add(step_id: str, kind: str, **spec: Any) -> None:
+        out.append({"id": step_id, "kind": kind, "require": out[-1]["id"] if out else None, **spec})
+
+    def state(step_id: str) -> None:
+        targets = [minion_of(topology, node) for node in node_order(topology)
+                   if node_states(topology, step_id, node, with_packages=opts["packages"])]
+        if targets:
+            add(step_id, "state", targets=targets)
+
+    def gate(condition: str, resources: list[str] | None = None, filesystems: list[str] | None = None) -> None:
+        timeout = opts[TIMEOUT_OF.get(condition, "gate_timeout")]
+        add(f"gate-{condition.replace('_', '-')}", "gate", condition=condition, timeout=timeout,
+            resources=resources, filesystems=filesystems)
+
+    everyone = [minion_of(topology, node) for node in node_order(topology)]
+    if opts["sync_modules"]:
+        add("sync-modules", "function", function="saltutil.sync_all", targets=everyone)
+    state("drbd-up")
+    gate("connected")
+    state("initial-sync")
+    gate("synced")
+    moving = moving_resources(topology)
+    if moving:
+        state("roles-demote")
+        gate("demoted", resources=moving)
+    state("roles")
+    gate("roles")
+    stack = topology["cluster"]["stack"]
+    if stack == "o2cb":
+        state("o2cb")
+        gate("o2cb_online")
+    elif stack == "corosync":
+        state("corosync")
+        gate("quorate")
+        state("dlm")
+        gate("dlm_up")
+    cluster_fs = cluster_filesystems(topology)
+    if cluster_fs:
+        state("mkfs")
+        state("mount")
+        gate("mounted", filesystems=cluster_fs)
+        if topology["nfs"]["exports"]:
+            state("nfs")
+        add("canary", "runner", function="hapair.canary")
+    return out
+
+
+def _state(state_id: str, function: str, *args: dict[str, Any], require: list[dict[str, str]] | None = None
+           ) -> dict[str, Any]:
+    """One state of a node step: ``{"id", "function", "args": [{key: value}, ...]}``."""
+    out = [dict(arg) for arg in args]
+    if require:
+        out.append({"require": require})
+    return {"id": state_id, "function": function, "args": out}
+
+
+def _on(topology: Topology, name: str) -> list[dict[str, Any]]:
+    return [{"name": name}, {"topology": topology["name"]}]
+
+
+def _drbd_bringup(topology: Topology, node: str, before: list[dict[str, str]], overwrite_data: bool | None
+                  ) -> list[dict[str, Any]]:
+    """LVM volumes, every resource configured, then each one's metadata and up (one shape, both users)."""
+    out = []
+    tname = topology["name"]
+    if topology["lvm"]:
+        out.append(_state("hapair-drbd-lvm-present", "hapair_lvm.present", {"name": tname}, require=before))
+        before = [{"hapair_lvm": "hapair-drbd-lvm-present"}]
+    resources = [r for r in sorted(topology["drbd"]["resources"]) if node in topology["drbd"]["resources"][r]["nodes"]]
+    configured = []
+    for res in resources:
+        out.append(_state(f"hapair-drbd-{res}-configured", "drbd.configured", *_on(topology, res), require=before))
+        configured.append({"drbd": f"hapair-drbd-{res}-configured"})
+    for res in resources:
+        extra = [] if overwrite_data is None else [{"overwrite_data": overwrite_data}]
+        out.append(_state(f"hapair-drbd-{res}-metadata-created", "drbd.metadata_created", *_on(topology, res),
+                          *extra, require=configured))
+        out.append(_state(f"hapair-drbd-{res}-up", "drbd.up", *_on(topology, res),
+                          require=[{"drbd": f"hapair-drbd-{res}-metadata-created"}]))
+    return out
+
+
+def _role_state(topology: Topology, res: str, node: str) -> str:
+    spec = topology["drbd"]["resources"][res]
+    if spec["mode"] == "dual-primary":
+        return "dual_primary"
+    return "primary" if spec["roles"][node] == "Primary" else "secondary"
+
+
+def _role(topology: Topology, res: str, node: str, require: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    role = _role_state(topology, res, node)
+    return _state(f"hapair-drbd-{res}-{role.replace('_', '-')}", f"drbd.{role}", *_on(topology, res), require=require)
+
+
+def node_states(
+    topology: Topology,
+    step: str,
+    node: str,
+    *,
+    with_packages: bool = True,
+    paths: Mapping[str, str] | None = None,
+    overwrite_data: bool | None = None,
+    connect_timeout: int | None = None,
+    sync_timeout: int | None = None,
+) -> list[dict[str, Any]]:
+    """The states ``node`` applies in bootstrap step ``step`` (empty: the node has nothing to do).
+
+    Each is ``{"id", "function", "args"}`` (``args`` a list of one-key mappings, the SLS list
+    form, requisites included); ``orch.hapair.node.step`` and the ``hapair.drbd`` formula render
+    them as data. ``paths`` are the node's ``hapair:paths`` (corosync_conf, corosync_authkey,
+    dlm_conf). The ``drbd`` step is the formula's (``overwrite_data`` and the timeouts are its).
+
+    >>> [s["id"] for s in node_states(seed000, "roles", "web1")]
+    ['hapair-drbd-r0-dual-primary', 'hapair-orch-roles-node-done']
+    """
+    if step not in NODE_STEPS:
+        raise ValueError(f"unknown bootstrap step {step!r}; expected one of {', '.join(NODE_STEPS)}")
+    paths = paths or {}
+    tname = topology["name"]
+    resources = sorted(r for r, spec in topology["drbd"]["resources"].items() if node in spec["nodes"])
+    out: list[dict[str, Any]] = []
+    if step == "drbd-up":
+        before: list[dict[str, str]] = []
+        if with_packages:
+            out.append(_state("hapair-orch-packages-installed", "pkg.installed", {"pkgs": packages(topology)}))
+            out.append(_state("hapair-orch-kmod-drbd-present", "kmod.present", {"name": "drbd"}, {"persist": True},
+                              require=[{"pkg": "hapair-orch-packages-installed"}]))
+            before = [{"kmod": "hapair-orch-kmod-drbd-present"}]
+        out += _drbd_bringup(topology, node, before, None)
+    elif step == "drbd":
+        out += _drbd_bringup(topology, node, [], overwrite_data)
+        for res in resources:
+            up = {"drbd": f"hapair-drbd-{res}-up"}
+            chain = [
+                _state(f"hapair-drbd-{res}-connected", "drbd.connected", *_on(topology, res),
+                       *([{"timeout": connect_timeout}] if connect_timeout is not None else []), require=[up]),
+                _state(f"hapair-drbd-{res}-initial-sync", "drbd.initial_sync", *_on(topology, res),
+                       require=[{"drbd": f"hapair-drbd-{res}-connected"}]),
+                _state(f"hapair-drbd-{res}-synced", "drbd.synced", *_on(topology, res),
+                       *([{"timeout": sync_timeout}] if sync_timeout is not None else []),
+                       require=[{"drbd": f"hapair-drbd-{res}-initial-sync"}]),
+                _role(topology, res, node, require=[{"drbd": f"hapair-drbd-{res}-synced"}]),
+            ]
+            out += chain
+        return out  # the formula: no orchestration marker
+    elif step == "initial-sync":
+        out += [_state(f"hapair-drbd-{res}-initial-sync", "drbd.initial_sync", *_on(topology, res))
+                for res in resources]
+    elif step == "roles-demote":
+        out += [_role(topology, res, node) for res in moving_resources(topology)
+                if res in resources and _role_state(topology, res, node) == "secondary"]
+    elif step == "roles":
+        out += [_role(topology, res, node) for res in resources]
+    elif step == "o2cb" and topology["cluster"]["stack"] == "o2cb":
+        out.append(_state("hapair-orch-o2cb-cluster-configured", "o2cb.cluster_configured", {"name": tname}))
+        out.append(_state("hapair-orch-o2cb-online", "o2cb.online", {"name": tname},
+                          require=[{"o2cb": "hapair-orch-o2cb-cluster-configured"}]))
+    elif step == "corosync" and topology["cluster"]["stack"] == "corosync":
+        out.append(_state("hapair-orch-corosync-authkey-managed", "corosync.authkey_managed",
+                          {"name": paths.get("corosync_authkey", "/etc/corosync/authkey")}, {"topology": tname}))
+        out.append(_state("hapair-orch-corosync-configured", "corosync.configured",
+                          {"name": paths.get("corosync_conf", "/etc/corosync/corosync.conf")}, {"topology": tname}))
+        out.append(_state("hapair-orch-corosync-running", "service.running", {"name": "corosync"}, {"enable": True},
+                          require=[{"corosync": "hapair-orch-corosync-authkey-managed"},
+                                   {"corosync": "hapair-orch-corosync-configured"}]))
+    elif step == "dlm" and topology["cluster"]["stack"] == "corosync":
+        out.append(_state("hapair-orch-dlm-configured", "corosync.dlm_configured",
+                          {"name": paths.get("dlm_conf", "/etc/dlm/dlm.conf")}, {"topology": tname}))
+        out.append(_state("hapair-orch-dlm-running", "service.running", {"name": "dlm"}, {"enable": True},
+                          require=[{"corosync": "hapair-orch-dlm-configured"}]))
+    elif step == "mkfs":
+        for name in cluster_filesystems(topology):
+            fs = topology["filesystems"][name]
+            if fs["format_on"] == node:
+                out.append(_state(f"hapair-orch-{fs['type']}-{name}-formatted", f"{fs['type']}.formatted",
+                                  *_on(topology, name)))
+    elif step == "mount":
+        mine = [name for name in cluster_filesystems(topology) if node in topology["filesystems"][name]["mount_on"]]
+        ordered = []
+        if any(topology["filesystems"][name]["type"] == "ocfs2" for name in mine):
+            out.append(_state("hapair-orch-ocfs2-boot-ordered", "ocfs2.boot_ordered", {"name": tname}))
+            ordered = [{"ocfs2": "hapair-orch-ocfs2-boot-ordered"}]
+        for name in mine:
+            fstype = topology["filesystems"][name]["type"]
+            out.append(_state(f"hapair-orch-{fstype}-{name}-mounted", f"{fstype}.mounted", *_on(topology, name),
+                              require=ordered if fstype == "ocfs2" else None))
+    elif step == "nfs" and topology["nfs"]["exports"]:
+        out.append(_state("hapair-orch-nfs-exported", "hapair_nfs.exported", {"name": tname}))
+    if not out:
+        return []
+    minion = minion_of(topology, node)
+    out.append(_state(f"hapair-orch-{step}-node-done", "test.nop", {"name": f"{tname} {step} on {minion}"}))
+    return out

@@ -1,0 +1,181 @@
+"""The bootstrap as data: every example topology in, its ordered steps out (hapair.bootstrap).
+
+The tables are written by hand from the seeds' recipes: what each step runs, on which nodes,
+and what each gate waits for. orch.hapair.bootstrap renders exactly these steps.
+"""
+
+import os
+
+import pytest
+import yaml
+from conftest import ROOT
+from hapair import bootstrap, orchestrate, topology
+from hapair.errors import ValidationError
+
+PILLARS = sorted(f[:-4] for f in os.listdir(os.path.join(ROOT, "pillar", "hapair")) if f.endswith(".sls"))
+
+
+def load(name):
+    with open(os.path.join(ROOT, "pillar", "hapair", f"{name}.sls"), encoding="utf-8") as handle:
+        return topology.load(yaml.safe_load(handle), name)
+
+
+def table(topo, opts=None):
+    """One short row per step: ``id kind what`` (targets, condition [resources|filesystems], function)."""
+    rows = []
+    for step in bootstrap.steps(topo, opts):
+        if step["kind"] in ("state", "function"):
+            what = ",".join(step["targets"])
+        elif step["kind"] == "gate":
+            narrow = step["resources"] or step["filesystems"]
+            what = step["condition"] + (f" [{','.join(narrow)}]" if narrow else "")
+        else:
+            what = step["function"]
+        rows.append(f"{step['id']} {step['kind']} {what}")
+    return rows
+
+
+DRBD = ["drbd-up state {n}", "gate-connected gate connected", "initial-sync state {n}", "gate-synced gate synced"]
+ROLES = ["roles state {n}", "gate-roles gate roles"]
+O2CB = ["o2cb state {n}", "gate-o2cb-online gate o2cb_online"]
+
+
+def rows(nodes, *parts):
+    return [row.format(n=nodes) for part in parts for row in part]
+
+
+EXPECTED = {
+    # seed 000: DRBD dual-primary + o2cb + OCFS2, formatted on web1 only
+    "web": rows("web1,web2", DRBD, ROLES, O2CB, [
+        "mkfs state web1", "mount state web1,web2", "gate-mounted gate mounted [www]", "canary runner hapair.canary"]),
+    "lab_web": rows("node1,node2", DRBD, ROLES, O2CB, [
+        "mkfs state node1", "mount state node1,node2", "gate-mounted gate mounted [www]", "canary runner hapair.canary"]),
+    # seed 001: two dual-primary resources on LVM, OCFS2 each, NFS exports after the mounts
+    "fileserver": rows("fiori,torchio", DRBD, ROLES, O2CB, [
+        "mkfs state fiori", "mount state fiori,torchio", "gate-mounted gate mounted [ocfs2-large,ocfs2-small]",
+        "nfs state fiori,torchio", "canary runner hapair.canary"]),
+    "lab_fileserver": rows("node1,node2", DRBD, ROLES, O2CB, [
+        "mkfs state node1", "mount state node1,node2", "gate-mounted gate mounted [ocfs2-large,ocfs2-small]",
+        "nfs state node1,node2", "canary runner hapair.canary"]),
+    # seed 002: single-primary r0 (heartbeat's services are issue 14): DRBD and roles only
+    "apache": rows("node01,node02", DRBD, ROLES),
+    # seed 003: r1 syncs from node1 and moves to node2: demoted on node1, observed, then promoted
+    "crossed": rows("node1,node2", DRBD, [
+        "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES),
+    # seed 004's lab variant: corosync + dlm before GFS2
+    "lab_gfs2": rows("node1,node2", DRBD, ROLES, [
+        "corosync state node1,node2", "gate-quorate gate quorate", "dlm state node1,node2", "gate-dlm-up gate dlm_up",
+        "mkfs state node1", "mount state node1,node2", "gate-mounted gate mounted [gfs2-00]",
+        "canary runner hapair.canary"]),
+    # the remediation lab: two single-primary resources, no filesystem
+    "lab_remedy": rows("node1,node2", DRBD, ROLES),
+}
+
+
+def test_every_example_topology_has_a_table():
+    assert set(EXPECTED) | {"hardcore"} == set(PILLARS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_steps_of_each_example(name):
+    assert table(load(name)) == EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_step_requires_the_one_before(name):
+    got = bootstrap.steps(load(name))
+    assert [s["require"] for s in got] == [None] + [s["id"] for s in got[:-1]]
+
+
+def test_cman_is_refused_before_any_minion_job():
+    """seed 004 as committed: stack cman has no bootstrap step; GFS2 would be formatted with no
+    stack running and fail to mount. Refused, naming the pillar path and what to use."""
+    topo = load("hardcore")
+    with pytest.raises(ValidationError) as err:
+        bootstrap.steps(topo)
+    assert [e.path for e in err.value.errors] == ["hapair:topologies:hardcore:cluster:stack"]
+    assert "stack: corosync" in str(err.value)
+
+
+def test_sync_modules_option_adds_a_first_step_and_timeouts_flow_to_the_gates():
+    got = bootstrap.steps(load("lab_web"), {"sync_modules": True, "sync_timeout": 7200, "gate_timeout": 60})
+    assert got[0] == {"id": "sync-modules", "kind": "function", "require": None,
+                      "function": "saltutil.sync_all", "targets": ["node1", "node2"]}
+    timeouts = {s["condition"]: s["timeout"] for s in got if s["kind"] == "gate"}
+    assert timeouts == {"connected": 300, "synced": 7200, "roles": 60, "o2cb_online": 60, "mounted": 60}
+
+
+def test_options_refuse_bad_values_with_their_paths():
+    with pytest.raises(ValidationError) as err:
+        bootstrap.options({"sync_timeout": "1h", "packages": 1, "sync_modules": None})
+    assert sorted(e.path for e in err.value.errors) == [
+        "hapair:orchestration:packages", "hapair:orchestration:sync_modules", "hapair:orchestration:sync_timeout"]
+
+
+def ids(topo, step, node, **kw):
+    return [s["id"] for s in bootstrap.node_states(topo, step, node, **kw)]
+
+
+def test_crossed_roles_move_through_demote_observe_promote():
+    topo = load("crossed")
+    assert ids(topo, "roles-demote", "node1") == ["hapair-drbd-r1-secondary", "hapair-orch-roles-demote-node-done"]
+    assert ids(topo, "roles-demote", "node2") == []
+    assert ids(topo, "roles", "node2") == ["hapair-drbd-r0-secondary", "hapair-drbd-r1-primary",
+                                          "hapair-orch-roles-node-done"]
+
+    def model(name, role):
+        return {"name": name, "role": role, "volumes": [{"disk_state": "UpToDate"}],
+                "peers": [{"connection_state": "Connected",
+                           "volumes": [{"replication_state": "Established", "peer_disk_state": "UpToDate"}]}]}
+
+    after_sync = {"drbd": {"node1": [model("r0", "Primary"), model("r1", "Primary")],
+                           "node2": [model("r0", "Secondary"), model("r1", "Secondary")]}}
+    assert not orchestrate.gate("demoted", topo, after_sync, ["r1"]).met
+    after_sync["drbd"]["node1"][1]["role"] = "Secondary"
+    result = orchestrate.gate("demoted", topo, after_sync, ["r1"])
+    assert result.met and result.awaited == "r1 Secondary on node1"
+
+
+def test_lab_fileserver_node_states_bring_lvm_up_before_drbd():
+    topo = load("lab_fileserver")
+    got = bootstrap.node_states(topo, "drbd-up", "node2")
+    assert [s["id"] for s in got] == [
+        "hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-drbd-lvm-present",
+        "hapair-drbd-drbd0-configured", "hapair-drbd-drbd1-configured",
+        "hapair-drbd-drbd0-metadata-created", "hapair-drbd-drbd0-up",
+        "hapair-drbd-drbd1-metadata-created", "hapair-drbd-drbd1-up", "hapair-orch-drbd-up-node-done"]
+    by_id = {s["id"]: s for s in got}
+    assert by_id["hapair-orch-packages-installed"]["args"] == [
+        {"pkgs": ["drbd-utils", "ocfs2-tools", "lvm2", "nfs-kernel-server"]}]
+    assert by_id["hapair-drbd-drbd1-metadata-created"]["args"][-1] == {
+        "require": [{"drbd": "hapair-drbd-drbd0-configured"}, {"drbd": "hapair-drbd-drbd1-configured"}]}
+    assert by_id["hapair-drbd-lvm-present"]["args"][-1] == {"require": [{"kmod": "hapair-orch-kmod-drbd-present"}]}
+    assert ids(topo, "drbd-up", "node2", with_packages=False)[:2] == [
+        "hapair-drbd-lvm-present", "hapair-drbd-drbd0-configured"]
+
+
+def test_lab_gfs2_node_states_use_the_nodes_paths():
+    topo = load("lab_gfs2")
+    paths = {"corosync_conf": "/tmp/c.conf", "corosync_authkey": "/tmp/k", "dlm_conf": "/tmp/dlm.conf"}
+    corosync = bootstrap.node_states(topo, "corosync", "node1", paths=paths)
+    assert corosync[0]["args"] == [{"name": "/tmp/k"}, {"topology": "lab_gfs2"}]
+    assert corosync[1]["args"] == [{"name": "/tmp/c.conf"}, {"topology": "lab_gfs2"}]
+    assert bootstrap.node_states(topo, "dlm", "node2", paths=paths)[0]["args"][0] == {"name": "/tmp/dlm.conf"}
+    assert bootstrap.node_states(topo, "o2cb", "node1") == []
+    assert ids(topo, "mkfs", "node2") == []
+
+
+def test_the_formula_shares_the_bringup_ids_and_adds_waits_and_the_role():
+    topo = load("lab_web")
+    formula = ids(topo, "drbd", "node2", overwrite_data=False, connect_timeout=120, sync_timeout=3600)
+    shared = [i for i in ids(topo, "drbd-up", "node2") if i.startswith("hapair-drbd-")]
+    assert formula[:len(shared)] == shared
+    assert formula[len(shared):] == ["hapair-drbd-r0-connected", "hapair-drbd-r0-initial-sync",
+                                     "hapair-drbd-r0-synced", "hapair-drbd-r0-dual-primary"]
+    by_id = {s["id"]: s for s in bootstrap.node_states(topo, "drbd", "node2", overwrite_data=False)}
+    assert {"overwrite_data": False} in by_id["hapair-drbd-r0-metadata-created"]["args"]
+
+
+def test_unknown_step_is_refused():
+    with pytest.raises(ValueError, match="unknown bootstrap step"):
+        bootstrap.node_states(load("web"), "mkfs; rm -rf /", "web1")
