@@ -43,7 +43,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
     import hapair.topology as topology_mod
 
 from hapair import events as events_mod
-from hapair import fields, orchestrate
+from hapair import fields, orchestrate, report
 from hapair import remediate as remediate_mod
 from hapair.errors import HapairError, ValidationError
 from hapair.secrets import mask
@@ -385,65 +385,22 @@ def status(topology=None, table=None, pillar=None):
     except ValidationError as err:
         return _fail(str(err))
     drbd_values, errors = _call(topo, "drbd.status")
-    drbd = _drbd_lists(drbd_values)
     mounts, _ = _call(topo, "mount.active")
     o2cb = {}
     if (topo.get("cluster") or {}).get("stack") == "o2cb":
         o2cb, _ = _call(topo, "o2cb.status")
-    rows = []
-    for res in sorted(topo["drbd"]["resources"]):
-        split, _ = _call(topo, "drbd.facts", [res], {"probe_disk": False, "probe_gi": False})
-        fss = [fs for fs in (topo.get("filesystems") or {}).values() if fs.get("resource") == res]
-        for node in topo["node_order"]:
-            s = orchestrate.summarise(orchestrate.find(drbd.get(node), res))
-            active = mounts.get(node) or {}
-            mounted = [fs["mountpoint"] for fs in fss if fs.get("mountpoint") in active]
-            sb = bool((split.get(node) or {}).get("split_brain"))
-            alerts = []
-            if drbd.get(node) is None:
-                alerts.append("no answer")
-            elif not s["present"]:
-                alerts.append("down")
-            if sb:
-                alerts.append("SPLIT BRAIN")
-            if s["connection"] == "StandAlone" or (s["present"] and s["connection"] is None):
-                alerts.append("StandAlone")
-            if s["peer_disk"] == "Diskless":
-                alerts.append("peer Diskless")
-            rows.append({
-                "resource": res, "node": node, "minion": topo["nodes"][node]["minion_id"],
-                "role": s["role"], "disk": s["disk"], "connection": s["connection"],
-                "replication": s["replication"], "peer_role": s["peer_role"], "peer_disk": s["peer_disk"],
-                "sync_percent": s["percent_done"], "eta_seconds": s["eta_seconds"], "mounts": mounted,
-                "o2cb": None if not o2cb else ("online" if orchestrate.o2cb_online(o2cb.get(node)) else "offline"),
-                "split_brain": sb, "alerts": alerts,
-            })
+    # the split-brain records: one job per resource until the drbd module reports them in one
+    split = {res: {n: bool((v or {}).get("split_brain")) for n, v in
+                   _call(topo, "drbd.facts", [res], {"probe_disk": False, "probe_gi": False})[0].items()}
+             for res in sorted(topo["drbd"]["resources"])}
+    rows = report.rows(topo, _drbd_lists(drbd_values), mounts, o2cb, split)
     data = {"topology": topology, "rows": rows, "errors": errors}
     if table is None:
         table = __opts__.get("fun") == "hapair.status" and __opts__.get("output") in (None, "nested", "txt")
     return _table(rows) if table else data
 
 
-def _table(rows):
-    cols = [("resource", "RESOURCE"), ("node", "NODE"), ("role", "ROLE"), ("disk", "DISK"),
-            ("connection", "CONNECTION"), ("sync", "SYNC"), ("mounts", "MOUNTS"), ("o2cb", "O2CB"),
-            ("alerts", "ALERTS")]
-    cells = []
-    for row in rows:
-        conn = row["connection"] or "-"
-        if row["replication"] and row["replication"] not in ("Established", "Off"):
-            conn = f"{conn}/{row['replication']}"
-        sync = "-" if row["sync_percent"] is None else f"{row['sync_percent']:g}%"
-        if sync == "-" and row["disk"] == "UpToDate" and row["peer_disk"] == "UpToDate":
-            sync = "100%"
-        cells.append({"resource": row["resource"], "node": row["node"], "role": row["role"] or "-",
-                      "disk": row["disk"] or "-", "connection": conn, "sync": sync,
-                      "mounts": ",".join(row["mounts"]) or "-", "o2cb": row["o2cb"] or "-",
-                      "alerts": ",".join(row["alerts"]) or "-"})
-    widths = {k: max([len(h)] + [len(str(c[k])) for c in cells]) for k, h in cols}
-    lines = ["  ".join(h.ljust(widths[k]) for k, h in cols).rstrip()]
-    lines += ["  ".join(str(c[k]).ljust(widths[k]) for k, _ in cols).rstrip() for c in cells]
-    return "\n".join(lines)
+_table = report.table  # kept for callers of the runner's old helper
 
 
 def canary(topology, filesystem=None, pillar=None):

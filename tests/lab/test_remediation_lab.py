@@ -92,7 +92,7 @@ def test_split_brain_manual_reported_victim_healed_from_snapshot(remedy):
     assert remedy.on_disk("node2", MANUAL, theirs[MANUAL]), "node2's split-brain write on rm0 is gone"
     status = lab.salt_cli("salt-run", ["--out=json", "hapair.status", TOPOLOGY], timeout=300)
     rows = [r for r in (last_json(status.stdout) or {}).get("rows", []) if r["resource"] == MANUAL]
-    assert rows and all("SPLIT BRAIN" in r["alerts"] and "StandAlone" in r["alerts"] for r in rows), status.stdout
+    assert rows and all("split-brain" in r["alerts"] and "StandAlone" in r["alerts"] for r in rows), status.stdout
     def alerted():
         grains = remedy.salt("node1,node2", "grains.item", "drbd_alerts")
         return all(set(((grains.get(n) or {}).get("drbd_alerts") or {}).get(MANUAL) or []) >= {"split-brain", "StandAlone"}

@@ -1,0 +1,77 @@
+"""The pair's status report: one row per resource and node, and the table ``salt-run hapair.status`` prints.
+
+Pure: the runner gathers each node's answers and hands them here. Alerts are spelt as in
+``hapair.drbd_state.ALERTS`` (the same words as the ``drbd_alerts`` grain).
+
+>>> topo = {"node_order": ["web1"], "nodes": {"web1": {"minion_id": "m1"}}, "drbd": {"resources": {"r0": {}}}}
+>>> [r["alerts"] for r in rows(topo, {"web1": None}, {}, {}, {})]
+[['no answer']]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hapair import drbd_state
+from hapair.orchestrate import find, o2cb_online, summarise
+
+Row = dict[str, Any]
+
+COLUMNS = (("resource", "RESOURCE"), ("node", "NODE"), ("role", "ROLE"), ("disk", "DISK"),
+           ("connection", "CONNECTION"), ("sync", "SYNC"), ("mounts", "MOUNTS"), ("o2cb", "O2CB"),
+           ("alerts", "ALERTS"))
+
+
+def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], mounts: Mapping[str, Any],
+         o2cb: Mapping[str, Any], split_brain: Mapping[str, Mapping[str, bool]]) -> list[Row]:
+    """One row per resource (sorted) and node (topology order).
+
+    ``drbd``: ``{node: [resource model, ...] or None (no answer)}``; ``mounts``: ``{node:
+    mount.active answer}``; ``o2cb``: ``{node: o2cb.status answer}`` (empty: no o2cb column);
+    ``split_brain``: ``{resource: {node: the handler's record is there}}``.
+    """
+    out = []
+    for res in sorted(topology["drbd"]["resources"]):
+        fss = [fs for fs in (topology.get("filesystems") or {}).values() if fs.get("resource") == res]
+        for node in topology["node_order"]:
+            s = summarise(find(drbd.get(node), res))
+            active = mounts.get(node) or {}
+            sb = bool((split_brain.get(res) or {}).get(node))
+            out.append({
+                "resource": res, "node": node, "minion": topology["nodes"][node]["minion_id"],
+                "role": s["role"], "disk": s["disk"], "connection": s["connection"],
+                "replication": s["replication"], "peer_role": s["peer_role"], "peer_disk": s["peer_disk"],
+                "sync_percent": s["percent_done"], "eta_seconds": s["eta_seconds"],
+                "mounts": [fs["mountpoint"] for fs in fss if fs.get("mountpoint") in active],
+                "o2cb": None if not o2cb else ("online" if o2cb_online(o2cb.get(node)) else "offline"),
+                "split_brain": sb, "alerts": drbd_state.alerts(s, sb, answered=drbd.get(node) is not None),
+            })
+    return out
+
+
+def table(report_rows: list[Mapping[str, Any]]) -> str:
+    """The rows as a text table (``COLUMNS``); ``-`` for nothing, ``Connected/SyncSource`` while syncing.
+
+    >>> print(table([{"resource": "r0", "node": "web1", "role": "Primary", "disk": "UpToDate",
+    ...               "connection": "Connected", "replication": "Established", "peer_disk": "UpToDate",
+    ...               "sync_percent": None, "mounts": [], "o2cb": None, "alerts": []}]))
+    RESOURCE  NODE  ROLE     DISK      CONNECTION  SYNC  MOUNTS  O2CB  ALERTS
+    r0        web1  Primary  UpToDate  Connected   100%  -       -     -
+    """
+    cells = []
+    for row in report_rows:
+        conn = row["connection"] or "-"
+        if row["replication"] and row["replication"] not in ("Established", "Off"):
+            conn = f"{conn}/{row['replication']}"
+        sync = "-" if row["sync_percent"] is None else f"{row['sync_percent']:g}%"
+        if sync == "-" and row["disk"] == "UpToDate" and row["peer_disk"] == "UpToDate":
+            sync = "100%"
+        cells.append({"resource": row["resource"], "node": row["node"], "role": row["role"] or "-",
+                      "disk": row["disk"] or "-", "connection": conn, "sync": sync,
+                      "mounts": ",".join(row["mounts"]) or "-", "o2cb": row["o2cb"] or "-",
+                      "alerts": ",".join(row["alerts"]) or "-"})
+    widths = {k: max([len(h)] + [len(str(c[k])) for c in cells]) for k, h in COLUMNS}
+    lines = ["  ".join(h.ljust(widths[k]) for k, h in COLUMNS).rstrip()]
+    lines += ["  ".join(str(c[k]).ljust(widths[k]) for k, _ in COLUMNS).rstrip() for c in cells]
+    return "\n".join(lines)
