@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 try:
     import hapair  # installed with pip, or tests put _utils on sys.path
@@ -39,8 +38,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.corosync  # noqa: F401
 
-from hapair import adapter
-from hapair.errors import HapairError
+from hapair import adapter, converge
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "corosync"
@@ -51,21 +49,18 @@ def __virtual__():
 
 
 def _converge(name, check, apply):
-    """The shape of every file state here: ``check()`` returns ``(changes, comment)`` with
-    ``changes`` empty when nothing is to do (or raises); under test=True ``result`` is None with
-    those changes, else ``apply()`` runs and returns the comment; errors give ``result`` False."""
-    ret = adapter.state_result(name)
-    try:
-        changes, comment = check()
-        if changes and __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"{name} would be written")
-        elif changes:
-            ret.update(changes=changes, comment=apply())
-        else:
-            ret["comment"] = comment
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    """Every file state here on ``hapair.converge``: ``check()`` returns ``(changes, comment)``,
+    ``changes`` empty when nothing is to do (``comment`` then says so), or raises."""
+    seen = {}
+
+    def plan(_facts):
+        changes, seen["comment"] = check()
+        return changes
+
+    return converge.converge(name, None, plan, lambda _changes: apply(), test=bool(__opts__.get("test")),
+                             done=lambda: seen["comment"], changes=dict,
+                             would=lambda _changes: f"{name} would be written", did=lambda _changes, done: done,
+                             errors=(CommandExecutionError, SaltInvocationError))
 
 
 def configured(name, topology, reload=True):
@@ -139,24 +134,15 @@ def quorate(name="corosync", timeout=120, interval=2):
     """Wait (up to ``timeout`` seconds) until votequorum reports Quorate; reports the votes seen.
 
     With ``two_node: 1`` (wait_for_all) a freshly started node only becomes quorate once it has
-    seen its peer; after that it stays quorate alone.
+    seen its peer; after that it stays quorate alone. Not quorate yet is ``result: None`` under test.
+
+    .. code-block:: yaml
+
+        hapair-corosync-quorate:
+          corosync.quorate:
+            - timeout: 120
     """
-    ret = adapter.state_result(name)
-    deadline = time.monotonic() + float(timeout)
-    seen = None
-    while True:
-        try:
-            seen = __salt__["corosync.quorum_status"]()
-        except CommandExecutionError as err:
-            seen = {"error": str(err)}
-        if seen.get("quorate"):
-            ret["comment"] = f"quorate: {_votes(seen)}"
-            return ret
-        what = seen["error"] if "error" in seen else _votes(seen)
-        if __opts__.get("test"):
-            ret.update(result=None, comment=f"not quorate yet; the state would wait up to {timeout}s ({what})")
-            return ret
-        if time.monotonic() >= deadline:
-            ret.update(result=False, comment=f"not quorate after {timeout}s: {what}")
-            return ret
-        time.sleep(float(interval))
+    return converge.wait_until(
+        name, __salt__["corosync.quorum_status"], ready=lambda seen: bool(seen.get("quorate")), seen=_votes,
+        test=bool(__opts__.get("test")), timeout=timeout, interval=interval,
+        done=lambda seen: f"quorate: {_votes(seen)}", waiting="quorate", errors=(CommandExecutionError,))

@@ -84,4 +84,4 @@ def mounted(name, topology):
         changes=hapair.gfs2.mount_changes, applied=lambda _steps, done: hapair.gfs2.mount_changes(done),
         would=lambda steps: f"{name}: {', '.join(hapair.gfs2.mount_changes(steps))} would change",
         did=lambda steps, _done: f"{name}: {', '.join(hapair.gfs2.mount_changes(steps))} done",
-        recheck=False, errors=_ERRORS)
+        recheck=False, errors=_ERRORS)  # gfs2.mount re-plans itself before each step

@@ -24,7 +24,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.lvm  # noqa: F401
 
-from hapair import adapter, fields
+from hapair import adapter, converge, fields
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -39,22 +39,26 @@ def present(name, overwrite=False):
     """Ensure the PVs, VGs and LVs of topology ``name``'s ``lvm`` section exist on this node.
 
     Changes: ``{"created": ["pvcreate /dev/vdc", "vgcreate vg0", "lvcreate /dev/vg0/rep-drbd0", ...]}``.
+
+    .. code-block:: yaml
+
+        hapair-lvm-present:
+          hapair_lvm.present:
+            - name: fileserver
+            - overwrite: False
     """
-    ret = adapter.state_result(name)
     try:
         overwrite = fields.flag(overwrite, "overwrite")
-        steps = __salt__["hapair_lvm.plan"](name, overwrite=overwrite)
-        if not steps:
-            ret["comment"] = f"the LVM volumes of {name} are present"
-            return ret
-        created = [f"{s['action']} {s['target']}" for s in steps]
-        if __opts__.get("test"):
-            ret.update(result=None, changes={"created": created},
-                       comment="would run: " + "; ".join(" ".join(s["argv"]) for s in steps))
-            return ret
-        done = __salt__["hapair_lvm.apply"](name, overwrite=overwrite)
-        ret["changes"] = {"created": [f"{s['action']} {s['target']}" for s in done]}
-        ret["comment"] = f"created {len(done)} LVM object(s) for {name}"
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+    except HapairError as err:
+        return dict(converge.result(name), result=False, comment=str(err))
+
+    def created(steps):
+        return {"created": [f"{s['action']} {s['target']}" for s in steps]}
+
+    return converge.converge(
+        name, None, lambda _facts: __salt__["hapair_lvm.plan"](name, overwrite=overwrite),
+        lambda _steps: __salt__["hapair_lvm.apply"](name, overwrite=overwrite), test=bool(__opts__.get("test")),
+        done=f"the LVM volumes of {name} are present", changes=created, applied=lambda _steps, done: created(done),
+        would=lambda steps: "would run: " + "; ".join(" ".join(s["argv"]) for s in steps),
+        did=lambda _steps, done: f"created {len(done)} LVM object(s) for {name}",
+        recheck=False, errors=(CommandExecutionError, SaltInvocationError))  # apply re-plans itself

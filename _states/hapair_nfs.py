@@ -24,7 +24,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.nfs  # noqa: F401
 
-from hapair import adapter
+from hapair import adapter, converge
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -50,23 +50,23 @@ def exported(name):
     """Ensure topology ``name``'s ``nfs:exports`` are exported by this node.
 
     Changes: ``{"exports_file": {"path", "new"}, "service": "started and enabled", "exportfs": {...}}``.
+
+    .. code-block:: yaml
+
+        hapair-nfs-exported:
+          hapair_nfs.exported:
+            - name: fileserver
     """
-    ret = adapter.state_result(name)
-    try:
+
+    def plan(_facts):
         steps = __salt__["hapair_nfs.plan"](name)
         if steps["refused"]:
-            ret.update(result=False, comment="refusing to export: " + "; ".join(steps["refused"]))
-            return ret
-        changes = _changes(steps)
-        if not changes:
-            ret["comment"] = f"the exports of {name} are in place"
-            return ret
-        if __opts__.get("test"):
-            ret.update(result=None, changes=changes, comment=f"would update the exports of {name}")
-            return ret
-        done = __salt__["hapair_nfs.apply"](name)
-        ret["changes"] = _changes(done)
-        ret["comment"] = f"exports of {name} in place ({done['path']})"
-    except (CommandExecutionError, SaltInvocationError, HapairError) as err:
-        ret.update(result=False, comment=str(err), changes={})
-    return ret
+            raise HapairError("refusing to export: " + "; ".join(steps["refused"]))
+        return _changes(steps)
+
+    return converge.converge(
+        name, None, plan, lambda _planned: __salt__["hapair_nfs.apply"](name), test=bool(__opts__.get("test")),
+        done=f"the exports of {name} are in place", changes=dict, applied=lambda _planned, done: _changes(done),
+        would=lambda _planned: f"would update the exports of {name}",
+        did=lambda _planned, done: f"exports of {name} in place ({done['path']})",
+        recheck=False, errors=(CommandExecutionError, SaltInvocationError))  # apply re-plans itself

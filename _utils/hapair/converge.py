@@ -115,7 +115,7 @@ def converge(
     apply: Callable[[Any], Any],
     *,
     test: bool,
-    done: str = "",
+    done: str | Callable[[], str] = "",
     changes: Callable[[Any], dict[str, Any]] = fold,
     applied: Callable[[Any, Any], dict[str, Any]] | None = None,
     would: Callable[[Any], str] | None = None,
@@ -128,6 +128,7 @@ def converge(
 ) -> dict[str, Any]:
     """Run one state: ``plan(facts())``, then test or ``apply(plan)`` and check ``plan(facts())`` is empty.
 
+    ``done`` (or a callable returning it) is the comment when the plan is empty.
     ``facts`` None: ``plan`` reads the facts itself (an execution module's ``plan_*``) and gets None.
     A plan is a list of steps or a mapping; empty means converged. ``would(plan)`` and
     ``did(plan, applied_value)`` make the comments (default ``"<name>: would run <actions>"`` and
@@ -147,7 +148,7 @@ def converge(
         steps = observe()
         shown = list(secrets() if callable(secrets) else secrets)
         if not steps:
-            ret["comment"] = mask(done or f"{name} is in the wanted state", list(shown))
+            ret["comment"] = mask((done() if callable(done) else done) or f"{name} is in the wanted state", list(shown))
             return ret
         ret["changes"] = changes(steps)
         if test:
