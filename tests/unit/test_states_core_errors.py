@@ -1,4 +1,5 @@
-"""Every state turns an error of hapair's core into ``result: False`` with its message, never a traceback.
+"""Every state turns an error of hapair's core into ``result: False`` with its message, never a traceback;
+a core "not ready yet" is ``result: None`` under test, a refusal ``False`` in both modes.
 
 A planner or renderer that refuses a value (``RenderError``) or reads output it cannot parse
 (``ParseError``) raises a ``HapairError``; the state's one outer ``except`` must hold it.
@@ -10,7 +11,8 @@ import os
 import sys
 
 import pytest
-from hapair.errors import ParseError, RenderError
+from hapair import gfs2
+from hapair.errors import HapairError, ParseError, RefusedError, RenderError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakebin", "cman"))
 import fakesalt  # noqa: E402
@@ -23,6 +25,14 @@ CASES = [
     ("gfs2", "mounted", ("gfs2-00", "hardcore"), "gfs2.plan_mount"),
     ("hapair_nfs", "exported", ("fileserver",), "hapair_nfs.plan"),
     ("corosync", "configured", ("/etc/corosync/corosync.conf", "lab_gfs2"), "corosync.plan_config"),
+    ("corosync", "authkey_managed", ("/etc/corosync/authkey", "lab_gfs2"), "corosync.plan_authkey"),
+    ("corosync", "dlm_configured", ("/etc/dlm/dlm.conf", "lab_gfs2"), "corosync.dlm_check"),
+    ("ocfs2", "boot_ordered", ("web",), "ocfs2.plan_boot_units"),
+    ("o2cb", "cluster_configured", ("web",), "o2cb.check_config"),
+    ("o2cb", "online", ("web",), "o2cb.plan_online"),
+    ("heartbeat", "configured", ("apache",), "heartbeat.check"),
+    ("cman", "cluster_configured", ("/etc/cluster/cluster.conf", "hardcore"), "cman.plan_config"),
+    ("hapair_lvm", "present", ("fileserver",), "hapair_lvm.plan"),
 ]
 
 ERRORS = [RenderError("exports: '/ *(rw)' is not a valid path"), ParseError("blkid", 1, "junk", "no TYPE")]
@@ -41,3 +51,32 @@ def test_a_core_error_is_a_failed_state_not_a_traceback(module, function, args, 
     state = fakesalt.load("states", module, salt, opts={"id": "node1", "test": False}, pillar={})
     ret = getattr(state, function)(*args)
     assert ret["result"] is False and ret["changes"] == {} and str(error) in ret["comment"]
+
+
+def wrapped(inner):
+    """What an execution module raises: CommandExecutionError(str(err)) inside ``except`` of a core error."""
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415
+
+    def call(*_args, **_kwargs):
+        try:
+            raise inner
+        except HapairError as err:
+            raise CommandExecutionError(str(err))
+    return call
+
+
+NOT_READY = gfs2.NotReadyError("/dev/drbd0", "DRBD resource r0 is not ready: no peer is connected", "wait")
+REFUSED = RefusedError("/dev/drbd0", "it already holds a signature (TYPE=ext4)", "overwrite=True")
+
+
+@pytest.mark.parametrize("error, test, result", [
+    (NOT_READY, True, None), (NOT_READY, False, False), (REFUSED, True, False), (REFUSED, False, False),
+], ids=["not-ready-test", "not-ready-apply", "refused-test", "refused-apply"])
+@pytest.mark.parametrize("module, function, args, first", [
+    ("gfs2", "formatted", ("gfs2-00", "hardcore"), "gfs2.plan"),
+], ids=["gfs2.formatted"])
+def test_not_ready_is_none_under_test_refused_is_false(module, function, args, first, error, test, result):
+    salt = fakesalt.salt_dict(fakesalt.FakeCmd({}), {}, **{first: wrapped(error)})
+    state = fakesalt.load("states", module, salt, opts={"id": "node1", "test": test}, pillar={})
+    ret = getattr(state, function)(*args)
+    assert ret["result"] is result and ret["changes"] == {} and str(error) in ret["comment"]
