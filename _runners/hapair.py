@@ -42,8 +42,8 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.topology as topology_mod
 
+from hapair import adapter, drbd_state, fields, orchestrate, report
 from hapair import events as events_mod
-from hapair import fields, orchestrate, report
 from hapair import remediate as remediate_mod
 from hapair.errors import HapairError, ValidationError
 from hapair.secrets import mask
@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "hapair"
 
-HISTORY_KEEP = 50
+HISTORY_KEEP = remediate_mod.HISTORY_KEEP
 
 
 def __virtual__():
@@ -244,20 +244,11 @@ def _drbd_lists(values):
 
 
 def _observe(topo, condition):
-    """Gather what ``condition`` needs from both minions: ``(observed, errors)``."""
-    observed, errors = {}, {}
-    if condition in ("up", "connected", "synced", "roles"):
-        values, errors = _call(topo, "drbd.status")
-        observed["drbd"] = _drbd_lists(values)
-    elif condition == "o2cb_online":
-        observed["o2cb"], errors = _call(topo, "o2cb.status")
-    elif condition == "quorate":
-        observed["corosync"], errors = _call(topo, "corosync.quorum_status")
-    elif condition == "dlm_up":
-        observed["dlm"], errors = _call(topo, "corosync.dlm_status")
-    elif condition == "mounted":
-        observed["mounts"], errors = _call(topo, "mount.active")
-    return observed, errors
+    """Gather what ``condition`` needs from both minions (the gate registry,
+    ``hapair.orchestrate.OBSERVES``): ``(observed, errors)``."""
+    key, function = orchestrate.OBSERVES[condition]
+    values, errors = _call(topo, function)
+    return {key: _drbd_lists(values) if key == "drbd" else values}, errors
 
 
 def _with_errors(message, errors):
@@ -306,7 +297,7 @@ def validate(topology, pillar=None):
 def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, interval=2, pillar=None):
     """Wait until ``condition`` holds on both nodes; fail with what was awaited and what was seen.
 
-    ``condition``: ``up`` | ``connected`` | ``synced`` | ``roles`` | ``o2cb_online`` | ``quorate``
+    ``condition``: ``up`` | ``connected`` | ``synced`` | ``demoted`` | ``roles`` | ``o2cb_online`` | ``quorate``
     | ``dlm_up`` | ``mounted``. ``resource``/``filesystem`` narrow the check (default: every one of
     the topology). Polls the minions' observed state (``drbd.status``, ``o2cb.status``,
     ``corosync.quorum_status``, ``corosync.dlm_status``, ``mount.active``), waking early on
@@ -537,8 +528,9 @@ def _facts(topo, resource, history, want_backing=False):
         else:  # an older drbd module on the node: compare the mount source by name
             mounted = None if active is None else sorted(
                 mp for mp, m in active.items() if m.get("device") in (device, f"/dev/drbd/by-res/{resource}/0"))
-        split = split or bool((value.get("markers") or {}).get("split_brain"))
-        facts[node] = {"model": model, "mounted": mounted,
+        marker = bool((value.get("markers") or {}).get("split_brain"))
+        split = split or marker
+        facts[node] = {"model": model, "mounted": mounted, "split_brain_marker": marker,
                        "backing": {"disk": nres.get("disk"), "lvm": _lvm_of(value.get("lvm"))},
                        "gi": value.get("gi"), "primary_since": (history.get("primary_since") or {}).get(node)}
     nodes = [n for n in topo["node_order"] if facts.get(n)]
@@ -804,11 +796,9 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
                     "reason": f"another remediation of {resource} is running"}
         history = _read_history(f"{base}.json")
         now = time.time() if now is None else float(now)
-        if event.get("kind") == "role" and minion:  # remember who became Primary when
+        if minion:  # remember who became Primary when
             node = next((n for n, m in _minions(topo).items() if m == minion), None)
-            new_role = ((event.get("new") or {}).get("role"))
-            if node and new_role == "Primary":
-                history.setdefault("primary_since", {})[node] = now
+            history = remediate_mod.note_role(history, node, event, now)
         why = remediate_mod.covered(history, called_at) if event.get("id") and not dry_run else None
         if why:  # an event's news was read by a remediation that ran while this one waited
             _write_history(f"{base}.json", history)
@@ -824,13 +814,10 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
         out = {"topology": topo["name"], "resource": resource, **decision, "errors": errors, "executed": []}
         if decision["decision"] == "duplicate":
             return mask(out, secrets)
-        if event.get("id"):
-            history["events"] = (list(history.get("events") or []) + [event["id"]])[-HISTORY_KEEP:]
-        attempts = list(history.get("attempts") or [])
-        if decision["situation"] == "healthy" and (not attempts or attempts[-1].get("situation") != "healthy"):
-            attempts.append({"at": now, "situation": "healthy", "ok": True})
+        attempt = None
+        stale = remediate_mod.stale_markers(facts)
         if decision["decision"] == "act" and not dry_run:
-            attempt = {"at": now, "situation": decision["situation"], "actions": decision["actions"], "ok": False}
+            attempt = {"ok": False}
             try:
                 for action in decision["actions"]:
                     _progress(f"remediate {resource}: {action['action']} on {action['node']}")
@@ -843,22 +830,44 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
                 out["decision"] = "healed" if verified["met"] else "failed"
                 if not verified["met"]:
                     out["reason"] = f"{decision['reason']}; not healed yet: {verified['message']}"
-                if decision.get("record"):
-                    record = dict(decision["record"], executed=[a["action"] for a in out["executed"]], ok=attempt["ok"])
-                    history["discards"] = (list(history.get("discards") or []) + [record])[-HISTORY_KEEP:]
+                else:  # Connected on both: every record left (the victim's drbd module removed its own)
+                    stale = remediate_mod.stale_markers(
+                        facts, [n for n in topo["node_order"] if n != decision.get("victim")])
             except HapairError as err:
                 attempt["error"] = str(err)
                 out["decision"] = "failed"
                 out["reason"] = f"{decision['reason']}; stopped: {err}"
-            attempts.append(attempt)
-        history["attempts"] = attempts[-HISTORY_KEEP:]
-        if not dry_run:
-            history["last"] = {"at": now, "situation": out["situation"], "decision": out["decision"],
-                               "reason": out["reason"], "victim": out.get("victim"), "event": event.get("kind")}
+        if stale and not dry_run:
+            out["set_aside"] = _set_aside(topo, resource, stale)
+        history = remediate_mod.record(history, out, now, event, attempt, dry_run=dry_run)
         _write_history(f"{base}.json", history)
         out = mask(out, secrets)
         _fire(f"hapair/remediate/{resource}/result", out)
         return out
+
+
+def _set_aside(topo, resource, nodes):
+    """Move each node's stale split-brain record aside (``<record>.resolved``); return where it was done.
+
+    The record is the DRBD handler's (``hapair.drbd_state.marker_path`` under the node's
+    ``hapair:paths:state_dir``); once the resource is Connected again it is history, and the
+    ``drbd_alerts`` grain stops saying ``split-brain`` (the beacon only observes).
+    """
+    dirs, errors = _call(topo, "config.get", ["hapair:paths:state_dir", adapter.PATH_DEFAULTS["state_dir"]],
+                         nodes=nodes)
+    done = []
+    for node in nodes:
+        if not isinstance(dirs.get(node), str) or not dirs[node].startswith("/"):
+            log.warning("hapair: %s: no state_dir from %s: %s", resource, node, errors.get(node) or dirs.get(node))
+            continue
+        marker = drbd_state.marker_path(dirs[node], resource, "split-brain")
+        moved, why = _call(topo, "file.rename", [marker, f"{marker}{drbd_state.RESOLVED_SUFFIX}"], nodes=[node])
+        if moved.get(node) is True:
+            _progress(f"remediate {resource}: split-brain record on {node} set aside (Connected again)")
+            done.append(node)
+        else:
+            log.warning("hapair: cannot set %s aside on %s: %s", marker, node, why.get(node) or moved.get(node))
+    return done
 
 
 def _verify(topo, resource, timeout, reconnect=None):

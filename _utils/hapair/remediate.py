@@ -35,22 +35,16 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from hapair import drbd_state
 from hapair.orchestrate import expected_roles, summarise
 
 Facts = Mapping[str, Any]
 
 DISCARDING = ("discard_zero_changes", "discard_least_changes", "discard_younger_primary", "victim")
-DEFAULT_POLICY = {
-    "reconnect": True,
-    "rejoin_after_reboot": True,
-    "split_brain": "manual",
-    "victim": None,
-    "snapshot_before_discard": True,
-    "max_attempts": 3,
-    "cooldown": 60,
-}
+DEFAULT_POLICY = drbd_state.REMEDIATION_DEFAULTS
+HISTORY_KEEP = 50  # attempts, handled event ids and discard records kept per resource
 CLUSTER_FS = ("ocfs2", "gfs2")
 WATCHED = ("present", "role", "disk", "connection", "peer_role", "replication", "peer_disk")
 
@@ -490,3 +484,85 @@ def _plan_split_brain(topology: Mapping[str, Any], resource: str, facts: Facts, 
               "policy": pol["split_brain"], "why": why, "changes_kib": changes, "snapshot": snapshot}
     return _result(resource, "split_brain", "act", f"{detail}; discarding {victim}'s changes: {why}",
                    actions=actions, victim=victim, survivor=survivor, record=record)
+
+
+# --------------------------------------------------------------------------- the record (history)
+#
+# The runner keeps one record per resource (``<topology>.<resource>.json`` under the master's
+# cachedir). Reading and writing it is the runner's; what goes into it is decided here, so each
+# rule has a table test: who became Primary when, which event ids were handled, the attempts since
+# the resource was last healthy, the discards with who, when and why, and the last decision.
+
+
+def note_role(history: Mapping[str, Any], node: str | None, event: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """The record after a ``role`` event from ``node``: when it became Primary (``primary_since``).
+
+    >>> note_role({}, "web2", {"kind": "role", "new": {"role": "Primary"}}, 5.0)
+    {'primary_since': {'web2': 5.0}}
+    >>> note_role({}, "web2", {"kind": "role", "new": {"role": "Secondary"}}, 5.0)
+    {}
+    """
+    out = dict(history)
+    if node and event.get("kind") == "role" and (event.get("new") or {}).get("role") == "Primary":
+        out["primary_since"] = {**(history.get("primary_since") or {}), node: now}
+    return out
+
+
+def record(history: Mapping[str, Any], outcome: Mapping[str, Any], now: float,
+           event: Mapping[str, Any] | None = None, attempt: Mapping[str, Any] | None = None,
+           dry_run: bool = False, keep: int = HISTORY_KEEP) -> dict[str, Any]:
+    """The record after one remediation (pure; the runner writes what this returns).
+
+    ``outcome``: the remediation's result (``situation``, ``decision``, ``reason``, ``victim``,
+    ``record`` (a discard's, from ``plan``), ``executed`` actions); ``attempt``: ``{"ok": bool,
+    "error": str?}`` when actions ran (None otherwise: nothing was tried); ``event``: the event
+    that started it (its ``id`` is remembered, so the same event is handled once; ``kind`` goes
+    into ``last``). A healthy resource ends the run of attempts (one ``healthy`` entry, not one
+    per look); a dry run records no attempt and no ``last``. Lists keep the newest ``keep``.
+
+    >>> h = record({}, {"situation": "standalone", "decision": "healed", "reason": "r0 StandAlone",
+    ...                 "actions": [{"node": "web1", "action": "connect"}]}, 10.0,
+    ...            event={"id": "e1", "kind": "connection"}, attempt={"ok": True})
+    >>> h["events"], h["attempts"], h["last"]["decision"]
+    (['e1'], [{'at': 10.0, 'situation': 'standalone', 'actions': [{'node': 'web1', 'action': 'connect'}], 'ok': True}], 'healed')
+    """
+    event = event or {}
+    out = dict(history)
+    if event.get("id"):
+        out["events"] = (list(history.get("events") or []) + [event["id"]])[-keep:]
+    attempts = list(history.get("attempts") or [])
+    if outcome.get("situation") == "healthy" and (not attempts or attempts[-1].get("situation") != "healthy"):
+        attempts.append({"at": now, "situation": "healthy", "ok": True})
+    if attempt is not None and not dry_run:
+        entry = {"at": now, "situation": outcome.get("situation"), "actions": list(outcome.get("actions") or []),
+                 "ok": bool(attempt.get("ok"))}
+        if attempt.get("error"):
+            entry["error"] = attempt["error"]
+        attempts.append(entry)
+        if outcome.get("record") and not attempt.get("error"):
+            discard = dict(outcome["record"], executed=[a["action"] for a in outcome.get("executed") or []],
+                           ok=bool(attempt.get("ok")))
+            out["discards"] = (list(history.get("discards") or []) + [discard])[-keep:]
+    out["attempts"] = attempts[-keep:]
+    if not dry_run:
+        out["last"] = {"at": now, "situation": outcome.get("situation"), "decision": outcome.get("decision"),
+                       "reason": outcome.get("reason"), "victim": outcome.get("victim"), "event": event.get("kind")}
+    return out
+
+
+def stale_markers(facts: Facts, connected: Iterable[str] | None = None) -> list[str]:
+    """Nodes whose split-brain record (``split_brain_marker`` in their facts) is stale: Connected again.
+
+    ``connected``: the nodes known Connected now (after a verified heal); default: the nodes whose
+    ``model`` shows a Connected peer (``hapair.drbd_state.connected_again``). DRBD connects only
+    once the split brain is resolved, so such a record is history: the runner sets it aside
+    (``<record>.resolved``) and the grains stop saying ``split-brain``.
+
+    >>> f = {"web1": {"split_brain_marker": True, "model": {"peers": [{"connection_state": "Connected"}]}},
+    ...      "web2": {"split_brain_marker": True, "model": {"peers": [{"connection_state": "StandAlone"}]}}}
+    >>> stale_markers(f), stale_markers(f, connected=["web1", "web2"]), stale_markers({"web1": None})
+    (['web1'], ['web1', 'web2'], [])
+    """
+    wanted = None if connected is None else set(connected)
+    return sorted(n for n, f in facts.items() if isinstance(f, Mapping) and f.get("split_brain_marker")
+                  and (drbd_state.connected_again(f.get("model")) if wanted is None else n in wanted))

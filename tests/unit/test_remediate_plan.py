@@ -53,7 +53,7 @@ TOPO = {
     "node_order": ["node1", "node2"],
     "nodes": {"node1": {"minion_id": "node1"}, "node2": {"minion_id": "node2"}},
     "drbd": {"resources": {"r0": {"name": "r0", "mode": "dual-primary", "primary": None,
-                                  "initial_primary": "node1",
+                                  "initial_primary": "node1", "roles": {"node1": "Primary", "node2": "Primary"},
                                   "remediation": {"reconnect": True, "rejoin_after_reboot": True,
                                                   "split_brain": "manual", "victim": None,
                                                   "snapshot_before_discard": True, "max_attempts": 3,
