@@ -30,9 +30,10 @@ def show_sls(tmp_path_factory):
                         "file_roots": {"base": [os.path.join(ROOT, "salt")]},
                         "pillar_roots": {"base": [os.path.join(ROOT, "pillar")]}, "user": "root"}, handle)
 
-    def render(sls, topology):
+    def render(sls, topology, step=None):
+        pillar = {"topology": topology, **({"step": step} if step else {})}
         proc = subprocess.run([SALT_CALL, "--local", "-c", str(conf), "--out=json", "--log-level=quiet",
-                               "state.show_sls", sls, f'pillar={{"topology": "{topology}"}}'],
+                               "state.show_sls", sls, "pillar=" + json.dumps(pillar)],
                               capture_output=True, text=True, timeout=120, check=False)
         data = json.loads(proc.stdout)["local"]
         assert isinstance(data, dict), data
@@ -57,7 +58,8 @@ def chain(steps):
     "topology, expected",
     [("lab_web", FULL),            # seed 000 in the lab: dual-primary r0, OCFS2, o2cb
      ("fileserver", FULL[:-1] + ["nfs", "canary"]),  # seed 001: drbd0/drbd1, OCFS2 mail/vmstore, NFS
-     ("crossed", FULL[:7])],       # no cluster filesystem, no o2cb: DRBD steps and roles only
+     # no cluster filesystem, no o2cb: DRBD steps and roles; r1 moves: demoted, observed, promoted
+     ("crossed", FULL[:5] + ["roles-demote", "gate-demoted", "roles", "gate-roles"])],
 )
 def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     steps = show_sls("orch.hapair.bootstrap", topology)
@@ -67,7 +69,8 @@ def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     minions = [(spec or {}).get("minion_id", key) for key, spec in nodes.items()]
     args = {k: v for i in steps["hapair-bootstrap-drbd-up"]["salt"] if isinstance(i, dict) for k, v in i.items()}
     assert args["tgt"] == minions and args["tgt_type"] == "list"  # a list target as data, never joined text
-    assert args["sls"] == "orch.hapair.node.drbd_up"  # steps 2-4: one state run per node
+    assert args["sls"] == "orch.hapair.node.step"  # steps 2-4: one state run per node
+    assert args["pillar"] == {"topology": topology, "step": "drbd-up", "packages": True}
     # a state run on the minion (a remediation's mount) makes a node step wait, never fail
     state_steps = [body["salt"] for body in steps.values() if "state" in body["salt"]]
     assert state_steps and all({"queue": True} in body for body in state_steps), state_steps
@@ -78,26 +81,44 @@ def _requires(body):
 
 
 def test_node_steps_2_to_4_in_one_run_each_after_the_one_before(show_sls):
-    """drbd_up includes drbd_config includes packages: a node stops at its first failure."""
-    run = show_sls("orch.hapair.node.drbd_up", "lab_fileserver")
-    assert {"hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-orch-lvm-present",
-            "hapair-orch-drbd-drbd0-configured", "hapair-orch-drbd-drbd0-metadata-created",
-            "hapair-orch-drbd-drbd0-up", "hapair-orch-drbd-drbd1-up"} <= set(run)
-    assert {"sls": "orch.hapair.node.packages"} in _requires(run["hapair-orch-lvm-present"])
-    assert {"hapair_lvm": "hapair-orch-lvm-present"} in _requires(run["hapair-orch-drbd-drbd0-configured"])
-    assert {"sls": "orch.hapair.node.drbd_config"} in _requires(run["hapair-orch-drbd-drbd1-metadata-created"])
-    assert {"drbd": "hapair-orch-drbd-drbd1-metadata-created"} in _requires(run["hapair-orch-drbd-drbd1-up"])
+    """One drbd-up run per node, each state requiring the one before: a node stops at its first failure."""
+    run = show_sls("orch.hapair.node.step", "lab_fileserver", "drbd-up")
+    assert {"hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-drbd-lvm-present",
+            "hapair-drbd-drbd0-configured", "hapair-drbd-drbd0-metadata-created",
+            "hapair-drbd-drbd0-up", "hapair-drbd-drbd1-up"} <= set(run)
+    assert {"kmod": "hapair-orch-kmod-drbd-present"} in _requires(run["hapair-drbd-lvm-present"])
+    assert {"hapair_lvm": "hapair-drbd-lvm-present"} in _requires(run["hapair-drbd-drbd0-configured"])
+    assert {"drbd": "hapair-drbd-drbd0-configured"} in _requires(run["hapair-drbd-drbd1-metadata-created"])
+    assert {"drbd": "hapair-drbd-drbd1-metadata-created"} in _requires(run["hapair-drbd-drbd1-up"])
+
+
+def test_formula_and_orchestration_share_the_drbd_bringup(show_sls):
+    formula = show_sls("hapair.drbd", "lab_fileserver")
+    orch = show_sls("orch.hapair.node.step", "lab_fileserver", "drbd-up")
+    shared = {sid for sid in orch if sid.startswith("hapair-drbd-")}
+    assert shared and shared <= set(formula)
+    assert {"hapair-drbd-drbd0-connected", "hapair-drbd-drbd0-synced", "hapair-drbd-drbd0-dual-primary"} <= set(formula)
 
 
 def test_unknown_topology_renders_validation_only(show_sls):
     assert list(show_sls("orch.hapair.bootstrap", "no-such-topology")) == ["hapair-bootstrap-validate"]
 
 
+def test_unknown_step_fails_the_render(show_sls, tmp_path):
+    with pytest.raises((AssertionError, ValueError, KeyError)):
+        show_sls("orch.hapair.node.step", "lab_web", "no-such-step")
+
+
+def test_cman_is_refused_right_after_validation(show_sls):
+    steps = show_sls("orch.hapair.bootstrap", "hardcore")
+    assert sorted(steps) == ["hapair-bootstrap-refused", "hapair-bootstrap-validate"]
+    name = next(iter(steps["hapair-bootstrap-refused"].values()))[0]["name"]
+    assert "cluster:stack" in name and "stack: corosync" in name
+
+
 def test_node_steps_for_seed_001(show_sls):
-    roles = show_sls("orch.hapair.node.roles", "fileserver")
-    assert sorted(roles) == ["hapair-orch-drbd-drbd0-dual-primary", "hapair-orch-drbd-drbd1-dual-primary",
+    roles = show_sls("orch.hapair.node.step", "lab_fileserver", "roles")  # node1 is a node of the lab variant
+    assert sorted(roles) == ["hapair-drbd-drbd0-dual-primary", "hapair-drbd-drbd1-dual-primary",
                              "hapair-orch-roles-node-done"]
-    mkfs = show_sls("orch.hapair.node.mkfs", "fileserver")
-    assert len([k for k in mkfs if k.endswith("-formatted")]) == 2
-    exports = show_sls("orch.hapair.node.nfs", "fileserver")
-    assert exports["hapair-orch-nfs-exported"]["hapair_nfs"][0] == {"name": "fileserver"}
+    exports = show_sls("orch.hapair.node.step", "lab_fileserver", "nfs")
+    assert exports["hapair-orch-nfs-exported"]["hapair_nfs"][0] == {"name": "lab_fileserver"}

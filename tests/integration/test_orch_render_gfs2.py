@@ -22,27 +22,27 @@ def test_lab_gfs2_bootstrap_chain(show_sls):  # noqa: F811
     assert _arg(steps["hapair-bootstrap-gate-quorate"], "condition") == "quorate"
     assert _arg(steps["hapair-bootstrap-gate-dlm-up"], "condition") == "dlm_up"
     assert _arg(steps["hapair-bootstrap-gate-mounted"], "filesystem") == ["gfs2-00"]
-    assert _arg(steps["hapair-bootstrap-dlm"], "sls") == "orch.hapair.node.dlm"
+    assert _arg(steps["hapair-bootstrap-dlm"], "pillar")["step"] == "dlm"
 
 
 def test_lab_gfs2_node_steps(show_sls):  # noqa: F811
-    packages = show_sls("orch.hapair.node.packages", "lab_gfs2")
+    packages = show_sls("orch.hapair.node.step", "lab_gfs2", "drbd-up")
     pkgs = _arg({"salt": packages["hapair-orch-packages-installed"]["pkg"]}, "pkgs")
     assert {"gfs2-utils", "corosync", "dlm-controld"} <= set(pkgs) and "ocfs2-tools" not in pkgs
-    corosync = show_sls("orch.hapair.node.corosync", "lab_gfs2")
+    corosync = show_sls("orch.hapair.node.step", "lab_gfs2", "corosync")
     assert sorted(corosync) == ["hapair-orch-corosync-authkey-managed", "hapair-orch-corosync-configured",
                                 "hapair-orch-corosync-node-done", "hapair-orch-corosync-running"]
     assert "corosync.conf" in corosync["hapair-orch-corosync-configured"]["corosync"][0]["name"]
-    dlm = show_sls("orch.hapair.node.dlm", "lab_gfs2")
+    dlm = show_sls("orch.hapair.node.step", "lab_gfs2", "dlm")
     assert sorted(dlm) == ["hapair-orch-dlm-configured", "hapair-orch-dlm-node-done", "hapair-orch-dlm-running"]
-    mkfs = show_sls("orch.hapair.node.mkfs", "lab_gfs2")
+    mkfs = show_sls("orch.hapair.node.step", "lab_gfs2", "mkfs")
     assert sorted(mkfs) == ["hapair-orch-gfs2-gfs2-00-formatted", "hapair-orch-mkfs-node-done"]
-    mount = show_sls("orch.hapair.node.mount", "lab_gfs2")
+    mount = show_sls("orch.hapair.node.step", "lab_gfs2", "mount")
     assert sorted(mount) == ["hapair-orch-gfs2-gfs2-00-mounted", "hapair-orch-mount-node-done"]
 
 
 def test_lab_web_still_orders_ocfs2_boot_units(show_sls):  # noqa: F811
-    mount = show_sls("orch.hapair.node.mount", "lab_web")
+    mount = show_sls("orch.hapair.node.step", "lab_web", "mount")
     assert "hapair-orch-ocfs2-boot-ordered" in mount and "hapair-orch-ocfs2-www-mounted" in mount
 
 

@@ -27,7 +27,8 @@ INJECTED = "\n    - tgt: '*'\n    - tgt_type: glob\n    - highstate: True"
 def topology(minion2="node2", resource="r0"):
     return {"nodes": {"a": {"minion_id": "node1", "hostname": "node1", "address": "10.0.0.1"},
                       "b": {"minion_id": minion2, "hostname": "node2", "address": "10.0.0.2"}},
-            "drbd": {"resources": {resource: {"mode": "single-primary", "initial_primary": "a"}}},
+            "drbd": {"resources": {resource: {"mode": "single-primary", "initial_primary": "a", "minor": 0,
+                                              "port": 7788, "disk": "/dev/vdb"}}},
             "cluster": {"stack": "none"}}
 
 
@@ -56,9 +57,10 @@ def show_sls(tmp_path_factory):
                         "file_roots": {"base": [os.path.join(ROOT, "salt")]},
                         "pillar_roots": {"base": [str(pillar)]}, "user": "root"}, handle)
 
-    def render(sls, name):
+    def render(sls, name, step=None):
+        pillar = {"topology": name, **({"step": step} if step else {})}
         proc = subprocess.run([SALT_CALL, "--local", "-c", str(conf), "--out=json", "--log-level=quiet",
-                               "state.show_sls", sls, "pillar=" + json.dumps({"topology": name})],
+                               "state.show_sls", sls, "pillar=" + json.dumps(pillar)],
                               capture_output=True, text=True, timeout=120, check=False)
         data = json.loads(proc.stdout)["local"]
         assert isinstance(data, dict), data
@@ -92,8 +94,10 @@ def test_hostile_ids_render_only_the_validation_step(show_sls, name):
 
 
 def test_hostile_resource_name_adds_no_state_on_the_node(show_sls):
-    run = show_sls("orch.hapair.node.drbd_up", "evilres")
-    assert sorted(run) == ["hapair-orch-drbd-config-node-done", "hapair-orch-drbd-up-node-done",
-                           "hapair-orch-kmod-drbd-present", "hapair-orch-packages-installed",
-                           "hapair-orch-packages-node-done"]
-    assert not any("cmd" in body for body in run.values())
+    """The node's step renders from the validated topology only: a hostile name fails the render."""
+    with pytest.raises(AssertionError) as err:
+        show_sls("orch.hapair.node.step", "evilres", step="drbd-up")
+    assert "failed: Problem running salt function" in str(err.value)  # pytest truncates the rest
+    good = show_sls("orch.hapair.node.step", "good", step="drbd-up")
+    assert not any("cmd" in body for body in good.values())
+    assert "hapair-drbd-r0-up" in good

@@ -26,7 +26,7 @@ from orchrun import assert_complete, cross, minion_changes, mounts, orchestrate,
 pytestmark = pytest.mark.lab
 
 NODES = ("node1", "node2")
-NEEDED = ("salt/orch/hapair/bootstrap.sls", "salt/orch/hapair/node/corosync.sls", "salt/orch/hapair/node/dlm.sls",
+NEEDED = ("salt/orch/hapair/bootstrap.sls", "salt/orch/hapair/node/step.sls", "_utils/hapair/bootstrap.py",
           "_states/corosync.py", "_states/gfs2.py", "pillar/hapair/lab_gfs2.sls")
 WORKING_STEPS = ("drbd-up", "initial-sync", "roles", "corosync", "dlm", "mkfs", "mount")
 

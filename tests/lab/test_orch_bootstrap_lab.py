@@ -52,9 +52,9 @@ def test_lab_web_from_blank_disks_broken_after_metadata_then_resumed(orch_lab):
     ``make demo`` for this topology.)"""
     lab = orch_lab
     TIMES["reset_web"] = round(reset(lab), 1)
-    pillar = "pillar=" + json.dumps({"topology": "lab_web"})
-    out = lab.salt("node1,node2", "state.apply", "orch.hapair.node.drbd_up", pillar,
-                   timeout=600)  # the orchestration's own node SLS: steps 2-4 (packages, config, metadata, up)
+    pillar = "pillar=" + json.dumps({"topology": "lab_web", "step": "drbd-up"})
+    out = lab.salt("node1,node2", "state.apply", "orch.hapair.node.step", pillar,
+                   timeout=600)  # the orchestration's own node step: steps 2-4 (packages, config, metadata, up)
     for node in NODES:
         bad = {k: v.get("comment") for k, v in (out.get(node) or {}).items() if v.get("result") is not True}
         assert isinstance(out.get(node), dict) and not bad, f"{node}: {out.get(node)!r}"

@@ -40,7 +40,8 @@ TOPO = {
     "node_order": ["node1", "node2"],
     "nodes": {"node1": {"minion_id": "node1"}, "node2": {"minion_id": "node2"}},
     "drbd": {"resources": {"r0": {"name": "r0", "mode": "dual-primary", "primary": None,
-                                  "initial_primary": "node1", "initial_sync": "full"}}},
+                                  "initial_primary": "node1", "initial_sync": "full",
+                                  "roles": {"node1": "Primary", "node2": "Primary"}}}},
     "filesystems": {"www": {"name": "www", "resource": "r0", "device": "/dev/drbd0", "type": "ocfs2",
                             "mountpoint": "/var/www", "mount_on": ["node1", "node2"]}},
     "cluster": {"stack": "o2cb", "name": "labcl"},
@@ -49,7 +50,8 @@ TOPO = {
 
 def single_primary():
     topo = copy.deepcopy(TOPO)
-    topo["drbd"]["resources"]["r0"].update(mode="single-primary", primary="node1")
+    topo["drbd"]["resources"]["r0"].update(mode="single-primary", primary="node1",
+                                           roles={"node1": "Primary", "node2": "Secondary"})
     return topo
 
 

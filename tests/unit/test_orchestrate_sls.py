@@ -1,29 +1,37 @@
-"""The orchestration SLS mirrors hapair.fields' whitelists (SLS cannot import the core): the
-patterns in salt/orch/hapair/map.jinja must stay the core's, anchored for Salt's ``match`` test."""
+"""The orchestration SLS writes values as data: every expression in orch.hapair.bootstrap, the node
+step and the shared state renderer is ``| json`` (targets included), and no SLS re-derives the
+topology from raw pillar: the steps and states come from hapair.bootstrap, after validation."""
 
 from __future__ import annotations
 
 import os
 import re
 
-from hapair import fields
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILES = ["salt/orch/hapair/bootstrap.sls", "salt/orch/hapair/node/step.sls", "salt/hapair/states.jinja",
+         "salt/hapair/drbd/init.sls"]
 
 
-def jinja_pattern(name: str) -> str:
-    with open(os.path.join(ROOT, "salt", "orch", "hapair", "map.jinja"), encoding="utf-8") as handle:
-        return re.search(rf"set {name} = '([^']*)'", handle.read()).group(1)
+def text(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+        return handle.read()
 
 
-def test_map_jinja_names_are_fields_names():
-    assert jinja_pattern("NAME_RE") == f"^{fields._NAME.pattern}$"
-    assert jinja_pattern("MINION_ID_RE") == f"^{fields._MINION_ID.pattern}$"
-    assert fields.MAX_NAME == 255  # the jinja check's length limit
+@pytest.mark.parametrize("path", FILES)
+def test_every_expression_is_json_or_the_renderer(path):
+    for expr in re.findall(r"\{\{-?(.*?)-?\}\}", text(path), flags=re.S):
+        expr = expr.strip()
+        assert expr.endswith("| json") or expr.startswith("render("), (path, expr)
 
 
-def test_bootstrap_targets_render_as_json():
-    with open(os.path.join(ROOT, "salt", "orch", "hapair", "bootstrap.sls"), encoding="utf-8") as handle:
-        text = handle.read()
-    assert "set tgt = minion_ids | json" in text and "join(',')" not in text
-    assert text.count("- tgt: {{ tgt }}") == text.count("- tgt_type: list")
+@pytest.mark.parametrize("path", FILES)
+def test_no_sls_reads_the_raw_topology(path):
+    assert "hapair:topologies" not in text(path)
+
+
+def test_bootstrap_targets_are_lists():
+    body = text("salt/orch/hapair/bootstrap.sls")
+    assert body.count("- tgt: {{ step.targets | json }}") == body.count("- tgt_type: list") == 2
+    assert "join(" not in body

@@ -1,0 +1,99 @@
+"""The states one node runs in a bootstrap step, as data (``hapair.bootstrap.node_states``).
+
+``orch.hapair.node.step`` (the orchestration's per-node SLS) and the ``hapair.drbd`` formula render
+what this returns and nothing else, so both run one DRBD bring-up with one set of state IDs.
+Paths from config ``hapair:paths:{corosync_conf, corosync_authkey, dlm_conf}``.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import hapair  # installed with pip, or tests put _utils on sys.path
+    hapair.reload_changed()  # new core files synced into a running minion
+    import hapair.bootstrap as core
+except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/utils/hapair
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
+    import hapair.bootstrap as core
+
+from hapair import adapter
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "hapair_bootstrap"
+PATHS = ("corosync_conf", "corosync_authkey", "dlm_conf")
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def plan(topology, orchestration=None):
+    """The ordered bootstrap steps of ``topology`` (``hapair.bootstrap.steps``) for the orchestration.
+
+    Returns ``{"steps": [...], "options": {...}, "error": None}``. A topology that does not
+    validate gives no steps and ``invalid``: the orchestration's validation step reports it, every
+    error with its pillar path. Bad ``hapair:orchestration`` options, or a topology the bootstrap
+    cannot run (stack cman), give no steps and ``error``: the orchestration fails on it right after
+    validation, before any minion job. Read on the master (``salt-run state.orchestrate``) from
+    its pillar.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call hapair_bootstrap.plan lab_web
+        salt-call hapair_bootstrap.plan lab_web orchestration='{"sync_timeout": 7200}'
+    """
+    out = {"steps": [], "options": None, "error": None, "invalid": None}
+    try:
+        topo, _ = adapter.load_topology(__salt__, __pillar__, __opts__, topology, require_node=False)
+    except CommandExecutionError as err:
+        out["invalid"] = str(err)
+        return out
+    try:
+        out["options"] = core.options(orchestration)
+        out["steps"] = core.steps(topo, out["options"])
+    except hapair.errors.HapairError as err:
+        out["error"] = str(err)
+    return out
+
+
+def node_states(topology, step, packages=True, overwrite_data=None, connect_timeout=None, sync_timeout=None):
+    """The states this minion applies in bootstrap step ``step`` of ``topology``, in order.
+
+    Returns ``[{"id", "function", "args": [{key: value}, ...]}]`` (empty: nothing to do here).
+    ``step``: ``drbd-up``, ``initial-sync``, ``roles-demote``, ``roles``, ``o2cb``, ``corosync``,
+    ``dlm``, ``mkfs``, ``mount``, ``nfs``, or ``drbd`` (the formula's whole DRBD bring-up, with
+    its ``overwrite_data`` and timeouts).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 hapair_bootstrap.node_states lab_web drbd-up
+        salt web1 hapair_bootstrap.node_states lab_web drbd overwrite_data=False
+    """
+    if step not in core.NODE_STEPS:
+        raise SaltInvocationError(f"unknown bootstrap step {step!r}; expected one of {', '.join(core.NODE_STEPS)}")
+    packages = adapter.flag(packages, "packages")
+    if overwrite_data is not None:
+        overwrite_data = adapter.flag(overwrite_data, "overwrite_data")
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
+    paths = {name: adapter.path(__salt__, name) for name in PATHS}
+    try:
+        return core.node_states(topo, step, node, with_packages=packages, paths=paths,
+                                overwrite_data=overwrite_data, connect_timeout=_seconds(connect_timeout),
+                                sync_timeout=_seconds(sync_timeout))
+    except (ValueError, hapair.errors.HapairError) as err:
+        raise CommandExecutionError(str(err))
+
+
+def _seconds(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SaltInvocationError(f"a timeout must be a whole number of seconds, not {value!r}")
+    return value
