@@ -21,7 +21,6 @@ Paths and binaries come from the minion config (``hapair:paths:*``, ``hapair:bin
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import subprocess
@@ -57,32 +56,29 @@ def _conf(opts, key, default):
     return node
 
 
+def _config_texts(opts):
+    """The DRBD config files' texts (drbd.conf, conf_dir/*.res and *.conf): read only on DRBD 8.4."""
+    conf = _conf(opts, "hapair:paths:drbd_conf", adapter.PATH_DEFAULTS["drbd_conf"])
+    conf_dir = _conf(opts, "hapair:paths:drbd_conf_dir", adapter.PATH_DEFAULTS["drbd_conf_dir"])
+    return [t for t in (adapter.read_file(p) for p in adapter.drbd_config_paths(conf, conf_dir)) if t]
+
+
+def _run(argv):
+    """``hapair.drbd_parse.read_state``'s runner: no shell, 5 s at most (a hung drbdsetup raises)."""
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
+    return res.returncode, res.stdout, res.stderr
+
+
 def _collect(opts):
     """Return the DRBD grains for a minion config ``opts`` (pure apart from reads and one command)."""
-    proc = adapter.read_file(_conf(opts, "hapair:paths:proc_drbd", adapter.PATH_DEFAULTS["proc_drbd"]))
-    if not proc or not proc.startswith("version:"):
+    state = parse.read_state(adapter.read_file(_conf(opts, "hapair:paths:proc_drbd", adapter.PATH_DEFAULTS["proc_drbd"])),
+                             lambda: _config_texts(opts), _run,
+                             drbdsetup=_conf(opts, "hapair:bin:drbdsetup", "drbdsetup"), on_error=_warn_once)
+    version = state["version"]
+    if version is None:
         return {}
-    version = proc.split("\n", 1)[0].split()[1]
-    if version.startswith("8."):
-        conf = _conf(opts, "hapair:paths:drbd_conf", adapter.PATH_DEFAULTS["drbd_conf"])
-        conf_dir = _conf(opts, "hapair:paths:drbd_conf_dir", adapter.PATH_DEFAULTS["drbd_conf_dir"])
-        paths = [conf, *sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))]
-        names = plan.minors_from_config(t for t in (adapter.read_file(p) for p in paths) if t)
-        parsed = parse.parse_proc_drbd(proc, names)
-    else:
-        drbdsetup = _conf(opts, "hapair:bin:drbdsetup", "drbdsetup")
-        res = subprocess.run([drbdsetup, "status", "--json"], capture_output=True, text=True, timeout=5, check=False)
-        if res.returncode != 0:
-            _warn_once(f"{drbdsetup} status --json exited {res.returncode}: {res.stderr.strip()[:200]}")
-        parsed = parse.parse_drbdsetup_status_json(res.stdout) if res.returncode == 0 else {"resources": []}
-    models = parsed.get("resources", []) if isinstance(parsed, dict) else parsed
-    if isinstance(models, dict):
-        models = list(models.values())
     resources, roles = {}, {}
-    for model in models:
-        name = model.get("name")
-        if name is None:
-            name = str((model.get("volumes") or [{}])[0].get("minor"))
+    for name, model in state["resources"].items():
         flat = plan.flatten(model)
         resources[name] = {key: flat.get(key) for key in _KEYS}
         roles[name] = flat.get("role")

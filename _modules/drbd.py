@@ -98,21 +98,13 @@ def _drbdadm(*args, ok_codes=(0,), secrets=(), timeout=None):
 
 def _config_texts():
     """The DRBD config as text (drbd.conf, conf_dir/*.res and *.conf); never runs a command."""
-    paths = [_path("drbd_conf")]
-    conf_dir = _path("drbd_conf_dir")
-    paths += sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))
+    paths = adapter.drbd_config_paths(_path("drbd_conf"), _path("drbd_conf_dir"))
     return [text for text in (adapter.read_file(p) for p in paths) if text]
 
 
 def _kernel_version():
     """Kernel module version from the first line of /proc/drbd, or None when DRBD is not loaded."""
-    text = adapter.read_file(_path("proc_drbd"))
-    if not text:
-        return None
-    first = text.split("\n", 1)[0]
-    if first.startswith("version:"):
-        return first.split()[1]
-    return None
+    return parse.kernel_version(adapter.read_file(_path("proc_drbd")))
 
 
 def _dialect():
@@ -128,48 +120,23 @@ def _dialect():
     return dialect
 
 
-def _models(parsed):
-    resources = parsed.get("resources", parsed) if isinstance(parsed, dict) else parsed
-    if isinstance(resources, dict):
-        resources = list(resources.values())
-    return list(resources or [])
+def _status_run(argv):
+    """``hapair.drbd_parse.read_state``'s runner: exit 0, 10 and 20 are answers, anything else fails."""
+    res = _run(argv, ok_codes=(0, 10, 20))
+    return res["retcode"], res["stdout"], res["stderr"]
 
 
 def _status_models():
-    """Every running resource as a normalised model, keyed by name, and the kernel version."""
+    """Every running resource as a normalised model, keyed by name, and the kernel version
+    (``hapair.drbd_parse.read_state``, the grains' reader too); caches the dialect."""
+    if _dialect() is None:
+        return None, {}
     try:
-        return _status_models_raw()
+        state = parse.read_state(adapter.read_file(_path("proc_drbd")), _config_texts, _status_run,
+                                 drbdsetup=_bin("drbdsetup"), drbdadm=_bin("drbdadm"))
     except HapairError as err:  # a ParseError names the tool and line
         raise CommandExecutionError(str(err))
-
-
-def _status_models_raw():
-    dialect = _dialect()
-    if dialect is None:
-        return None, {}
-    if dialect == "8.4":
-        names = plan.minors_from_config(_config_texts())
-        parsed = parse.parse_proc_drbd(adapter.read_file(_path("proc_drbd")) or "", names)
-        version = parsed.get("version") if isinstance(parsed, dict) else None
-        version = version.get("kernel") if isinstance(version, dict) else version
-        models = _models(parsed)
-    else:
-        version = _kernel_version()
-        res = _run([_bin("drbdsetup"), "status", "--json"], ok_codes=(0, 10, 20))
-        if res["retcode"] == 0:
-            models = _models(parse.parse_drbdsetup_status_json(res["stdout"]))
-        else:
-            res = _drbdadm("status", "all", ok_codes=(0, 10))
-            models = _models(parse.parse_drbdadm_status(res["stdout"])) if res["retcode"] == 0 else []
-    out = {}
-    for model in models:
-        name = model.get("name")
-        if name is None:
-            minor = (model.get("volumes") or [{}])[0].get("minor")
-            name = str(minor)
-            model = dict(model, name=name)
-        out[name] = model
-    return version, out
+    return state["version"], state["resources"]
 
 
 def _marker(name, kind):
@@ -502,7 +469,7 @@ def resources():
 
         salt '*' drbd.resources
     """
-    return plan.resources_from_config(_config_texts())
+    return adapter.parsed(parse.config_resources, _config_texts())
 
 
 def is_synced(name):

@@ -73,6 +73,12 @@ def path(salt: Mapping[str, Any], name: str) -> str:
     return salt["config.get"](f"hapair:paths:{name}", PATH_DEFAULTS[name])
 
 
+def drbd_config_paths(conf: str, conf_dir: str) -> list[str]:
+    """The DRBD config files: ``conf``, then ``conf_dir``'s ``*.res`` and ``*.conf`` sorted by name.
+    Salt-free, for the grains too: ``drbd_config_paths(path(salt, "drbd_conf"), path(salt, "drbd_conf_dir"))``."""
+    return [conf, *sorted(glob.glob(os.path.join(conf_dir, "*.res")) + glob.glob(os.path.join(conf_dir, "*.conf")))]
+
+
 def disk_secrets(salt: Mapping[str, Any]) -> list[str]:
     """Every secret in the files hapair writes on this node, read back from disk (never cached):
     DRBD shared-secrets (drbd.conf, ``drbd_conf_dir``/*.res, *.conf), heartbeat ``authkeys``, cman
@@ -80,9 +86,7 @@ def disk_secrets(salt: Mapping[str, Any]) -> list[str]:
 
     ``disk_secrets(__salt__) -> ["s3cr3t", ...]``: what ``run`` masks in every command's output.
     """
-    conf_dir = path(salt, "drbd_conf_dir")
-    paths = [path(salt, "drbd_conf"), *sorted(glob.glob(os.path.join(conf_dir, "*.res"))),
-             *sorted(glob.glob(os.path.join(conf_dir, "*.conf"))),
+    paths = [*drbd_config_paths(path(salt, "drbd_conf"), path(salt, "drbd_conf_dir")),
              os.path.join(path(salt, "ha_dir"), "authkeys"), path(salt, "cman_conf")]
     found: list[str] = []
     for name in paths:

@@ -29,14 +29,15 @@ Rules shared by all parsers:
 Parsers: ``parse_proc_drbd``, ``parse_drbd_overview``, ``parse_drbdadm_status`` (also
 ``drbdsetup status -vs``), ``parse_drbdsetup_status_json``, ``parse_events2`` +
 ``events2_to_resources``, ``parse_role``, ``parse_cstate``, ``parse_dstate``, ``parse_gi``,
-``parse_version``, ``parse_dump_minors``; helpers ``is_synced`` and ``split_cstate_84``.
+``parse_version``, ``parse_dump_minors``; the DRBD config reader ``config_walk`` with
+``config_minors`` and ``config_resources``; helpers ``is_synced`` and ``split_cstate_84``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from hapair.errors import ParseError
 from hapair.parsing import load_json, to_int
@@ -798,6 +799,29 @@ def parse_gi(text: str) -> Model:
     return {**lines[0], "initial": all(line["initial"] for line in lines), "lines": lines}
 
 
+def gi_uuids(gi: Any) -> Optional[Model]:
+    """The identity of a node's data for comparing two nodes: ``get-gi`` text or ``parse_gi``'s dict
+    (what ``drbd.get_gi`` returns) -> ``{"current": int, "bitmap": int, "history": [int, int]}``,
+    the primary bit (bit 0) cleared; None when ``gi`` is None or not a GI. Built on ``parse_gi``.
+
+    >>> gi_uuids("9F74E844602961A9:0000000000000000:6A6F8714B4C1BC5E:0000000000000004:1:1:1:1:0:0:0")["current"]
+    11490063929697722792
+    """
+    if gi is None:
+        return None
+    if not isinstance(gi, dict):
+        try:
+            gi = parse_gi(str(gi))
+        except ParseError:
+            return None
+    try:
+        current, bitmap = int(gi["current_uuid"], 16), int(gi["bitmap_uuid"], 16)
+        history = [int(h, 16) for h in gi["history_uuids"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {"current": current & ~1, "bitmap": bitmap & ~1, "history": [h & ~1 for h in history]}
+
+
 def _gi_line(tool: str, no: int, line: str) -> Model:
     parts = line.strip().split(":")
     uuids = [p for p in parts if _UUID.match(p)]
@@ -856,38 +880,30 @@ def parse_version(text: str) -> Model:
 _DUMP_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+')
 
 
-def parse_dump_minors(text: str) -> dict[str, dict[str, int]]:
-    """Parse ``drbdadm dump [all]`` (the canonical config) into ``{resource: {host: minor}}``.
+def config_walk(tool: str, text: str) -> Iterator[tuple[str, int, str, list[list[str]], list[str]]]:
+    """Tokenise DRBD config text (``.res``, ``drbd.conf``, ``drbdadm dump``): the one reader of it.
 
-    The minor comes from ``device ... minor N;``: in each ``on HOST`` section (8.4 dumps), or at
-    resource level (DRBD 9 dumps keep the ``volume`` sections both hosts share there), which then
-    holds for every ``on`` host without its own. With several volumes the lowest volume wins.
-    Comments are ignored. Empty input gives ``{}``. Callers pick their host (``uname -n``).
+    Yields ``("section", line_no, line, stack, header)`` when a section opens (``stack`` ends with
+    its ``header``, e.g. ``["on", "node1"]``) and ``("statement", line_no, line, stack, words)`` at
+    each ``;`` (``["device", "/dev/drbd0", "minor", "0"]``). Double-quoted words are unquoted;
+    ``#`` comments are skipped. Raw tokenising only: no value is converted. ParseError on a section
+    without a name, a missing ``;``, an unbalanced ``}`` or an unclosed section.
 
-    >>> parse_dump_minors("resource r0 { on n1 { device /dev/drbd0 minor 0; } on n2 { device minor 3; } }")
-    {'r0': {'n1': 0, 'n2': 3}}
+    >>> [(k, w) for k, _n, _l, _s, w in config_walk("t", 'resource "r0" { device minor 1; }')]
+    [('section', ['resource', 'r0']), ('statement', ['device', 'minor', '1'])]
     """
-    tool = "drbdadm dump"
-    out: dict[str, dict[str, int]] = {}
-    seen: dict[tuple[str, Optional[str]], int] = {}  # (resource, host or None) -> lowest volume
-    out_shared: dict[str, int] = {}  # resource-level minor
     stack: list[list[str]] = []
     stmt: list[str] = []
     last = (0, "")
     for no, line in _lines(text):
         last = (no, line)
-        code = line.split("#", 1)[0]
+        code = line.split("#", 1)[0] if "#" in line else line
         for tok in _DUMP_TOKEN.findall(code):
             if tok == "{":
                 if not stmt:
                     raise ParseError(tool, no, line, "section without a name")
                 stack.append(stmt)
-                if stmt[0] == "resource" and len(stack) == 1:
-                    if len(stmt) < 2:
-                        raise ParseError(tool, no, line, "resource without a name")
-                    out.setdefault(stmt[1], {})
-                if stmt[0] == "on" and len(stmt) > 1 and stack[0][0] == "resource" and len(stack) == 2:
-                    seen.setdefault((stack[0][1], stmt[1]), 1 << 30)
+                yield "section", no, line, stack, stmt
                 stmt = []
             elif tok == "}":
                 if stmt:
@@ -896,13 +912,99 @@ def parse_dump_minors(text: str) -> dict[str, dict[str, int]]:
                     raise ParseError(tool, no, line, "unbalanced '}'")
                 stack.pop()
             elif tok == ";":
-                if stmt and stmt[0] == "device":
-                    _dump_device(tool, no, line, stack, stmt, out, seen, out_shared)
+                if stmt:
+                    yield "statement", no, line, stack, stmt
                 stmt = []
             else:
-                stmt.append(tok)
+                stmt.append(re.sub(r"\\(.)", r"\1", tok[1:-1]) if len(tok) > 1 and tok[0] == tok[-1] == '"' else tok)
     if stack or stmt:
         raise ParseError(tool, last[0], last[1], "unexpected end of input (unclosed section)")
+
+
+_DRBD_DEVICE = re.compile(r"/dev/drbd(\d+)")
+
+
+def _device_minor(tool: str, no: int, line: str, words: list[str]) -> Optional[int]:
+    """The minor a ``device`` statement names: ``minor N`` (``device [PATH] minor N``), else the N of
+    a ``/dev/drbdN`` path; None for a path without a number (``/dev/drbd_r0`` with no ``minor``)."""
+    if "minor" in words:
+        idx = words.index("minor")
+        value = words[idx + 1] if idx + 1 < len(words) else ""
+    else:
+        match = _DRBD_DEVICE.fullmatch(words[1]) if len(words) > 1 else None
+        if match is None:
+            return None
+        value = match.group(1)
+    if not (value.isascii() and value.isdigit()) or len(value) > 7:  # minors have 20 bits
+        raise ParseError(tool, no, line, "expected a minor number (at most 7 digits) after 'minor' / /dev/drbd")
+    return to_int(tool, no, line, value, "minor")
+
+
+def config_minors(texts: Iterable[str]) -> dict[int, str]:
+    """Map DRBD minors to resource names from config texts (``.res``/``drbd.conf``/``drbdadm dump``).
+
+    Built on ``config_walk``: every ``device`` statement inside a top-level ``resource`` section
+    (at resource level, in ``on`` or ``volume`` sections) names a minor; the first resource to
+    name a minor keeps it. Texts without resources give ``{}``; malformed text is a ParseError.
+    This is what names the minors of /proc/drbd (DRBD 8.4) for ``drbd.status`` and the grains.
+
+    >>> config_minors(['resource "r0" { on a { device /dev/drbd0; } }', 'resource r1 {\\n device minor 1;\\n}'])
+    {0: 'r0', 1: 'r1'}
+    """
+    tool = "drbd config"
+    out: dict[int, str] = {}
+    for text in texts:
+        for kind, no, line, stack, words in config_walk(tool, text):
+            if kind != "statement" or words[0] != "device" or not stack or stack[0][0] != "resource" \
+                    or len(stack[0]) < 2:
+                continue
+            minor = _device_minor(tool, no, line, words)
+            if minor is not None:
+                out.setdefault(minor, stack[0][1])
+    return out
+
+
+def config_resources(texts: Iterable[str]) -> list[str]:
+    """Resource names declared in config texts (top-level ``resource NAME {``), in order, once each.
+
+    >>> config_resources(["resource r0 {}", "# resource rX {\\nresource r1 {}"])
+    ['r0', 'r1']
+    """
+    names: list[str] = []
+    for text in texts:
+        for kind, _no, _line, stack, header in config_walk("drbd config", text):
+            if kind == "section" and len(stack) == 1 and header[0] == "resource" and len(header) > 1 \
+                    and header[1] not in names:
+                names.append(header[1])
+    return names
+
+
+def parse_dump_minors(text: str) -> dict[str, dict[str, int]]:
+    """Parse ``drbdadm dump [all]`` (the canonical config) into ``{resource: {host: minor}}``.
+
+    The minor comes from ``device ... minor N;``: in each ``on HOST`` section (8.4 dumps), or at
+    resource level (DRBD 9 dumps keep the ``volume`` sections both hosts share there), which then
+    holds for every ``on`` host without its own. With several volumes the lowest volume wins.
+    Comments are ignored. Empty input gives ``{}``. Callers pick their host (``uname -n``).
+    Read with ``config_walk``.
+
+    >>> parse_dump_minors("resource r0 { on n1 { device /dev/drbd0 minor 0; } on n2 { device minor 3; } }")
+    {'r0': {'n1': 0, 'n2': 3}}
+    """
+    tool = "drbdadm dump"
+    out: dict[str, dict[str, int]] = {}
+    seen: dict[tuple[str, Optional[str]], int] = {}  # (resource, host or None) -> lowest volume
+    out_shared: dict[str, int] = {}  # resource-level minor
+    for kind, no, line, stack, stmt in config_walk(tool, text):
+        if kind == "section":
+            if stmt[0] == "resource" and len(stack) == 1:
+                if len(stmt) < 2:
+                    raise ParseError(tool, no, line, "resource without a name")
+                out.setdefault(stmt[1], {})
+            if stmt[0] == "on" and len(stmt) > 1 and stack[0][0] == "resource" and len(stack) == 2:
+                seen.setdefault((stack[0][1], stmt[1]), 1 << 30)
+        elif stmt[0] == "device":
+            _dump_device(tool, no, line, stack, stmt, out, seen, out_shared)
     for res, hosts in out.items():
         for host in [k[1] for k in seen if k[0] == res and k[1] is not None]:
             if (res, None) in seen and host not in hosts:
@@ -931,3 +1033,57 @@ def _dump_device(tool: str, no: int, line: str, stack: list[list[str]], stmt: li
         shared[key[0]] = minor
     else:
         out[key[0]][key[1]] = minor
+
+
+# --------------------------------------------------------------------------- the one state reader
+#: ``run(argv) -> (retcode, stdout, stderr)``: how a caller runs a status command (no shell)
+Runner = Callable[[list[str]], tuple[int, str, str]]
+
+
+def kernel_version(proc_text: Optional[str]) -> Optional[str]:
+    """The loaded module's version from the first line of /proc/drbd; None when DRBD is not loaded.
+
+    >>> kernel_version("version: 8.4.11 (api:1/proto:86-101)\\n"), kernel_version(None)
+    ('8.4.11', None)
+    """
+    first = (proc_text or "").split("\n", 1)[0].split()
+    return first[1] if len(first) > 1 and first[0] == "version:" else None
+
+
+def read_state(proc_text: Optional[str], config_texts: Callable[[], Iterable[str]], run: Runner, *,
+               drbdsetup: str = "drbdsetup", drbdadm: Optional[str] = None,
+               on_error: Optional[Callable[[str], None]] = None) -> Model:
+    """Read DRBD's state the one way the module, the grains and (through ``drbd.status``) the
+    beacon share: ``{"version": "8.4.11" | None, "resources": {name: model}}`` (the resource model
+    of the module docstring; ``resources`` is empty when DRBD is not loaded).
+
+    ``proc_text`` is /proc/drbd (None: not there). DRBD 8.4 runs no command: /proc/drbd, its
+    minors named by ``config_minors(config_texts())``. DRBD 9 runs ``drbdsetup status --json``
+    through ``run``; when that exits non-zero, ``drbdadm status all`` (only with ``drbdadm``
+    given), else no resources; ``on_error`` hears why. A model without a name is named after its
+    first minor. ParseError on malformed output; ``run``'s own exceptions pass through.
+    """
+    version = kernel_version(proc_text)
+    if version is None:
+        return {"version": None, "resources": {}}
+    if version.startswith("8."):
+        models = parse_proc_drbd(proc_text or "", config_minors(config_texts()))["resources"]
+    else:
+        code, out, err = run([drbdsetup, "status", "--json"])
+        if code == 0:
+            models = parse_drbdsetup_status_json(out)
+        else:
+            if on_error is not None:
+                on_error(f"{drbdsetup} status --json exited {code}: {err.strip()[:200]}")
+            models = []
+            if drbdadm is not None:
+                code, out, err = run([drbdadm, "status", "all"])
+                models = parse_drbdadm_status(out) if code == 0 else []
+    resources: dict[str, Model] = {}
+    for model in models:
+        name = model.get("name")
+        if name is None:
+            name = str((model.get("volumes") or [{}])[0].get("minor"))
+            model = dict(model, name=name)
+        resources[name] = model
+    return {"version": version, "resources": resources}

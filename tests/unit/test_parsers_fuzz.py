@@ -44,6 +44,14 @@ def _config_resources(text):
     return drbd_plan.resources_from_config([text])
 
 
+def _tokenised_minors(text):
+    return drbd_parse.config_minors([text])
+
+
+def _tokenised_resources(text):
+    return drbd_parse.config_resources([text])
+
+
 # parser -> fixture globs (relative to tests/fixtures) of the real output it reads
 REGISTRY = {
     "drbd_parse.parse_proc_drbd": ["drbd/proc_drbd--*.out", "lab/proc_drbd--*.out"],
@@ -62,6 +70,8 @@ REGISTRY = {
     "drbd_parse.parse_dump_minors": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "minors_from_config": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "resources_from_config": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
+    "config_minors": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
+    "config_resources": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "remediate.parse_gi": ["remediate/*.out", "drbd/drbdadm_get_gi--*.out"],
     "cman.parse_status": ["cman/cman_tool-status--*.out"],
     "cman.parse_nodes": ["cman/cman_tool-nodes--*.out"],
@@ -94,7 +104,8 @@ REGISTRY = {
     "ocfs2.parse_proc_mounts": ["ocfs2/proc-mounts--*.out"],
 }
 WRAPPERS = {"events2_to_resources": _events2_models, "minors_from_config": _config_minors,
-            "resources_from_config": _config_resources}
+            "resources_from_config": _config_resources, "config_minors": _tokenised_minors,
+            "config_resources": _tokenised_resources}
 
 
 def _parser(name):
@@ -154,7 +165,7 @@ def _check(name, text, shape):
 
 # dict results keyed by what the tool printed (devices, resources, every "Key: value" line)
 _OPEN_DICTS = {"lvm.parse_pvs", "lvm.parse_lvs", "nfs.parse_exportfs", "parsing.parse_blkid",
-               "drbd_parse.parse_dump_minors", "minors_from_config",
+               "drbd_parse.parse_dump_minors", "minors_from_config", "config_minors",
                "cman.parse_status", "gfs2.parse_mkfs"}
 # a fixed schema plus any other "Key: value" line the tool printed
 _EXTRA_KEYS = {"corosync.parse_quorumtool"}
