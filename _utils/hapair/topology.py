@@ -39,7 +39,7 @@ from hapair.validate import (
     validate,
 )
 
-__all__ = ["normalise", "validate", "load", "names", "for_minion", "topologies", "conflicts"]
+__all__ = ["normalise", "validate", "load", "names", "for_minion", "topologies", "conflicts", "deployed_conflicts"]
 
 CMAN_DEFAULTS: dict[str, Any] = {
     "config_version": 1, "cluster_id": None, "two_node": True, "expected_votes": 1,
@@ -124,12 +124,15 @@ def for_minion(pillar: Any, minion_id: str) -> list[tuple[dict, str]]:
     return found
 
 
-def conflicts(pillar: Any, minion_id: str) -> list[TopologyError]:
+def conflicts(pillar: Any, minion_id: str, among: Any = None) -> list[TopologyError]:
     """Clashes between the topologies that name ``minion_id`` (each valid on its own).
 
     On one machine two topologies must not share a DRBD resource name, minor, device, backing
     disk, ``address:port``, mountpoint, or run a cluster stack each (one o2cb/cman/corosync/
-    heartbeat cluster per node). Raises ``ValidationError`` when one of them is invalid.
+    heartbeat cluster per node). ``among``: only these topology names, in this order, each clash
+    reported on the later one (a pillar may hold several that share nodes on purpose, as the
+    lab's do; only those deployed together can clash).
+    Raises ``ValidationError`` when one of them is invalid.
 
     >>> conflicts({"hapair": {"topologies": {}}}, "node1")
     []
@@ -149,7 +152,11 @@ def conflicts(pillar: Any, minion_id: str) -> list[TopologyError]:
         else:
             seen.setdefault(key, (topo["name"], f"{topo['path']}:{where}"))
 
-    for topo, node in for_minion(pillar, minion_id):
+    found = for_minion(pillar, minion_id)
+    if among is not None:  # in that order: the last named is the one each clash is reported on
+        order = list(among)
+        found = sorted((pair for pair in found if pair[0]["name"] in order), key=lambda pair: order.index(pair[0]["name"]))
+    for topo, node in found:
         for rname, res in topo["drbd"]["resources"].items():
             here = res["nodes"][node]
             base = f"drbd:resources:{rname}"
@@ -163,6 +170,28 @@ def conflicts(pillar: Any, minion_id: str) -> list[TopologyError]:
                 claim("mountpoint", fs["mountpoint"], topo, f"filesystems:{fname}:mountpoint")
         if topo["cluster"]["stack"] != "none":
             claim("cluster stack", "(one per node)", topo, "cluster:stack")
+    return errors
+
+
+def deployed_conflicts(pillar: Any, name: str, deployed: dict) -> list[TopologyError]:
+    """What topology ``name`` would clash with on its nodes, given what each node runs now.
+
+    ``deployed``: ``{minion id: {resource: topology}}`` (``drbd.rendered_topologies``: the
+    topology each hapair-rendered .res on that node came from; ``None`` when it did not answer).
+    Only the topologies deployed on a node are compared with ``name`` there, and only those still
+    in the pillar (a removed one cannot be compared). The bootstrap's validation step calls this
+    before any minion job changes anything.
+
+    >>> deployed_conflicts({"hapair": {"topologies": {}}}, "web", {"web1": None})
+    []
+    """
+    errors: list[TopologyError] = []
+    known = set(names(pillar))
+    for minion_id, rendered in sorted(deployed.items()):
+        others = {t for t in (rendered or {}).values() if t in known} - {name}
+        if others:
+            errors += [e for e in conflicts(pillar, minion_id, among=[*sorted(others), name])
+                       if e.path.startswith(f"{ROOT}:{name}:")]
     return errors
 
 

@@ -587,3 +587,17 @@ def test_docstring_examples_hold():
     for module in (topology, hapair.validate):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_deployed_conflicts_compare_only_what_runs_on_the_nodes():
+    """The lab's topologies share node1/node2 on purpose: each alone is fine; lab_gfs2 while
+    lab_web is deployed on node1 clashes (r0, minor 0, /dev/vdb, one cluster stack per node)."""
+    assert topology.deployed_conflicts(PILLAR, "lab_gfs2", {"node1": {}, "node2": None}) == []
+    assert topology.deployed_conflicts(PILLAR, "lab_gfs2", {"node1": {"r0": "lab_gfs2"}}) == []
+    clashes = topology.deployed_conflicts(PILLAR, "lab_gfs2", {"node1": {"r0": "lab_web"}, "node2": {}})
+    text = "\n".join(str(e) for e in clashes)
+    assert clashes and "on node1" in text and "on node2" not in text
+    assert "DRBD resource r0" in text and "cluster stack" in text
+    assert all(e.path.startswith("hapair:topologies:lab_gfs2:") for e in clashes)
+    # a deployed topology no longer in the pillar cannot be compared: nothing said of it
+    assert topology.deployed_conflicts(PILLAR, "lab_gfs2", {"node1": {"r0": "gone"}}) == []
