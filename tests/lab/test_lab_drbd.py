@@ -3,8 +3,7 @@
 Order matters (one lab per session): from blank disks (labreset), bootstrap, idempotence, link
 cut/heal, create_md refusal. A power-cycled node is proven elsewhere: it rejoins through the
 reactor (test_remediation_lab), resumes a broken orchestration (test_orch_bootstrap_lab) and
-remounts GFS2 at boot (test_gfs2_lab). Needs hapair's drbd module, state and SLS (skips naming
-what is missing).
+remounts GFS2 at boot (test_gfs2_lab).
 """
 
 import json
@@ -14,8 +13,6 @@ import time
 
 import pytest
 
-from lab.config import REPO
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labreset import reset  # noqa: E402
 
@@ -24,15 +21,10 @@ pytestmark = pytest.mark.lab
 NODES = ["node1", "node2"]
 TARGET = "node1,node2"
 PILLAR = "pillar=" + json.dumps({"topology": "lab_web"})
-NEEDED = ("_modules/drbd.py", "_states/drbd.py", "_grains/drbd.py", "salt/hapair/drbd/init.sls",
-          "pillar/hapair/lab_web.sls")
 
 
 @pytest.fixture(scope="module")
 def drbd_lab(lab):
-    missing = [p for p in NEEDED if not os.path.exists(os.path.join(REPO, p))]
-    if missing:
-        pytest.skip(f"hapair drbd pieces not in the tree yet: {missing}")
     reset(lab)  # earlier lab modules leave clusters running (a mounted GFS2 keeps r0 Primary)
     return lab
 

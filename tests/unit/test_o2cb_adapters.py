@@ -34,8 +34,6 @@ def read(*parts: str) -> str:
 
 def pillar(sls: str) -> dict:
     path = os.path.join(ROOT, "pillar", "hapair", sls)
-    if not os.path.isfile(path):
-        pytest.skip(f"{path} not in the tree yet")
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
