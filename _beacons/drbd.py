@@ -30,9 +30,12 @@ It also forwards what hapair's DRBD handler recorded (``<state_dir>/drbd/<resour
 kinds split-brain, fence-peer, before/after-resync-target, out-of-sync) as
 ``hapair/drbd/<resource>/<kind>`` with ``source: handler-record`` the first interval after the
 record appears or changes, and copies it to ``<resource>.<kind>.forwarded`` so the handler's
-deferred ``salt-call event.send`` (seconds of CPU on a loaded node) is skipped, and once a resource is Connected again it moves a stale split-brain
-record aside (``<resource>.split-brain.resolved``): DRBD connects only once the split brain is
-resolved. Each event carries ``topology``, read from the hapair header of the resource's .res file.
+deferred ``salt-call event.send`` (seconds of CPU on a loaded node) is skipped. It only observes:
+it never moves or removes a record. A stale split-brain record (the resource is Connected again)
+is set aside by the remediation runner (``hapair.remediate`` / ``salt-run hapair.remediate``) or
+removed by ``drbd.discard_my_data_connect``; when a record goes away the grains are refreshed
+(``drbd_alerts``). Each event carries ``topology``, read from the hapair header of the resource's
+.res file.
 
 Salt rebuilds its beacons (and their ``__context__``) on every pillar refresh, and a grains
 refresh that changes grains causes one. The beacon keeps its last reading and its record baseline
@@ -65,7 +68,7 @@ except ImportError:  # synced by saltutil: <extmods>/beacons/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.remediate as remediate
 
-from hapair import adapter
+from hapair import adapter, drbd_state
 from hapair import drbd_render as render_mod
 
 log = logging.getLogger(__name__)
@@ -75,7 +78,7 @@ _CTX = "hapair.beacon.drbd"
 RETRY_AFTER = 100  # intervals of polling before following events2 again after it exited
 GRAINS_QUIET = 15.0  # seconds without a DRBD change before the grains refresh (after a heal, typically)
 GRAINS_MAX_WAIT = 60.0  # seconds a grains refresh may wait for the changes to settle
-HANDLER_KINDS = ("split-brain", "fence-peer", "before-resync-target", "after-resync-target", "out-of-sync")
+HANDLER_KINDS = drbd_state.RECORDED_KINDS  # the records forwarded (one list: hapair.drbd_state)
 
 
 def __virtual__():
@@ -239,18 +242,19 @@ def _records(ctx):
     pattern = os.path.join(adapter.path(__salt__, "state_dir"), "drbd", "*")
     seen = {}
     for path in glob.glob(pattern):
-        base = os.path.basename(path)
-        kind = next((k for k in HANDLER_KINDS if base.endswith(f".{k}")), None)
-        if kind is None or base.startswith("."):
+        found = drbd_state.record_kind(os.path.basename(path))
+        if found is None:
             continue
         try:
-            seen[path] = (os.stat(path).st_mtime_ns, base[: -len(kind) - 1], kind)
+            seen[path] = (os.stat(path).st_mtime_ns, *found)
         except OSError:
             continue
     old = ctx.get("records")
     ctx["records"] = {p: v[0] for p, v in seen.items()}
     if ctx["records"] != old:
         ctx["dirty"] = True
+    if old is not None and set(old) - set(seen):  # set aside or removed: the grains' alerts follow
+        ctx["records_gone"] = True
     if old is None:  # first reading: what was there before the minion started is no news
         return []
     events = []
@@ -269,23 +273,6 @@ def _records(ctx):
                        "topology": record.get("topology") or _topology_of(resource),
                        "_forwarded": (f"{path}.forwarded", text)})
     return events
-
-
-def _resolve_split_brain(new):
-    """Move ``<resource>.split-brain`` aside for resources Connected again; return those moved."""
-    moved = []
-    for resource, model in sorted(new.items()):
-        conns = [p.get("connection_state") for p in (model or {}).get("peers") or []]
-        if "Connected" not in conns:
-            continue
-        marker = os.path.join(adapter.path(__salt__, "state_dir"), "drbd", f"{resource}.split-brain")
-        if os.path.exists(marker):
-            try:
-                os.replace(marker, f"{marker}.resolved")
-                moved.append(resource)
-            except OSError as err:
-                log.warning("drbd beacon: cannot move %s aside: %s", marker, err)
-    return moved
 
 
 def _send(events, ctx, refresh=False):
@@ -343,7 +330,8 @@ def beacon(config):
     ctx = __context__.setdefault(_CTX, {})
     _restore(ctx)
     try:
-        _send(_records(ctx), ctx)
+        events = _records(ctx)
+        _send(events, ctx, refresh=ctx.pop("records_gone", False))
     except Exception as err:  # noqa: BLE001 - a beacon must not die with a bad record
         log.warning("drbd beacon: cannot forward handler records: %s", err)
     try:
@@ -374,5 +362,4 @@ def _watch(conf, ctx):
         ctx["dirty"] = True
     ctx["last"] = new
     log.debug("drbd beacon: %d change event(s) for %s", len(events), ", ".join(sorted(new)) or "no resource")
-    moved = _resolve_split_brain(new)
-    _send(events, ctx, refresh=bool(moved))
+    _send(events, ctx)

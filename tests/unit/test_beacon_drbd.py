@@ -6,8 +6,8 @@ The status models mirror the lab captures in /work/shared/captures/lab-drbd-8.4.
 
 import importlib.util
 import os
+import select
 import stat
-import time
 
 import pytest
 from conftest import ROOT
@@ -69,6 +69,12 @@ def beacon_for(tmp_path):
             proc.wait()
 
 
+def readable(mod, timeout=10.0):
+    """Wait until the beacon's events2 follower has printed something (never a fixed sleep)."""
+    proc = mod.__context__[mod._CTX]["proc"]
+    assert select.select([proc.stdout.fileno()], [], [], timeout)[0], "the follower printed nothing"
+
+
 def fake_events2(tmp_path, body):
     path = tmp_path / "drbdsetup"
     path.write_text("#!/bin/sh\n" + body)
@@ -101,16 +107,16 @@ def test_poll_mode_sends_one_event_per_change(beacon_for):
 def test_auto_mode_reads_status_only_when_events2_moves(beacon_for, tmp_path):
     fifo = tmp_path / "feed"
     os.mkfifo(fifo)
-    # the fake follower prints the initial 'exists' burst, then whatever the test writes to the fifo
-    script = fake_events2(tmp_path, f'echo "exists -"\nexec cat "{fifo}"\n')
+    # the fake follower prints whatever the test writes to the fifo, the initial 'exists' burst first
+    script = fake_events2(tmp_path, f'exec cat "{fifo}"\n')
     mod, minion = beacon_for(script)
     conf = [{"mode": "auto"}]
     writer = None
     try:
         writer = os.open(fifo, os.O_RDWR)  # keeps the fifo open for the fake's cat
-        time.sleep(0.3)
         mod.beacon(conf)                                        # starts the follower, first snapshot
-        time.sleep(0.3)
+        os.write(writer, b"exists -\n")
+        readable(mod)
         mod.beacon(conf)                                        # drains the initial 'exists' burst
         calls = minion.status_calls
         for _ in range(5):
@@ -118,7 +124,7 @@ def test_auto_mode_reads_status_only_when_events2_moves(beacon_for, tmp_path):
         assert minion.status_calls == calls                     # idle: no status read at all
         minion.state = {"r0": S13}
         os.write(writer, b"change connection name:r0 peer-node-id:0 connection:Connecting\n")
-        time.sleep(0.3)
+        readable(mod)
         mod.beacon(conf)
         assert minion.status_calls == calls + 1
         assert "hapair/drbd/r0/connection" in [t for t, _ in minion.sent]
@@ -132,7 +138,7 @@ def test_auto_mode_falls_back_to_polling_without_events2(beacon_for, tmp_path):
     mod, minion = beacon_for(script)
     conf = [{"mode": "auto"}]
     mod.beacon(conf)
-    time.sleep(0.2)
+    mod.__context__[mod._CTX]["proc"].wait(timeout=10)  # events2 is missing: the follower exits
     for _ in range(4):
         mod.beacon(conf)
     calls = minion.status_calls

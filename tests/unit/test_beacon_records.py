@@ -1,5 +1,6 @@
-"""The drbd beacon forwards hapair's DRBD handler records, names the topology, clears a resolved
-split brain and refreshes the grains (loader dunders injected; no Salt daemons)."""
+"""The drbd beacon forwards hapair's DRBD handler records, names the topology, never moves a record
+(issue 13: it observes; the remediation runner sets a resolved split brain aside) and refreshes the
+grains when a record goes (loader dunders injected; no Salt daemons)."""
 
 import importlib.util
 import json
@@ -104,16 +105,29 @@ def test_state_change_events_name_the_topology(minion):
     assert "hapair/drbd/rm1/connection" in tags and tags["hapair/drbd/rm1/connection"]["topology"] == "lab_remedy"
 
 
-def test_split_brain_record_moved_aside_once_connected(minion):
+def test_the_beacon_never_moves_a_record(minion):
     mod, conf = minion["mod"], [{"mode": "poll"}]
     marker = record(minion, "split-brain")
     mod.beacon(conf)
-    assert marker.exists()                            # still StandAlone: the split brain stands
     minion["models"]["rm1"] = model("Connected")
+    for _ in range(3):
+        interval(minion, conf, seconds=mod.GRAINS_QUIET)
+    assert marker.exists() and not (minion["state"] / "rm1.split-brain.resolved").exists()
+
+
+def test_a_record_set_aside_refreshes_the_grains(minion):
+    """The runner sets the record aside (``file.rename``): the next interval notices and the
+    ``drbd_alerts`` grain drops ``split-brain`` once things settle; no event is sent for it."""
+    mod, conf = minion["mod"], [{"mode": "poll"}]
+    marker = record(minion, "split-brain")
     mod.beacon(conf)
-    assert not marker.exists() and (minion["state"] / "rm1.split-brain.resolved").exists()
     interval(minion, conf, seconds=mod.GRAINS_QUIET)
-    assert minion["refreshed"] >= 1                   # drbd_alerts grains drop it
+    refreshed, sent = minion["refreshed"], len(minion["sent"])
+    marker.rename(f"{marker}.resolved")
+    interval(minion, conf)
+    assert minion["refreshed"] == refreshed           # not at once: once it settles
+    interval(minion, conf, seconds=mod.GRAINS_QUIET)
+    assert minion["refreshed"] == refreshed + 1 and len(minion["sent"]) == sent
 
 
 def rebuilt(box):
