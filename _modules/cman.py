@@ -70,9 +70,9 @@ def _secrets(topo=None, text=None):
     return found
 
 
-def _diff(old, new, path):
-    """Unified diff of two cluster.conf texts with fence passwords masked."""
-    return adapter.unified_diff(core.mask_xml(old or ""), core.mask_xml(new), path)
+def _file(path, content, secrets, test):
+    """``adapter.install_file`` of cluster.conf (0640), its diff with fence passwords masked."""
+    return adapter.install_file(path, content, CONF_MODE, secrets=secrets, redact=core.mask_xml, test=test)
 
 
 # --------------------------------------------------------------------------- reading
@@ -252,7 +252,7 @@ def plan_config(topology, path=None):
     plan = _plan(current, topo)
     secrets = _secrets(topo, current)
     return {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
-            "diff": mask(_diff(current, plan["content"], path), secrets) if plan["changed"] else ""}
+            "diff": _file(path, plan["content"], secrets, test=True)["diff"] if plan["changed"] else ""}
 
 
 def _running():
@@ -286,7 +286,7 @@ def update_config(topology, path=None, propagate=True):
         if current is not None and os.stat(path).st_mode & 0o037:
             os.chmod(path, 0o640)
         return out
-    out["diff"] = mask(_diff(current, plan["content"], path), secrets)
+    out["diff"] = _file(path, plan["content"], secrets, test=True)["diff"]
     with tempfile.TemporaryDirectory(prefix="hapair-cman-") as tmp:
         candidate = os.path.join(tmp, "cluster.conf")
         adapter.write_file(candidate, plan["content"], CONF_MODE)
@@ -294,7 +294,7 @@ def update_config(topology, path=None, propagate=True):
     if not verdict["valid"]:
         raise CommandExecutionError("cman.update_config: rendered cluster.conf is invalid: "
                                     + "; ".join(verdict["errors"]))
-    adapter.write_file(path, plan["content"], CONF_MODE)
+    _file(path, plan["content"], secrets, test=False)
     if propagate and _running():
         argv = [adapter.binary(__salt__, "cman_tool"), "version", "-r", str(plan["new_version"]), "-S"]
         adapter.run(__salt__, argv, secrets=secrets, timeout=adapter.ACTION_TIMEOUT)

@@ -163,7 +163,8 @@ def _tool(name, arg, parser):
 
 
 def plan_config(topology, path=None):
-    """Compare corosync.conf on disk with the rendered topology: ``{"changed", "diff"}``. Reads only.
+    """Compare corosync.conf on disk with the rendered topology: ``{"changed", "diff"}`` (and
+    ``adapter.plan_file``'s ``path``, ``action``, ``mode``, ``old_mode``; 0644). Reads only.
 
     CLI Example:
 
@@ -175,10 +176,7 @@ def plan_config(topology, path=None):
 
 
 def _plan_text(path, wanted):
-    current = adapter.read_file(path)
-    if current == wanted:
-        return {"changed": False, "diff": ""}
-    return {"changed": True, "diff": adapter.unified_diff(current, wanted, path)}
+    return adapter.plan_file(path, wanted, "0644")
 
 
 def update_config(topology, path=None, reload=True):
@@ -200,7 +198,7 @@ def update_config(topology, path=None, reload=True):
     if not verdict["valid"]:
         raise CommandExecutionError("corosync.update_config: rendered corosync.conf is invalid: "
                                     + "; ".join(verdict["errors"]))
-    adapter.write_file(path, render(topology), "0644")
+    adapter.install_file(path, render(topology), "0644")
     if reload and adapter.has_binary(__salt__, "corosync-cfgtool"):
         res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-cfgtool"), "-R"], ok_codes=range(0, 256),
                           timeout=adapter.ACTION_TIMEOUT)
@@ -234,23 +232,15 @@ def plan_authkey(topology, path=None):
         raise CommandExecutionError(f"corosync.plan_authkey: {err}")
     if key is None:
         return {"managed": False, "changed": False, "old": None, "new": None}
+    return _authkey(path, key, test=True)
+
+
+def _authkey(path, key, test):
+    """``adapter.install_file`` of the key (bytes: no diff, nothing shown) as ``plan_authkey`` reports it."""
     path = path or _extra_path("corosync_authkey", "/etc/corosync/authkey")
-    try:
-        with open(path, "rb") as handle:
-            current = handle.read()
-    except FileNotFoundError:
-        current = None
-    mode = adapter.file_mode(path)
-    if current is None:
-        old = "absent"
-    elif current != key:
-        old = "different"
-    elif mode != "0400":
-        old = f"mode {mode}"
-    else:
-        old = "installed"
-    return {"managed": True, "changed": old != "installed", "old": old,
-            "new": f"installed, {len(key)} bytes, mode 0400"}
+    done = adapter.install_file(path, key, "0400", test=test)
+    old = {"created": "absent", "updated": "different", "mode": f"mode {done['old_mode']}"}.get(done["action"], "installed")
+    return {"managed": True, "changed": done["changed"], "old": old, "new": f"installed, {len(key)} bytes, mode 0400"}
 
 
 def install_authkey(topology, path=None):
@@ -266,20 +256,7 @@ def install_authkey(topology, path=None):
     if not planned["changed"]:
         return planned
     topo, _node = _load(topology)
-    key = core.authkey_bytes(topo)
-    path = path or _extra_path("corosync_authkey", "/etc/corosync/authkey")
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hapair-", dir=directory)
-    try:
-        os.fchmod(fd, 0o400)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        os.replace(tmp, path)
-    except OSError as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise CommandExecutionError(f"cannot write {path}: {err.strerror}")
+    _authkey(path, core.authkey_bytes(topo), test=False)
     return planned
 
 
@@ -312,7 +289,8 @@ def dlm_check(topology):
 
 
 def plan_dlm_config(topology, path=None):
-    """Compare dlm.conf on disk with the rendered topology: ``{"changed", "diff"}``. Reads only.
+    """Compare dlm.conf on disk with the rendered topology: ``{"changed", "diff"}`` (and
+    ``adapter.plan_file``'s other keys; 0644). Reads only.
 
     CLI Example:
 
@@ -340,7 +318,7 @@ def update_dlm_config(topology, path=None):
     path = path or _extra_path("dlm_conf", "/etc/dlm/dlm.conf")
     planned = plan_dlm_config(topology, path)
     if planned["changed"]:
-        adapter.write_file(path, dlm_render(topology), "0644")
+        adapter.install_file(path, dlm_render(topology), "0644")
     return planned
 
 

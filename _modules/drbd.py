@@ -49,7 +49,6 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
 from hapair import adapter, parsing
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
-from hapair import secrets as secrets_mod
 from hapair.errors import HapairError, RefusedError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -623,21 +622,13 @@ def render(topology):
     return mask(_render(topo, node), topo.get("secrets") or [])
 
 
-def _current_files(paths):
-    """``{path: {"content", "mode"} or None}`` (internal: content may hold secrets)."""
-    out = {}
-    for path in paths:
-        text = adapter.read_file(path)
-        out[path] = None if text is None else {"content": text, "mode": adapter.file_mode(path)}
-    return out
-
-
 def config_state(topology):
     """Compare this minion's rendered DRBD config with the files on disk, without contents or digests.
 
     Returns ``{"desired": {path: {"mode", "secret"}}, "current": {path: {"mode", "matches": bool}
     or None (missing)}, "up": [running resources], "diff": {path: unified diff}}``. The diffs mask
-    every secret: the topology's and those the files on disk hold (a rotated-out shared-secret).
+    every secret (``adapter.plan_file``): the topology's and those the files on disk hold (a
+    rotated-out shared-secret).
 
     CLI Example:
 
@@ -647,19 +638,11 @@ def config_state(topology):
     """
     topo, node = _topology(topology)
     files = _render(topo, node)
-    have = _current_files(list(files))
-    secrets = list(topo.get("secrets") or [])
-    for path, cur in have.items():
-        secrets += secrets_mod.in_file(path, cur["content"] if cur else None)  # a rotated-out secret
+    plans = adapter.install_files(files, secrets=topo.get("secrets") or [], test=True)
     desired = {p: {"mode": f["mode"], "secret": f["secret"]} for p, f in files.items()}
-    current, diff = {}, {}
-    for path, cur in have.items():
-        if cur is None:
-            current[path] = None
-            continue
-        current[path] = {"mode": cur["mode"], "matches": cur["content"] == files[path]["content"]}
-        if not current[path]["matches"]:
-            diff[path] = mask(adapter.unified_diff(cur["content"], files[path]["content"], path), secrets)
+    current = {p: None if d["action"] == "created"
+               else {"mode": d["old_mode"], "matches": d["action"] in ("mode", "unchanged")} for p, d in plans.items()}
+    diff = {p: d["diff"] for p, d in plans.items() if d["action"] == "updated"}
     running = list(status()["resources"]) if _kernel_version() else []
     return {"desired": desired, "current": current, "up": running, "diff": diff}
 
@@ -667,7 +650,8 @@ def config_state(topology):
 def write_config(topology):
     """Write this minion's DRBD config files (mode 0600 where a secret lives); return what changed.
 
-    Returns ``{path: "created"|"updated"|"mode"|"unchanged"}`` (never file contents).
+    Returns ``{path: "created"|"updated"|"mode"|"unchanged"}`` (never file contents): the
+    ``action`` of ``adapter.install_file``.
 
     CLI Example:
 
@@ -677,19 +661,7 @@ def write_config(topology):
     """
     topo, node = _topology(topology)
     files = _render(topo, node)
-    have = _current_files(list(files))
-    out = {}
-    for path, spec in sorted(files.items()):
-        cur = have[path]
-        if cur is None or cur["content"] != spec["content"]:
-            adapter.write_file(path, spec["content"], spec["mode"])
-            out[path] = "created" if cur is None else "updated"
-        elif cur["mode"] != spec["mode"]:
-            os.chmod(path, int(spec["mode"], 8))
-            out[path] = "mode"
-        else:
-            out[path] = "unchanged"
-    return out
+    return {p: d["action"] for p, d in adapter.install_files(files, secrets=topo.get("secrets") or []).items()}
 
 
 # --------------------------------------------------------------------------- actions

@@ -259,12 +259,11 @@ def mount(name, topology):
     systemctl = [adapter.binary(__salt__, "systemctl"), "daemon-reload"]
     for step in steps:
         if step["action"] == "unit":
-            adapter.write_file(step["path"], step["content"], step["mode"])
+            adapter.install_file(step["path"], step["content"], step["mode"])
         elif step["action"] == "mkdir":
             os.makedirs(step["path"], exist_ok=True)
         elif step["action"] == "fstab":
-            lines = [line for line in (adapter.read_file(fstab_path) or "").splitlines() if line not in step["old"]]
-            adapter.write_file(fstab_path, "\n".join([*lines, step["line"]]) + "\n", "0644")
+            adapter.replace_lines(fstab_path, step["old"], step["line"])
     if any(step["action"] in ("unit", "fstab") for step in steps):
         # systemd regenerates the mount unit from fstab; exit 1 = no systemd running (containers,
         # chroots): the files still count

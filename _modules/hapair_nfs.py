@@ -85,8 +85,7 @@ def apply(topology):
     if steps["refused"]:
         raise CommandExecutionError("refusing to export: " + "; ".join(steps["refused"]))
     if steps["write"]:
-        os.makedirs(os.path.dirname(steps["path"]), exist_ok=True)
-        adapter.write_file(steps["path"], steps["content"], "0644")
+        adapter.install_file(steps["path"], steps["content"], "0644")
     if steps["start"]:
         __salt__["service.enable"](_service())
         if not __salt__["service.start"](_service()):

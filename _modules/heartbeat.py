@@ -76,9 +76,10 @@ def check(topology):
 
 
 def plan_config(topology):
-    """Return the files that differ from the rendered ones: ``{path: {"diff", "mode", "old_mode"}}``.
+    """Return the files that differ from the rendered ones: ``{path: {"diff", "mode", "old_mode"}}``
+    plus ``adapter.plan_file``'s ``path``, ``changed`` and ``action``.
 
-    Diffs of secret files are masked.
+    Diffs never show a key: the topology's secrets and the keys of the authkeys on disk are masked.
 
     CLI Example:
 
@@ -86,20 +87,13 @@ def plan_config(topology):
 
         salt node01 heartbeat.plan_config apache
     """
-    topo = _load(topology)
-    secrets = core.secrets(topo)
-    out = {}
-    for path, spec in _files(topo).items():
-        current = adapter.read_file(path)
-        old_mode = adapter.file_mode(path) if current is not None else None
-        if current != spec["content"] or old_mode != spec["mode"]:
-            diff = adapter.unified_diff(current, spec["content"], path)
-            if spec["secret"]:
-                # the old file may hold another key: mask every key-looking line of a secret file
-                diff = "\n".join(line if not line[1:].strip()[:1].isdigit() else line[:1] + "<secret line>"
-                                 for line in diff.splitlines())
-            out[path] = {"diff": mask(diff, secrets), "mode": spec["mode"], "old_mode": old_mode}
-    return out
+    return _install(_load(topology), test=True)
+
+
+def _install(topo, test):
+    """``adapter.install_files`` of the rendered files (authkeys 0600 before the key), the changed ones."""
+    plans = adapter.install_files(_files(topo), secrets=core.secrets(topo), test=test)
+    return {path: plan for path, plan in plans.items() if plan["changed"]}
 
 
 def write_config(topology):
@@ -116,8 +110,4 @@ def write_config(topology):
     problems = core.check(topo)
     if problems:
         raise CommandExecutionError("refusing heartbeat config: " + "; ".join(problems))
-    changes = plan_config(topology)
-    files = _files(topo)
-    for path in changes:
-        adapter.write_file(path, files[path]["content"], files[path]["mode"])  # authkeys 0600 before the key
-    return changes
+    return _install(topo, test=False)

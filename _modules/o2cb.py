@@ -111,7 +111,8 @@ def _check_file(conf, name, topo):
 
 
 def plan_config(topology):
-    """Return the o2cb files that differ from the rendered ones: ``{path: {"diff", "mode"}}``.
+    """Return the o2cb files that differ from the rendered ones: ``{path: {"diff", "mode", "old_mode",
+    "new": file missing}}`` plus ``adapter.plan_file``'s ``path``, ``changed`` and ``action``.
 
     CLI Example:
 
@@ -119,19 +120,18 @@ def plan_config(topology):
 
         salt web1 o2cb.plan_config web
     """
-    out = {}
-    for path, spec in render(topology).items():
-        current = adapter.read_file(path)
-        mode_now = adapter.file_mode(path) if current is not None else None
-        if current != spec["content"] or mode_now != spec["mode"]:
-            out[path] = {"diff": adapter.unified_diff(current, spec["content"], path), "mode": spec["mode"],
-                         "old_mode": mode_now, "new": current is None}
-    return out
+    return _install(render(topology), test=True)
+
+
+def _install(files, test):
+    """``adapter.install_files``, the changed files only, with o2cb's ``new`` (the file was missing)."""
+    return {path: dict(plan, new=plan["action"] == "created")
+            for path, plan in adapter.install_files(files, test=test).items() if plan["changed"]}
 
 
 def write_config(topology):
     """Install cluster.conf and /etc/default/o2cb, after the real o2cb parser and hapair's
-    checks accepted the rendered cluster.conf. Returns ``{path: {"diff", "mode"}}`` of what changed.
+    checks accepted the rendered cluster.conf. Returns ``plan_config``'s dict of what changed.
 
     The running cluster reads these files only when it is brought online: a change to a cluster
     that is online takes effect at its next offline/online (or reboot).
@@ -145,11 +145,7 @@ def write_config(topology):
     check = check_config(topology=topology)
     if not check["valid"]:
         raise CommandExecutionError("refusing to install cluster.conf: " + "; ".join(check["problems"]))
-    changes = plan_config(topology)
-    files = render(topology)
-    for path in changes:
-        adapter.write_file(path, files[path]["content"], files[path]["mode"])
-    return changes
+    return _install(render(topology), test=False)
 
 
 def status():

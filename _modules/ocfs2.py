@@ -249,9 +249,7 @@ def mount(name, topology):
         if step["action"] == "mkdir":
             os.makedirs(step["path"], exist_ok=True)
         elif step["action"] == "fstab":
-            lines = [line for line in (adapter.read_file(fstab_path) or "").splitlines()
-                     if line not in step["old"]]
-            adapter.write_file(fstab_path, "\n".join(lines + [step["line"]]) + "\n", "0644")
+            adapter.replace_lines(fstab_path, step["old"], step["line"])
             # systemd regenerates the mount unit (x-systemd.requires=) from fstab;
             # exit 1 = no systemd running (containers, chroots): the fstab line still counts
             adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1),
@@ -277,7 +275,9 @@ def boot_units(topology):
 
 
 def plan_boot_units(topology):
-    """Return the boot unit files that differ from the rendered ones: ``{path: {"old", "new"}}``.
+    """Return the boot unit files that differ from the rendered ones: ``{path: {"old", "new"}}``
+    (the contents) plus ``adapter.plan_file``'s ``path``, ``changed``, ``action``, ``mode``,
+    ``old_mode`` and ``diff``.
 
     CLI Example:
 
@@ -285,12 +285,9 @@ def plan_boot_units(topology):
 
         salt web1 ocfs2.plan_boot_units web
     """
-    out = {}
-    for path, spec in boot_units(topology).items():
-        current = adapter.read_file(path)
-        if current != spec["content"]:
-            out[path] = {"old": current, "new": spec["content"]}
-    return out
+    units = boot_units(topology)
+    return {path: dict(plan, old=adapter.read_file(path), new=units[path]["content"])
+            for path, plan in adapter.install_files(units, test=True).items() if plan["changed"]}
 
 
 def install_boot_units(topology):
@@ -305,7 +302,7 @@ def install_boot_units(topology):
     changes = plan_boot_units(topology)
     units = boot_units(topology)
     for path in changes:
-        adapter.write_file(path, units[path]["content"], units[path]["mode"])
+        adapter.install_file(path, units[path]["content"], units[path]["mode"])
     if changes:
         adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1), timeout=adapter.ACTION_TIMEOUT)
     return changes

@@ -372,6 +372,32 @@ def install_file(
     return out
 
 
+def install_files(
+    files: Mapping[str, Mapping[str, Any]],
+    *,
+    secrets: Iterable[str] = (),
+    test: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """``install_file`` for each of ``{path: {"content", "mode"}}`` in path order:
+    ``{path: plan_file dict}`` for every path, unchanged ones included (filter on ``changed``).
+
+    ``install_files(render(topology), secrets=topo_secrets, test=True)`` plans without writing.
+    """
+    return {path: install_file(path, files[path]["content"], files[path]["mode"], secrets=secrets, test=test)
+            for path in sorted(files)}
+
+
+def replace_lines(path: str, old: Iterable[str], line: str, mode: str | int = "0644") -> dict[str, Any]:
+    r"""Drop every line of ``path`` that is one of ``old`` and append ``line`` (an fstab entry), then
+    ``install_file``; a missing file is created. Returns ``install_file``'s dict.
+
+    ``replace_lines("/etc/fstab", ["/dev/drbd0 /srv ocfs2 defaults 0 0"], "/dev/drbd0 /srv ocfs2 _netdev 0 0")``
+    """
+    drop = set(old)
+    kept = [text for text in (read_file(path) or "").splitlines() if text not in drop]
+    return install_file(path, "\n".join([*kept, line]) + "\n", mode)
+
+
 def blkid(salt: Mapping[str, Any], device: str) -> dict[str, str]:
     """The signature on ``device``: ``blkid -p -o export`` parsed (``hapair.parsing.parse_blkid``,
     lower-case keys), ``{}`` when blkid finds nothing (exit 2, which a device that cannot be opened
