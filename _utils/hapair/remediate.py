@@ -89,8 +89,7 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
             kinds.append("standalone")
         if "peer_disk" in changed and after["peer_disk"] == "Diskless":
             kinds.append("peer-diskless")
-        if (str(before["replication"] or "").startswith("Sync") and after["replication"] == "Established"
-                and after["disk"] == "UpToDate" and after["peer_disk"] == "UpToDate"):
+        if drbd_state.in_resync(before["replication"]) and _synced(after):
             kinds.append("sync-finished")
         for kind in kinds:
             events.append({
@@ -98,6 +97,11 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
                 "old": before, "new": after, "changed": changed,
             })
     return events
+
+
+def _synced(summary: Mapping[str, Any]) -> bool:
+    """``hapair.drbd_state.synced`` for an ``orchestrate.summarise`` summary."""
+    return drbd_state.synced(summary["connection"], summary["replication"], summary["disk"], summary["peer_disk"])
 
 
 # --------------------------------------------------------------------------- generation identifiers
@@ -256,7 +260,7 @@ def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_bra
         waiting = [n for n in nodes if n not in connected]
         seen = ", ".join(f"{n} {s[n]['connection']}" for n in waiting)
         return {"situation": "waiting", "nodes": waiting, "detail": f"{resource} connecting: {seen}"}
-    if any(s[n]["replication"] != "Established" or s[n]["disk"] != "UpToDate" for n in nodes):
+    if not all(_synced(s[n]) for n in nodes):
         return {"situation": "syncing", "nodes": nodes, "detail": f"{resource} resyncing"}
     want = expected_roles(topology, resource)
     demoted = [n for n in nodes if want[n] == "Primary" and s[n]["role"] != "Primary"
