@@ -99,8 +99,7 @@ def status():
 
         salt '*' cman.status
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "status"])
-    return adapter.parsed(core.parse_status, res["stdout"])
+    return adapter.tool(__salt__, "cman_tool", "status", parser=core.parse_status)
 
 
 def nodes(fields=None):
@@ -115,10 +114,9 @@ def nodes(fields=None):
     """
     if fields:
         names = [f.strip() for f in str(fields).split(",") if f.strip()]
-        res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "nodes", "-F", ",".join(names)])
-        return adapter.parsed(lambda text: core.parse_nodes_fields(text, names), res["stdout"])
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "nodes"])
-    return adapter.parsed(core.parse_nodes, res["stdout"])
+        return adapter.tool(__salt__, "cman_tool", "nodes", "-F", ",".join(names),
+                            parser=lambda text: core.parse_nodes_fields(text, names))
+    return adapter.tool(__salt__, "cman_tool", "nodes", parser=core.parse_nodes)
 
 
 def quorate():
@@ -145,8 +143,7 @@ def services():
 
         salt '*' cman.services
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "cman_tool"), "services"])
-    return adapter.parsed(core.parse_services, res["stdout"])
+    return adapter.tool(__salt__, "cman_tool", "services", parser=core.parse_services)
 
 
 def _running_version():
@@ -231,9 +228,17 @@ def validate(path=None, topology=None):
         return _validate_file(path, _secrets(topo, content))
 
 
-def _plan(current, topo):
-    """The core plan, never below the version cman runs (when it runs)."""
-    return core.plan_cluster_conf(current, topo, running_version=_running_version())
+def _plan(topology, path):
+    """``(topo, path, current text, core plan, secrets, plan_config's dict)``: the core plan never
+    below the version cman runs (when it runs), its diff masked."""
+    topo = _load(topology)
+    path = _conf_path(path)
+    current = adapter.read_file(path)
+    plan = core.plan_cluster_conf(current, topo, running_version=_running_version())
+    secrets = _secrets(topo, current)
+    out = {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
+           "diff": _file(path, plan["content"], secrets, test=True)["diff"] if plan["changed"] else ""}
+    return topo, path, current, plan, secrets, out
 
 
 def plan_config(topology, path=None):
@@ -246,13 +251,7 @@ def plan_config(topology, path=None):
 
         salt core-01 cman.plan_config hardcore
     """
-    topo = _load(topology)
-    path = _conf_path(path)
-    current = adapter.read_file(path)
-    plan = _plan(current, topo)
-    secrets = _secrets(topo, current)
-    return {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
-            "diff": _file(path, plan["content"], secrets, test=True)["diff"] if plan["changed"] else ""}
+    return _plan(topology, path)[-1]
 
 
 def _running():
@@ -275,18 +274,12 @@ def update_config(topology, path=None, propagate=True):
 
         salt core-01 cman.update_config hardcore
     """
-    topo = _load(topology)
-    path = _conf_path(path)
-    current = adapter.read_file(path)
-    plan = _plan(current, topo)
-    secrets = _secrets(topo, current)
-    out = {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
-           "diff": "", "propagated": False}
+    topo, path, current, plan, secrets, out = _plan(topology, path)
+    out["propagated"] = False
     if not plan["changed"]:
         if current is not None and os.stat(path).st_mode & 0o037:
             os.chmod(path, 0o640)
         return out
-    out["diff"] = _file(path, plan["content"], secrets, test=True)["diff"]
     with tempfile.TemporaryDirectory(prefix="hapair-cman-") as tmp:
         candidate = os.path.join(tmp, "cluster.conf")
         adapter.write_file(candidate, plan["content"], CONF_MODE)
@@ -332,10 +325,8 @@ def clustat(xml=True):
         salt core-01 cman.clustat
     """
     if xml:
-        res = adapter.run(__salt__, [adapter.binary(__salt__, "clustat"), "-x"])
-        return adapter.parsed(core.parse_clustat_xml, res["stdout"])
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "clustat")])
-    return adapter.parsed(core.parse_clustat, res["stdout"])
+        return adapter.tool(__salt__, "clustat", "-x", parser=core.parse_clustat_xml)
+    return adapter.tool(__salt__, "clustat", parser=core.parse_clustat)
 
 
 def _service(service):
@@ -382,8 +373,7 @@ def lsnode():
 
         salt core-01 cman.lsnode
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "ccs_tool"), "lsnode"])
-    return adapter.parsed(core.parse_lsnode, res["stdout"])
+    return adapter.tool(__salt__, "ccs_tool", "lsnode", parser=core.parse_lsnode)
 
 
 def lsfence():
@@ -395,5 +385,4 @@ def lsfence():
 
         salt core-01 cman.lsfence
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "ccs_tool"), "lsfence"])
-    return adapter.parsed(core.parse_lsfence, res["stdout"])
+    return adapter.tool(__salt__, "ccs_tool", "lsfence", parser=core.parse_lsfence)

@@ -129,8 +129,7 @@ def quorum_status():
 
         salt node1 corosync.quorum_status
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "corosync-quorumtool"), "-s"], ok_codes=(0, 2))
-    return adapter.parsed(core.parse_quorumtool, res["stdout"])
+    return adapter.tool(__salt__, "corosync-quorumtool", "-s", parser=core.parse_quorumtool, ok_codes=(0, 2))
 
 
 def members():
@@ -142,7 +141,7 @@ def members():
 
         salt node1 corosync.members
     """
-    return _tool("corosync-quorumtool", "-l", core.parse_quorumtool)["members"]
+    return adapter.tool(__salt__, "corosync-quorumtool", "-l", parser=core.parse_quorumtool)["members"]
 
 
 def links():
@@ -154,12 +153,7 @@ def links():
 
         salt node1 corosync.links
     """
-    return _tool("corosync-cfgtool", "-s", core.parse_cfgtool)
-
-
-def _tool(name, arg, parser):
-    """Run ``hapair:bin:<name> <arg>`` (exit 0 only) and parse its stdout."""
-    return adapter.parsed(parser, adapter.run(__salt__, [adapter.binary(__salt__, name), arg])["stdout"])
+    return adapter.tool(__salt__, "corosync-cfgtool", "-s", parser=core.parse_cfgtool)
 
 
 def plan_config(topology, path=None):
@@ -349,4 +343,4 @@ def dlm_lockspaces():
 
         salt node1 corosync.dlm_lockspaces
     """
-    return _tool("dlm_tool", "ls", core.parse_dlm_ls)
+    return adapter.tool(__salt__, "dlm_tool", "ls", parser=core.parse_dlm_ls)

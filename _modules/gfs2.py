@@ -28,7 +28,6 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.gfs2 as core
 
 from hapair import adapter
-from hapair import ocfs2 as cluster_fs
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -40,13 +39,9 @@ def __virtual__():
 
 
 
-def _load(topology, name):
-    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
-    fs = topo["filesystems"].get(name)
-    if fs is None or fs["type"] != "gfs2":
-        raise SaltInvocationError(f"topology {topology} has no gfs2 filesystem {name!r}")
-    fs = dict(fs, device=(fs.get("devices") or {}).get(node, fs["device"]))
-    return topo, fs, node
+def _load(topology, name=None):
+    """(topology, gfs2 filesystem ``name`` with this node's device, node): ``adapter.load_filesystem``."""
+    return adapter.load_filesystem(__salt__, __pillar__, __opts__, topology, "gfs2", name)
 
 
 def topology_filesystems(topology):
@@ -59,15 +54,8 @@ def topology_filesystems(topology):
 
         salt node1 gfs2.topology_filesystems lab_gfs2
     """
-    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
-    out = []
-    for name, fs in sorted(topo["filesystems"].items()):
-        if fs["type"] == "gfs2":
-            mount_on = fs.get("mount_on") or []
-            out.append({"name": name, "device": (fs.get("devices") or {}).get(node, fs["device"]),
-                        "mountpoint": fs.get("mountpoint"), "mount": node in mount_on,
-                        "format": fs["format_on"] == node})
-    return out
+    topo, _, node = _load(topology)
+    return adapter.node_filesystems(topo, node, "gfs2")
 
 
 def boot_unit_paths(topology):
@@ -111,10 +99,8 @@ def info(device):
 
         salt core-01 gfs2.info /dev/drbd0
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "tunegfs2"), "-l", device])
-    sb = adapter.parsed(core.parse_tunegfs2, res["stdout"])
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "gfs2_edit"), "-p", "journals", _dev_path(device)])
-    journals = adapter.parsed(core.parse_journals, res["stdout"])
+    sb = adapter.tool(__salt__, "tunegfs2", "-l", device, parser=core.parse_tunegfs2)
+    journals = adapter.tool(__salt__, "gfs2_edit", "-p", "journals", _dev_path(device), parser=core.parse_journals)
     return {"superblock": sb, "journals": journals["journals"], "blocks": journals["blocks"]}
 
 
@@ -127,22 +113,7 @@ def mounts():
 
         salt core-01 gfs2.mounts
     """
-    return [m for m in _all_mounts() if m["fstype"] == "gfs2"]
-
-
-def _all_mounts():
-    path = adapter.path(__salt__, "proc_mounts")
-    out = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                parts = line.split()
-                if len(parts) >= 4:
-                    out.append({"device": parts[0], "mountpoint": parts[1].replace("\\040", " "),
-                                "fstype": parts[2], "options": parts[3].split(",")})
-    except OSError as err:
-        raise CommandExecutionError(f"cannot read {path}: {err.strerror}")
-    return out
+    return adapter.mounts(__salt__, "gfs2")
 
 
 def facts(name, topology):
@@ -165,7 +136,7 @@ def facts(name, topology):
             raise CommandExecutionError("the drbd execution module is needed for a filesystem on DRBD")
         drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
     return {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
-            "signature": signature(fs["device"]), "drbd": drbd, "mounts": _all_mounts(),
+            "signature": signature(fs["device"]), "drbd": drbd, "mounts": adapter.mounts(__salt__),
             "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": adapter.binary(__salt__, "mkfs.gfs2"),
             "fstab": (adapter.read_file(adapter.path(__salt__, "fstab")) or "").splitlines(),
             "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"]),
@@ -173,9 +144,7 @@ def facts(name, topology):
 
 
 def _boot_units(topo, node):
-    drbdadm = adapter.binary(__salt__, "drbdadm", "/usr/sbin/drbdadm")
-    return cluster_fs.render_boot_units(topo, node, drbdadm=drbdadm,
-                                        systemd_dir=adapter.path(__salt__, "systemd_dir"))
+    return adapter.boot_units(__salt__, topo, node)
 
 
 def plan(name, topology, overwrite=False):

@@ -39,11 +39,6 @@ def _lvm(topology):
 
 
 
-def _report(tool, args, parser):
-    res = adapter.run(__salt__, [adapter.binary(__salt__, tool), *args])
-    return adapter.parsed(parser, res["stdout"])
-
-
 def facts(topology):
     """What LVM holds on this node for a topology's ``lvm`` section: ``{"pvs": {device: vg},
     "vgs": [...], "lvs": {"vg/lv": bytes}, "signatures": {device: blkid TYPE or None},
@@ -59,10 +54,10 @@ def facts(topology):
     signatures = {}
     for device in devices:
         signatures[device] = blkid_kind(adapter.blkid(__salt__, device))
-    pvs = _report("pvs", core.PVS_ARGS, core.parse_pvs)
+    pvs = adapter.tool(__salt__, "pvs", *core.PVS_ARGS, parser=core.parse_pvs)
     return {"pvs": pvs,
-            "vgs": _report("vgs", core.VGS_ARGS, core.parse_vgs),
-            "lvs": _report("lvs", core.LVS_ARGS, core.parse_lvs),
+            "vgs": adapter.tool(__salt__, "vgs", *core.VGS_ARGS, parser=core.parse_vgs),
+            "lvs": adapter.tool(__salt__, "lvs", *core.LVS_ARGS, parser=core.parse_lvs),
             "signatures": signatures,
             "realpaths": {path: os.path.realpath(path) for path in sorted({*devices, *pvs})}}
 

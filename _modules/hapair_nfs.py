@@ -20,7 +20,6 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.nfs as core
 
 from hapair import adapter
-from hapair.ocfs2 import parse_proc_mounts
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "hapair_nfs"
@@ -48,8 +47,7 @@ def exported():
 
         salt node1 hapair_nfs.exported
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "exportfs"), "-s"])
-    return adapter.parsed(core.parse_exportfs, res["stdout"])
+    return adapter.tool(__salt__, "exportfs", "-s", parser=core.parse_exportfs)
 
 
 def plan(topology):
@@ -63,7 +61,7 @@ def plan(topology):
     """
     topo = _topology(topology)
     exports_dir = adapter.path(__salt__, "exports_dir")
-    mounts = adapter.parsed(parse_proc_mounts, adapter.read_file(adapter.path(__salt__, "proc_mounts")) or "")
+    mounts = adapter.mounts(__salt__)
     facts = {"current": adapter.read_file(core.exports_path(topo, exports_dir)),
              "exported": exported() if __salt__["service.status"](_service()) else {},
              "mounted": [m["mountpoint"] for m in mounts], "running": __salt__["service.status"](_service())}

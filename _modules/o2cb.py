@@ -190,8 +190,7 @@ def list_clusters():
         salt web1 o2cb.list_clusters
     """
     conf = adapter.path(__salt__, "o2cb_conf")
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "o2cb"), f"--config-file={conf}", "list-clusters"])
-    return adapter.parsed(core.parse_list_clusters, res["stdout"])
+    return adapter.tool(__salt__, "o2cb", f"--config-file={conf}", "list-clusters", parser=core.parse_list_clusters)
 
 
 def list_nodes(name):

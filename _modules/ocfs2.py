@@ -29,7 +29,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
 
 from hapair import adapter
 from hapair.errors import RefusedError
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "ocfs2"
 
@@ -45,14 +45,7 @@ def _exists(path):
 
 def _load(topology, name=None):
     """(topology, filesystem with this node's device, node) for an ocfs2 filesystem of a topology."""
-    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
-    fs = None
-    if name is not None:
-        fs = topo["filesystems"].get(name)
-        if fs is None or fs["type"] != "ocfs2":
-            raise SaltInvocationError(f"topology {topology} has no ocfs2 filesystem {name!r}")
-        fs = dict(fs, device=core.device_on(fs, node))
-    return topo, fs, node
+    return adapter.load_filesystem(__salt__, __pillar__, __opts__, topology, "ocfs2", name)
 
 
 def topology_filesystems(topology):
@@ -66,14 +59,7 @@ def topology_filesystems(topology):
         salt web1 ocfs2.topology_filesystems web
     """
     topo, _, node = _load(topology)
-    out = []
-    for name in sorted(topo["filesystems"]):
-        fs = topo["filesystems"][name]
-        if fs["type"] != "ocfs2":
-            continue
-        out.append({"name": name, "device": core.device_on(fs, node), "mountpoint": fs.get("mountpoint"),
-                    "format": fs["format_on"] == node, "mount": node in (fs.get("mount_on") or [])})
-    return out
+    return adapter.node_filesystems(topo, node, "ocfs2")
 
 
 def signature(device):
@@ -106,10 +92,8 @@ def info(device):
     blkid = signature(device)
     if blkid.get("type") != "ocfs2":
         raise CommandExecutionError(f"{device} holds no OCFS2 filesystem ({blkid.get('type') or 'no signature'})")
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "debugfs.ocfs2"), "-R", "stats", device])
-    stats = adapter.parsed(core.parse_debugfs_stats, res["stdout"])
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-d"])
-    detected = adapter.parsed(core.parse_mounted_detect, res["stdout"])
+    stats = adapter.tool(__salt__, "debugfs.ocfs2", "-R", "stats", device, parser=core.parse_debugfs_stats)
+    detected = adapter.tool(__salt__, "mounted.ocfs2", "-d", parser=core.parse_mounted_detect)
     return {"label": stats["label"], "uuid": stats["uuid"], "slots": stats["max_node_slots"],
             "cluster_stack": stats["cluster_stack"], "cluster_name": stats["cluster_name"],
             "block_size": stats["block_size"], "cluster_size": stats["cluster_size"],
@@ -125,8 +109,7 @@ def mounted_nodes(device):
 
         salt web1 ocfs2.mounted_nodes /dev/drbd0
     """
-    res = adapter.run(__salt__, [adapter.binary(__salt__, "mounted.ocfs2"), "-f"])
-    rows = adapter.parsed(core.parse_mounted_full, res["stdout"])
+    rows = adapter.tool(__salt__, "mounted.ocfs2", "-f", parser=core.parse_mounted_full)
     row = core.for_device(rows, device)
     return row["nodes"] if row else []
 
@@ -140,8 +123,7 @@ def mounts():
 
         salt web1 ocfs2.mounts
     """
-    text = adapter.read_file(adapter.path(__salt__, "proc_mounts")) or ""
-    return [m for m in adapter.parsed(core.parse_proc_mounts, text) if m["fstype"] == "ocfs2"]
+    return adapter.mounts(__salt__, "ocfs2")
 
 
 def facts(name, topology):
@@ -165,12 +147,11 @@ def facts(name, topology):
         if drbd is None:
             drbd = {"name": fs["resource"], "role": None, "volumes": [], "peers": []}
     fstab = (adapter.read_file(adapter.path(__salt__, "fstab")) or "").splitlines()
-    text = adapter.read_file(adapter.path(__salt__, "proc_mounts")) or ""
     exists = _exists(fs["device"])
     return {"node": node, "format_node": fs["format_on"], "cluster_name": topo["cluster"]["name"],
             "device": fs["device"],
             "device_exists": exists, "signature": signature(fs["device"]) if exists else {},
-            "drbd": drbd, "mounts": adapter.parsed(core.parse_proc_mounts, text), "fstab": fstab,
+            "drbd": drbd, "mounts": adapter.mounts(__salt__), "fstab": fstab,
             "mountpoint_exists": bool(fs.get("mountpoint")) and os.path.isdir(fs["mountpoint"])}
 
 
@@ -270,8 +251,7 @@ def boot_units(topology):
         salt web1 ocfs2.boot_units web
     """
     topo, _, node = _load(topology)
-    drbdadm = adapter.binary(__salt__, "drbdadm", "/usr/sbin/drbdadm")
-    return core.render_boot_units(topo, node, drbdadm=drbdadm, systemd_dir=adapter.path(__salt__, "systemd_dir"))
+    return adapter.boot_units(__salt__, topo, node)
 
 
 def plan_boot_units(topology):

@@ -162,6 +162,15 @@ def run(
     return out
 
 
+def tool(salt: Mapping[str, Any], name: str, *args: str, parser: Callable[[str], T], **run_kwargs: Any) -> T:
+    """Run binary ``name`` (``binary``) with ``args`` (``run``: no shell, masked errors; ``run_kwargs``
+    such as ``ok_codes``, ``env``) and return its stdout through ``parser`` (``parsed``).
+
+    ``tool(__salt__, "cman_tool", "status", parser=core.parse_status) -> {"quorate": True, ...}``
+    """
+    return parsed(parser, run(salt, [binary(salt, name), *args], **run_kwargs)["stdout"])
+
+
 def virtual_if_binary(salt: Mapping[str, Any], virtualname: str, name: str, package: str) -> str | tuple[bool, str]:
     """``__virtual__`` of an execution module that needs binary ``name``: the virtualname, or
     ``(False, "<virtualname>: <binary> not found (install <package> or set hapair:bin:<name>)")``.
@@ -398,6 +407,25 @@ def replace_lines(path: str, old: Iterable[str], line: str, mode: str | int = "0
     return install_file(path, "\n".join([*kept, line]) + "\n", mode)
 
 
+def mounts(salt: Mapping[str, Any], fstype: str | None = None) -> list[dict[str, Any]]:
+    """What is mounted (``hapair:paths:proc_mounts`` read with ``hapair.parsing.parse_proc_mounts``),
+    only ``fstype`` mounts when given: ``[{"device", "mountpoint", "fstype", "options": [...]}]``.
+
+    ``mounts(__salt__, "gfs2") -> [{"device": "/dev/drbd0", "mountpoint": "/srv/gfs2", ...}]``
+    """
+    found = parsed(parsing.parse_proc_mounts, read_file(path(salt, "proc_mounts")) or "")
+    return [m for m in found if fstype is None or m["fstype"] == fstype]
+
+
+def boot_units(salt: Mapping[str, Any], topo: Mapping[str, Any], node: str | None) -> dict[str, dict[str, Any]]:
+    """The promote-before-mount systemd units of ``node`` (``hapair.ocfs2.render_boot_units``, for
+    OCFS2 and GFS2 alike): ``{path: {"content", "mode"}}`` under ``hapair:paths:systemd_dir``."""
+    from hapair.ocfs2 import render_boot_units  # noqa: PLC0415 - only the cluster filesystems need it
+
+    return render_boot_units(topo, node, drbdadm=binary(salt, "drbdadm", "/usr/sbin/drbdadm"),
+                             systemd_dir=path(salt, "systemd_dir"))
+
+
 def blkid(salt: Mapping[str, Any], device: str) -> dict[str, str]:
     """The signature on ``device``: ``blkid -p -o export`` parsed (``hapair.parsing.parse_blkid``,
     lower-case keys), ``{}`` when blkid finds nothing (exit 2, which a device that cannot be opened
@@ -445,6 +473,43 @@ def load_topology(
     if not nodes and require_node:
         raise CommandExecutionError(f"minion {minion} is not a node of topology {name}")
     return topo, (nodes[0] if nodes else None)
+
+
+def load_filesystem(
+    salt: Mapping[str, Any],
+    pillar: Mapping[str, Any] | None,
+    opts: Mapping[str, Any],
+    topology: str,
+    fstype: str,
+    name: str | None = None,
+) -> tuple[dict, dict | None, str | None]:
+    """``(topology, filesystem, node)``: ``load_topology``, then the ``fstype`` filesystem ``name``
+    with ``device`` set to this node's (``devices[node]``, else ``device``); None without ``name``.
+    SaltInvocationError when the topology has no such filesystem of that type.
+
+    ``load_filesystem(__salt__, __pillar__, __opts__, "web", "ocfs2", "www") -> (topo, {"device": "/dev/drbd0", ...}, "web1")``
+    """
+    from salt.exceptions import SaltInvocationError  # noqa: PLC0415 - Salt only where Salt runs
+
+    topo, node = load_topology(salt, pillar, opts, topology)
+    if name is None:
+        return topo, None, node
+    fs = topo["filesystems"].get(name)
+    if fs is None or fs["type"] != fstype:
+        raise SaltInvocationError(f"topology {topology} has no {fstype} filesystem {name!r}")
+    return topo, dict(fs, device=(fs.get("devices") or {}).get(node) or fs["device"]), node
+
+
+def node_filesystems(topo: Mapping[str, Any], node: str | None, fstype: str) -> list[dict[str, Any]]:
+    """The ``fstype`` filesystems of a topology as the formula loops over them on ``node``:
+    ``[{"name", "device" (this node's), "mountpoint", "format": node formats it, "mount": node mounts it}]``."""
+    out = []
+    for name, fs in sorted(topo["filesystems"].items()):
+        if fs["type"] == fstype:
+            out.append({"name": name, "device": (fs.get("devices") or {}).get(node) or fs["device"],
+                        "mountpoint": fs.get("mountpoint"), "format": fs["format_on"] == node,
+                        "mount": node in (fs.get("mount_on") or [])})
+    return out
 
 
 def state_result(name: str) -> dict[str, Any]:

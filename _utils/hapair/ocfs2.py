@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError
 from hapair.fields import require
-from hapair.parsing import blkid_kind, to_int
+from hapair.parsing import blkid_kind, parse_proc_mounts, to_int  # noqa: F401 - parse_proc_mounts: re-exported
 
 MKFS_TYPES = ("mail", "datafiles", "vmstore")
 PROMOTE_UNIT = "hapair-drbd-promote@.service"
@@ -175,21 +175,6 @@ def parse_debugfs_stats(text: str) -> dict[str, Any]:
             out[key] = 1 << int(bits)
     out["features"] = {"compat": features.get("compat", []), "incompat": features.get("incompat", []),
                        "ro_compat": features.get("ro_compat", [])}
-    return out
-
-
-def parse_proc_mounts(text: str) -> list[dict[str, Any]]:
-    """Parse /proc/mounts: ``[{"device", "mountpoint", "fstype", "options": [...]}]`` (octal escapes decoded)."""
-    out = []
-    for line_no, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        if len(parts) < 4:
-            raise ParseError("/proc/mounts", line_no, line, "expected at least 4 fields")
-        unescape = lambda s: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)  # noqa: E731
-        out.append({"device": unescape(parts[0]), "mountpoint": unescape(parts[1]), "fstype": parts[2],
-                    "options": parts[3].split(",")})
     return out
 
 

@@ -120,3 +120,24 @@ def blkid_kind(signature: dict[str, str]) -> Optional[str]:
     ('dos', None)
     """
     return signature.get("type") or signature.get("pttype") or None
+
+
+# --------------------------------------------------------------------------- /proc/mounts
+def parse_proc_mounts(text: str) -> list[dict[str, Any]]:
+    r"""Parse /proc/mounts: ``[{"device", "mountpoint", "fstype", "options": [...]}]`` (octal escapes
+    such as ``\040`` decoded); the one reader of it (``adapter.mounts``).
+
+    >>> parse_proc_mounts("/dev/drbd0 /srv/a\\040b gfs2 rw,noatime 0 0\n")[0]["mountpoint"]
+    '/srv/a b'
+    """
+    out = []
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) < 4:
+            raise ParseError("/proc/mounts", line_no, line, "expected at least 4 fields")
+        unescape = lambda s: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)  # noqa: E731
+        out.append({"device": unescape(parts[0]), "mountpoint": unescape(parts[1]), "fstype": parts[2],
+                    "options": parts[3].split(",")})
+    return out

@@ -101,7 +101,7 @@ REGISTRY = {
     "ocfs2.parse_mounted_full": ["ocfs2/mounted-ocfs2-f--*.out"],
     "ocfs2.parse_debugfs_stats": ["ocfs2/debugfs-ocfs2-stats--*.out"],
     "parsing.parse_blkid": ["gfs2/blkid-export--*.out", "ocfs2/blkid-export--*.out"],
-    "ocfs2.parse_proc_mounts": ["ocfs2/proc-mounts--*.out"],
+    "parsing.parse_proc_mounts": ["ocfs2/proc-mounts--*.out"],
 }
 WRAPPERS = {"events2_to_resources": _events2_models, "minors_from_config": _config_minors,
             "resources_from_config": _config_resources, "config_minors": _tokenised_minors,
