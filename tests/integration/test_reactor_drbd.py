@@ -88,10 +88,16 @@ def test_beacon_event_reaches_the_reactor(master, minions, cluster, short_root, 
     node1 = minions["node1"].salt_call_cli(timeout=60)
     # no interval: the factories' minion has loop_interval 0.05, so `interval: 1` would mean 20 s;
     # without one the beacon runs on every beacon tick (1 s)
+    saved = os.path.join(cluster, "node1", "run", "beacon-drbd.json")  # its first reading (silent) lands here
+    if os.path.exists(saved):
+        os.remove(saved)
     ret = node1.run("beacons.add", "drbd", "[{'mode': 'poll'}]")
     assert ret.returncode == 0, ret.stdout + ret.stderr
     try:
-        time.sleep(3)  # first reading (silent)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(saved):  # synchronised on the beacon's own record, not a guess
+            assert time.monotonic() < deadline, f"the beacon never read DRBD ({saved} missing)"
+            time.sleep(0.1)
         start = time.time()
         reset(cluster, stage="11")
         matched = event_listener.wait_for_events(
