@@ -5,6 +5,7 @@ the record before and writes what they return after.
 """
 
 import pytest
+from hapair import drbd_state
 from hapair import remediate as r
 
 CONNECT = [{"node": "node1", "action": "connect"}]
@@ -104,7 +105,5 @@ def test_stale_markers(facts, connected, expected):
 
 
 def test_default_policy_is_the_one_rule():
-    from hapair import drbd_state  # noqa: PLC0415
-
     assert r.DEFAULT_POLICY is drbd_state.REMEDIATION_DEFAULTS
     assert r.policy_of({"drbd": {"resources": {"r0": {}}}}, "r0") == dict(drbd_state.REMEDIATION_DEFAULTS)
