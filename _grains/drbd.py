@@ -13,8 +13,8 @@
 
 Target with ``salt -G 'drbd_roles:r0:Primary' ...``; ``salt -G 'drbd_alerts:r0:split-brain' ...``
 finds a split brain (recorded by hapair's DRBD handler under ``hapair:paths:state_dir``/drbd; the
-drbd beacon refreshes the grains when it sends events, and moves the record aside once the
-resource is Connected again). Never raises; ``{}`` where DRBD is absent.
+drbd beacon refreshes the grains when it sends events; the remediation runner sets the record
+aside once the resource is Connected again). Never raises; ``{}`` where DRBD is absent.
 DRBD 8.4: /proc/drbd plus the config files (no subprocess); DRBD 9: one ``drbdsetup status --json``.
 Paths and binaries come from the minion config (``hapair:paths:*``, ``hapair:bin:drbdsetup``).
 """
@@ -35,7 +35,7 @@ except ImportError:  # synced by saltutil: <extmods>/grains/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter
+from hapair import adapter, drbd_state
 from hapair import drbd_parse as parse
 
 log = logging.getLogger(__name__)
@@ -87,12 +87,12 @@ def _collect(opts):
     alerts = {}
     for name, flat in sorted(resources.items()):
         found = []
-        if os.path.exists(os.path.join(state_dir, "drbd", f"{name}.split-brain")):
-            found.append("split-brain")  # DRBD's split-brain handler recorded it (hapair's drbd-handler)
+        if os.path.exists(drbd_state.marker_path(state_dir, name, "split-brain")):
+            found.append(drbd_state.ALERT_SPLIT_BRAIN)  # DRBD's split-brain handler recorded it (hapair's drbd-handler)
         if flat.get("connection_state") == "StandAlone":
-            found.append("StandAlone")
+            found.append(drbd_state.ALERT_STANDALONE)
         if flat.get("peer_disk_state") == "Diskless":
-            found.append("peer-Diskless")
+            found.append(drbd_state.ALERT_PEER_DISKLESS)
         if found:
             alerts[name] = found
     if alerts:  # only while something is wrong: salt -G 'drbd_alerts:*' finds the pairs that need a look

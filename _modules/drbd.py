@@ -46,7 +46,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter, parsing
+from hapair import adapter, drbd_state, parsing
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
 from hapair.errors import HapairError, RefusedError
@@ -139,7 +139,7 @@ def _status_models():
 
 
 def _marker(name, kind):
-    return os.path.join(_path("state_dir"), "drbd", f"{name}.{kind}")
+    return drbd_state.marker_path(_path("state_dir"), name, kind)
 
 
 def _guard(check, *args, **kwargs):

@@ -7,7 +7,7 @@ repeated n/100 times. Each size is the best of ``rounds`` runs, the two sizes in
 garbage collector off (as in timeit). A ratio near 2 is linear, near 4 quadratic; a parser that
 refuses the input early (ParseError) is timed all the same. Timings under 50 ms are noise on a busy
 machine: re-run before reading much into one ratio. Before the fix of the config reader,
-``parse_scaling.py 20000 1`` printed 3.2 to 5.1 for minors_from_config and resources_from_config
+``parse_scaling.py 20000 1`` printed 3.2 to 5.1 for the regex config readers (now drbd_parse.config_minors)
 (1.0-1.5 s at n, 4.3-5.5 s at 2n); after it they take milliseconds.
 
 Run: python3 bench/parse_scaling.py [n] [rounds]     (default n=80000, rounds=5)

@@ -39,6 +39,7 @@ import math
 import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
+from hapair.drbd_state import RESYNC_STATES, is_synced  # noqa: F401 - one owner; re-exported
 from hapair.errors import ParseError
 from hapair.parsing import load_json, to_int
 
@@ -48,11 +49,6 @@ Model = dict[str, Any]
 REPLICATION_STATES_84 = frozenset({
     "StartingSyncS", "StartingSyncT", "WFBitMapS", "WFBitMapT", "WFSyncUUID", "SyncSource",
     "SyncTarget", "PausedSyncS", "PausedSyncT", "VerifyS", "VerifyT", "Ahead", "Behind",
-})
-# Replication states in which the two disks are not (yet) identical.
-RESYNC_STATES = frozenset({
-    "StartingSyncS", "StartingSyncT", "WFBitMapS", "WFBitMapT", "WFSyncUUID", "SyncSource",
-    "SyncTarget", "PausedSyncS", "PausedSyncT", "Ahead", "Behind",
 })
 GI_FLAGS_84 = ("consistent", "was_up_to_date", "primary", "connected", "full_sync",
                "peer_out_of_date", "crashed_primary")
@@ -111,32 +107,6 @@ def split_cstate_84(cstate: Optional[str]) -> tuple[Optional[str], Optional[str]
     if cstate in REPLICATION_STATES_84:
         return "Connected", cstate
     return cstate, None
-
-
-def is_synced(model: Model) -> bool:
-    """True when every local disk and every peer disk is UpToDate and no resync is running.
-
-    A resource without volumes or without any peer shown (StandAlone in ``drbdadm status``) is
-    not synced: nothing proves the peer holds the same data.
-
-    >>> is_synced({"volumes": [{"disk_state": "UpToDate"}], "peers": [{"volumes": [
-    ...     {"peer_disk_state": "UpToDate", "replication_state": "Established"}]}]})
-    True
-    """
-    volumes = model.get("volumes") or []
-    peers = model.get("peers") or []
-    if not volumes or not peers:
-        return False
-    if any(vol.get("disk_state") != "UpToDate" for vol in volumes):
-        return False
-    for peer in peers:
-        pvols = peer.get("volumes") or []
-        if not pvols:
-            return False
-        for pvol in pvols:
-            if pvol.get("peer_disk_state") != "UpToDate" or pvol.get("replication_state") in RESYNC_STATES:
-                return False
-    return True
 
 
 # --------------------------------------------------------------------------- conversions

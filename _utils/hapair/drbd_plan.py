@@ -30,9 +30,9 @@ Step schema: ``{"action": "primary", "resource": "r0", "args": {...}, "key": "ro
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Mapping
 
+from hapair import drbd_state
 from hapair.errors import HapairError, RefusedError
 
 Facts = Mapping[str, Any]
@@ -41,9 +41,6 @@ Step = dict[str, Any]
 #: Connection states in which DRBD is still trying to reach its peer (8.4 and 9 names).
 WAITING_STATES = ("WFConnection", "Connecting", "WFReportParams", "Unconnected", "NetworkFailure",
                   "BrokenPipe", "Timeout", "ProtocolError", "TearDown", "Disconnecting")
-#: Replication states of a running resync (8.4 and 9 names).
-SYNC_STATES = ("SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "WFBitMapS", "WFBitMapT",
-               "WFSyncUUID", "StartingSyncS", "StartingSyncT")
 CLUSTER_FILESYSTEMS = ("ocfs2", "gfs2")
 
 
@@ -91,12 +88,8 @@ def is_synced(facts: Facts) -> bool:
     ...            "disk_state": "UpToDate", "peer_disk_state": "UpToDate"})
     True
     """
-    return (
-        facts.get("connection_state") == "Connected"
-        and facts.get("replication_state") in ("Established", None)
-        and facts.get("disk_state") == "UpToDate"
-        and facts.get("peer_disk_state") == "UpToDate"
-    )
+    return drbd_state.synced(facts.get("connection_state"), facts.get("replication_state"),
+                             facts.get("disk_state"), facts.get("peer_disk_state"))
 
 
 # --------------------------------------------------------------------------- guards (module actions)
@@ -374,7 +367,7 @@ def plan_initial_sync(facts: Facts, resource: Mapping[str, Any], node: str) -> l
     if facts.get("initial_sync_done") or node != resource.get("initial_primary"):
         return []
     record = step("record_initial_sync", name, "initial_sync", None, resource.get("initial_sync"))
-    if is_synced(facts) or facts.get("replication_state") in SYNC_STATES:
+    if is_synced(facts) or drbd_state.in_resync(facts.get("replication_state")):
         return [record]
     if facts.get("connection_state") != "Connected":
         raise PlanError(f"resource {name}: initial sync needs a Connected peer "
@@ -495,7 +488,7 @@ def give_up_reason(facts: Facts) -> str:
     if facts.get("peer_disk_state") == "Diskless" or facts.get("disk_state") == "Diskless":
         side = "peer" if facts.get("peer_disk_state") == "Diskless" else "local"
         return f"{name}: the {side} disk is Diskless (detached after an I/O error?)"
-    if facts.get("replication_state") in SYNC_STATES:
+    if drbd_state.in_resync(facts.get("replication_state")):
         pct = facts.get("percent_done")
         eta = facts.get("eta_seconds")
         return f"{name}: still syncing ({facts.get('replication_state')}, {pct}% done, eta {eta}s)"
@@ -534,47 +527,6 @@ def flatten(model: Mapping[str, Any] | None) -> dict[str, Any]:
         "out_of_sync_kib": pvol.get("out_of_sync_kib"),
         "resync_suspended": pvol.get("resync_suspended"),
     }
-
-
-# ``[^\S\n]*``, not ``\s*``: with re.M, ``^\s*`` rescans every following blank line from each line
-# start (quadratic: 9.6 s on 80k blank lines, read on every 8.4 drbd.status and grains refresh)
-_RES_RE = re.compile(r'^[^\S\n]*resource\s+"?([^\s{"]+)"?\s*\{', re.M)
-# minors have at most 20 bits: a longer number is no minor (and int() refuses 4300+ digits)
-_MINOR_RE = re.compile(r"\bdevice\s+(?:/dev/drbd(\d{1,9})|\S+\s+minor\s+(\d{1,9})|minor\s+(\d{1,9}))(?!\d)")
-
-
-def minors_from_config(texts: Iterable[str]) -> dict[int, str]:
-    """Map DRBD minors to resource names from config text (``.res``/``drbd.conf``/``drbdadm dump``).
-
-    Comments are ignored; the first ``device`` of each resource wins (both nodes share it).
-
-    >>> minors_from_config(['resource "r0" { on a { device /dev/drbd0; } }\\nresource r1 {\\n device minor 1;\\n}'])
-    {0: 'r0', 1: 'r1'}
-    """
-    out: dict[int, str] = {}
-    for text in texts:
-        clean = re.sub(r"#[^\n]*", "", text)
-        starts = list(_RES_RE.finditer(clean))
-        for i, match in enumerate(starts):
-            end = starts[i + 1].start() if i + 1 < len(starts) else len(clean)
-            for dev in _MINOR_RE.finditer(clean, match.end(), end):
-                minor = int(next(g for g in dev.groups() if g is not None))
-                out.setdefault(minor, match.group(1))
-    return out
-
-
-def resources_from_config(texts: Iterable[str]) -> list[str]:
-    """Resource names declared in config text, in order, without duplicates.
-
-    >>> resources_from_config(["resource r0 {}", "# resource rX {\\nresource r1 {}"])
-    ['r0', 'r1']
-    """
-    names: list[str] = []
-    for text in texts:
-        for match in _RES_RE.finditer(re.sub(r"#[^\n]*", "", text)):
-            if match.group(1) not in names:
-                names.append(match.group(1))
-    return names
 
 
 #: The block major of every DRBD device (``DRBD_MAJOR`` in the kernel module).

@@ -26,6 +26,7 @@ import ipaddress
 import re
 from typing import Any
 
+from hapair.drbd_state import HANDLER_KINDS  # one owner; validate imports it from here
 from hapair.errors import HapairError, RenderError, TopologyError, ValidationError
 from hapair.fields import has_control, is_hostname, is_name, is_path
 from hapair.secrets import mask
@@ -418,7 +419,6 @@ def _resource(topology: dict[str, Any], name: str, res: dict[str, Any], dialect:
 # --- hapair's DRBD handler ----------------------------------------------------------------------
 
 HANDLER_PATH = "/usr/lib/hapair/drbd-handler"
-HANDLER_KINDS = ("split-brain", "before-resync-target", "after-resync-target", "out-of-sync")
 FENCE_KIND = "fence-peer"
 
 

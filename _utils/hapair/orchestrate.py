@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from hapair import drbd_state
 from hapair.fields import require
 
 Model = Mapping[str, Any]
@@ -288,8 +289,7 @@ def gate(
     if condition == "synced":
         return _per_resource(
             condition, topology, observed, resources, "Connected, Established, UpToDate/UpToDate",
-            lambda n, r, s: s["connection"] == "Connected" and s["replication"] == "Established"
-            and s["disk"] == "UpToDate" and s["peer_disk"] == "UpToDate")
+            lambda n, r, s: drbd_state.synced(s["connection"], s["replication"], s["disk"], s["peer_disk"]))
     if condition == "demoted":
         want = {res: expected_roles(topology, res) for res in _resources(topology, resources)}
         text = "; ".join(f"{r} Secondary on {'/'.join(n for n, v in w.items() if v == 'Secondary')}"

@@ -17,7 +17,7 @@ import ipaddress
 import re
 from typing import Any, Iterable
 
-from hapair import fields
+from hapair import drbd_state, fields
 from hapair.drbd_render import HANDLER_KINDS, HANDLER_PATH
 from hapair.errors import TopologyError
 
@@ -33,10 +33,7 @@ RESOURCE_KEYS = (
     "cram_hmac_alg", "shared_secret", "net", "startup", "options", "handlers", "nodes", "remediation",
 )
 RESOURCE_NODE_KEYS = ("minor", "device", "disk", "meta_disk", "address", "port")
-REMEDIATION_DEFAULTS: dict[str, Any] = {
-    "reconnect": True, "rejoin_after_reboot": True, "split_brain": "manual", "victim": None,
-    "snapshot_before_discard": True, "max_attempts": 3, "cooldown": 60,
-}
+REMEDIATION_DEFAULTS = drbd_state.REMEDIATION_DEFAULTS  # one owner; topology.py fills from it
 FS_KEYS = (
     "resource", "device", "type", "mkfs_type", "feature_level", "slots", "label", "lock_table",
     "mkfs_options", "mountpoint", "mount_options", "mount_on", "format_on",

@@ -326,11 +326,13 @@ def test_flatten_splits_connection_and_replication():
     assert plan.flatten(None)["up"] is False
 
 
-def test_minors_from_config_reads_real_dump(fixture_text):
+def test_config_minors_reads_real_dump(fixture_text):
     # tests/fixtures/fakebin/17-peer-down/node1/drbdadm_dump.stdout: real `drbdadm dump` (r0 + r1)
+    from hapair import drbd_parse  # noqa: PLC0415
+
     text = fixture_text("fakebin/17-peer-down/node1/drbdadm_dump.stdout")
-    assert plan.minors_from_config([text]) == {0: "r0", 1: "r1"}
-    assert plan.resources_from_config([text]) == ["r0", "r1"]
+    assert drbd_parse.config_minors([text]) == {0: "r0", 1: "r1"}
+    assert drbd_parse.config_resources([text]) == ["r0", "r1"]
 
 
 @pytest.fixture

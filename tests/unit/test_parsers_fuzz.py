@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import pytest
 from conftest import FIXTURES
-from hapair import drbd_parse, drbd_plan
+from hapair import drbd_parse
 from hapair.errors import ParseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,14 +34,6 @@ MODULES = ("cman", "corosync", "drbd_parse", "drbd_plan", "gfs2", "heartbeat", "
 
 def _events2_models(text):
     return drbd_parse.events2_to_resources(drbd_parse.parse_events2(text))
-
-
-def _config_minors(text):
-    return drbd_plan.minors_from_config([text])
-
-
-def _config_resources(text):
-    return drbd_plan.resources_from_config([text])
 
 
 def _tokenised_minors(text):
@@ -68,8 +60,6 @@ REGISTRY = {
     "drbd_parse.parse_gi": ["drbd/drbdadm_get_gi--*.out", "lab/drbdadm_get_gi--*.out", "remediate/*.out"],
     "drbd_parse.parse_version": ["drbd/drbdadm_version--*.out", "lab/drbdadm_version--*.out"],
     "drbd_parse.parse_dump_minors": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
-    "minors_from_config": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
-    "resources_from_config": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "config_minors": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "config_resources": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "remediate.parse_gi": ["remediate/*.out", "drbd/drbdadm_get_gi--*.out"],
@@ -103,8 +93,7 @@ REGISTRY = {
     "parsing.parse_blkid": ["gfs2/blkid-export--*.out", "ocfs2/blkid-export--*.out"],
     "parsing.parse_proc_mounts": ["ocfs2/proc-mounts--*.out"],
 }
-WRAPPERS = {"events2_to_resources": _events2_models, "minors_from_config": _config_minors,
-            "resources_from_config": _config_resources, "config_minors": _tokenised_minors,
+WRAPPERS = {"events2_to_resources": _events2_models, "config_minors": _tokenised_minors,
             "config_resources": _tokenised_resources}
 
 
@@ -165,7 +154,7 @@ def _check(name, text, shape):
 
 # dict results keyed by what the tool printed (devices, resources, every "Key: value" line)
 _OPEN_DICTS = {"lvm.parse_pvs", "lvm.parse_lvs", "nfs.parse_exportfs", "parsing.parse_blkid",
-               "drbd_parse.parse_dump_minors", "minors_from_config", "config_minors",
+               "drbd_parse.parse_dump_minors", "config_minors",
                "cman.parse_status", "gfs2.parse_mkfs"}
 # a fixed schema plus any other "Key: value" line the tool printed
 _EXTRA_KEYS = {"corosync.parse_quorumtool"}
@@ -310,9 +299,9 @@ def test_config_reader_on_blank_lines_finds_its_resource():
     # the 8.4 grains and drbd.status read the config on every call; 80k blank lines once took 9.6 s
     blank = "\n" * 160_000
     text = "resource r0 {\n  device minor 3;\n}\n" + blank + "resource r1 {\n device minor 4;\n}\n" + blank
-    with _hang_guard(20, "minors_from_config on 160k blank lines"):
-        assert drbd_plan.minors_from_config([text]) == {3: "r0", 4: "r1"}
-        assert drbd_plan.resources_from_config([text]) == ["r0", "r1"]
+    with _hang_guard(20, "config_minors on 160k blank lines"):
+        assert drbd_parse.config_minors([text]) == {3: "r0", 4: "r1"}
+        assert drbd_parse.config_resources([text]) == ["r0", "r1"]
 
 
 def test_deep_json_is_a_parse_error_naming_the_depth():
