@@ -271,8 +271,17 @@ def _wait_event(seconds):
 # --------------------------------------------------------------------------- public functions
 
 
-def validate(topology, pillar=None):
+DEPLOYED_TIMEOUT = 10  # seconds validate waits for a node's drbd.rendered_topologies (a powered-off node)
+
+
+def validate(topology, pillar=None, deployed=True):
     """Validate the pillar topology; fail (retcode 1) listing every error at once.
+
+    With ``deployed`` (the default, the bootstrap's first step) the nodes are also asked which
+    topologies their hapair .res files come from (``drbd.rendered_topologies``), and a clash with
+    one of those (resource, minor, device, disk, address:port, mountpoint, cluster stack:
+    ``hapair.topology.deployed_conflicts``) fails too. A node that does not answer is named in
+    the comment, not failed: the bootstrap's first node step says what it sees there.
 
     Returns ``{"result": True, "topology": name, "nodes": {node: minion_id}, "resources": [...]}``.
 
@@ -281,17 +290,31 @@ def validate(topology, pillar=None):
     .. code-block:: bash
 
         salt-run hapair.validate web
+        salt-run hapair.validate web deployed=False
     """
     try:
-        topo = _load(topology, pillar)
+        deployed = fields.flag(deployed, "deployed")
+        pil = _pillar(topology, pillar)
+        topo = topology_mod.load(pil, topology)
     except ValidationError as err:
         return _fail(str(err), errors=[str(e) for e in err.errors])
     except HapairError as err:  # no pillar of the master or of a node holds it
         return _fail(str(err))
+    comment = f"topology {topology} is valid"
+    if deployed:
+        rendered, unanswered = _call(topo, "drbd.rendered_topologies", timeout=DEPLOYED_TIMEOUT)
+        by_minion = {_minions(topo)[node]: value if isinstance(value, dict) else None
+                     for node, value in rendered.items()}
+        clashes = topology_mod.deployed_conflicts(pil, topology, by_minion)
+        if clashes:
+            err = ValidationError(clashes)
+            return _fail(str(err), errors=[str(e) for e in clashes])
+        if unanswered:
+            comment += f"; not checked against what runs on {', '.join(sorted(unanswered))} (no answer)"
     return {"result": True, "topology": topology, "nodes": _minions(topo),
             "resources": sorted(topo["drbd"]["resources"]),
             "filesystems": sorted(topo.get("filesystems") or {}),
-            "comment": f"topology {topology} is valid"}
+            "comment": comment}
 
 
 def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, interval=2, pillar=None):

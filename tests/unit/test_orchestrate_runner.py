@@ -24,8 +24,6 @@ def runner():
 
 def lab_pillar():
     path = os.path.join(ROOT, "pillar", "hapair", "lab_web.sls")
-    if not os.path.exists(path):
-        pytest.skip("pillar/hapair/lab_web.sls (topology engineer) is not in the tree")
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
@@ -58,12 +56,38 @@ def test_lvm_of_reads_salt_lvdisplay(runner):
 def test_validate_returns_every_error_and_fails(runner):
     pil = lab_pillar()
     pil["hapair"]["topologies"]["lab_web"]["drbd"]["resources"]["r0"]["port"] = 0
-    out = runner.validate("lab_web", pillar=pil)
+    out = runner.validate("lab_web", pillar=pil, deployed=False)
     assert out["result"] is False and out["retcode"] == 1
     assert any("port" in e for e in out["errors"])
-    ok = runner.validate("lab_web", pillar=lab_pillar())
+    ok = runner.validate("lab_web", pillar=lab_pillar(), deployed=False)
     assert ok["result"] is True and ok["nodes"] == {"node1": "node1", "node2": "node2"}
     assert "secret" not in str(ok)
+
+
+def test_validate_refuses_a_clash_with_what_the_nodes_run(runner, monkeypatch):
+    """The repo's pillar holds lab_web and lab_gfs2 on the same nodes and disk on purpose: each
+    bootstraps alone; lab_gfs2 while node1 still runs lab_web's r0 is refused with both paths."""
+    path = os.path.join(ROOT, "pillar", "hapair")
+    pil = {"hapair": {"topologies": {}}}
+    for name in ("lab_web", "lab_gfs2"):
+        with open(os.path.join(path, f"{name}.sls"), encoding="utf-8") as handle:
+            pil["hapair"]["topologies"].update(yaml.safe_load(handle)["hapair"]["topologies"])
+    answers = {"node1": {"ret": {"r0": "lab_web"}, "retcode": 0}}  # node2 does not answer
+    jobs = []
+
+    class Client:
+        def cmd(self, tgt, fun, **kwargs):
+            jobs.append((sorted(tgt), fun, kwargs.get("timeout")))
+            return answers
+
+    monkeypatch.setattr(runner, "_client", lambda: Client())
+    out = runner.validate("lab_gfs2", pillar=pil)
+    assert jobs == [(["node1", "node2"], "drbd.rendered_topologies", runner.DEPLOYED_TIMEOUT)]
+    assert out["result"] is False and any("DRBD resource r0 on node1 is also used by topology lab_web" in e
+                                          for e in out["errors"]), out
+    answers["node1"]["ret"] = {"r0": "lab_gfs2"}  # a re-run of its own bootstrap
+    ok = runner.validate("lab_gfs2", pillar=pil)
+    assert ok["result"] is True and "not checked against what runs on node2" in ok["comment"], ok
 
 
 def test_targets_by_minion(runner):
