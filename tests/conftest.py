@@ -18,6 +18,18 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 _THIS = sys.modules[__name__]
 
 
+def load_runner(name, opts=None):
+    """A fresh copy of ``_runners/hapair.py`` with the loader dunders set (no master needed)."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "_runners", "hapair.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.__context__ = {}
+    mod.__opts__ = dict(opts or {})
+    return mod
+
+
 def pytest_collectstart(collector):
     """Make ``from conftest import ...`` in a test module mean this file, whatever folder it is in."""
     if isinstance(collector, pytest.Module):

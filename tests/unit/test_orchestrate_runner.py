@@ -4,22 +4,16 @@ Inputs are the shapes Salt returns (``lvm.lvdisplay``, LocalClient error strings
 the status table; the pillar is the repo's lab_web example topology.
 """
 
-import importlib.util
 import os
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, load_runner
 
 
 @pytest.fixture
 def runner():
-    spec = importlib.util.spec_from_file_location("hapair_runner_under_test", os.path.join(ROOT, "_runners", "hapair.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.__context__ = {}
-    mod.__opts__ = {}
-    return mod
+    return load_runner("hapair_runner_under_test")
 
 
 def lab_pillar():

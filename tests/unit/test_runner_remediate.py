@@ -5,13 +5,12 @@ moves it to ``<record>.resolved`` on that node with ``file.rename`` (the path fr
 ``hapair:paths:state_dir``, ``hapair.drbd_state.marker_path``); a dry run moves nothing.
 """
 
-import importlib.util
 import json
 import os
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, load_runner
 
 CONNECTED = {"name": "r0", "role": "Primary", "suspended": False,
              "volumes": [{"volume": 0, "minor": 0, "disk_state": "UpToDate"}],
@@ -22,12 +21,7 @@ CONNECTED = {"name": "r0", "role": "Primary", "suspended": False,
 
 @pytest.fixture
 def runner(tmp_path):
-    spec = importlib.util.spec_from_file_location("hapair_runner_remediate", os.path.join(ROOT, "_runners", "hapair.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.__context__ = {}
-    mod.__opts__ = {"cachedir": str(tmp_path), "id": "master"}
-    return mod
+    return load_runner("hapair_runner_remediate", {"cachedir": str(tmp_path), "id": "master"})
 
 
 class Client:

@@ -7,13 +7,12 @@ planner tests' stage-11 split brain.
 """
 
 import copy
-import importlib.util
 import logging
 import os
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, load_runner
 
 SB = {"name": "r0", "role": "Primary", "suspended": False,
       "volumes": [{"volume": 0, "minor": 0, "disk_state": "UpToDate"}],
@@ -25,12 +24,7 @@ DISCARDING = {"split_brain": "victim", "victim": "node2", "snapshot_before_disca
 
 @pytest.fixture
 def runner(tmp_path):
-    spec = importlib.util.spec_from_file_location("hapair_runner_trust", os.path.join(ROOT, "_runners", "hapair.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.__context__ = {}
-    mod.__opts__ = {"cachedir": str(tmp_path), "id": "master"}
-    return mod
+    return load_runner("hapair_runner_trust", {"cachedir": str(tmp_path), "id": "master"})
 
 
 def two_topologies():
