@@ -273,6 +273,29 @@ def status(name="all"):
     return {"version": version, "resources": models}
 
 
+def report(resources=None, o2cb=False):
+    """What ``hapair.status`` shows of this node, in one job: DRBD state, mounts, split-brain records.
+
+    Returns ``{"status": drbd.status(), "mounts": mount.active(), "split_brain": {resource: the
+    handler's record is there}, "o2cb": o2cb.status() (only with ``o2cb=True``)}`` for
+    ``resources`` (default: every resource ``drbd.status`` shows). Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' drbd.report
+        salt web1 drbd.report resources='[r0]' o2cb=True
+    """
+    out = {"status": status()}
+    names = sorted(out["status"]["resources"]) if resources is None else list(resources)
+    out["split_brain"] = {res: os.path.exists(_marker(str(res), "split-brain")) for res in names}
+    out["mounts"] = __salt__["mount.active"]()
+    if adapter.flag(o2cb, "o2cb"):
+        out["o2cb"] = __salt__["o2cb.status"]() if "o2cb.status" in __salt__ else None
+    return out
+
+
 def overview():
     """Salt core's ``drbd.overview`` keys, for every resource (core returned only the last).
 

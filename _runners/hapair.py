@@ -398,14 +398,14 @@ def status(topology=None, table=None, pillar=None):
         topo = topology_mod.load(pil, topology)
     except ValidationError as err:
         return _fail(str(err))
-    drbd_values, errors = _call(topo, "drbd.status")
-    mounts, _ = _call(topo, "mount.active")
-    o2cb = {}
-    if (topo.get("cluster") or {}).get("stack") == "o2cb":
-        o2cb, _ = _call(topo, "o2cb.status")
-    # the split-brain records: one job per resource until the drbd module reports them in one
-    split = {res: {n: bool((v or {}).get("split_brain")) for n, v in
-                   _call(topo, "drbd.facts", [res], {"probe_disk": False, "probe_gi": False})[0].items()}
+    with_o2cb = (topo.get("cluster") or {}).get("stack") == "o2cb"
+    answers, errors = _call(topo, "drbd.report", kwarg={"resources": sorted(topo["drbd"]["resources"]),
+                                                        "o2cb": with_o2cb})  # one job per node
+    answers = {n: v if isinstance(v, dict) else {} for n, v in answers.items()}
+    drbd_values = {n: v.get("status") for n, v in answers.items()}
+    mounts = {n: v.get("mounts") for n, v in answers.items()}
+    o2cb = {n: v.get("o2cb") for n, v in answers.items()} if with_o2cb else {}
+    split = {res: {n: bool((v.get("split_brain") or {}).get(res)) for n, v in answers.items()}
              for res in sorted(topo["drbd"]["resources"])}
     rows = report.rows(topo, _drbd_lists(drbd_values), mounts, o2cb, split)
     data = {"topology": topology, "rows": rows, "errors": errors}

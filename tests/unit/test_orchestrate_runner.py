@@ -245,3 +245,24 @@ def test_running_reads_one_job_and_drops_error_answers(runner, monkeypatch):
     out = runner._running(pil, [("lab_web", "r0")])
     assert jobs == [(["node1", "node2"], "drbd.rendered_topologies", {"running": True})]
     assert out == {"lab_web": {"answered": ["node1"], "resources": ["r0"]}}, out
+
+
+def test_status_is_one_job_per_node(runner, monkeypatch):
+    """hapair.status asks each node once (drbd.report), not once per resource and per fact."""
+    jobs = []
+    model = {"name": "r0", "role": "Primary", "volumes": [{"disk_state": "UpToDate"}],
+             "peers": [{"connection_state": "StandAlone", "role": "Unknown", "volumes": []}]}
+
+    class Client:
+        def cmd(self, tgt, fun, **kwargs):
+            jobs.append((sorted(tgt), fun, kwargs.get("kwarg")))
+            return {mid: {"ret": {"status": {"resources": {"r0": model}}, "mounts": {"/srv/www": {}},
+                                  "split_brain": {"r0": mid == "node2"}, "o2cb": {"online": True}}, "retcode": 0}
+                    for mid in tgt}
+
+    monkeypatch.setattr(runner, "_client", lambda: Client())
+    out = runner.status("lab_web", table=False, pillar=lab_pillar())
+    assert jobs == [(["node1", "node2"], "drbd.report", {"resources": ["r0"], "o2cb": True})]
+    by_node = {row["node"]: row for row in out["rows"]}
+    assert by_node["node2"]["split_brain"] is True and by_node["node1"]["split_brain"] is False
+    assert "split-brain" in by_node["node2"]["alerts"] and by_node["node1"]["mounts"] == ["/srv/www"]
