@@ -49,6 +49,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
 from hapair import adapter, drbd_state, parsing
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
+from hapair import topology as topology_mod
 from hapair.errors import HapairError, RefusedError
 from hapair.secrets import mask
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -649,9 +650,12 @@ def config_state(topology):
     """Compare this minion's rendered DRBD config with the files on disk, without contents or digests.
 
     Returns ``{"desired": {path: {"mode", "secret"}}, "current": {path: {"mode", "matches": bool}
-    or None (missing)}, "up": [running resources], "diff": {path: unified diff}}``. The diffs mask
-    every secret (``adapter.plan_file``): the topology's and those the files on disk hold (a
-    rotated-out shared-secret).
+    or None (missing)}, "up": [running resources], "diff": {path: unified diff}, "clashes":
+    [error]}``. The diffs mask every secret (``adapter.plan_file``): the topology's and those the
+    files on disk hold (a rotated-out shared-secret). ``clashes``: what the topology would clash
+    with among the topologies this node's .res files come from (``rendered_topologies``,
+    ``hapair.topology.deployed_conflicts``), each with its pillar path; ``drbd.configured``
+    refuses to write while there is one.
 
     CLI Example:
 
@@ -667,7 +671,10 @@ def config_state(topology):
                else {"mode": d["old_mode"], "matches": d["action"] in ("mode", "unchanged")} for p, d in plans.items()}
     diff = {p: d["diff"] for p, d in plans.items() if d["action"] == "updated"}
     running = list(status()["resources"]) if _kernel_version() else []
-    return {"desired": desired, "current": current, "up": running, "diff": diff}
+    clashes = topology_mod.deployed_conflicts(adapter.pillar_data(__salt__, __pillar__), topo["name"],
+                                              {__opts__["id"]: rendered_topologies()})
+    return {"desired": desired, "current": current, "up": running, "diff": diff,
+            "clashes": [str(err) for err in clashes]}
 
 
 def write_config(topology):

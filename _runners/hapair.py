@@ -277,11 +277,12 @@ DEPLOYED_TIMEOUT = 10  # seconds validate waits for a node's drbd.rendered_topol
 def validate(topology, pillar=None, deployed=True):
     """Validate the pillar topology; fail (retcode 1) listing every error at once.
 
-    With ``deployed`` (the default, the bootstrap's first step) the nodes are also asked which
-    topologies their hapair .res files come from (``drbd.rendered_topologies``), and a clash with
-    one of those (resource, minor, device, disk, address:port, mountpoint, cluster stack:
+    With ``deployed`` (the default) the nodes are also asked which topologies their hapair .res
+    files come from (``drbd.rendered_topologies``, one job), and a clash with one of those
+    (resource, minor, device, disk, address:port, mountpoint, cluster stack:
     ``hapair.topology.deployed_conflicts``) fails too. A node that does not answer is named in
-    the comment, not failed: the bootstrap's first node step says what it sees there.
+    the comment, not failed. The bootstrap validates with ``deployed=False``: each node's
+    ``drbd.configured`` makes the same check on itself before writing, at no extra job.
 
     Returns ``{"result": True, "topology": name, "nodes": {node: minion_id}, "resources": [...]}``.
 

@@ -147,6 +147,9 @@ def configured(name, topology):
 
     def planner(topo, node, res):
         state = __salt__["drbd.config_state"](topo["name"])  # says whether each file matches, no content
+        if state.get("clashes"):  # another topology deployed here holds a minor, port, disk, mountpoint...
+            raise HapairError(f"{name}: topology {topo['name']} clashes with what this node runs, nothing "
+                              "written:\n" + "\n".join(f"  - {c}" for c in state["clashes"]))
         up = [r for r in topo["drbd"]["resources"] if r in state["up"]]
         desired = {path: {"content": "rendered", "mode": spec["mode"]} for path, spec in state["desired"].items()}
         current = {path: None if cur is None else {"content": "rendered" if cur["matches"] else "differs",

@@ -437,6 +437,15 @@ def blkid(salt: Mapping[str, Any], device: str) -> dict[str, str]:
     return {} if res["retcode"] == parsing.BLKID_NOTHING_FOUND else parsed(parsing.parse_blkid, res["stdout"])
 
 
+def pillar_data(salt: Mapping[str, Any], pillar: Mapping[str, Any] | None) -> dict:
+    """The minion's pillar as a plain dict (Salt's ``__pillar__`` is a loader proxy, not a dict):
+    ``pillar`` when it is non-empty, else ``salt["pillar.items"]()``.
+
+    ``pillar_data(__salt__, __pillar__) -> {"hapair": {"topologies": {...}}, ...}``
+    """
+    return dict(pillar if pillar else salt["pillar.items"]())
+
+
 def load_topology(
     salt: Mapping[str, Any],
     pillar: Mapping[str, Any] | None,
@@ -461,9 +470,8 @@ def load_topology(
         import hapair.topology as topo_mod  # noqa: PLC0415 - import errors reported as Salt errors
     except ImportError as err:
         raise CommandExecutionError(f"hapair.topology is not available: {err}")
-    data = pillar if pillar else salt["pillar.items"]()
     try:
-        topo = topo_mod.load(dict(data), name)
+        topo = topo_mod.load(pillar_data(salt, pillar), name)
     except HapairError as err:
         raise CommandExecutionError(str(err))
     if stack is not None and topo["cluster"]["stack"] != stack:

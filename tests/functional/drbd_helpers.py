@@ -115,8 +115,8 @@ class Node:
             return handle.read()
 
 
-def new_cluster(root):
+def new_cluster(root, pillar=None):
     """A fresh fake cluster at stage 01 (module loaded, nothing configured) with two nodes."""
     faketree.make_cluster(root)
-    pillar = lab_web_pillar()
+    pillar = pillar or lab_web_pillar()
     return {"root": root, "node1": Node(root, "node1", pillar), "node2": Node(root, "node2", pillar)}

@@ -5,12 +5,13 @@ The fake binaries (tests/fakebin/fake) replay real DRBD 8.4.11 / drbd-utils 9.22
 every argv, so these tests assert the exact commands hapair runs.
 """
 
+import copy
 import os
 import stat
 
 import faketree
 import pytest
-from drbd_helpers import SECRET
+from drbd_helpers import SALT_CALL, SECRET, lab_web_pillar, new_cluster
 
 READS = {"get-gi", "status", "role", "cstate", "dstate", "--version", "sh-status", "dump", "show-gi",
          "sh-ll-dev", "sh-md-dev"}
@@ -219,6 +220,37 @@ def test_changed_config_of_a_running_resource_is_adjusted(cluster):
     assert rendered[res_file]["mode"] == "0600" and rendered[res_file]["secret"] is True
     assert "shared-secret" in rendered[res_file]["content"] and "********" in rendered[res_file]["content"]
     assert_no_secret(node1, planned, applied, rendered)
+
+
+def test_configured_refuses_a_clash_with_a_topology_the_node_runs(tmp_path):
+    """node1's r0.res comes from lab_other (same r0, minor, disk and port): drbd.configured for
+    lab_web refuses before writing, each clash with its pillar path (the bootstrap's validation
+    leaves this check to the node: no extra job)."""
+    if not os.access(SALT_CALL, os.X_OK):
+        pytest.skip(f"salt-call not found at {SALT_CALL}")
+    pillar = lab_web_pillar()
+    pillar["hapair"]["topologies"]["lab_other"] = copy.deepcopy(pillar["hapair"]["topologies"]["lab_web"])
+    cluster = new_cluster(str(tmp_path / "c"), pillar)
+    node1, root = cluster["node1"], cluster["root"]
+    node1.write_config()
+    res_file = os.path.join(root, "node1", "etc", "drbd.d", "r0.res")
+    with open(res_file, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "from topology lab_web " in text
+    deployed = text.replace("from topology lab_web ", "from topology lab_other ", 1)
+    with open(res_file, "w", encoding="utf-8") as handle:
+        handle.write(deployed)
+    assert node1.call("drbd.rendered_topologies") == {"r0": "lab_other"}
+    for test in (True, False):
+        out = node1.state("drbd.configured", test=test)
+        assert out["result"] is False and out["changes"] == {}, out
+        assert "clashes with what this node runs, nothing written" in out["comment"]
+        assert "hapair:topologies:lab_web:drbd:resources:r0" in out["comment"]
+    with open(res_file, encoding="utf-8") as handle:
+        assert handle.read() == deployed
+    assert changing(node1.argv()) == []
+    clashes = node1.call("drbd.config_state", "lab_web")["clashes"]
+    assert any(c.startswith("hapair:topologies:lab_web:drbd:resources:r0:minor: minor 0") for c in clashes)
 
 
 def test_create_md_probes_the_configured_disk_not_a_typo(cluster):

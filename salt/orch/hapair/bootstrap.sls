@@ -6,7 +6,9 @@
     per example topology) and this file renders one Salt step per entry, each requiring the one
     before. First always hapair.validate: an invalid topology fails there, every error with its
     pillar path; a topology the bootstrap cannot run (stack cman) or bad hapair:orchestration
-    options fail right after it (hapair-bootstrap-refused). Both before any minion job.
+    options fail right after it (hapair-bootstrap-refused). Both before any minion job. What the
+    nodes already run is not asked here (deployed: False, no extra job): each node's
+    drbd.configured refuses a clash with the topologies its .res files come from, before writing.
 
     kind state:    salt.state of orch.hapair.node.step on the step's targets (the nodes that have
                    states in it), the step named in the pillar; queue: a remediation already
@@ -24,6 +26,7 @@ hapair-bootstrap-validate:
   salt.runner:
     - name: hapair.validate
     - topology: {{ tname | json }}
+    - deployed: False
 {%- if plan.error %}
 
 hapair-bootstrap-refused:
