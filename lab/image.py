@@ -37,14 +37,18 @@ SALT_VERSION = "3008.3"
 IMAGE_SIZE = "3G"
 PACKAGES = [
     "linux-image-amd64", "drbd-utils", "ocfs2-tools", "gfs2-utils", "lvm2", "kmod", "systemd-sysv",
-    "udev", "dbus", "openssh-server", "iproute2", "python3", "python3-venv", "procps", "iputils-ping",
+    "udev", "dbus", "openssh-server", "iproute2", "python3", "python3-venv", "procps", "inetutils-ping",
     "e2fsprogs", "corosync", "dlm-controld", "nfs-kernel-server",
+    # seed 002 (heartbeat v1 + Apache) and seed 003 (Btrfs + LXC); heartbeat takes inetutils-ping
+    # (its first alternative, which debootstrap resolves to), so that is the ping of the image
+    "heartbeat", "apache2", "rsync", "curl", "btrfs-progs", "lxc",
 ]
 # Services the packages enable that the lab starts itself (or never): faster, quieter boots.
 DISABLE = [
     "corosync", "dlm", "nfs-server", "rpcbind", "rpcbind.socket", "nfs-blkmap", "o2cb", "ocfs2", "drbd",
     "lvm2-monitor", "e2scrub_reap", "e2scrub_all.timer", "fstrim.timer", "apt-daily.timer",
     "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "systemd-networkd-wait-online",
+    "heartbeat", "lxc", "lxc-net", "lxcfs",
 ]
 # Kernel module trees no lab VM uses (keeps the image small).
 PRUNE_MODULES = [
