@@ -57,6 +57,10 @@ NODE_STEPS = {
     "mkfs": "mkfs once, on each cluster filesystem's format node",
     "mount": "boot ordering, then each cluster filesystem mounted on its mount_on nodes",
     "nfs": "the topology's NFS exports",
+    "prepare": "each service group's one-time preparation on its node: mkfs, relocated paths copied "
+               "onto the filesystem, then Secondary (nothing once the cluster manager runs the group)",
+    "heartbeat": "ha.cf, haresources, authkeys and the drbdlinks script; the groups' services off at boot; "
+                 "heartbeat enabled and running",
     "drbd": "the hapair.drbd formula: DRBD bring-up through its steady role, on one node",
 }
 
@@ -148,11 +152,25 @@ def packages(topology: Topology) -> list[str]:
         pkgs.append("heartbeat")
     if "btrfs" in types:
         pkgs.append("btrfs-progs")
+    if "xfs" in types:
+        pkgs.append("xfsprogs")
+    if any(group["relocate"] for group in topology["groups"].values()):
+        pkgs.append("rsync")
     if topology["lvm"]:
         pkgs.append("lvm2")
     if topology["nfs"]["exports"]:
         pkgs.append("nfs-kernel-server")
     return pkgs
+
+
+def managed_resources(topology: Topology) -> list[str]:
+    """The DRBD resources whose roles a cluster manager owns (each service group's resource):
+    after the initial sync hapair never promotes or demotes them, the manager does.
+
+    >>> managed_resources(seed000)
+    []
+    """
+    return sorted({group["resource"] for group in topology["groups"].values()})
 
 
 def moving_resources(topology: Topology) -> list[str]:
@@ -205,8 +223,11 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
     if moving:
         state("roles-demote")
         gate("demoted", resources=moving)
-    state("roles")
-    gate("roles")
+    owned = managed_resources(topology)
+    unowned = [res for res in sorted(topology["drbd"]["resources"]) if res not in owned]
+    if unowned:
+        state("roles")
+        gate("roles", resources=unowned if owned else None)
     stack = topology["cluster"]["stack"]
     if stack == "o2cb":
         state("o2cb")
@@ -216,6 +237,10 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
         gate("quorate")
         state("dlm")
         gate("dlm_up")
+    if stack == "heartbeat" and topology["groups"]:
+        state("prepare")
+        state("heartbeat")
+        gate("groups_running")
     cluster_fs = cluster_filesystems(topology)
     if cluster_fs:
         state("mkfs")
@@ -332,7 +357,19 @@ def node_states(
         out += [_role(topology, res, node) for res in moving_resources(topology)
                 if res in resources and _role_state(topology, res, node) == "secondary"]
     elif step == "roles":
-        out += [_role(topology, res, node) for res in resources]
+        owned = managed_resources(topology)
+        out += [_role(topology, res, node) for res in resources if res not in owned]
+    elif step == "prepare":
+        out += [_state(f"hapair-orch-group-{name}-prepared", "hapair_fs.prepared", *_on(topology, name))
+                for name, group in sorted(topology["groups"].items()) if group["node"] == node]
+    elif step == "heartbeat" and topology["cluster"]["stack"] == "heartbeat":
+        out.append(_state("hapair-orch-heartbeat-configured", "heartbeat.configured", {"name": tname},
+                          {"topology": tname}))
+        out.append(_state("hapair-orch-heartbeat-services-off-at-boot", "heartbeat.group_services_disabled",
+                          {"name": tname}))
+        out.append(_state("hapair-orch-heartbeat-running", "heartbeat.running", {"name": tname},
+                          require=[{"heartbeat": "hapair-orch-heartbeat-configured"},
+                                   {"heartbeat": "hapair-orch-heartbeat-services-off-at-boot"}]))
     elif step == "o2cb" and topology["cluster"]["stack"] == "o2cb":
         out.append(_state("hapair-orch-o2cb-cluster-configured", "o2cb.cluster_configured", {"name": tname}))
         out.append(_state("hapair-orch-o2cb-online", "o2cb.online", {"name": tname},

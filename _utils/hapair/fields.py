@@ -296,6 +296,19 @@ def is_base64(value: Any) -> bool:
     return isinstance(value, str) and bool(value) and bool(_BASE64.fullmatch(value))
 
 
+_UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
+
+
+def is_unit(value: Any) -> bool:
+    """A service a group starts: a systemd unit or init script name (``apache2``, ``lxc@web``),
+    <= 255 bytes, no ':' (haresources' argument separator), '/' or whitespace.
+
+    >>> is_unit("apache2"), is_unit("lxc@web.service"), is_unit("IPaddr::x"), is_unit("../x")
+    (True, True, False, False)
+    """
+    return isinstance(value, str) and len(value.encode()) <= MAX_NAME and bool(_UNIT.fullmatch(value))
+
+
 def is_facility(value: Any) -> bool:
     """A syslog facility name (``local0``, ``daemon``, ...).
 
@@ -316,6 +329,7 @@ CHECKS.update({
     "text": (is_text, "one line without control characters"),
     "secret": (is_secret, "no whitespace or control characters"),
     "service": (is_service, "a resource name, optionally with ::arguments, no whitespace"),
+    "unit": (is_unit, "a systemd unit or init script name: letters, digits and _ . @ + -"),
     "base64": (is_base64, "base64 text without line breaks"),
     "facility": (is_facility, "a syslog facility: " + ", ".join(SYSLOG_FACILITIES)),
 })

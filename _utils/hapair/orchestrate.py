@@ -49,7 +49,10 @@ OBSERVES: dict[str, tuple[str, str]] = {
     "quorate": ("corosync", "corosync.quorum_status"),
     "dlm_up": ("dlm", "corosync.dlm_status"),
     "mounted": ("mounts", "mount.active"),
+    "groups_running": ("heartbeat", "heartbeat.status"),
 }
+# cl_status rscstatus -> whose haresources lines this node holds: its own, the peer's, or both
+_HELD = {"all": ("own", "peer"), "local": ("own",), "foreign": ("peer",), "none": ()}
 CONDITIONS = tuple(OBSERVES)
 
 
@@ -272,6 +275,8 @@ def gate(
     - ``quorate``: corosync votequorum is Quorate on both nodes with both node ids as members
     - ``dlm_up``: dlm_controld answers on both nodes, quorate, with both node ids members
     - ``mounted``: each filesystem is mounted at its mountpoint on every node of ``mount_on``
+    - ``groups_running``: heartbeat runs, settled, on both nodes and each service group is held
+      by exactly one of them (after a failover that may be the other node: a re-run accepts it)
 
     Raises ``ValueError`` for an unknown condition or resource.
     """
@@ -309,7 +314,56 @@ def gate(
         return _o2cb_gate(topology, observed)
     if condition in ("quorate", "dlm_up"):
         return _stack_gate(condition, topology, observed)
+    if condition == "groups_running":
+        return _groups_gate(topology, observed)
     return _mounted_gate(topology, observed, filesystems)
+
+
+def held_groups(topology: Mapping[str, Any], node: str, status: Any) -> list[str] | None:
+    """The service groups ``node`` holds, from its ``heartbeat.status``; None while heartbeat is
+    not running there or is in transition (``cl_status rscstatus``: all, local, foreign, none).
+
+    >>> held_groups({"groups": {"www": {"node": "n1"}}}, "n2", {"running": True, "resources": "foreign"})
+    ['www']
+    """
+    if not isinstance(status, Mapping) or not status.get("running") or status.get("resources") not in _HELD:
+        return None
+    kinds = _HELD[status["resources"]]
+    return sorted(name for name, group in (topology.get("groups") or {}).items()
+                  if ("own" if group["node"] == node else "peer") in kinds)
+
+
+def group_holders(topology: Mapping[str, Any], observed: Observed) -> dict[str, list[str]]:
+    """``{group: [nodes holding it]}`` from both nodes' ``heartbeat.status`` (one owner: the gate,
+    ``hapair.status`` and the failover runner read where a group runs from here)."""
+    states = observed.get("heartbeat") or {}
+    out: dict[str, list[str]] = {name: [] for name in sorted(topology.get("groups") or {})}
+    for node in _nodes(topology):
+        for name in held_groups(topology, node, states.get(node)) or []:
+            out[name].append(node)
+    return out
+
+
+def _groups_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:
+    """``groups_running``: heartbeat runs on both nodes, settled, and each group is held by one."""
+    states = observed.get("heartbeat") or {}
+    seen, met = [], True
+    for node in _nodes(topology):
+        status = states.get(node)
+        held = held_groups(topology, node, status)
+        if held is None:
+            met = False
+            why = "no answer" if status is None else (
+                "heartbeat not running" if not (status or {}).get("running")
+                else f"resources {(status or {}).get('resources')}")
+            seen.append(f"{node}: {why}")
+        else:
+            seen.append(f"{node}: holds {', '.join(held) or 'nothing'}")
+    holders = group_holders(topology, observed)
+    met = met and all(len(nodes) == 1 for nodes in holders.values())
+    awaited = "; ".join(f"group {name} running on one node (prefers {topology['groups'][name]['node']})"
+                        for name in holders)
+    return GateResult("groups_running", met, awaited, "; ".join(seen))
 
 
 def _o2cb_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:

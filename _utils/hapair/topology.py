@@ -390,9 +390,32 @@ def _heartbeat(raw: dict, nodes: dict, order: list[str]) -> dict:
     out["media"] = media
     auth = raw["authkeys"]
     out["authkeys"] = {"index": 1, "method": auth["method"], "key": secret_text(auth.get("key"))}
-    out["resources"] = [{"node": item["node"], "ip": item.get("ip"), "drbd": item.get("drbd"),
-                         "filesystem": item.get("filesystem"), "services": list(item.get("services") or [])}
-                        for item in raw.get("resources") or []]
+    return out
+
+
+def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> dict:
+    """``{group: {name, node, nodes (preferred first), resource, filesystem, ip, relocate, services}}``;
+    each relocated path's target is the group filesystem's mountpoint + the path. A group's
+    filesystem is formatted on the group's node and never mounted at boot (the manager mounts it);
+    its resource's steady ``roles``: Primary where the group prefers to run."""
+    out = {}
+    for gname in sorted(raw):
+        spec = raw[gname]
+        fs = filesystems.get(spec.get("filesystem")) if spec.get("filesystem") else None
+        ip = spec.get("ip")
+        if fs is not None:
+            fs["format_on"], fs["mount_on"] = spec["node"], []
+        resources[spec["resource"]]["roles"] = {n: "Primary" if n == spec["node"] else "Secondary" for n in order}
+        out[gname] = {
+            "name": gname, "node": spec["node"],
+            "nodes": [spec["node"], *[n for n in order if n != spec["node"]]],
+            "resource": spec["resource"], "filesystem": fs["name"] if fs else None,
+            "ip": {"address": str(ip_address(ip["address"])), "cidr": ip["cidr"], "interface": ip["interface"]}
+            if ip else None,
+            "relocate": [{"path": path.rstrip("/"), "target": fs["mountpoint"].rstrip("/") + path.rstrip("/")}
+                         for path in spec.get("relocate") or []] if fs else [],
+            "services": list(spec.get("services") or []),
+        }
     return out
 
 
@@ -452,8 +475,8 @@ def normalise(raw: dict, name: str) -> dict:
 
     Schema: ``{name, path, nodes: {n: {name, hostname, minion_id, address, node_id, cluster_address,
     cluster_node_id}}, node_order, drbd: {dialect, global, common, resources: {r: {...,
-    nodes: {n: {minor, device, disk, meta_disk, address, port}}}}}, filesystems, cluster, nfs, lvm,
-    secrets}``. Call ``validate`` first (``load`` does); invalid input may raise here.
+    nodes: {n: {minor, device, disk, meta_disk, address, port}}}}}, filesystems, cluster, groups,
+    nfs, lvm, secrets}``. Call ``validate`` first (``load`` does); invalid input may raise here.
     """
     raw = prune(raw)
     nodes, order = _nodes(raw["nodes"])
@@ -482,6 +505,7 @@ def normalise(raw: dict, name: str) -> dict:
         },
         "filesystems": filesystems,
         "cluster": cluster,
+        "groups": _groups(raw.get("groups") or {}, order, filesystems, resources),
         "nfs": {"exports": exports},
         "lvm": lvm,
     }

@@ -23,7 +23,7 @@ from hapair.errors import TopologyError
 
 ROOT = "hapair:topologies"
 
-TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "nfs", "lvm")
+TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm")
 NODE_KEYS = ("hostname", "minion_id", "address", "node_id", "cluster_address", "cluster_node_id")
 DRBD_KEYS = ("dialect", "global", "common", "resources")
 SECTIONS = ("net", "disk", "startup", "options", "handlers")
@@ -86,12 +86,17 @@ COROSYNC_HASHES = ("none", "md5", "sha1", "sha256", "sha384", "sha512")
 HEARTBEAT_DEFAULTS: dict[str, Any] = {
     "udpport": 694, "keepalive": 2, "deadtime": 30, "warntime": 10, "initdead": 120,
     "auto_failback": "off", "logfacility": "local0", "logfile": None, "debugfile": None, "debug": 0,
-    "media": [], "authkeys": None, "resources": [],
+    "media": [], "authkeys": None,
 }
 HEARTBEAT_MEDIA = ("bcast", "ucast", "mcast")
 HEARTBEAT_MEDIA_KEYS = ("type", "interface", "addresses", "group", "port", "ttl")
 HEARTBEAT_AUTH = ("crc", "md5", "sha1")
-HEARTBEAT_RESOURCE_KEYS = ("node", "ip", "drbd", "filesystem", "services")
+GROUP_KEYS = ("node", "resource", "filesystem", "ip", "relocate", "services")
+GROUP_IP_KEYS = ("address", "cidr", "interface")
+GROUP_STACKS = ("heartbeat",)  # the engines that run service groups today
+# relocate: whole system trees a group can never take over (a path under them is fine)
+RELOCATE_REFUSED = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin",
+                    "/sys", "/tmp", "/usr", "/var")
 AUTO_FAILBACK = ("on", "off", "legacy")
 NFS_EXPORT_KEYS = ("path", "clients", "options")
 LVM_VG_KEYS = ("pvs", "lvs")
@@ -406,6 +411,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     filesystems = _filesystems(c, topo.get("filesystems"), nodes, resources, cluster)
     _cross_resources(c, resources, filesystems, nodes)
     _stack_sections(c, topo.get("cluster"), cluster, nodes, resources, filesystems)
+    _groups(c, topo.get("groups"), nodes, resources, filesystems, cluster, topo)
     _nfs(c, topo.get("nfs"))
     _lvm(c, topo.get("lvm"))
     _mkfs_type_sizes(c, topo, resources)
@@ -1046,7 +1052,10 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
     hb = c.mapping(value, base, required=True, what="a mapping with `media` and `authkeys`")
     if hb is None:
         return
-    c.keys(hb, HEARTBEAT_DEFAULTS, base)
+    if "resources" in hb:
+        c.add((*base, "resources"), "resource groups moved to the topology's `groups`",
+              "write each haresources line as groups:<name>: {node, resource, filesystem, ip, services}")
+    c.keys({k: v for k, v in hb.items() if k != "resources"}, HEARTBEAT_DEFAULTS, base)
     c.integer(hb.get("udpport"), (*base, "udpport"), 1, 65535)
     for key in ("keepalive", "deadtime", "warntime", "initdead"):
         c.integer(hb.get(key), (*base, key), 1)
@@ -1098,52 +1107,122 @@ def _heartbeat(c: _Checker, value: Any, nodes: dict, resources: dict, filesystem
                   "use a key without spaces")
         elif auth.get("key") is not None and key is None:
             c.add((*base, "authkeys", "key"), "must be a string", "quote the key in YAML")
-    res_list = hb.get("resources")
-    if res_list is None:
+
+
+# -- service groups ---------------------------------------------------------------------------------
+def _groups(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: dict, cluster: dict,
+            topo: dict) -> None:
+    """``groups``: what the cluster manager runs on one node at a time (haresources' lines)."""
+    groups = c.mapping(value, ("groups",), what="a mapping of group name -> {node, resource, ...}")
+    if not groups:
         return
-    if not isinstance(res_list, list):
-        c.add((*base, "resources"), "must be a list", "e.g. [{node: node01, ip: 10.0.0.10, drbd: r0}]")
-        return
-    for index, spec in enumerate(res_list):
-        rpath = (*base, "resources", index)
-        item = c.mapping(spec, rpath, required=True)
-        if item is None:
+    if cluster.get("stack") is not None and cluster["stack"] not in GROUP_STACKS:
+        c.add(("cluster", "stack"), f"service groups need a cluster manager that runs them, not {cluster['stack']}",
+              "set cluster:stack: " + " or ".join(GROUP_STACKS))
+    node_addresses = {str(n.get("address")) for n in nodes.values()} | {
+        str(n.get("cluster_address")) for n in nodes.values()}
+    owners: dict[str, str] = {}
+    boot_enabled = {"nfs-kernel-server", "nfs-server"} if ((topo.get("nfs") or {}).get("exports")) else set()
+    for gname, spec in groups.items():
+        parts = ("groups", gname)
+        c.name(gname, parts, "group name")
+        group = c.mapping(spec, parts, required=True, what="{node, resource, filesystem, ip, services}")
+        if group is None:
             continue
-        c.keys(item, HEARTBEAT_RESOURCE_KEYS, rpath)
-        _node_ref(c, item.get("node"), (*rpath, "node"), nodes, required=True)
-        ip = item.get("ip")
-        if ip is not None and not _ha_ip(ip):
-            c.add((*rpath, "ip"), f"{_show(ip)} is not a valid IP (optionally ip/prefix[/interface[/broadcast]])",
-                  "e.g. 192.0.2.10 or 192.0.2.10/24/eth0")
-        drbd = item.get("drbd")
-        if drbd is not None and (not isinstance(drbd, str) or drbd not in resources):
-            c.add((*rpath, "drbd"), f"{drbd!r} is not a DRBD resource of this topology",
+        c.keys(group, GROUP_KEYS, parts)
+        _node_ref(c, group.get("node"), (*parts, "node"), nodes, required=True)
+        rname = group.get("resource")
+        res = resources.get(rname) if isinstance(rname, str) else None
+        if rname is None:
+            c.add((*parts, "resource"), "is required", "name the DRBD resource the group's data lives on")
+        elif res is None:
+            c.add((*parts, "resource"), f"{_show(rname)} is not a DRBD resource of this topology",
                   "name a resource under drbd:resources")
-        fsname = item.get("filesystem")
-        if fsname is not None:
-            if not isinstance(fsname, str) or fsname not in filesystems:
-                c.add((*rpath, "filesystem"), f"{fsname!r} is not a filesystem of this topology",
-                      "name a filesystem under filesystems")
-            elif drbd is not None and filesystems[fsname]["resource"] not in (None, drbd):
-                c.add((*rpath, "filesystem"), f"{fsname} lives on {filesystems[fsname]['resource']}, not {drbd}",
-                      f"set drbd: {filesystems[fsname]['resource']}")
-        c.str_list(item.get("services"), (*rpath, "services"), kind="service", what="haresources resource")
+        else:
+            if res["mode"] == "dual-primary":
+                c.add((*parts, "resource"), f"{rname} is dual-primary: a group runs on one node at a time",
+                      f"set drbd:resources:{rname}:mode: single-primary")
+            node = group.get("node")
+            if res["primary_given"] and res["primary"] not in (None, node) and node in nodes:
+                c.add((*parts, "node"), f"{node} is not {rname}'s primary ({res['primary']})",
+                      f"make the group's node {res['primary']}, or drop drbd:resources:{rname}:primary")
+            if rname in owners:
+                c.add((*parts, "resource"), f"{rname} is already the resource of group {owners[rname]}",
+                      "one group per resource: put both groups' services in one group")
+            else:
+                owners[rname] = gname
+        fname = group.get("filesystem")
+        fs = filesystems.get(fname) if isinstance(fname, str) else None
+        if fname is not None and fs is None:
+            c.add((*parts, "filesystem"), f"{_show(fname)} is not a filesystem of this topology",
+                  "name a filesystem under filesystems")
+        elif fs is not None:
+            if isinstance(rname, str) and fs["resource"] not in (None, rname):
+                c.add((*parts, "filesystem"), f"{fname} lives on {fs['resource']}, not {rname}",
+                      f"set resource: {fs['resource']}")
+            if fs["type"] in CLUSTER_FS:
+                c.add((*parts, "filesystem"), f"{fname} is {fs['type']}, a cluster filesystem every node mounts",
+                      "a group takes an ext3, ext4, xfs or btrfs filesystem")
+            if fs["mount_on"]:
+                c.add((*fs["parts"], "mount_on"), f"{fname} is mounted by group {gname}'s cluster manager",
+                      "set mount_on: []")
+            if not fs["mountpoint"]:
+                c.add((*fs["parts"], "mountpoint"), f"is required: group {gname} mounts {fname}",
+                      "e.g. mountpoint: /drbd")
+        _group_ip(c, group.get("ip"), (*parts, "ip"), node_addresses)
+        relocate = group.get("relocate")
+        if relocate is not None:
+            if fs is None:
+                c.add((*parts, "relocate"), "needs the group's filesystem to move the paths onto",
+                      "set filesystem, or drop relocate")
+            _relocate(c, relocate, (*parts, "relocate"))
+        services = c.str_list(group.get("services"), (*parts, "services"), kind="unit", what="service")
+        for index, unit in enumerate(services or []):
+            if unit in boot_enabled:
+                c.add((*parts, "services", index), f"{unit} is also enabled at boot by this topology's nfs",
+                      "the cluster manager starts it: drop nfs:exports, or the service from the group")
+            if (services or []).count(unit) > 1 and services.index(unit) != index:
+                c.add((*parts, "services", index), f"{unit} is listed twice", "list each service once")
 
 
-def _ha_ip(value: Any) -> bool:
-    """heartbeat's IPaddr argument: ``ip[/prefix[/interface[/broadcast]]]``, each part checked."""
-    if not isinstance(value, str):
-        return False
-    parts = value.split("/")
-    address = ip_address(parts[0])
-    if address is None or "%" in parts[0] or len(parts) > 4:
-        return False
-    if len(parts) > 1 and not (parts[1].isdigit() and parts[1].isascii()
-                               and 0 <= int(parts[1]) <= address.max_prefixlen):
-        return False
-    if len(parts) > 2 and not fields.is_interface(parts[2]):
-        return False
-    return len(parts) < 4 or (ip_address(parts[3]) is not None and "%" not in parts[3])
+def _group_ip(c: _Checker, value: Any, parts: Path, node_addresses: set[str]) -> None:
+    """A virtual IP: ``{address, cidr, interface}``, not a node's address nor its network's edges."""
+    vip = c.mapping(value, parts, what="{address, cidr, interface}")
+    if vip is None:
+        return
+    c.keys(vip, GROUP_IP_KEYS, parts)
+    address = c.address(vip.get("address"), (*parts, "address"), required=True)
+    parsed = ip_address(address) if address else None
+    cidr = c.integer(vip.get("cidr"), (*parts, "cidr"), 1, parsed.max_prefixlen if parsed else 128, required=True)
+    c.field("interface", vip.get("interface"), (*parts, "interface"), "interface name", required=True)
+    if address is None:
+        return
+    if address in node_addresses:
+        c.add((*parts, "address"), f"{address} is a node's own address", "pick an unused address for the group")
+    if cidr is not None:
+        network = ipaddress.ip_network(f"{address}/{cidr}", strict=False)
+        if network.num_addresses > 2 and parsed in (network.network_address, network.broadcast_address):
+            c.add((*parts, "address"), f"{address} is the network or broadcast address of {network}",
+                  "pick a host address inside the network")
+
+
+def _relocate(c: _Checker, value: Any, parts: Path) -> None:
+    if not isinstance(value, list) or not value:
+        c.add(parts, "must be a non-empty list of absolute paths", "e.g. [/etc/apache2, /var/www]")
+        return
+    seen: list[str] = []
+    for index, item in enumerate(value):
+        path = c.abspath(item, (*parts, index))
+        if path is None:
+            continue
+        path = path.rstrip("/") or "/"
+        if path in RELOCATE_REFUSED:
+            c.add((*parts, index), f"{path} is a whole system tree, which cannot move onto DRBD",
+                  "name the directory the service owns, e.g. /etc/apache2")
+        elif any(path == p or path.startswith(p + "/") or p.startswith(path + "/") for p in seen):
+            c.add((*parts, index), f"{path} overlaps another relocated path", "list each tree once")
+        else:
+            seen.append(path)
 
 
 # -- nfs, lvm ---------------------------------------------------------------------------------------

@@ -30,6 +30,17 @@ hapair:
           type: ext3                    # mkfs.ext3 /dev/drbd0
           mountpoint: /drbd
           mount_on: []                  # heartbeat mounts it (Filesystem::/dev/drbd0::/drbd::ext3)
+      groups:                           # haresources: node01 IPaddr::xxx drbddisk::r0 Filesystem::... drbdlinks apache2
+        www:
+          node: node01
+          resource: r0
+          filesystem: data
+          ip:                           # the slide hides the VIP as xxx.xxx.xxx.xxx
+            address: 192.0.2.10
+            cidr: 24
+            interface: eth0
+          relocate: [/etc/apache2, /var/www, /usr/lib/cgi-bin]   # rsync -avz ... /drbd/; drbdlinks.conf
+          services: [apache2]
       cluster:
         stack: heartbeat
         heartbeat:                      # /etc/heartbeat/ha.cf
@@ -49,9 +60,3 @@ hapair:
           authkeys:                     # auth 1 / 1 sha1 your_super_secure_password
             method: sha1
             key: "your_super_secure_password"
-          resources:                    # haresources; the slide hides the VIP as xxx.xxx.xxx.xxx
-            - node: node01
-              ip: 192.0.2.10
-              drbd: r0
-              filesystem: data
-              services: [drbdlinks, apache2]

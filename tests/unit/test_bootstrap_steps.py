@@ -38,10 +38,11 @@ def table(topo, opts=None):
 DRBD = ["drbd-up state {n}", "gate-connected gate connected", "initial-sync state {n}", "gate-synced gate synced"]
 ROLES = ["roles state {n}", "gate-roles gate roles"]
 O2CB = ["o2cb state {n}", "gate-o2cb-online gate o2cb_online"]
+HEARTBEAT = "prepare state {p}|heartbeat state {{n}}|gate-groups-running gate groups_running"
 
 
 def rows(nodes, *parts):
-    return [row.format(n=nodes) for part in parts for row in part]
+    return [row.format(n=nodes) for part in parts for row in (part.split("|") if isinstance(part, str) else part)]
 
 
 EXPECTED = {
@@ -57,8 +58,10 @@ EXPECTED = {
     "lab_fileserver": rows("node1,node2", DRBD, ROLES, O2CB, [
         "mkfs state node1", "mount state node1,node2", "gate-mounted gate mounted [ocfs2-large,ocfs2-small]",
         "nfs state node1,node2", "canary runner hapair.canary"]),
-    # seed 002: single-primary r0 (heartbeat's services are issue 14): DRBD and roles only
-    "apache": rows("node01,node02", DRBD, ROLES),
+    # seed 002: heartbeat owns r0's roles after the initial sync: no roles step; the group's node
+    # formats and copies the relocated paths once, then heartbeat starts and is observed holding it
+    "apache": rows("node01,node02", DRBD, HEARTBEAT.format(p="node01")),
+    "lab_apache": rows("node1,node2", DRBD, HEARTBEAT.format(p="node1")),
     # seed 003: r1 syncs from node1 and moves to node2: demoted on node1, observed, then promoted
     "crossed": rows("node1,node2", DRBD, [
         "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES),

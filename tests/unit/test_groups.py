@@ -1,0 +1,136 @@
+"""Service groups (seed 002's haresources lines as data): validation with pillar paths,
+normalisation, the bootstrap's ownership rule and the groups_running gate."""
+
+import copy
+import os
+
+import pytest
+import yaml
+from conftest import ROOT
+from hapair import bootstrap, orchestrate, topology, validate
+
+
+def raw():
+    with open(os.path.join(ROOT, "pillar", "hapair", "lab_apache.sls"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["hapair"]["topologies"]["lab_apache"]
+
+
+def errors(topo):
+    return {e.path.split("lab_apache:", 1)[1]: e.message for e in validate.validate(topo, "lab_apache")}
+
+
+def test_the_lab_topology_is_valid_and_normalises():
+    assert errors(raw()) == {}
+    topo = topology.normalise(raw(), "lab_apache")
+    assert topo["groups"] == {"www": {
+        "name": "www", "node": "node1", "nodes": ["node1", "node2"], "resource": "r0", "filesystem": "data",
+        "ip": {"address": "10.99.0.100", "cidr": 24, "interface": "eth1"},
+        "relocate": [{"path": "/etc/apache2", "target": "/drbd/etc/apache2"},
+                     {"path": "/var/www", "target": "/drbd/var/www"}],
+        "services": ["apache2"]}}
+    assert topo["filesystems"]["data"]["format_on"] == "node1" and topo["filesystems"]["data"]["mount_on"] == []
+    assert topo["drbd"]["resources"]["r0"]["roles"] == {"node1": "Primary", "node2": "Secondary"}
+    assert bootstrap.managed_resources(topo) == ["r0"]
+    assert "rsync" in bootstrap.packages(topo) and "heartbeat" in bootstrap.packages(topo)
+
+
+def test_the_group_node_decides_the_steady_primary_and_format_node():
+    topo = raw()
+    del topo["drbd"]["resources"]["r0"]["primary"]
+    topo["groups"]["www"]["node"] = "node2"
+    norm = topology.normalise(topo, "lab_apache")
+    assert norm["drbd"]["resources"]["r0"]["roles"] == {"node1": "Secondary", "node2": "Primary"}
+    assert norm["filesystems"]["data"]["format_on"] == "node2"
+    assert norm["groups"]["www"]["nodes"] == ["node2", "node1"]
+
+
+BAD = [
+    # (change, {path: words in the message})
+    (lambda t: t["groups"]["www"].update(resource="r9"), {"groups:www:resource": "not a DRBD resource"}),
+    (lambda t: t["groups"]["www"].update(node="node3"), {"groups:www:node": "not a node"}),
+    (lambda t: t["groups"]["www"]["ip"].update(address="10.99.0.1"), {"groups:www:ip:address": "node's own address"}),
+    (lambda t: t["groups"]["www"]["ip"].update(address="10.99.0.255"),
+     {"groups:www:ip:address": "broadcast address"}),
+    (lambda t: t["groups"]["www"]["ip"].update(cidr=33), {"groups:www:ip:cidr": "out of range"}),
+    (lambda t: t["groups"]["www"]["ip"].update(interface="eth1 up"), {"groups:www:ip:interface": "not a valid"}),
+    (lambda t: t["groups"]["www"].update(services=["apache2", "IPaddr::1.2.3.4"]),
+     {"groups:www:services:1": "not a valid service"}),
+    (lambda t: t["groups"]["www"].update(services=["apache2", "apache2"]), {"groups:www:services:1": "twice"}),
+    (lambda t: t["groups"]["www"].update(relocate=["/etc"]), {"groups:www:relocate:0": "whole system tree"}),
+    (lambda t: t["groups"]["www"].update(relocate=["/var/www", "/var/www/html"]),
+     {"groups:www:relocate:1": "overlaps"}),
+    (lambda t: t["groups"]["www"].update(relocate=["var/www"]), {"groups:www:relocate:0": "absolute path"}),
+    (lambda t: t["filesystems"]["data"].update(mount_on=["node1"]), {"filesystems:data:mount_on": "cluster manager"}),
+    (lambda t: t["groups"].update(www2=copy.deepcopy(t["groups"]["www"])), {"groups:www2:resource": "already"}),
+    (lambda t: t["drbd"]["resources"]["r0"].update(primary="node2"), {"groups:www:node": "not r0's primary"}),
+    (lambda t: t["groups"]["www"].update(colour="red"), {"groups:www:colour": "unknown key"}),
+    (lambda t: t["cluster"]["heartbeat"].update(resources=[{"node": "node1"}]),
+     {"cluster:heartbeat:resources": "moved to the topology's `groups`"}),
+    (lambda t: t["cluster"].update(stack="none", heartbeat=None) or t["cluster"].pop("heartbeat"),
+     {"cluster:stack": "need a cluster manager"}),
+]
+
+
+@pytest.mark.parametrize("change,expected", BAD, ids=[str(i) for i in range(len(BAD))])
+def test_bad_groups_are_refused_with_their_pillar_path(change, expected):
+    topo = raw()
+    change(topo)
+    found = errors(topo)
+    for path, words in expected.items():
+        assert path in found, found
+        assert words in found[path], found[path]
+
+
+def test_every_group_error_at_once():
+    topo = raw()
+    topo["groups"]["www"].update(resource="r9", node="node3", services=["a b"])
+    assert {"groups:www:resource", "groups:www:node", "groups:www:services:0"} <= set(errors(topo))
+
+
+TOPO = {"name": "t", "node_order": ["node1", "node2"], "nodes": {"node1": {}, "node2": {}},
+        "groups": {"www": {"node": "node1"}, "db": {"node": "node2"}}}
+
+
+@pytest.mark.parametrize("status,held", [
+    ({"running": True, "resources": "all"}, ["db", "www"]),
+    ({"running": True, "resources": "local"}, ["www"]),
+    ({"running": True, "resources": "foreign"}, ["db"]),
+    ({"running": True, "resources": "none"}, []),
+    ({"running": True, "resources": "transition"}, None),
+    ({"running": False, "resources": None}, None),
+    (None, None),
+])
+def test_held_groups_from_rscstatus(status, held):
+    assert orchestrate.held_groups(TOPO, "node1", status) == held
+
+
+@pytest.mark.parametrize("node1,node2,met,holders", [
+    ("all", "none", True, {"db": ["node1"], "www": ["node1"]}),
+    ("local", "local", True, {"db": ["node2"], "www": ["node1"]}),
+    ("none", "all", True, {"db": ["node2"], "www": ["node2"]}),          # after a failover: a re-run accepts it
+    ("all", "all", False, {"db": ["node1", "node2"], "www": ["node1", "node2"]}),  # both claim: never "met"
+    ("none", "none", False, {"db": [], "www": []}),
+    ("transition", "none", False, {"db": [], "www": []}),
+])
+def test_groups_running_gate(node1, node2, met, holders):
+    observed = {"heartbeat": {"node1": {"running": True, "resources": node1},
+                              "node2": {"running": True, "resources": node2}}}
+    result = orchestrate.gate("groups_running", TOPO, observed)
+    assert result.met is met, result.message()
+    assert orchestrate.group_holders(TOPO, observed) == holders
+    assert "group www running on one node (prefers node1)" in result.awaited
+
+
+def test_groups_running_gate_names_a_silent_node():
+    result = orchestrate.gate("groups_running", TOPO, {"heartbeat": {"node1": {"running": True, "resources": "all"}}})
+    assert not result.met and "node2: no answer" in result.seen
+
+
+def test_bootstrap_never_sets_roles_the_manager_owns():
+    topo = topology.normalise(raw(), "lab_apache")
+    assert bootstrap.node_states(topo, "roles", "node1") == []
+    assert [s["function"] for s in bootstrap.node_states(topo, "prepare", "node1")] == ["hapair_fs.prepared",
+                                                                                       "test.nop"]
+    assert bootstrap.node_states(topo, "prepare", "node2") == []
+    assert [s["function"] for s in bootstrap.node_states(topo, "heartbeat", "node2")] == [
+        "heartbeat.configured", "heartbeat.group_services_disabled", "heartbeat.running", "test.nop"]
