@@ -83,7 +83,7 @@ def render_cluster_conf(topology: Mapping[str, Any]) -> str:
         lines += ["node:"] + [f"\t{key} = {_field(key, node[key])}"
                               for key in ("ip_port", "ip_address", "number", "name", "cluster")]
         lines.append("")
-    lines += ["cluster:", f"\tnode_count = {len(nodes)}", f"\tname = {_field('name', topology['cluster']['name'])}", ""]
+    lines += ["cluster:", f"\tnode_count = {len(nodes)}", f"\tname = {_field('cluster', topology['cluster']['name'])}", ""]
     return "\n".join(lines)
 
 

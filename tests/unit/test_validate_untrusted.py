@@ -54,13 +54,14 @@ def paths(errors) -> list[str]:
 LONG = "r" * 256
 R1 = {"minor": 1, "port": 7789, "disk": "/dev/sdd1"}
 HB = ("cluster", "heartbeat")
+GROUP = ("groups", "www")
 CMAN = ("cluster", "cman")
 ROWS = [
     # -- names: a full match, so a trailing newline never passes; at most 255 bytes -----------------
     ("resource name ends in newline", "web", [(("drbd", "resources", "r1\n"), R1)], "drbd:resources:r1\n"),
     ("resource name over 255 bytes", "web", [(("drbd", "resources", LONG), R1)], f"drbd:resources:{LONG}"),
     ("filesystem name ends in newline", "apache", [("rename", ("filesystems", "data"), "data\n"),
-                                                   (HB + ("resources", 0, "filesystem"), "data\n")],
+                                                   (GROUP + ("filesystem",), "data\n")],
      "filesystems:data\n"),
     ("hostname ends in newline", "web", [(("nodes", "web2", "hostname"), "web2\n")], "nodes:web2:hostname"),
     ("hostname with a quote", "web", [(("nodes", "web2", "hostname"), 'web2"x')], "nodes:web2:hostname"),
@@ -88,15 +89,21 @@ ROWS = [
      "cluster:heartbeat:logfacility"),
     ("logfacility is not a syslog facility", "apache", [(HB + ("logfacility",), "local9")],
      "cluster:heartbeat:logfacility"),
-    ("haresources ip adds a resource", "apache", [(HB + ("resources", 0, "ip"), "192.0.2.10/24/eth0 evil")],
-     "cluster:heartbeat:resources:0:ip"),
-    ("haresources ip with a bad prefix", "apache", [(HB + ("resources", 0, "ip"), "192.0.2.10/99")],
-     "cluster:heartbeat:resources:0:ip"),
+    ("haresources ip adds a resource", "apache", [(GROUP + ("ip", "address"), "192.0.2.10 evil")],
+     "groups:www:ip:address"),
+    ("haresources ip interface adds a resource", "apache", [(GROUP + ("ip", "interface"), "eth0 drbddisk::r9")],
+     "groups:www:ip:interface"),
+    ("haresources ip with a bad prefix", "apache", [(GROUP + ("ip", "cidr"), 99)], "groups:www:ip:cidr"),
     ("haresources service adds a resource", "apache",
-     [(HB + ("resources", 0, "services"), ["apache2 IPaddr::192.0.2.99"])],
-     "cluster:heartbeat:resources:0:services:0"),
+     [(GROUP + ("services",), ["apache2 IPaddr::192.0.2.99"])], "groups:www:services:0"),
+    ("haresources service takes arguments", "apache",
+     [(GROUP + ("services",), ["MailTo::root@example.org"])], "groups:www:services:0"),
     ("haresources service escapes resource.d", "apache",
-     [(HB + ("resources", 0, "services"), ["../../../tmp/x"])], "cluster:heartbeat:resources:0:services:0"),
+     [(GROUP + ("services",), ["../../../tmp/x"])], "groups:www:services:0"),
+    ("relocated path with a newline", "apache", [(GROUP + ("relocate",), ["/var/www\n/etc"])],
+     "groups:www:relocate:0"),
+    ("relocated path with drbdlinks quoting", "apache", [(GROUP + ("relocate",), ["/var/www')\nlink('/etc"])],
+     "groups:www:relocate:0"),
     ("mountpoint adds Filesystem arguments", "apache", [(("filesystems", "data", "mountpoint"), "/drbd::xfs")],
      "filesystems:data:mountpoint"),
     ("authkeys key with a NUL", "apache", [(HB + ("authkeys", "key"), "secret\x00more")],
@@ -209,9 +216,8 @@ GOOD = [
     ("flag option as a quoted yes", "lab_gfs2", [(("drbd", "resources", "r0", "net"), {"always-asbp": "yes"})]),
     ("handler command with spaces and $", "fileserver", []),
     ("ipv6 addresses", "web", [(("nodes", "web1", "address"), "fd00::1"), (("nodes", "web2", "address"), "fd00::2")]),
-    ("heartbeat ip with prefix and interface", "apache", [(HB + ("resources", 0, "ip"), "192.0.2.10/24/eth0")]),
-    ("heartbeat service with arguments", "apache",
-     [(HB + ("resources", 0, "services"), ["drbdlinks", "MailTo::root@example.org"])]),
+    ("group ip on a vlan interface", "apache", [(GROUP + ("ip", "interface"), "eth0.100")]),
+    ("group services as systemd units", "apache", [(GROUP + ("services",), ["apache2", "lxc@web.service"])]),
     ("nfs network client", "fileserver", [(("nfs", "exports", 0, "clients"), "192.168.1.0/24")]),
     ("nfs netgroup client", "fileserver", [(("nfs", "exports", 0, "clients"), "@trusted")]),
     ("mount option with =", "lab_gfs2", [(("filesystems", "gfs2-00", "mount_options"), ["noatime", "commit=60"])]),
@@ -248,3 +254,14 @@ def test_the_tool_checks_full_match_too():
     assert gfs2.check_lock_table("web:www\n")
     assert any("characters outside" in p for p in o2cb.check_cluster_conf(
         {"clusters": [{"name": "c1\n", "node_count": 0}], "nodes": []}, "c1\n"))
+
+
+def test_an_o2cb_cluster_name_with_underscore_renders():
+    """Found by hypothesis: validation takes o2cb's own rule (letters, digits, '_') for the cluster
+    name, and cluster.conf's cluster stanza checked it as a hostname, refusing ``a_``."""
+    from hapair import o2cb, topology  # noqa: PLC0415
+
+    raw = edit("web", (("cluster", "name"), "ocfs_2"))
+    assert validate(raw, "web") == []
+    conf = o2cb.render_cluster_conf(topology.normalise(raw, "web"))
+    assert conf.endswith("cluster:\n\tnode_count = 2\n\tname = ocfs_2\n")
