@@ -8,6 +8,7 @@ base:
     - hapair.web
     - hapair.fileserver
     - hapair.apache
+    - hapair.lab_apache
     - hapair.crossed
     - hapair.hardcore
     - hapair.lab_web

@@ -262,7 +262,7 @@ def test_status_is_one_job_per_node(runner, monkeypatch):
 
     monkeypatch.setattr(runner, "_client", lambda: Client())
     out = runner.status("lab_web", table=False, pillar=lab_pillar())
-    assert jobs == [(["node1", "node2"], "drbd.report", {"resources": ["r0"], "o2cb": True})]
+    assert jobs == [(["node1", "node2"], "drbd.report", {"resources": ["r0"], "o2cb": True, "heartbeat": False})]
     by_node = {row["node"]: row for row in out["rows"]}
     assert by_node["node2"]["split_brain"] is True and by_node["node1"]["split_brain"] is False
     assert "split-brain" in by_node["node2"]["alerts"] and by_node["node1"]["mounts"] == ["/srv/www"]

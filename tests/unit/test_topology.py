@@ -16,7 +16,8 @@ from hapair.validate import validate
 
 PILLAR_DIR = os.path.join(ROOT, "pillar")
 SEED_FILES = sorted(glob.glob(os.path.join(PILLAR_DIR, "hapair", "*.sls")))
-EXPECTED_TOPOLOGIES = {"web", "fileserver", "apache", "crossed", "hardcore", "lab_web", "lab_fileserver", "lab_gfs2", "lab_remedy"}
+EXPECTED_TOPOLOGIES = {"web", "fileserver", "apache", "crossed", "hardcore", "lab_web", "lab_fileserver", "lab_gfs2", "lab_remedy",
+                       "lab_apache"}
 
 
 def read_pillar(path: str) -> dict:
@@ -238,7 +239,7 @@ def test_names_tolerates_garbage():
 
 def test_for_minion():
     assert [(t["name"], n) for t, n in topology.for_minion(PILLAR, "node2")] == \
-        [("crossed", "node2"), ("lab_fileserver", "node2"), ("lab_gfs2", "node2"), ("lab_remedy", "node2"),
+        [("crossed", "node2"), ("lab_apache", "node2"), ("lab_fileserver", "node2"), ("lab_gfs2", "node2"), ("lab_remedy", "node2"),
          ("lab_web", "node2")]
     assert [(t["name"], n) for t, n in topology.for_minion(PILLAR, "torchio")] == [("fileserver", "torchio")]
     assert topology.for_minion(PILLAR, "stranger") == []
@@ -289,7 +290,7 @@ def test_conflicts_between_topologies_of_one_minion():
     assert "hapair:topologies:lab_fileserver:drbd:resources:drbd0:minor: minor 0 on node1 is also used by " \
         "topology crossed (apply only one of them, or change one; the other is " \
         "hapair:topologies:crossed:drbd:resources:r0:minor)" in texts
-    assert any(e.path == "hapair:topologies:lab_web:drbd:resources:r0:disk" and "lab_gfs2" in e.message
+    assert any(e.path == "hapair:topologies:lab_web:drbd:resources:r0:disk" and "lab_apache" in e.message
                for e in clashes)
     assert any(e.path == "hapair:topologies:lab_web:cluster:stack" for e in clashes)
 
@@ -529,14 +530,12 @@ STACK_ROWS = [
      "peer's address too"),
     ("apache", _set("cluster:heartbeat:authkeys:key", ""), "cluster:heartbeat:authkeys:key", "is required"),
     ("apache", _set("cluster:heartbeat:authkeys:method", "sha256"), "cluster:heartbeat:authkeys:method", "not allowed"),
-    ("apache", _set("cluster:heartbeat:resources", [{"node": "node03", "drbd": "r0"}]),
-     "cluster:heartbeat:resources:0:node", "not a node"),
-    ("apache", _set("cluster:heartbeat:resources", [{"node": "node01", "drbd": "r7"}]),
-     "cluster:heartbeat:resources:0:drbd", "not a DRBD resource"),
-    ("apache", _set("cluster:heartbeat:resources", [{"node": "node01", "filesystem": "www"}]),
-     "cluster:heartbeat:resources:0:filesystem", "not a filesystem"),
-    ("apache", _set("cluster:heartbeat:resources", [{"node": "node01", "ip": "10.0.0.300"}]),
-     "cluster:heartbeat:resources:0:ip", "not a valid IP"),
+    ("apache", _set("groups:www:node", "node03"), "groups:www:node", "not a node"),
+    ("apache", _set("groups:www:resource", "r7"), "groups:www:resource", "not a DRBD resource"),
+    ("apache", _set("groups:www:filesystem", "www"), "groups:www:filesystem", "not a filesystem"),
+    ("apache", _set("groups:www:ip:address", "10.0.0.300"), "groups:www:ip:address", "not a valid IPv4"),
+    ("apache", _set("cluster:heartbeat:resources", [{"node": "node01", "drbd": "r0"}]),
+     "cluster:heartbeat:resources", "moved to the topology's `groups`"),
     ("apache", _set("cluster:heartbeat:media", [{"type": "serial", "interface": "eth1"}]),
      "cluster:heartbeat:media:0:type", "not allowed"),
     ("apache", _set("cluster:heartbeat:media", []), "cluster:heartbeat:media", "non-empty list"),

@@ -127,9 +127,11 @@ def valid_topologies(draw) -> dict:
         auth: dict = {"method": method} if method == "crc" else {"method": method, "key": key}
         if method != "crc":
             secrets.append(key)
-        cluster["heartbeat"] = {"media": [{"type": "bcast", "interface": "eth1"}], "authkeys": auth,
-                                "resources": [{"node": names[0], "drbd": "r0", "services": ["apache2"]}]}
+        cluster["heartbeat"] = {"media": [{"type": "bcast", "interface": "eth1"}], "authkeys": auth}
     topo = {"nodes": nodes, "drbd": {"resources": resources}, "filesystems": filesystems, "cluster": cluster}
+    if stack == "heartbeat" and resources["r0"].get("mode", "single-primary") == "single-primary" \
+            and resources["r0"].get("primary") in (None, names[0]):
+        topo["groups"] = {"www": {"node": names[0], "resource": "r0", "services": ["apache2"]}}
     if draw(st.booleans()):
         topo["nfs"] = {"exports": [{"path": "/srv/fs0", "clients": "*", "options": ["rw", "sync"]}]}
     if draw(st.booleans()):
