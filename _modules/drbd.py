@@ -274,12 +274,13 @@ def status(name="all"):
     return {"version": version, "resources": models}
 
 
-def report(resources=None, o2cb=False):
+def report(resources=None, o2cb=False, heartbeat=False):
     """What ``hapair.status`` shows of this node, in one job: DRBD state, mounts, split-brain records.
 
     Returns ``{"status": drbd.status(), "mounts": mount.active(), "split_brain": {resource: the
-    handler's record is there}, "o2cb": o2cb.status() (only with ``o2cb=True``)}`` for
-    ``resources`` (default: every resource ``drbd.status`` shows). Reads only.
+    handler's record is there}, "o2cb": o2cb.status() (only with ``o2cb=True``), "heartbeat":
+    heartbeat.status() (only with ``heartbeat=True``)}`` for ``resources`` (default: every
+    resource ``drbd.status`` shows). Reads only.
 
     CLI Example:
 
@@ -287,6 +288,7 @@ def report(resources=None, o2cb=False):
 
         salt '*' drbd.report
         salt web1 drbd.report resources='[r0]' o2cb=True
+        salt node1 drbd.report heartbeat=True
     """
     out = {"status": status()}
     names = sorted(out["status"]["resources"]) if resources is None else list(resources)
@@ -294,6 +296,8 @@ def report(resources=None, o2cb=False):
     out["mounts"] = __salt__["mount.active"]()
     if adapter.flag(o2cb, "o2cb"):
         out["o2cb"] = __salt__["o2cb.status"]() if "o2cb.status" in __salt__ else None
+    if adapter.flag(heartbeat, "heartbeat"):
+        out["heartbeat"] = __salt__["heartbeat.status"]() if "heartbeat.status" in __salt__ else None
     return out
 
 

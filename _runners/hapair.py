@@ -44,6 +44,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
 
 from hapair import adapter, drbd_state, fields, orchestrate, report
 from hapair import events as events_mod
+from hapair import failover as failover_mod
 from hapair import remediate as remediate_mod
 from hapair.errors import HapairError, ValidationError
 from hapair.secrets import mask
@@ -376,7 +377,8 @@ def status(topology=None, table=None, pillar=None):
     Plain ``salt-run hapair.status web`` prints the table; ``--out=json`` (or ``table=False``)
     returns the data: ``{"topology", "rows": [{"resource", "node", "minion", "role", "disk",
     "connection", "replication", "peer_role", "peer_disk", "sync_percent", "eta_seconds",
-    "mounts", "o2cb", "split_brain", "alerts"}]}``. Split brain and StandAlone are named in
+    "mounts", "o2cb", "split_brain", "alerts"}]}`` (and ``group``, where this node runs the
+    resource's service group, for a topology with groups). Split brain and StandAlone are named in
     ``alerts``.
 
     CLI Example:
@@ -400,15 +402,17 @@ def status(topology=None, table=None, pillar=None):
     except ValidationError as err:
         return _fail(str(err))
     with_o2cb = (topo.get("cluster") or {}).get("stack") == "o2cb"
+    with_groups = bool(topo.get("groups"))
     answers, errors = _call(topo, "drbd.report", kwarg={"resources": sorted(topo["drbd"]["resources"]),
-                                                        "o2cb": with_o2cb})  # one job per node
+                                                        "o2cb": with_o2cb, "heartbeat": with_groups})  # one job
     answers = {n: v if isinstance(v, dict) else {} for n, v in answers.items()}
     drbd_values = {n: v.get("status") for n, v in answers.items()}
     mounts = {n: v.get("mounts") for n, v in answers.items()}
     o2cb = {n: v.get("o2cb") for n, v in answers.items()} if with_o2cb else {}
     split = {res: {n: bool((v.get("split_brain") or {}).get(res)) for n, v in answers.items()}
              for res in sorted(topo["drbd"]["resources"])}
-    rows = report.rows(topo, _drbd_lists(drbd_values), mounts, o2cb, split)
+    heartbeat = {n: v.get("heartbeat") for n, v in answers.items()} if with_groups else None
+    rows = report.rows(topo, _drbd_lists(drbd_values), mounts, o2cb, split, heartbeat)
     data = {"topology": topology, "rows": rows, "errors": errors}
     if table is None:
         table = __opts__.get("fun") == "hapair.status" and __opts__.get("output") in (None, "nested", "txt")
@@ -455,6 +459,81 @@ def canary(topology, filesystem=None, pillar=None):
                          f"{(got.get(reader) or err.get(reader))!r} on {reader}", checks=checks)
         checks.append({"filesystem": name, "path": path, "written_on": writer, "read_on": reader})
     return {"result": True, "checks": checks, "comment": f"canary crossed nodes on {', '.join(names) or 'nothing'}"}
+
+
+FAILOVER_TIMEOUT = 120  # seconds failover waits for heartbeat to show the group on the target
+
+
+def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, force=False, pillar=None):
+    """Move a service group (or a group's DRBD resource) to node ``to`` through its cluster manager.
+
+    Observes both nodes (one ``drbd.report heartbeat=True`` job each), then refuses, with the
+    reason, when ``to`` does not answer or does not run heartbeat, its disk is not UpToDate, or a
+    split brain is pending (``hapair.failover.plan``); else runs ``heartbeat.takeover`` on ``to``
+    and waits until heartbeat shows the group there. ``dry_run=True`` shows the plan only.
+    Returns ``{"result", "group", "from", "to", "runs_on", "seconds", "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.failover lab_apache www to=node2
+        salt-run hapair.failover lab_apache r0 to=node1 dry_run=True
+    """
+    try:
+        dry_run, force = fields.flag(dry_run, "dry_run"), fields.flag(force, "force")
+        topo = _load(topology, pillar)
+        node = _node_of(topo, to) if to is not None else None
+        started = time.monotonic()
+        resource = topo["groups"][failover_mod.group_of(topo, group)]["resource"]
+        observed, _errors = _failover_observe(topo, resource)
+        step = failover_mod.plan(topo, group, node, observed, force=force)
+    except (HapairError, ValueError) as err:
+        return _fail(str(err))
+    out = {"group": step["group"], "from": step["from"], "to": step["to"]}
+    if step["action"] == "none" or dry_run:
+        return {"result": True, **out, "runs_on": step["from"], "seconds": 0.0, "plan": step,
+                "comment": ("dry run: " if dry_run and step["action"] != "none" else "") + step["comment"]}
+    taken, errors = _call(topo, "heartbeat.takeover", kwarg={"which": step["which"]}, nodes=[step["to"]])
+    if taken.get(step["to"]) is None:
+        return _fail(f"heartbeat.takeover on {step['to']} failed: {errors.get(step['to'])}", **out)
+    deadline = started + float(timeout)
+    holders = []
+    while time.monotonic() < deadline:
+        observed, _errors = _failover_observe(topo, resource)
+        holders = orchestrate.group_holders(topo, observed)[step["group"]]
+        if holders == [step["to"]]:
+            seconds = round(time.monotonic() - started, 1)
+            return {"result": True, **out, "runs_on": step["to"], "seconds": seconds,
+                    "comment": f"group {step['group']} runs on {step['to']} after {seconds}s"}
+        _wait_event(1)
+    return _fail(f"group {step['group']} not on {step['to']} after {timeout}s: it runs on "
+                 f"{' and '.join(holders) or 'no node'}", **out, runs_on=holders)
+
+
+def _node_of(topo, name):
+    """A node named by its node name or its minion id."""
+    for node, mid in _minions(topo).items():
+        if name in (node, mid):
+            return node
+    raise ValueError(f"{name!r} is not a node of topology {topo['name']}: one of {', '.join(_minions(topo))}")
+
+
+def _failover_observe(topo, resource):
+    """``({"heartbeat": {node: status}, "drbd": {node: {role, disk, connection, split_brain}}}, errors)``
+    for ``resource``, one ``drbd.report`` job per node."""
+    answers, errors = _call(topo, "drbd.report", kwarg={"resources": [resource], "heartbeat": True})
+    lists = _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in answers.items()})
+    heartbeat, drbd = {}, {}
+    for node, value in answers.items():
+        if not isinstance(value, dict):
+            heartbeat[node] = drbd[node] = None
+            continue
+        seen = orchestrate.summarise(orchestrate.find(lists.get(node), resource))
+        heartbeat[node] = value.get("heartbeat")
+        drbd[node] = {"role": seen["role"], "disk": seen["disk"], "connection": seen["connection"],
+                      "split_brain": bool((value.get("split_brain") or {}).get(resource))}
+    return {"heartbeat": heartbeat, "drbd": drbd}, errors
 
 
 # --------------------------------------------------------------------------- remediation

@@ -14,24 +14,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from hapair import drbd_state
-from hapair.orchestrate import find, o2cb_online, summarise
+from hapair.orchestrate import find, held_groups, o2cb_online, summarise
 
 Row = dict[str, Any]
 
 COLUMNS = (("resource", "RESOURCE"), ("node", "NODE"), ("role", "ROLE"), ("disk", "DISK"),
            ("connection", "CONNECTION"), ("sync", "SYNC"), ("mounts", "MOUNTS"), ("o2cb", "O2CB"),
            ("alerts", "ALERTS"))
+GROUP_COLUMN = ("group", "GROUP")  # topologies with service groups: which node runs each group
 
 
 def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], mounts: Mapping[str, Any],
-         o2cb: Mapping[str, Any], split_brain: Mapping[str, Mapping[str, bool]]) -> list[Row]:
+         o2cb: Mapping[str, Any], split_brain: Mapping[str, Mapping[str, bool]],
+         heartbeat: Mapping[str, Any] | None = None) -> list[Row]:
     """One row per resource (sorted) and node (topology order).
 
     ``drbd``: ``{node: [resource model, ...] or None (no answer)}``; ``mounts``: ``{node:
     mount.active answer}``; ``o2cb``: ``{node: o2cb.status answer}`` (empty: no o2cb column);
-    ``split_brain``: ``{resource: {node: the handler's record is there}}``.
+    ``split_brain``: ``{resource: {node: the handler's record is there}}``; ``heartbeat``:
+    ``{node: heartbeat.status answer}`` for a topology with service groups: each row's ``group``
+    is the resource's group where this node runs it (``orchestrate.held_groups``), else None.
     """
     out = []
+    groups = topology.get("groups") or {}
     for res in sorted(topology["drbd"]["resources"]):
         fss = [fs for fs in (topology.get("filesystems") or {}).values() if fs.get("resource") == res]
         for node in topology["node_order"]:
@@ -47,11 +52,15 @@ def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], moun
                 "o2cb": None if not o2cb else ("online" if o2cb_online(o2cb.get(node)) else "offline"),
                 "split_brain": sb, "alerts": drbd_state.alerts(s, sb, answered=drbd.get(node) is not None),
             })
+            if groups:
+                held = held_groups(topology, node, (heartbeat or {}).get(node)) or []
+                out[-1]["group"] = next((g for g in held if groups[g]["resource"] == res), None)
     return out
 
 
 def table(report_rows: list[Mapping[str, Any]]) -> str:
-    """The rows as a text table (``COLUMNS``); ``-`` for nothing, ``Connected/SyncSource`` while syncing.
+    """The rows as a text table (``COLUMNS``, GROUP too when rows have one); ``-`` for nothing,
+    ``Connected/SyncSource`` while syncing.
 
     >>> print(table([{"resource": "r0", "node": "web1", "role": "Primary", "disk": "UpToDate",
     ...               "connection": "Connected", "replication": "Established", "peer_disk": "UpToDate",
@@ -59,6 +68,7 @@ def table(report_rows: list[Mapping[str, Any]]) -> str:
     RESOURCE  NODE  ROLE     DISK      CONNECTION  SYNC  MOUNTS  O2CB  ALERTS
     r0        web1  Primary  UpToDate  Connected   100%  -       -     -
     """
+    columns = COLUMNS[:-1] + (GROUP_COLUMN, COLUMNS[-1]) if any("group" in r for r in report_rows) else COLUMNS
     cells = []
     for row in report_rows:
         conn = row["connection"] or "-"
@@ -70,8 +80,8 @@ def table(report_rows: list[Mapping[str, Any]]) -> str:
         cells.append({"resource": row["resource"], "node": row["node"], "role": row["role"] or "-",
                       "disk": row["disk"] or "-", "connection": conn, "sync": sync,
                       "mounts": ",".join(row["mounts"]) or "-", "o2cb": row["o2cb"] or "-",
-                      "alerts": ",".join(row["alerts"]) or "-"})
-    widths = {k: max([len(h)] + [len(str(c[k])) for c in cells]) for k, h in COLUMNS}
-    lines = ["  ".join(h.ljust(widths[k]) for k, h in COLUMNS).rstrip()]
-    lines += ["  ".join(str(c[k]).ljust(widths[k]) for k, _ in COLUMNS).rstrip() for c in cells]
+                      "group": row.get("group") or "-", "alerts": ",".join(row["alerts"]) or "-"})
+    widths = {k: max([len(h)] + [len(str(c[k])) for c in cells]) for k, h in columns}
+    lines = ["  ".join(h.ljust(widths[k]) for k, h in columns).rstrip()]
+    lines += ["  ".join(str(c[k]).ljust(widths[k]) for k, _ in columns).rstrip() for c in cells]
     return "\n".join(lines)
