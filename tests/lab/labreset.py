@@ -6,6 +6,9 @@ A node a failed scenario left powered off is started first. ``reset(lab)`` undoe
 on each node with plain tools (not hapair's own modules, so a
 hapair bug cannot make the reset lie), in this order:
 
+0. stop heartbeat where hapair configured it (its groups release: services, mount, DRBD role,
+   VIP, links), remove hapair's ha.d files and drbdlinks configs, put relocated paths back, enable
+   the services hapair took off the boot
 1. unexport and stop NFS if hapair exported anything; unmount every OCFS2, GFS2 and /dev/drbd*
    mount; drop fstab lines hapair wrote (``x-systemd.requires=hapair-drbd-promote@``) and hapair's
    promote-before-mount units, then ``systemctl daemon-reload``
@@ -56,6 +59,24 @@ bounded() {
   fi
   wait "$pid"
 }
+# heartbeat (seed 002): stopping it releases the groups (services, Filesystem, drbddisk, IPaddr2,
+# drbdlinks put the original paths back); then hapair's ha.d files and group configs go, and the
+# services hapair took off the boot are enabled again as the image has them
+if [ -f /etc/ha.d/ha.cf ] && grep -q 'Managed by hapair' /etc/ha.d/ha.cf; then
+  bounded 120 systemctl disable --now heartbeat.service || echo "reset: heartbeat stop timed out" >&2
+  systemctl -q is-failed heartbeat.service 2>/dev/null && systemctl reset-failed heartbeat.service >/dev/null 2>&1
+  for f in /etc/hapair/drbdlinks-*.conf; do
+    [ -f "$f" ] || continue
+    for p in $(sed -n "s/^[[:space:]]*link('\([^']*\)'.*/\1/p" "$f"); do
+      if [ -L "$p" ]; then rm -f "$p"; fi
+      if [ -e "$p.drbdlinks" ] && [ ! -e "$p" ]; then mv "$p.drbdlinks" "$p"; fi
+    done
+    rm -f "$f"
+  done
+  rm -f /etc/ha.d/ha.cf /etc/ha.d/haresources /etc/ha.d/authkeys /etc/ha.d/resource.d/drbdlinks
+  ip -4 addr show | awk '/inet .* secondary/ {print $2, $NF}' | while read -r a dev; do ip addr del "$a" dev "$dev"; done
+  systemctl enable apache2.service >/dev/null 2>&1 || true
+fi
 if ls /etc/exports.d/hapair-*.exports >/dev/null 2>&1; then
   rm -f /etc/exports.d/hapair-*.exports
   exportfs -ua 2>/dev/null || true
