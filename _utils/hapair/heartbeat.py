@@ -1,33 +1,43 @@
-"""Heartbeat v1 (seed 002): render ha.cf, haresources and authkeys from the normalised topology.
+"""Heartbeat v1 (seed 002): ha.cf, haresources, authkeys and drbdlinks from the normalised
+topology, and the parsers of ``cl_status``. Pure: no Salt, no I/O.
 
-The topology's ``cluster.heartbeat`` mapping (docs/DESIGN.md)::
+The topology's ``cluster.heartbeat`` mapping holds ha.cf's settings and the authkeys::
 
     {"udpport": 697, "keepalive": 2, "deadtime": 60, "warntime": 30, "initdead": 120,
      "auto_failback": "off", "logfacility": "local0", "logfile": "/var/log/ha-log",
      "debugfile": "/var/log/ha-debug", "debug": 0,
-     "media": [{"type": "bcast", "interface": "eth1"},
-               {"type": "ucast", "interface": "eth0", "addresses": ["10.0.0.2", "10.0.0.3"]}],
-     "authkeys": {"index": 1, "method": "sha1", "key": "SECRET"},
-     "resources": [{"node": "node01", "ip": "10.0.0.100", "drbd": "r0",
-                    "filesystem": "www" | {"device", "mountpoint", "type"},
-                    "services": ["drbdlinks", "apache2"]}]}
+     "media": [{"type": "bcast", "interface": "eth1"}],
+     "authkeys": {"index": 1, "method": "sha1", "key": "SECRET"}}
 
-Example::
+``topology["groups"]`` (docs/DESIGN.md) are the resource groups: one haresources line each, in
+group-name order::
 
-    >>> print(render_haresources(seed002))
-    # Managed by hapair (Salt): heartbeat v1 resource groups.
-    node01 192.0.2.10 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2
-    <BLANKLINE>
+    {"www": {"name": "www", "node": "node01", "nodes": ["node01", "node02"], "resource": "r0",
+             "filesystem": "data", "ip": {"address": "10.0.0.100", "cidr": 24, "interface": "eth1"},
+             "relocate": [{"path": "/etc/apache2", "target": "/drbd/etc/apache2"}],
+             "services": ["apache2"]}}
+
+renders as::
+
+    node01 IPaddr2::10.0.0.100/24/eth1 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks::/etc/hapair/drbdlinks-www.conf apache2
+
+Heartbeat's ResourceManager splits a resource at ``::`` and hands the pieces to the script
+unquoted (word splitting and globbing), so every value passes a whitelist without whitespace,
+quotes or glob characters (``hapair.fields``), and no argument starts or ends with ``:``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import fnmatch
+import ipaddress
+from typing import Any, Iterable, Mapping
 
-from hapair.errors import RenderError
-from hapair.fields import has_control, require
+from hapair.errors import ParseError, RenderError
+from hapair.fields import has_control, is_hostname, require
 
 HA_DIR = "/etc/ha.d"
+CONF_DIR = "/etc/hapair"  # the per-group drbdlinks configs
+DRBDLINKS = "resource.d/drbdlinks"  # under HA_DIR: where heartbeat looks up haresources' scripts
 AUTH_METHODS = ("crc", "md5", "sha1")
 # ha.cf directives in the order the recipe (seed 002) lists them; media lines follow udpport
 _DIRECTIVES = ("debugfile", "logfile", "logfacility", "keepalive", "deadtime", "warntime",
@@ -35,6 +45,20 @@ _DIRECTIVES = ("debugfile", "logfile", "logfacility", "keepalive", "deadtime", "
 _MEDIA = {"bcast": 1, "mcast": 5, "ucast": 2, "serial": 1}
 # each ha.cf directive's field kind (hapair.fields); every other directive is one option token
 _PATH_DIRECTIVES = ("debugfile", "logfile")
+# ResourceManager's isip(): a resource matching this is read as IPaddr::<resource>
+_ISIP = "[0-9]*.[0-9]*.[0-9]*.[0-9]*"
+
+#: ``cl_status rscstatus``: what this node holds (heartbeat's hb_rsc_resource_state()).
+RESOURCE_STATES = ("all", "local", "foreign", "none", "transition")
+#: the states in which this node holds its own groups
+HOLDS = ("all", "local")
+#: ``cl_status nodestatus``: a node's status (heartbeat.h INITSTATUS ... PINGSTATUS).
+NODE_STATES = ("init", "up", "active", "dead", "ping")
+#: hb_standby / hb_takeover's one argument
+STANDBY_SETS = ("all", "foreign", "local", "failback")
+HBSTATUS_RUNNING = "Heartbeat is running on this machine."
+HBSTATUS_STOPPED = "Heartbeat is stopped on this machine."
+HBSTATUS_REFUSED = "Heartbeat is apparently running on this machine, but refuses my connection"
 
 
 def _heartbeat(topology: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -107,40 +131,145 @@ def _media_lines(medium: Mapping[str, Any]) -> list[str]:
     return [f"bcast {field('interface')}"]
 
 
-def _filesystem(topology: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
-    if ref is None:
+# --------------------------------------------------------------------------- haresources
+
+def _arg(kind: str, value: Any, what: str) -> str:
+    """One ``::``-separated argument of a haresources resource: ``kind``'s whitelist, no ``::``
+    and no leading or trailing ``:`` (``/dev/x:`` + ``::`` would read as ``/dev/x`` and ``:/drbd``)."""
+    text = require(kind, value, what)
+    if "::" in text or text.startswith(":") or text.endswith(":"):
+        raise RenderError(f"{what}: {value!r} may not hold '::' or start or end with ':' (haresources splits at '::')")
+    return text
+
+
+def _ip(ip: Mapping[str, Any], what: str) -> str:
+    """``IPaddr2::<address>/<cidr>/<interface>``: the argument /etc/ha.d/resource.d/IPaddr2 reads
+    as ``ip-address[/netmaskbits[/interface[:label][/broadcast]]]``. IPv4 only: an IPv6 address
+    holds ``::``; an interface starting with a digit would be read as the broadcast address."""
+    try:
+        address = ipaddress.IPv4Address(ip.get("address"))
+    except (ipaddress.AddressValueError, TypeError, ValueError):
+        raise RenderError(f"{what}:address: {ip.get('address')!r} is not an IPv4 address (IPaddr2 in "
+                          "haresources; an IPv6 address holds '::')") from None
+    cidr = ip.get("cidr")
+    if isinstance(cidr, bool) or not isinstance(cidr, int) or not 1 <= cidr <= 32:
+        raise RenderError(f"{what}:cidr: {cidr!r} is not a prefix length 1..32")
+    interface = require("interface", ip.get("interface"), f"{what}:interface")
+    if interface[0].isdigit():
+        raise RenderError(f"{what}:interface: {interface!r} starts with a digit (IPaddr2 reads it as a broadcast address)")
+    return f"IPaddr2::{address}/{cidr}/{interface}"
+
+
+def _service(value: Any, what: str) -> str:
+    text = require("service", value, what)
+    if fnmatch.fnmatchcase(text.split("::")[0], _ISIP):
+        raise RenderError(f"{what}: {value!r} would be read as an IP address by heartbeat")
+    return text
+
+
+def drbdlinks_conf_path(group: str, conf_dir: str = CONF_DIR) -> str:
+    """The drbdlinks config of group ``group``: ``/etc/hapair/drbdlinks-<group>.conf``.
+
+    >>> drbdlinks_conf_path("www")
+    '/etc/hapair/drbdlinks-www.conf'
+    """
+    return f"{require('path', conf_dir, 'conf_dir').rstrip('/')}/drbdlinks-{require('name', group, 'group')}.conf"
+
+
+def _groups(topology: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [topology["groups"][name] for name in sorted(topology.get("groups") or {})]
+
+
+def _group_filesystem(topology: Mapping[str, Any], group: Mapping[str, Any], what: str) -> Mapping[str, Any] | None:
+    name = group.get("filesystem")
+    if name is None:
         return None
-    if isinstance(ref, Mapping):
-        return ref
-    return (topology.get("filesystems") or {})[ref]
+    fs = (topology.get("filesystems") or {}).get(name)
+    if fs is None:
+        raise RenderError(f"{what}:filesystem: {name!r} is not a filesystem of this topology")
+    return fs
 
 
-def render_haresources(topology: Mapping[str, Any]) -> str:
-    """Render ``haresources``: one line per resource group, the preferred node first, then the
-    virtual IP, ``drbddisk::<res>``, ``Filesystem::<device>::<mountpoint>::<type>``, services.
+def render_haresources(topology: Mapping[str, Any], conf_dir: str = CONF_DIR) -> str:
+    """Render ``haresources``: one line per group of ``topology["groups"]``, in group-name order::
+
+        <preferred node's hostname> [IPaddr2::<address>/<cidr>/<interface>] drbddisk::<resource>
+            [Filesystem::<device on that node>::<mountpoint>::<type>[::<options>]]
+            [drbdlinks::<conf_dir>/drbdlinks-<group>.conf] <services...>
+
+    IPaddr2 only with an ``ip``, drbdlinks only with ``relocate`` entries, the mount options
+    (comma-joined) only when there are some. Heartbeat starts a line left to right and stops it
+    right to left: the services stop before the links go, the links before the unmount.
 
     >>> render_haresources(seed002).splitlines()[1]
-    'node01 192.0.2.10 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks apache2'
+    'node01 IPaddr2::192.0.2.10/24/eth0 drbddisk::r0 Filesystem::/dev/drbd0::/drbd::ext3 drbdlinks::/etc/hapair/drbdlinks-www.conf apache2'
     """
     lines = ["# Managed by hapair (Salt): heartbeat v1 resource groups."]
-    for index, group in enumerate(_heartbeat(topology).get("resources") or []):
-        what = f"heartbeat:resources:{index}"
-        words = [_hostname(topology, group["node"])]
-        ips = group.get("ip")
-        words += [_value(ip, f"{what}:ip") for ip in (ips if isinstance(ips, list) else [ips] if ips else [])]
-        if group.get("drbd"):
-            words.append(f"drbddisk::{require('name', group['drbd'], f'{what}:drbd')}")
-        fs = _filesystem(topology, group.get("filesystem"))
-        if fs:
-            device = (fs.get("devices") or {}).get(group["node"]) or fs["device"]
-            fstype = fs.get("type") or fs.get("fstype")
-            # '::' separates Filesystem's arguments: paths hold no ':' (hapair.fields.is_path)
-            words.append(f"Filesystem::{require('path', device, f'{what}:filesystem:device')}"
-                         f"::{require('path', fs['mountpoint'], f'{what}:filesystem:mountpoint')}"
-                         f"::{require('name', fstype, f'{what}:filesystem:type')}")
-        words += [_value(service, f"{what}:services") for service in group.get("services") or []]
+    for group in _groups(topology):
+        what = f"groups:{group.get('name')}"
+        node = group.get("node")
+        if node not in (topology.get("nodes") or {}):
+            raise RenderError(f"{what}:node: {node!r} is not a node of this topology")
+        words = [_hostname(topology, node)]
+        if group.get("ip"):
+            words.append(_ip(group["ip"], f"{what}:ip"))
+        words.append(f"drbddisk::{_arg('name', group.get('resource'), f'{what}:resource')}")
+        fs = _group_filesystem(topology, group, what)
+        if fs is not None:
+            device = (fs.get("devices") or {}).get(node) or fs.get("device")
+            args = [_arg("path", device, f"{what}:filesystem:device"),
+                    _arg("path", fs.get("mountpoint"), f"{what}:filesystem:mountpoint"),
+                    _arg("name", fs.get("type"), f"{what}:filesystem:type")]
+            options = [_arg("token", opt, f"{what}:filesystem:mount_options") for opt in fs.get("mount_options") or []]
+            if options:
+                args.append(_arg("token", ",".join(options), f"{what}:filesystem:mount_options"))
+            words.append("Filesystem::" + "::".join(args))
+        if group.get("relocate"):
+            words.append(f"drbdlinks::{_arg('path', drbdlinks_conf_path(group['name'], conf_dir), f'{what}:relocate')}")
+        words += [_service(service, f"{what}:services") for service in group.get("services") or []]
         lines.append(" ".join(words))
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- drbdlinks
+
+def _relocated(path: Any, what: str) -> str:
+    text = require("path", path, what)
+    if text == "/" or any(part in (".", "..") for part in text.split("/")):
+        raise RenderError(f"{what}: {path!r} may not be / or hold a '.' or '..' component")
+    return text
+
+
+def render_drbdlinks_conf(topology: Mapping[str, Any], group: str) -> str:
+    """Render group ``group``'s drbdlinks config from its ``relocate`` list: the filesystem's
+    ``mountpoint(...)`` and one ``link(path, target)`` per entry (targets written out in full).
+
+    >>> print(render_drbdlinks_conf(seed002, "www"), end="")
+    # Managed by hapair (Salt): drbdlinks for heartbeat group www.
+    mountpoint('/drbd')
+    link('/etc/apache2', '/drbd/etc/apache2')
+    ...
+    """
+    spec = (topology.get("groups") or {}).get(group)
+    what = f"groups:{group}"
+    if spec is None:
+        raise RenderError(f"{what}: no such group")
+    fs = _group_filesystem(topology, spec, what)
+    if fs is None:
+        raise RenderError(f"{what}:relocate: a group without a filesystem has nowhere to relocate to")
+    lines = [f"# Managed by hapair (Salt): drbdlinks for heartbeat group {require('name', group, 'group')}.",
+             f"mountpoint('{_relocated(fs.get('mountpoint'), f'{what}:filesystem:mountpoint')}')"]
+    for index, item in enumerate(spec.get("relocate") or []):
+        path = _relocated(item.get("path"), f"{what}:relocate:{index}:path")
+        target = _relocated(item.get("target"), f"{what}:relocate:{index}:target")
+        lines.append(f"link('{path}', '{target}')")
+    return "\n".join(lines) + "\n"
+
+
+def render_drbdlinks_script() -> str:
+    """The ``drbdlinks`` heartbeat resource script (POSIX sh), installed 0755 as
+    ``/etc/ha.d/resource.d/drbdlinks``: ``drbdlinks [config] start|stop|status``."""
+    return DRBDLINKS_SCRIPT
 
 
 def render_authkeys(topology: Mapping[str, Any]) -> str:
@@ -166,19 +295,35 @@ def render_authkeys(topology: Mapping[str, Any]) -> str:
     return f"auth {index}\n{index} {method} {key}\n"
 
 
+
+
 def secrets(topology: Mapping[str, Any]) -> list[str]:
     """The secret values this module renders (for :func:`hapair.secrets.mask`)."""
     key = (_heartbeat(topology).get("authkeys") or {}).get("key")
     return [str(key)] if key else []
 
 
-def render(topology: Mapping[str, Any], ha_dir: str = HA_DIR) -> dict[str, dict[str, Any]]:
-    """Return ``{path: {"content", "mode", "secret"}}`` for ha.cf, haresources and authkeys."""
-    return {
+def render(topology: Mapping[str, Any], ha_dir: str = HA_DIR, conf_dir: str = CONF_DIR) -> dict[str, dict[str, Any]]:
+    """Every file heartbeat needs: ``{path: {"content", "mode", "secret"}}`` for ha.cf, haresources,
+    authkeys (0600, secret) and, when a group relocates paths, the drbdlinks script (0755,
+    ``<ha_dir>/resource.d/drbdlinks``) and each such group's drbdlinks config (0644).
+
+    >>> sorted(render(seed002))
+    ['/etc/ha.d/authkeys', '/etc/ha.d/ha.cf', '/etc/ha.d/haresources', '/etc/ha.d/resource.d/drbdlinks', '/etc/hapair/drbdlinks-www.conf']
+    """
+    ha_dir = require("path", ha_dir, "ha_dir").rstrip("/")
+    files = {
         f"{ha_dir}/ha.cf": {"content": render_ha_cf(topology), "mode": "0644", "secret": False},
-        f"{ha_dir}/haresources": {"content": render_haresources(topology), "mode": "0644", "secret": False},
+        f"{ha_dir}/haresources": {"content": render_haresources(topology, conf_dir), "mode": "0644", "secret": False},
         f"{ha_dir}/authkeys": {"content": render_authkeys(topology), "mode": "0600", "secret": True},
     }
+    relocating = [group["name"] for group in _groups(topology) if group.get("relocate")]
+    if relocating:
+        files[f"{ha_dir}/{DRBDLINKS}"] = {"content": render_drbdlinks_script(), "mode": "0755", "secret": False}
+    for name in relocating:
+        files[drbdlinks_conf_path(name, conf_dir)] = {"content": render_drbdlinks_conf(topology, name),
+                                                      "mode": "0644", "secret": False}
+    return files
 
 
 def check(topology: Mapping[str, Any]) -> list[str]:
@@ -198,7 +343,302 @@ def check(topology: Mapping[str, Any]) -> list[str]:
         problems.append(f"node {name} is listed {names.count(name)} times in ha.cf")
     if not hb.get("media"):
         problems.append("no heartbeat media (bcast/ucast/mcast): heartbeat refuses to start")
-    for index, group in enumerate(hb.get("resources") or []):
+    for name, group in sorted((topology.get("groups") or {}).items()):
         if group.get("node") not in (topology.get("nodes") or {}):
-            problems.append(f"resources[{index}]: node {group.get('node')!r} is not a node of this topology")
+            problems.append(f"groups:{name}: node {group.get('node')!r} is not a node of this topology")
+        if group.get("relocate") and not group.get("filesystem"):
+            problems.append(f"groups:{name}: relocate needs a filesystem to relocate onto")
     return problems
+
+
+def group_services(topology: Mapping[str, Any], node: str | None) -> list[str]:
+    """The services heartbeat starts on ``node`` (the groups that may run there, in group-name order,
+    each service once): the systemd units / init scripts that must not start at boot. Resources
+    with ``::`` arguments (``MailTo::root``) are heartbeat scripts, not units, and are left out.
+
+    >>> group_services(seed002, "node02")
+    ['apache2']
+    """
+    found: list[str] = []
+    for group in _groups(topology):
+        if node is not None and node not in (group.get("nodes") or [group.get("node")]):
+            continue
+        for service in group.get("services") or []:
+            text = _service(service, f"groups:{group.get('name')}:services")
+            if "::" not in text and text not in found:
+                found.append(text)
+    return found
+
+
+# --------------------------------------------------------------------------- planners
+
+def plan_services_disabled(enabled: Mapping[str, bool]) -> list[dict[str, Any]]:
+    """The group services to disable at boot (heartbeat starts them): ``enabled`` is
+    ``{service: enabled at boot}`` as the service module reads it. Never stops a running one:
+    heartbeat may be serving it on this node.
+
+    >>> plan_services_disabled({"apache2": True, "exim4": False})
+    [{'key': 'apache2', 'old': 'enabled', 'new': 'disabled', 'action': 'disable apache2', 'service': 'apache2'}]
+    """
+    return [{"key": name, "old": "enabled", "new": "disabled", "action": f"disable {name}", "service": name}
+            for name, on in enabled.items() if on]
+
+
+def plan_running(facts: Mapping[str, bool], enable: bool = True) -> list[dict[str, Any]]:
+    """Heartbeat enabled at boot (when ``enable``) and running: ``facts`` is ``{"enabled", "running"}``.
+
+    >>> [step["action"] for step in plan_running({"enabled": False, "running": False})]
+    ['enable', 'start']
+    >>> plan_running({"enabled": False, "running": True}, enable=False)
+    []
+    """
+    steps = []
+    if enable and not facts.get("enabled"):
+        steps.append({"key": "enabled", "old": bool(facts.get("enabled")), "new": True, "action": "enable"})
+    if not facts.get("running"):
+        steps.append({"key": "running", "old": False, "new": True, "action": "start"})
+    return steps
+
+
+def standby_set(resources: Any) -> str:
+    """hb_standby / hb_takeover's argument, checked: ``all``, ``foreign``, ``local`` or ``failback``.
+
+    >>> standby_set("all")
+    'all'
+    """
+    if resources not in STANDBY_SETS:
+        raise RenderError(f"resources: {resources!r} is not one of {', '.join(STANDBY_SETS)}")
+    return str(resources)
+
+
+# --------------------------------------------------------------------------- cl_status parsers
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def parse_hbstatus(text: str) -> dict[str, bool]:
+    """``cl_status hbstatus`` (heartbeat 3.0.6; exit 0 running, 1 stopped):
+    ``{"running": bool, "connected": bool}``. ``connected`` is False when heartbeat runs but
+    refuses cl_status (an API authorisation problem: no node or resource status then).
+
+    >>> parse_hbstatus("Heartbeat is running on this machine.")
+    {'running': True, 'connected': True}
+    >>> parse_hbstatus("Heartbeat is stopped on this machine.")
+    {'running': False, 'connected': False}
+    """
+    lines = _lines(text)
+    if not lines:
+        raise ParseError("cl_status hbstatus", 0, "", "no output")
+    first = lines[0]
+    if first == HBSTATUS_RUNNING:
+        return {"running": True, "connected": True}
+    if first == HBSTATUS_STOPPED:
+        return {"running": False, "connected": False}
+    if first == HBSTATUS_REFUSED:
+        return {"running": True, "connected": False}
+    raise ParseError("cl_status hbstatus", 1, first[:200], "not a heartbeat status line")
+
+
+def parse_listnodes(text: str) -> list[str]:
+    r"""``cl_status listnodes``: one node name per line (ha.cf's ``node`` names, ping nodes too).
+    Empty output (heartbeat stopped: cl_status exits 1 and prints nothing) is ``[]``.
+
+    >>> parse_listnodes("node02\nnode01\n")
+    ['node02', 'node01']
+    """
+    nodes = []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        name = line.strip()
+        if not name:
+            continue
+        if not is_hostname(name) and not _is_ip(name):
+            raise ParseError("cl_status listnodes", number, name[:200], "not a node name")
+        nodes.append(name)
+    return nodes
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _one_word(tool: str, text: str, words: Iterable[str]) -> str:
+    lines = _lines(text)
+    if len(lines) != 1:
+        raise ParseError(tool, len(lines), lines[-1][:200] if lines else "", "expected one status word")
+    if lines[0] not in words:
+        raise ParseError(tool, 1, lines[0][:200], f"not one of {', '.join(words)}")
+    return lines[0]
+
+
+def parse_nodestatus(text: str) -> dict[str, str]:
+    r"""``cl_status nodestatus <node>``: ``{"status": "init|up|active|dead|ping"}`` (exit 0 for
+    active, up and ping, 1 for the others).
+
+    >>> parse_nodestatus("active\n")
+    {'status': 'active'}
+    """
+    return {"status": _one_word("cl_status nodestatus", text, NODE_STATES)}
+
+
+def parse_rscstatus(text: str) -> dict[str, str]:
+    r"""``cl_status rscstatus``: ``{"resources": "all|local|foreign|none|transition"}``: the groups
+    this node holds (``local``: its own, ``foreign``: the peer's, ``transition``: a takeover or
+    release is running).
+
+    >>> parse_rscstatus("local\n")
+    {'resources': 'local'}
+    """
+    return {"resources": _one_word("cl_status rscstatus", text, RESOURCE_STATES)}
+
+
+def summarise(hbstatus: Mapping[str, bool], nodes: Mapping[str, str], resources: str | None) -> dict[str, Any]:
+    """``heartbeat.status``'s answer: ``{"running": bool, "nodes": {hostname: status},
+    "resources": "all|local|foreign|none|transition" | None, "holds": bool}``; ``holds`` is True
+    when this node holds its own groups (``all`` or ``local``).
+
+    >>> summarise({"running": True, "connected": True}, {"node01": "active"}, "local")["holds"]
+    True
+    """
+    return {"running": bool(hbstatus.get("running")), "nodes": dict(nodes), "resources": resources,
+            "holds": resources in HOLDS}
+
+
+DRBDLINKS_SCRIPT = r"""#!/bin/sh
+# Managed by hapair (Salt): drbdlinks, a heartbeat v1 resource script.
+#
+#   drbdlinks [config] start|stop|status      (config: /etc/drbdlinks.conf)
+#
+# The config names the DRBD filesystem's mountpoint and the paths that live on it:
+#   mountpoint('/drbd')
+#   link('/etc/apache2')                       # target: the mountpoint + the path
+#   link('/var/www', '/drbd/var/www')          # an explicit target
+# Lines starting with '#' and blank lines are ignored; anything else is refused.
+#
+# start   for each link: a path that is not already the right symlink is renamed to
+#         <path>.drbdlinks (never deleted), then linked to its target. Every link is
+#         checked first (target present, no backup in the way): a refusal changes nothing.
+# stop    removes only symlinks that point at their target and renames <path>.drbdlinks back.
+# status  prints "running" (exit 0) when every link is in place, else "stopped" (exit 3),
+#         like drbddisk: heartbeat reads the word, the exit code follows the LSB.
+# Nothing is ever deleted but the symlinks this script made; running an action twice is a no-op.
+
+CONF=/etc/drbdlinks.conf
+case $# in
+  1) ACTION=$1 ;;
+  2) CONF=$1; ACTION=$2 ;;
+  *) echo "usage: drbdlinks [config] start|stop|status" >&2; exit 2 ;;
+esac
+SUFFIX=.drbdlinks
+
+die() { echo "drbdlinks: $*" >&2; exit 1; }
+
+# the argument of mountpoint('...') or the arguments of link('...'[, '...']) on one line
+quoted="['\"]\([^'\"]*\)['\"]"
+
+checked_path() {  # $1 what, $2 path: absolute, no '..' component, not '/'
+  case $2 in
+    /*) ;;
+    *) echo "drbdlinks: $CONF: $1 '$2' is not an absolute path" >&2; exit 2 ;;
+  esac
+  case /$2/ in
+    */../*|*/./*) echo "drbdlinks: $CONF: $1 '$2' has a '.' or '..' component" >&2; exit 2 ;;
+  esac
+  [ "$2" != / ] || { echo "drbdlinks: $CONF: $1 may not be /" >&2; exit 2; }
+}
+
+# each_link FUNC: call FUNC path target for every link(...) of the config, in order
+each_link() {
+  mount=
+  lineno=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    lineno=$((lineno + 1))
+    line=$(printf '%s\n' "$line" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//')
+    case $line in
+      ''|'#'*) continue ;;
+    esac
+    value=$(printf '%s\n' "$line" | sed -n "s/^mountpoint([[:space:]]*$quoted[[:space:]]*)\$/\\1/p")
+    if [ -n "$value" ]; then
+      checked_path mountpoint "$value"
+      mount=${value%/}
+      continue
+    fi
+    path=$(printf '%s\n' "$line" | sed -n "s/^link([[:space:]]*$quoted[[:space:]]*\(,[[:space:]]*$quoted[[:space:]]*\)\{0,1\})\$/\\1/p")
+    if [ -z "$path" ]; then
+      echo "drbdlinks: $CONF:$lineno: cannot read: $line" >&2
+      exit 2
+    fi
+    target=$(printf '%s\n' "$line" | sed -n "s/^link([[:space:]]*$quoted[[:space:]]*,[[:space:]]*$quoted[[:space:]]*)\$/\\2/p")
+    checked_path link "$path"
+    path=${path%/}
+    if [ -z "$target" ]; then
+      [ -n "$mount" ] || { echo "drbdlinks: $CONF:$lineno: link('$path') before any mountpoint(...)" >&2; exit 2; }
+      target=$mount$path
+    fi
+    checked_path target "$target"
+    "$1" "$path" "${target%/}" || exit $?
+  done < "$CONF"
+}
+
+in_place() {  # path is a symlink to target
+  [ -L "$1" ] && [ "$(readlink -- "$1")" = "$2" ]
+}
+
+exists() {  # anything at the path, a dangling symlink included
+  [ -e "$1" ] || [ -L "$1" ]
+}
+
+check_start() {
+  in_place "$1" "$2" && return 0
+  [ -e "$2" ] || die "refusing $1: its target $2 does not exist (is the filesystem mounted?)"
+  if exists "$1" && exists "$1$SUFFIX"; then
+    die "refusing $1: it is not a link to $2 and $1$SUFFIX exists already (move one aside by hand)"
+  fi
+  [ -d "$(dirname -- "$1")" ] || die "refusing $1: its directory does not exist"
+}
+
+do_start() {
+  in_place "$1" "$2" && return 0
+  if exists "$1"; then
+    mv -- "$1" "$1$SUFFIX" || die "cannot rename $1 to $1$SUFFIX"
+  fi
+  ln -s -- "$2" "$1" || die "cannot link $1 to $2"
+}
+
+do_stop() {
+  if in_place "$1" "$2"; then
+    rm -- "$1" || die "cannot remove the link $1"
+  fi
+  if exists "$1$SUFFIX"; then
+    if exists "$1"; then
+      echo "drbdlinks: leaving $1$SUFFIX: $1 exists and is not a link to $2" >&2
+    else
+      mv -- "$1$SUFFIX" "$1" || die "cannot rename $1$SUFFIX back to $1"
+    fi
+  fi
+  return 0
+}
+
+ALL_IN_PLACE=yes
+do_status() {
+  in_place "$1" "$2" || ALL_IN_PLACE=no
+  return 0
+}
+
+[ -r "$CONF" ] || { echo "drbdlinks: cannot read $CONF" >&2; exit 2; }
+case $ACTION in
+  start) each_link check_start; each_link do_start ;;
+  stop) each_link do_stop ;;
+  status)
+    each_link do_status
+    if [ "$ALL_IN_PLACE" = yes ]; then echo running; exit 0; fi
+    echo stopped
+    exit 3 ;;
+  *) echo "usage: drbdlinks [config] start|stop|status" >&2; exit 2 ;;
+esac
+exit 0
+"""
