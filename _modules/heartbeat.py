@@ -1,15 +1,21 @@
-"""Heartbeat v1 execution module for hapair: ha.cf, haresources and authkeys from a topology.
+"""Heartbeat v1 execution module for hapair: the files from a topology, status, switchover.
 
-``authkeys`` holds a secret: it is written mode 0600 and its key never appears in a return
-value, a diff or an error (``hapair.secrets.mask``). Paths from config::
+Files: ha.cf, haresources, authkeys, and for groups that relocate paths the ``drbdlinks``
+resource script and each group's drbdlinks config (``hapair.heartbeat.render``). ``authkeys``
+holds a secret: it is written mode 0600 and its key never appears in a return value, a diff or
+an error (``hapair.secrets.mask``). Status reads ``cl_status``; ``standby``/``takeover`` run
+``hb_standby``/``hb_takeover`` (the planned switchover). Paths and binaries from config::
 
     hapair:
-      paths: {ha_dir: /etc/ha.d}
+      paths: {ha_dir: /etc/ha.d, conf_dir: /etc/hapair}   # conf_dir: default "hapair" beside ha_dir
+      bin: {cl_status: cl_status, hb_standby: /usr/share/heartbeat/hb_standby,
+            hb_takeover: /usr/share/heartbeat/hb_takeover}
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 try:
     import hapair  # installed with pip, or tests put _utils on sys.path
@@ -40,15 +46,29 @@ def _load(topology):
     return topo
 
 
+# Debian's heartbeat 3.0.6 ships these two outside PATH
+BINARIES = {"cl_status": "cl_status", "hb_standby": "/usr/share/heartbeat/hb_standby",
+            "hb_takeover": "/usr/share/heartbeat/hb_takeover"}
+
+
+def _bin(name):
+    return adapter.binary(__salt__, name, BINARIES[name])
+
+
 def _files(topo):
+    ha_dir = adapter.path(__salt__, "ha_dir")
+    # the drbdlinks configs: hapair:paths:conf_dir, by default "hapair" beside ha_dir (/etc/hapair)
+    conf_dir = __salt__["config.get"]("hapair:paths:conf_dir", None) or os.path.join(
+        os.path.dirname(ha_dir.rstrip("/")) or "/", "hapair")
     try:
-        return core.render(topo, adapter.path(__salt__, "ha_dir"))
+        return core.render(topo, ha_dir, conf_dir)
     except (HapairError, ValueError) as err:
         raise CommandExecutionError(str(mask(str(err), core.secrets(topo))))
 
 
 def render(topology):
-    """Return ha.cf, haresources and authkeys of a topology: ``{path: {"content", "mode", "secret"}}``.
+    """Return every heartbeat file of a topology: ``{path: {"content", "mode", "secret"}}`` (ha.cf,
+    haresources, authkeys; the drbdlinks script and configs when a group relocates paths).
 
     The authkeys key is masked (``********``) in what this returns.
 
@@ -97,8 +117,8 @@ def _install(topo, test):
 
 
 def write_config(topology):
-    """Write ha.cf, haresources and authkeys (0600) for a topology after hapair's checks.
-    Returns ``plan_config`` of what changed (secrets masked). Heartbeat rereads them on reload.
+    """Write the heartbeat files (authkeys 0600, the drbdlinks script 0755) after hapair's checks.
+    Returns ``plan_config`` of what changed (secrets masked). Heartbeat reads them when it starts.
 
     CLI Example:
 
@@ -111,3 +131,114 @@ def write_config(topology):
     if problems:
         raise CommandExecutionError("refusing heartbeat config: " + "; ".join(problems))
     return _install(topo, test=False)
+
+
+def group_services(topology):
+    """Return the services heartbeat starts on this node (``hapair.heartbeat.group_services``):
+    the units that must stay disabled at boot, e.g. ``["apache2"]``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.group_services apache
+    """
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="heartbeat")
+    try:
+        return core.group_services(topo, node)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def _cl_status(*args):
+    """``cl_status <args>``: ``adapter.run``'s dict; exit 1 is heartbeat's "normal failure"
+    (stopped, a dead node), anything else (11 bad parameter, 12 timed out, 13) raises."""
+    return adapter.run(__salt__, [_bin("cl_status"), *args], ok_codes=(0, 1))
+
+
+def status():
+    """Return heartbeat's view from this node, cheaply; never raises when heartbeat is not
+    installed or not running::
+
+        {"running": bool, "nodes": {hostname: "active|up|init|dead|ping"},
+         "resources": "all|local|foreign|none|transition" | None, "holds": bool}
+
+    ``holds``: this node holds its own groups (``all`` or ``local``). ``resources`` is None when
+    heartbeat does not run or does not answer (a Pacemaker-managed heartbeat).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.status
+    """
+    stopped = core.summarise({"running": False}, {}, None)
+    if not _found(_bin("cl_status")):
+        return stopped
+    res = _cl_status("hbstatus")
+    hb = adapter.parsed(core.parse_hbstatus, res["stdout"])
+    if not hb["connected"]:
+        return core.summarise(hb, {}, None)
+    listed = _cl_status("listnodes")
+    if listed["retcode"] != 0:  # stopped since hbstatus
+        return stopped
+    nodes = {}
+    for node in adapter.parsed(core.parse_listnodes, listed["stdout"]):
+        answer = _cl_status("nodestatus", node)
+        if not answer["stdout"].strip():  # exit 1 and no word: heartbeat stopped since listnodes
+            return stopped
+        nodes[node] = adapter.parsed(core.parse_nodestatus, answer["stdout"])["status"]
+    rsc = _cl_status("rscstatus")
+    resources = adapter.parsed(core.parse_rscstatus, rsc["stdout"])["resources"] if rsc["retcode"] == 0 else None
+    return core.summarise(hb, nodes, resources)
+
+
+def _found(binary):
+    return os.access(binary, os.X_OK) if os.path.isabs(binary) else shutil.which(binary) is not None
+
+
+def _switch(name, resources):
+    from salt.exceptions import SaltInvocationError  # noqa: PLC0415 - as the other adapters raise it
+
+    try:
+        which = core.standby_set(resources)
+    except HapairError as err:
+        raise SaltInvocationError(str(err))
+    binary = _bin(name)
+    if not _found(binary):
+        raise CommandExecutionError(f"{binary} not found (install heartbeat or set hapair:bin:{name})")
+    if not status()["running"]:
+        # hb_standby/hb_takeover append to heartbeat's FIFO: with no daemon reading it they block
+        raise CommandExecutionError(f"heartbeat is not running on this node: {name} {which} would not be heard")
+    res = adapter.run(__salt__, [binary, which], timeout=adapter.ACTION_TIMEOUT)
+    return {"argv": res["argv"], "retcode": res["retcode"], "stdout": res["stdout"]}
+
+
+def standby(resources="all"):
+    """Give this node's resource groups to the peer (``hb_standby <resources>``; resources:
+    all, foreign, local or failback). Heartbeat must run here. Returns
+    ``{"argv": [...], "retcode": 0, "stdout": "..."}``; the move itself is asynchronous: watch
+    ``heartbeat.status`` (``resources`` goes ``transition`` then ``none`` here).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.standby
+        salt node01 heartbeat.standby resources=foreign
+    """
+    return _switch("hb_standby", resources)
+
+
+def takeover(resources="all"):
+    """Take the resource groups over from the peer (``hb_takeover <resources>``; resources:
+    all, foreign, local or failback). Heartbeat must run here. Returns
+    ``{"argv": [...], "retcode": 0, "stdout": "..."}``; asynchronous like ``standby``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node02 heartbeat.takeover
+    """
+    return _switch("hb_takeover", resources)
