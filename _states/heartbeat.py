@@ -77,10 +77,12 @@ def configured(name, topology=None):
 
 def group_services_disabled(name, topology=None):
     """Ensure the services of ``topology``'s groups (default: ``name``) that may run on this node
-    are disabled at boot: heartbeat starts them where it runs the group. A running service is
-    left running (heartbeat may be serving it here).
+    are disabled at boot: heartbeat starts them where it runs the group. While heartbeat does not
+    run on this node (before its first start) a running one is stopped too; once heartbeat runs it
+    is left running (heartbeat may be serving it here).
 
-    Changes: ``{"apache2": {"old": "enabled", "new": "disabled"}}``.
+    Changes: ``{"apache2": {"old": "enabled", "new": "disabled"}, "apache2:running": {"old": True,
+    "new": False}}``.
 
     .. code-block:: yaml
 
@@ -91,19 +93,25 @@ def group_services_disabled(name, topology=None):
     topo = topology or name
 
     def facts():
-        return {service: bool(__salt__["service.enabled"](service))
-                for service in __salt__["heartbeat.group_services"](topo)}
+        services = __salt__["heartbeat.group_services"](topo)
+        return {"enabled": {svc: bool(__salt__["service.enabled"](svc)) for svc in services},
+                "running": {svc: bool(__salt__["service.status"](svc)) for svc in services},
+                "heartbeat": bool(__salt__["heartbeat.status"]().get("running"))}
+
+    def plan(seen):
+        return core.plan_services_disabled(seen["enabled"], seen["running"], seen["heartbeat"])
 
     def apply(steps):
         for step in steps:
-            if not __salt__["service.disable"](step["service"]):
-                raise CommandExecutionError(f"cannot disable {step['service']} at boot")
+            stop = step["action"].startswith("stop ")
+            if not __salt__["service.stop" if stop else "service.disable"](step["service"]):
+                raise CommandExecutionError(f"cannot {'stop' if stop else 'disable at boot'} {step['service']}")
 
     return converge.converge(
-        name, facts, core.plan_services_disabled, apply, test=bool(__opts__.get("test")),
+        name, facts, plan, apply, test=bool(__opts__.get("test")),
         done="the groups' services are disabled at boot (heartbeat starts them)",
-        would=lambda steps: f"would disable at boot: {', '.join(s['service'] for s in steps)}",
-        did=lambda steps, _done: f"disabled at boot: {', '.join(s['service'] for s in steps)}",
+        would=lambda steps: f"would {', '.join(s['action'] for s in steps)}",
+        did=lambda steps, _done: ", ".join(s["action"] for s in steps),
         errors=(CommandExecutionError, SaltInvocationError))
 
 

@@ -372,16 +372,25 @@ def group_services(topology: Mapping[str, Any], node: str | None) -> list[str]:
 
 # --------------------------------------------------------------------------- planners
 
-def plan_services_disabled(enabled: Mapping[str, bool]) -> list[dict[str, Any]]:
-    """The group services to disable at boot (heartbeat starts them): ``enabled`` is
-    ``{service: enabled at boot}`` as the service module reads it. Never stops a running one:
-    heartbeat may be serving it on this node.
+def plan_services_disabled(enabled: Mapping[str, bool], running: Mapping[str, bool] | None = None,
+                           heartbeat_running: bool = True) -> list[dict[str, Any]]:
+    """The group services to take off the boot (heartbeat starts them): ``enabled`` is
+    ``{service: enabled at boot}`` as the service module reads it, ``running`` ``{service: active}``.
+    A running service is stopped only while heartbeat does not run on this node (the bootstrap,
+    before heartbeat's first start: a service the package started must not serve beside the
+    group); once heartbeat runs, it may be serving the group here and is left alone.
 
     >>> plan_services_disabled({"apache2": True, "exim4": False})
     [{'key': 'apache2', 'old': 'enabled', 'new': 'disabled', 'action': 'disable apache2', 'service': 'apache2'}]
+    >>> [s["action"] for s in plan_services_disabled({"apache2": False}, {"apache2": True}, heartbeat_running=False)]
+    ['stop apache2']
     """
-    return [{"key": name, "old": "enabled", "new": "disabled", "action": f"disable {name}", "service": name}
-            for name, on in enabled.items() if on]
+    steps = [{"key": name, "old": "enabled", "new": "disabled", "action": f"disable {name}", "service": name}
+             for name, on in enabled.items() if on]
+    if not heartbeat_running:
+        steps += [{"key": f"{name}:running", "old": True, "new": False, "action": f"stop {name}", "service": name}
+                  for name, active in (running or {}).items() if active]
+    return steps
 
 
 def plan_running(facts: Mapping[str, bool], enable: bool = True) -> list[dict[str, Any]]:

@@ -169,6 +169,7 @@ def module_env(tmp_path, answers, services=None, test=False, minion="node01"):
         "service.enable": lambda name: svc.setdefault(name, {}).update(enabled=True) or True,
         "service.disable": lambda name: svc.setdefault(name, {}).update(enabled=False) or True,
         "service.start": lambda name: svc.setdefault(name, {}).update(running=True) or True,
+        "service.stop": lambda name: svc.setdefault(name, {}).update(running=False) or True,
     })
     opts = {"id": minion, "test": test}
     pillar = {"hapair": {"topologies": {"apache": raw_apache()}}}
@@ -266,7 +267,8 @@ def test_standby_and_takeover_refuse_a_stopped_heartbeat_and_bad_sets(tmp_path, 
 # --- the states --------------------------------------------------------------------------------
 
 def test_group_services_disabled_plans_then_changes_nothing(tmp_path):
-    env = module_env(tmp_path, {}, services={"apache2": {"enabled": True, "running": True}})
+    """heartbeat runs here: it may be serving apache2, which is taken off the boot, never stopped."""
+    env = module_env(tmp_path, running_answers(), services={"apache2": {"enabled": True, "running": True}})
     env["opts"]["test"] = True
     dry = env["state"].group_services_disabled("apache")
     assert dry["result"] is None and dry["changes"] == {"apache2": {"old": "enabled", "new": "disabled"}}
@@ -277,6 +279,18 @@ def test_group_services_disabled_plans_then_changes_nothing(tmp_path):
     assert env["svc"]["apache2"] == {"enabled": False, "running": True}     # disabled, never stopped
     again = env["state"].group_services_disabled("apache")
     assert again["result"] is True and again["changes"] == {}
+
+
+def test_group_services_are_stopped_before_heartbeat_first_starts(tmp_path):
+    """The bootstrap: the package started apache2 on both nodes; before heartbeat runs it must not
+    serve beside the group, so it is stopped as well as taken off the boot."""
+    env = module_env(tmp_path, {(sub,): a for sub, a in stopped_answers().items()},
+                     services={"apache2": {"enabled": True, "running": True}})
+    out = env["state"].group_services_disabled("apache")
+    assert out["result"] is True and out["changes"] == {"apache2": {"old": "enabled", "new": "disabled"},
+                                                        "apache2:running": {"old": True, "new": False}}
+    assert env["svc"]["apache2"] == {"enabled": False, "running": False}
+    assert env["state"].group_services_disabled("apache")["changes"] == {}
 
 
 def test_running_plans_then_changes_nothing(tmp_path):
