@@ -283,8 +283,8 @@ def _clean_up(topo, ran):
 def prepare(topology, group, overwrite=False, test=False):
     """Prepare service group ``group`` once on its preferred node, before heartbeat first starts:
     promote (when Secondary), format (guarded), mount at the filesystem's mountpoint, copy each
-    relocate path whose target is missing (``rsync -a``), unmount, demote (unless the steady role
-    here is Primary). Plans again after ``primary`` and ``mount`` (the device and the targets are
+    relocate path whose target is missing (``rsync -a``), unmount, demote (heartbeat promotes
+    where it starts the group). Plans again after ``primary`` and ``mount`` (the device and the targets are
     read only then); on a failure it unmounts and demotes what it changed. ``test=True`` plans only.
 
     Returns ``{"steps": [what ran, or the plan under test], "reason", "pending", "test",

@@ -244,8 +244,8 @@ def plan_prepare(topology: Mapping[str, Any], group: str, facts: Mapping[str, An
     device is read once Primary); ``mkfs`` (:func:`plan_format`); ``mount`` at the filesystem's
     mountpoint (an existing filesystem: ``pending``, the targets are read once mounted; a new one
     has none); ``copy`` (``rsync -a <path>/ <target>/``) for each relocate entry whose target is
-    missing, never over a target and never removing the source; ``umount``; ``secondary`` unless
-    the topology's steady role of this node is Primary. Step shapes: ``{"action": "primary" |
+    missing, never over a target and never removing the source; ``umount``; ``secondary`` (the
+    role is heartbeat's once the group is prepared; found Primary or not). Step shapes: ``{"action": "primary" |
     "secondary", "resource", "key": "role", "old", "new"}``, the mkfs step, ``{"action": "mount",
     "device", "mountpoint", "type", "mkdir": bool, "argv"}``, ``{"action": "copy", "path",
     "target", "parent", "argv"}``, ``{"action": "umount", "mountpoint", "argv"}``.
@@ -299,10 +299,9 @@ def plan_prepare(topology: Mapping[str, Any], group: str, facts: Mapping[str, An
         targets = facts.get("targets") or {}
     steps += _copies(spec, facts, targets, tools["rsync"])
     steps.append({"action": "umount", "mountpoint": mountpoint, "argv": [tools["umount"], mountpoint]})
-    steady = topology["drbd"]["resources"][resource].get("roles", {}).get(node)
-    if steady != "Primary":
-        steps.append({"action": "secondary", "resource": resource, "key": "role", "old": "Primary",
-                      "new": "Secondary"})
+    # the role is heartbeat's from here on (drbddisk promotes where the group starts): a Primary left
+    # here would make the peer's drbddisk fail if heartbeat started the group there first
+    steps.append({"action": "secondary", "resource": resource, "key": "role", "old": "Primary", "new": "Secondary"})
     return Plan(steps)
 
 

@@ -11,8 +11,10 @@ import copy
 import os
 
 import pytest
-from conftest import FIXTURES
+import yaml
+from conftest import FIXTURES, ROOT
 from hapair import drbd_parse, localfs, parsing
+from hapair import topology as hapair_topology
 from hapair.errors import NotReadyError, RefusedError, RenderError
 
 DEVICE = "/dev/drbd0"
@@ -40,7 +42,7 @@ EXT4 = parsing.parse_blkid(read("gfs2", "blkid-export--2.38.1-ext4.out"))
 OCFS2 = parsing.parse_blkid(read("ocfs2", "blkid-export--2.38.1-ocfs2.out"))
 
 
-def topology(fstype: str = "ext4", steady: str = "Primary", relocate: list[str] | None = None,
+def topology(fstype: str = "ext4", relocate: list[str] | None = None,
              mountpoint: str = MOUNTPOINT, device: str = DEVICE) -> dict:
     """Seed 002 normalised, with ``groups`` as common.md describes (hand-built until topology.py has it)."""
     paths = RELOCATE if relocate is None else relocate
@@ -49,7 +51,7 @@ def topology(fstype: str = "ext4", steady: str = "Primary", relocate: list[str] 
         "nodes": {"node1": {"name": "node1", "minion_id": "node1"}, "node2": {"name": "node2", "minion_id": "node2"}},
         "node_order": ["node1", "node2"],
         "drbd": {"resources": {"r0": {"name": "r0", "mode": "single-primary", "primary": "node1",
-                                      "roles": {"node1": steady, "node2": "Secondary"}}}},
+                                      "roles": {"node1": "Primary", "node2": "Secondary"}}}},
         "filesystems": {"data": {"name": "data", "resource": "r0", "device": device,
                                  "devices": {"node1": device, "node2": device}, "type": fstype,
                                  "mkfs_options": [], "label": None, "mountpoint": mountpoint,
@@ -167,21 +169,32 @@ def test_format_device_passes_whitelist():
 
 
 # --------------------------------------------------------------------------- plan_prepare
-def test_blank_pair_primary_steady_primary():
+def test_blank_pair_primary():
     plan = localfs.plan_prepare(topology(), "www", facts())
-    assert actions(plan) == ["mkfs", "mount", "copy", "copy", "copy", "umount"]
+    assert actions(plan) == ["mkfs", "mount", "copy", "copy", "copy", "umount", "secondary"]
     assert plan[1]["argv"] == ["mount", "-t", "ext4", DEVICE, MOUNTPOINT] and plan[1]["mkdir"] is False
     assert [s["argv"] for s in plan if s["action"] == "copy"] == [
         ["rsync", "-a", f"{p}/", f"{MOUNTPOINT}{p}/"] for p in RELOCATE]
-    assert plan[-1] == {"action": "umount", "mountpoint": MOUNTPOINT, "argv": ["umount", MOUNTPOINT]}
+    assert plan[-2] == {"action": "umount", "mountpoint": MOUNTPOINT, "argv": ["umount", MOUNTPOINT]}
+    assert plan[-1] == {"action": "secondary", "resource": "r0", "key": "role", "old": "Primary", "new": "Secondary"}
     assert plan.pending == "" and plan.reason == ""
 
 
-def test_blank_pair_steady_secondary_demotes_at_the_end():
-    plan = localfs.plan_prepare(topology(steady="Secondary"), "www", facts(mountpoint_exists=False))
-    assert actions(plan) == ["mkfs", "mount", "copy", "copy", "copy", "umount", "secondary"]
-    assert plan[1]["mkdir"] is True
-    assert plan[-1] == {"action": "secondary", "resource": "r0", "key": "role", "old": "Primary", "new": "Secondary"}
+def test_missing_mountpoint_is_made():
+    plan = localfs.plan_prepare(topology(), "www", facts(mountpoint_exists=False))
+    assert plan[1]["action"] == "mount" and plan[1]["mkdir"] is True
+
+
+def test_seed_002_as_normalised():
+    with open(os.path.join(ROOT, "pillar", "hapair", "apache.sls"), encoding="utf-8") as handle:
+        topo = hapair_topology.load(yaml.safe_load(handle), "apache")
+    plan = localfs.plan_prepare(topo, "www", facts(node="node01"))
+    assert [s["argv"] for s in plan if "argv" in s] == [
+        ["mkfs.ext3", "-q", DEVICE], ["mount", "-t", "ext3", DEVICE, MOUNTPOINT],
+        *[["rsync", "-a", f"{p}/", f"{MOUNTPOINT}{p}/"] for p in RELOCATE], ["umount", MOUNTPOINT]]
+    assert actions(plan)[-1] == "secondary"
+    assert localfs.plan_prepare(topo, "www", facts(node="node02", drbd=SECONDARY)).reason == (
+        "group www is prepared on its preferred node node01 only")
 
 
 def test_blank_pair_both_secondary_promotes_then_plans_again():
@@ -193,7 +206,7 @@ def test_blank_pair_both_secondary_promotes_then_plans_again():
 def test_binaries_come_from_config():
     tools = {"mkfs.ext4": "/sbin/mkfs.ext4", "mount": "/bin/mount", "umount": "/bin/umount", "rsync": "/usr/bin/rsync"}
     plan = localfs.plan_prepare(topology(), "www", facts(), binaries=tools)
-    assert {s["argv"][0] for s in plan} == set(tools.values())
+    assert {s["argv"][0] for s in plan if "argv" in s} == set(tools.values())
 
 
 def test_already_formatted_mounts_then_reads_the_targets():
@@ -212,7 +225,7 @@ def test_formatted_with_another_type_refused_naming_the_override():
 def test_mounted_by_this_preparation_copies_only_missing_targets():
     targets = {MOUNTPOINT + "/etc/apache2": True, MOUNTPOINT + "/var/www": False,
                MOUNTPOINT + "/usr/lib/cgi-bin": False}
-    plan = localfs.plan_prepare(topology(steady="Secondary"), "www", mounted_by_us(targets))
+    plan = localfs.plan_prepare(topology(), "www", mounted_by_us(targets))
     assert actions(plan) == ["copy", "copy", "umount", "secondary"]
     assert [s["path"] for s in plan if s["action"] == "copy"] == ["/var/www", "/usr/lib/cgi-bin"]
     assert plan[0]["parent"] == MOUNTPOINT + "/var"
@@ -221,7 +234,7 @@ def test_mounted_by_this_preparation_copies_only_missing_targets():
 def test_relocation_target_already_there_is_never_copied_over():
     every = {MOUNTPOINT + p: True for p in RELOCATE}
     plan = localfs.plan_prepare(topology(), "www", mounted_by_us(every))
-    assert actions(plan) == ["umount"]
+    assert actions(plan) == ["umount", "secondary"]
 
 
 def test_source_missing_is_not_ready_before_anything_runs():
@@ -344,7 +357,7 @@ def test_planner_does_not_touch_its_inputs():
 
 # --------------------------------------------------------------------------- changes and record
 def test_changes_of_a_full_preparation():
-    plan = localfs.plan_prepare(topology(steady="Secondary"), "www", facts())
+    plan = localfs.plan_prepare(topology(), "www", facts())
     got = localfs.changes([{"action": "primary", "key": "role", "old": "Secondary", "new": "Primary"}, *plan])
     assert got == {"role": {"old": "Secondary", "new": "Secondary", "temporarily": "Primary"},
                    "formatted": {"device": DEVICE, "type": "ext4", "label": None,

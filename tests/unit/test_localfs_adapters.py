@@ -28,7 +28,7 @@ OCFS2_TEXT = read("ocfs2", "blkid-export--2.38.1-ocfs2.out")
 class Pair:
     """node1's side of a DRBD pair, its tools and its files, in ``tmp``."""
 
-    def __init__(self, tmp, role="Secondary", signature=None, heartbeat=False, steady="Secondary"):
+    def __init__(self, tmp, role="Secondary", signature=None, heartbeat=False):
         self.tmp = str(tmp)
         self.device = os.path.join(self.tmp, "drbd0")
         self.mountpoint = os.path.join(self.tmp, "drbd")
@@ -45,7 +45,7 @@ class Pair:
         self.role = role
         self.signature = signature  # blkid text or None (nothing found)
         self.heartbeat = heartbeat
-        self.topo = topology(steady=steady, relocate=self.sources, mountpoint=self.mountpoint, device=self.device)
+        self.topo = topology(relocate=self.sources, mountpoint=self.mountpoint, device=self.device)
         self.fail_rsync = False
         self.cmd = fakesalt.FakeCmd({("blkid",): self.blkid, ("mkfs.ext4",): self.mkfs, ("mount",): self.mount,
                                      ("umount",): self.umount, ("rsync",): self.rsync})
@@ -172,16 +172,18 @@ def test_prepare_test_runs_nothing(tmp_path, load):
 
 
 def test_prepare_existing_target_is_kept(tmp_path, load):
-    pair = Pair(tmp_path, role="Primary", signature=EXT4_TEXT, steady="Primary")
+    pair = Pair(tmp_path, role="Primary", signature=EXT4_TEXT)
     kept = pair.target(pair.sources[0])
     os.makedirs(kept)
     with open(os.path.join(kept, "index.html"), "w") as handle:
         handle.write("edited on the filesystem\n")
     got = load(pair).prepare("apache", "www")
-    assert [s["action"] for s in got["steps"]] == ["mount", "copy", "umount"]
+    assert [s["action"] for s in got["steps"]] == ["mount", "copy", "umount", "secondary"]
     assert got["steps"][1]["path"] == pair.sources[1]
     assert read_text(os.path.join(kept, "index.html")) == "edited on the filesystem\n"
-    assert pair.role == "Primary" and pair.drbd_calls == []  # the steady role here is Primary
+    assert pair.drbd_calls == [("r0", "Secondary")]  # found Primary, left to heartbeat
+    again = load(pair).prepare("apache", "www")
+    assert again["steps"] == [] and "prepared already" in again["reason"]
 
 
 def test_prepare_failure_unmounts_and_demotes(tmp_path, load):
