@@ -302,7 +302,7 @@ def test_boot_ordered_installs_units_once(ocfs2_env):
 def hb_env(tmp_path):
     data = pillar("apache.sls")
     data["hapair"]["topologies"]["apache"]["cluster"]["heartbeat"]["authkeys"]["key"] = KEY
-    config = {"hapair:paths:ha_dir": str(tmp_path / "ha.d")}
+    config = {"hapair:paths:ha_dir": str(tmp_path / "ha.d"), "hapair:paths:conf_dir": str(tmp_path / "hapair")}
     cmd, salt, mods, states, opts = harness(["heartbeat"], {}, config, data, minion="node01")
     return {"mod": mods["heartbeat"], "state": states["heartbeat"], "opts": opts, "dir": tmp_path / "ha.d"}
 
@@ -311,7 +311,8 @@ def test_heartbeat_configured_writes_authkeys_0600_and_never_shows_the_key(hb_en
     state, opts = hb_env["state"], hb_env["opts"]
     opts["test"] = True
     dry = state.configured("apache")
-    assert dry["result"] is None and len(dry["changes"]) == 3 and KEY not in repr(dry)
+    # ha.cf, haresources, authkeys, the drbdlinks script and group www's drbdlinks config
+    assert dry["result"] is None and len(dry["changes"]) == 5 and KEY not in repr(dry)
     opts["test"] = False
     real = state.configured("apache")
     assert real["result"] is True and set(real["changes"]) == set(dry["changes"]) and KEY not in repr(real)

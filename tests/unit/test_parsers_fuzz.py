@@ -46,6 +46,10 @@ def _tokenised_resources(text):
 
 # parser -> fixture globs (relative to tests/fixtures) of the real output it reads
 REGISTRY = {
+    "heartbeat.parse_hbstatus": ["heartbeat/cl_status-hbstatus--*.out"],
+    "heartbeat.parse_listnodes": ["heartbeat/cl_status-listnodes--*.out"],
+    "heartbeat.parse_nodestatus": ["heartbeat/cl_status-nodestatus--*.out"],
+    "heartbeat.parse_rscstatus": ["heartbeat/cl_status-rscstatus--*.out"],
     "drbd_parse.parse_proc_drbd": ["drbd/proc_drbd--*.out", "lab/proc_drbd--*.out"],
     "drbd_parse.parse_drbd_overview": ["drbd/drbd_overview--*.out"],
     "drbd_parse.parse_drbdadm_status": ["drbd/drbdadm_status--*.out", "drbd/drbdsetup_status_verbose*.out",
