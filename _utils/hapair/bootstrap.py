@@ -367,7 +367,7 @@ def node_states(
                           {"topology": tname}))
         out.append(_state("hapair-orch-heartbeat-services-off-at-boot", "heartbeat.group_services_disabled",
                           {"name": tname}))
-        out.append(_state("hapair-orch-heartbeat-running", "heartbeat.running", {"name": tname},
+        out.append(_state("hapair-orch-heartbeat-running", "heartbeat.running", {"name": "heartbeat"},
                           require=[{"heartbeat": "hapair-orch-heartbeat-configured"},
                                    {"heartbeat": "hapair-orch-heartbeat-services-off-at-boot"}]))
     elif step == "o2cb" and topology["cluster"]["stack"] == "o2cb":

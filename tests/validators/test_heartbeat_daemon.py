@@ -97,7 +97,7 @@ def test_authkeys_mode_matters(tmp_path):
     "breakage, message",
     [
         (lambda t: t["cluster"]["heartbeat"].update(media=[]), "No heartbeat media defined"),
-        (lambda t: t["cluster"]["heartbeat"]["resources"][0].update(node="node03"), "Bad nodename"),
+        (lambda t: t["groups"]["www"].update(node="node03"), "Bad nodename"),
     ],
     ids=["no-media", "unknown-node-in-haresources"],
 )

@@ -25,7 +25,9 @@ def test_formula_orders_package_config_then_service(salt_call):
     assert set(low) >= {"hapair-heartbeat-package-installed", "hapair-heartbeat-config-managed",
                         "hapair-heartbeat-service-running"}
     service = low["hapair-heartbeat-service-running"]["service"]
-    assert {"watch": [{"heartbeat": "hapair-heartbeat-config-managed"}]} in service
+    # required, not watched: a running heartbeat is never restarted (that would hand the groups over)
+    assert {"require": [{"heartbeat": "hapair-heartbeat-config-managed"},
+                        {"heartbeat": "hapair-heartbeat-group-services-disabled"}]} in service
 
 
 def test_config_dry_run_plans_the_three_files_and_never_shows_the_key(salt_call):
