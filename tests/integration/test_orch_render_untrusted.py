@@ -42,7 +42,7 @@ TOPOLOGIES = {
 
 # every argument a bootstrap step may carry (salt.state, salt.function and salt.runner steps)
 ALLOWED = {"tgt", "tgt_type", "queue", "sls", "pillar", "require", "order", "name", "topology", "condition",
-           "timeout", "filesystem", "resource"}
+           "timeout", "filesystem", "resource", "deployed"}
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import subprocess
 import pytest
 from conftest import FIXTURES
 from hapair import heartbeat
+from hapair.errors import RenderError
 
 HEARTBEAT = "/usr/libexec/heartbeat/heartbeat"
 pytestmark = [
@@ -63,7 +64,8 @@ def check(tmp_path, topo: dict, node: str, files: dict | None = None) -> tuple[b
             shutil.copytree(source, ha_dir / name, symlinks=True)
         elif os.path.exists(source):
             shutil.copy(source, ha_dir / name)
-    for path, spec in (files or heartbeat.render(topo, str(ha_dir))).items():
+    for path, spec in (files or heartbeat.render(topo, str(ha_dir), str(tmp_path / "hapair"))).items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(spec["content"])
         os.chmod(path, int(spec["mode"], 8))
@@ -86,7 +88,7 @@ def test_seed_002_config_is_validated_by_heartbeat(tmp_path, node):
 
 def test_authkeys_mode_matters(tmp_path):
     topo = topology()
-    files = heartbeat.render(topo, str(tmp_path / "ha.d"))
+    files = heartbeat.render(topo, str(tmp_path / "ha.d"), str(tmp_path / "hapair"))
     files[str(tmp_path / "ha.d" / "authkeys")]["mode"] = "0644"
     ok, output = check(tmp_path, topo, "node01", files)
     assert not ok and "Authentication configuration error" in output
@@ -97,9 +99,8 @@ def test_authkeys_mode_matters(tmp_path):
     "breakage, message",
     [
         (lambda t: t["cluster"]["heartbeat"].update(media=[]), "No heartbeat media defined"),
-        (lambda t: t["groups"]["www"].update(node="node03"), "Bad nodename"),
     ],
-    ids=["no-media", "unknown-node-in-haresources"],
+    ids=["no-media"],
 )
 def test_broken_configs_are_refused_by_heartbeat(tmp_path, breakage, message):
     topo = topology()
@@ -108,6 +109,19 @@ def test_broken_configs_are_refused_by_heartbeat(tmp_path, breakage, message):
     assert not ok, output
     assert message in output
     assert heartbeat.check(topo), "hapair refuses it before heartbeat does"
+
+
+def test_an_unknown_node_in_haresources_is_refused_by_heartbeat_and_never_rendered(tmp_path):
+    topo = topology()
+    files = heartbeat.render(topo, str(tmp_path / "ha.d"), str(tmp_path / "hapair"))
+    line = files[str(tmp_path / "ha.d" / "haresources")]
+    assert "\nnode01 " in line["content"]
+    line["content"] = line["content"].replace("\nnode01 ", "\nnode03 ")
+    ok, output = check(tmp_path, topo, "node01", files)
+    assert not ok and "Bad nodename" in output, output
+    topo["groups"]["www"]["node"] = "node03"
+    with pytest.raises(RenderError, match="node03"):
+        heartbeat.render(topo)
 
 
 def test_heartbeat_accepts_a_duplicate_node_so_hapair_checks_it(tmp_path):
@@ -122,7 +136,7 @@ def test_heartbeat_accepts_a_duplicate_node_so_hapair_checks_it(tmp_path):
 def test_this_host_must_be_one_of_the_nodes(tmp_path):
     topo = topology()
     topo["nodes"]["node01"]["hostname"] = "elsewhere"
-    files = heartbeat.render(topology(), str(tmp_path / "ha.d"))  # ha.cf names node01/node02
+    files = heartbeat.render(topology(), str(tmp_path / "ha.d"), str(tmp_path / "hapair"))  # ha.cf names node01/node02
     ok, output = check(tmp_path, topo, "node01", files)
     assert not ok, output
 

@@ -24,7 +24,7 @@ def test_formula_orders_package_config_then_service(salt_call):
     assert isinstance(low, dict), low
     assert set(low) >= {"hapair-heartbeat-package-installed", "hapair-heartbeat-config-managed",
                         "hapair-heartbeat-service-running"}
-    service = low["hapair-heartbeat-service-running"]["service"]
+    service = low["hapair-heartbeat-service-running"]["heartbeat"]
     # required, not watched: a running heartbeat is never restarted (that would hand the groups over)
     assert {"require": [{"heartbeat": "hapair-heartbeat-config-managed"},
                         {"heartbeat": "hapair-heartbeat-group-services-disabled"}]} in service
