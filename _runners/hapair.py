@@ -494,7 +494,7 @@ def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, 
     if step["action"] == "none" or dry_run:
         return {"result": True, **out, "runs_on": step["from"], "seconds": 0.0, "plan": step,
                 "comment": ("dry run: " if dry_run and step["action"] != "none" else "") + step["comment"]}
-    taken, errors = _call(topo, "heartbeat.takeover", kwarg={"which": step["which"]}, nodes=[step["to"]])
+    taken, errors = _call(topo, "heartbeat.takeover", kwarg={"resources": step["which"]}, nodes=[step["to"]])
     if taken.get(step["to"]) is None:
         return _fail(f"heartbeat.takeover on {step['to']} failed: {errors.get(step['to'])}", **out)
     deadline = started + float(timeout)
