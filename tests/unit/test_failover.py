@@ -62,3 +62,72 @@ def test_unknown_group_or_node():
         failover.plan(TOPO, "www", "node3", seen())
     with pytest.raises(ValueError, match="name the node"):
         failover.plan(TOPO, "www", None, seen(hb1="none"))
+
+
+# --- the runner: one report job per node, then hb_takeover on the target, then observed -----------
+
+def _apache_pillar():
+    import os  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+    from conftest import ROOT  # noqa: PLC0415
+
+    with open(os.path.join(ROOT, "pillar", "hapair", "lab_apache.sls"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+class FakePair:
+    """Both nodes' drbd.report answers; heartbeat.takeover on a node moves the group there."""
+
+    def __init__(self, holder="node1", disk2="UpToDate"):
+        self.holder, self.disk2, self.jobs = holder, disk2, []
+
+    def cmd(self, tgt, fun, **kwargs):
+        self.jobs.append((sorted(tgt), fun, kwargs.get("kwarg")))
+        if fun == "heartbeat.takeover":
+            self.holder = tgt[0]
+            return {tgt[0]: {"ret": {"argv": ["hb_takeover", kwargs["kwarg"]["resources"]], "retcode": 0}, "retcode": 0}}
+        out = {}
+        for mid in tgt:
+            mine = mid == self.holder
+            disk = self.disk2 if mid == "node2" else "UpToDate"
+            model = {"name": "r0", "role": "Primary" if mine else "Secondary", "volumes": [{"disk_state": disk}],
+                     "peers": [{"connection_state": "Connected", "role": "Secondary" if mine else "Primary",
+                                "volumes": [{"replication_state": "Established", "peer_disk_state": "UpToDate"}]}]}
+            out[mid] = {"ret": {"status": {"resources": {"r0": model}}, "mounts": {}, "split_brain": {"r0": False},
+                                "heartbeat": {"running": True, "resources": "all" if mine else "none"}}, "retcode": 0}
+        return out
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    from conftest import load_runner  # noqa: PLC0415
+
+    mod = load_runner("hapair_failover_under_test")
+    monkeypatch.setattr(mod, "_wait_event", lambda seconds: None)
+    return mod
+
+
+def test_failover_asks_heartbeat_on_the_target_and_reports_where_it_runs(runner, monkeypatch):
+    pair = FakePair()
+    monkeypatch.setattr(runner, "_client", lambda: pair)
+    out = runner.failover("lab_apache", "www", to="node2", pillar=_apache_pillar())
+    assert out["result"] is True and out["runs_on"] == "node2" and out["from"] == "node1", out
+    assert [(t, f) for t, f, _ in pair.jobs] == [(["node1", "node2"], "drbd.report"), (["node2"], "heartbeat.takeover"),
+                                                (["node1", "node2"], "drbd.report")]
+    assert pair.jobs[1][2] == {"resources": "foreign"}  # www prefers node1: node2 takes it as foreign
+    status = runner.status("lab_apache", table=False, pillar=_apache_pillar())
+    assert {r["node"]: r["group"] for r in status["rows"]} == {"node1": None, "node2": "www"}
+    assert "GROUP" in runner.report.table(status["rows"]).splitlines()[0]
+
+
+def test_failover_dry_run_and_refusal_run_nothing_on_the_nodes(runner, monkeypatch):
+    pair = FakePair(disk2="Inconsistent")
+    monkeypatch.setattr(runner, "_client", lambda: pair)
+    refused = runner.failover("lab_apache", "r0", to="node2", pillar=_apache_pillar())
+    assert refused["result"] is False and "node2's disk is Inconsistent" in refused["comment"]
+    pair.disk2 = "UpToDate"
+    dry = runner.failover("lab_apache", "r0", dry_run=True, pillar=_apache_pillar())
+    assert dry["result"] is True and dry["comment"].startswith("dry run: hb_takeover foreign on node2"), dry
+    assert [f for _, f, _ in pair.jobs] == ["drbd.report", "drbd.report"]
+    assert pair.holder == "node1"
