@@ -6,6 +6,10 @@ nodes from blank disks (tests/lab/labreset.py) to: r0 synced, ext4 made once on 
 line, and the group (VIP 10.99.0.100, drbddisk, Filesystem, drbdlinks, apache2) on node1. A canary
 page written before each fault is read through the VIP after it. Everything is checked on the
 nodes' own view by ssh (/proc/drbd, /proc/mounts, ip addr, systemctl, curl), not hapair's parsers.
+Faults, in one scenario: heartbeat stopped on node1 (node2 takes over; a failover back is refused
+while heartbeat is down there, and while node1's disk is not UpToDate), a planned failover back,
+a re-run with zero changes, then node1 powered off (node2 takes over; auto_failback off keeps the
+group there once node1 is back).
 Wall times are printed (``-s``), never asserted.
 """
 
@@ -101,8 +105,13 @@ def test_lab_apache_bootstrap_serve_fail_over_and_back(lab):
     _wait("node1 back in heartbeat", lambda: "active" in lab.ssh("node2", "cl_status nodestatus node1").stdout)
     assert _holder(lab) == "node2"
 
-    # 3. planned switchover back through heartbeat
+    # 3. refused while node1's disk is not UpToDate (invalidated: a full resync from node2), then
+    #    the planned switchover back through heartbeat
     token = _canary(lab, "node2")
+    lab.ssh("node1", "drbdadm invalidate r0", check=True)
+    stale = _failover(lab, "www", "to=node1")
+    assert stale.get("result") is False and "not UpToDate" in stale.get("comment", ""), stale
+    _wait("node1 resynced", lambda: "ds:UpToDate/UpToDate" in proc_drbd(lab, "node1"), timeout=600)
     moved = _failover(lab, "www", "to=node1")
     assert moved.get("result") is True and moved.get("runs_on") == "node1", moved
     times["failover_to_node1"] = moved.get("seconds")
@@ -115,4 +124,14 @@ def test_lab_apache_bootstrap_serve_fail_over_and_back(lab):
     assert_complete(code, steps, raw, TOPOLOGY)
     assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
     assert _serves(lab, "node2", token)
+
+    # 5. node1 loses power: node2 takes over; node1 comes back and auto_failback off keeps it on node2
+    token = _canary(lab, "node1")
+    lab.poweroff("node1")
+    times["takeover_after_power_off"] = round(_wait("node2 serving", lambda: _serves(lab, "node2", token)), 1)
+    lab.start("node1")
+    _wait("node1 back in heartbeat", lambda: "active" in lab.ssh("node2", "cl_status nodestatus node1").stdout,
+          timeout=300)
+    _wait("r0 resynced", lambda: "ds:UpToDate/UpToDate" in proc_drbd(lab, "node2"), timeout=600)
+    assert _holder(lab) == "node2" and _serves(lab, "node1", token)
     print(f"\n[lab] lab_apache wall times (s): {json.dumps(times)}")
