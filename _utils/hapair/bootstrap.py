@@ -59,8 +59,8 @@ NODE_STEPS = {
     "nfs": "the topology's NFS exports",
     "prepare": "each service group's one-time preparation on its node: mkfs, relocated paths copied "
                "onto the filesystem, then Secondary (nothing once the cluster manager runs the group)",
-    "heartbeat": "ha.cf, haresources, authkeys and the drbdlinks script; the groups' services off at boot; "
-                 "heartbeat enabled and running",
+    "heartbeat": "DRBD up at boot (its init script, before heartbeat); ha.cf, haresources, authkeys and the "
+                 "drbdlinks script; the groups' services off at boot; heartbeat enabled and running",
     "drbd": "the hapair.drbd formula: DRBD bring-up through its steady role, on one node",
 }
 
@@ -363,12 +363,16 @@ def node_states(
         out += [_state(f"hapair-orch-group-{name}-prepared", "hapair_fs.prepared", *_on(topology, name))
                 for name, group in sorted(topology["groups"].items()) if group["node"] == node]
     elif step == "heartbeat" and topology["cluster"]["stack"] == "heartbeat":
+        # DRBD's own init script brings every resource up at boot, before heartbeat (its LSB header:
+        # X-Start-Before: heartbeat): drbddisk only promotes, a resource left down cannot take over
+        out.append(_state("hapair-orch-drbd-up-at-boot", "service.enabled", {"name": "drbd"}))
         out.append(_state("hapair-orch-heartbeat-configured", "heartbeat.configured", {"name": tname},
                           {"topology": tname}))
         out.append(_state("hapair-orch-heartbeat-services-off-at-boot", "heartbeat.group_services_disabled",
                           {"name": tname}))
         out.append(_state("hapair-orch-heartbeat-running", "heartbeat.running", {"name": "heartbeat"},
-                          require=[{"heartbeat": "hapair-orch-heartbeat-configured"},
+                          require=[{"service": "hapair-orch-drbd-up-at-boot"},
+                                   {"heartbeat": "hapair-orch-heartbeat-configured"},
                                    {"heartbeat": "hapair-orch-heartbeat-services-off-at-boot"}]))
     elif step == "o2cb" and topology["cluster"]["stack"] == "o2cb":
         out.append(_state("hapair-orch-o2cb-cluster-configured", "o2cb.cluster_configured", {"name": tname}))

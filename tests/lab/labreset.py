@@ -8,7 +8,7 @@ hapair bug cannot make the reset lie), in this order:
 
 0. stop heartbeat where hapair configured it (its groups release: services, mount, DRBD role,
    VIP, links), remove hapair's ha.d files and drbdlinks configs, put relocated paths back, enable
-   the services hapair took off the boot
+   the services hapair took off the boot and take DRBD's init script off it again (the image's)
 1. unexport and stop NFS if hapair exported anything; unmount every OCFS2, GFS2 and /dev/drbd*
    mount; drop fstab lines hapair wrote (``x-systemd.requires=hapair-drbd-promote@``) and hapair's
    promote-before-mount units, then ``systemctl daemon-reload``
@@ -76,6 +76,7 @@ if [ -f /etc/ha.d/ha.cf ] && grep -q 'Managed by hapair' /etc/ha.d/ha.cf; then
   rm -f /etc/ha.d/ha.cf /etc/ha.d/haresources /etc/ha.d/authkeys /etc/ha.d/resource.d/drbdlinks
   ip -4 addr show | awk '/inet .* secondary/ {print $2, $NF}' | while read -r a dev; do ip addr del "$a" dev "$dev"; done
   systemctl enable apache2.service >/dev/null 2>&1 || true
+  systemctl disable drbd.service >/dev/null 2>&1 || true
 fi
 if ls /etc/exports.d/hapair-*.exports >/dev/null 2>&1; then
   rm -f /etc/exports.d/hapair-*.exports

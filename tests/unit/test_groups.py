@@ -132,5 +132,8 @@ def test_bootstrap_never_sets_roles_the_manager_owns():
     assert [s["function"] for s in bootstrap.node_states(topo, "prepare", "node1")] == ["hapair_fs.prepared",
                                                                                        "test.nop"]
     assert bootstrap.node_states(topo, "prepare", "node2") == []
-    assert [s["function"] for s in bootstrap.node_states(topo, "heartbeat", "node2")] == [
-        "heartbeat.configured", "heartbeat.group_services_disabled", "heartbeat.running", "test.nop"]
+    states = bootstrap.node_states(topo, "heartbeat", "node2")
+    assert [s["function"] for s in states] == [
+        "service.enabled", "heartbeat.configured", "heartbeat.group_services_disabled", "heartbeat.running", "test.nop"]
+    assert states[0]["args"] == [{"name": "drbd"}]  # DRBD up at boot, before heartbeat: drbddisk only promotes
+    assert {"service": "hapair-orch-drbd-up-at-boot"} in states[3]["args"][-1]["require"]
