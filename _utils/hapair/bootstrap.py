@@ -336,6 +336,7 @@ def node_states(
         out += _drbd_bringup(topology, node, before, None)
     elif step == "drbd":
         out += _drbd_bringup(topology, node, [], overwrite_data)
+        owned = managed_resources(topology)  # a cluster manager's roles: never set by the formula
         for res in resources:
             up = {"drbd": f"hapair-drbd-{res}-up"}
             chain = [
@@ -346,8 +347,9 @@ def node_states(
                 _state(f"hapair-drbd-{res}-synced", "drbd.synced", *_on(topology, res),
                        *([{"timeout": sync_timeout}] if sync_timeout is not None else []),
                        require=[{"drbd": f"hapair-drbd-{res}-initial-sync"}]),
-                _role(topology, res, node, require=[{"drbd": f"hapair-drbd-{res}-synced"}]),
             ]
+            if res not in owned:
+                chain.append(_role(topology, res, node, require=[{"drbd": f"hapair-drbd-{res}-synced"}]))
             out += chain
         return out  # the formula: no orchestration marker
     elif step == "initial-sync":

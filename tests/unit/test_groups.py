@@ -137,3 +137,9 @@ def test_bootstrap_never_sets_roles_the_manager_owns():
         "service.enabled", "heartbeat.configured", "heartbeat.group_services_disabled", "heartbeat.running", "test.nop"]
     assert states[0]["args"] == [{"name": "drbd"}]  # DRBD up at boot, before heartbeat: drbddisk only promotes
     assert {"service": "hapair-orch-drbd-up-at-boot"} in states[3]["args"][-1]["require"]
+
+
+def test_the_drbd_formula_leaves_a_group_resource_role_to_heartbeat():
+    topo = topology.normalise(raw(), "lab_apache")
+    ids = [s["id"] for s in bootstrap.node_states(topo, "drbd", "node1")]
+    assert ids[-1] == "hapair-drbd-r0-synced" and not any(i.endswith(("-primary", "-secondary")) for i in ids)
