@@ -427,18 +427,23 @@ def canary(topology, filesystem=None, pillar=None):
 
     Uses the filesystem's ``mount_on`` nodes (default: every filesystem mounted on two nodes).
     Returns ``{"result": True, "checks": [{"filesystem", "path", "written_on", "read_on"}]}``;
-    fails saying what was read instead. The file is removed afterwards.
+    fails saying what was read instead. The file is removed afterwards. A topology with service
+    groups: each group's ``canary`` file is written where the group runs and read from the other
+    node through the VIP (``http.query``); checks ``[{"group", "path", "url", "written_on", "read_on"}]``.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt-run hapair.canary web www
+        salt-run hapair.canary lab_apache www
     """
     try:
         topo = _load(topology, pillar)
     except HapairError as err:
         return _fail(str(err))
+    if topo.get("groups"):
+        return _group_canary(topo, filesystem)
     fss = topo.get("filesystems") or {}
     names = [filesystem] if filesystem else sorted(n for n, fs in fss.items() if len(fs.get("mount_on") or []) == 2)
     checks = []
@@ -459,6 +464,37 @@ def canary(topology, filesystem=None, pillar=None):
                          f"{(got.get(reader) or err.get(reader))!r} on {reader}", checks=checks)
         checks.append({"filesystem": name, "path": path, "written_on": writer, "read_on": reader})
     return {"result": True, "checks": checks, "comment": f"canary crossed nodes on {', '.join(names) or 'nothing'}"}
+
+
+def _group_canary(topo, only=None):
+    """Each service group's canary: a token written to its ``file`` on the node that runs it, read
+    from the other node at ``http://<VIP>:<port><url_path>`` (``http.query``): data, VIP and service."""
+    holders = orchestrate.group_holders(topo, {"heartbeat": _call(topo, "heartbeat.status")[0]})
+    checks = []
+    for name, group in sorted(topo["groups"].items()):
+        if (only and name != only) or not group["canary"]:
+            continue
+        if len(holders[name]) != 1:
+            return _fail(f"canary for group {name}: it runs on {' and '.join(holders[name]) or 'no node'}",
+                         checks=checks)
+        writer = holders[name][0]
+        reader = next(n for n in topo["node_order"] if n != writer)
+        canary = group["canary"]
+        url = f"http://{group['ip']['address']}:{canary['port']}{canary['url_path']}"
+        token = f"hapair canary {uuid.uuid4()} written on {writer} at {time.time():.3f}\n"
+        wrote, err = _call(topo, "file.write", [canary["file"], token], nodes=[writer])
+        if wrote.get(writer) is None:
+            return _fail(f"canary for group {name}: cannot write {canary['file']} on {writer}: {err.get(writer)}",
+                         checks=checks)
+        got, err = _call(topo, "http.query", [url], kwarg={"text": True, "status": True}, nodes=[reader])
+        _call(topo, "file.remove", [canary["file"]], nodes=[writer])
+        text = (got.get(reader) or {}).get("text") if isinstance(got.get(reader), dict) else None
+        if (text or "").strip() != token.strip():
+            return _fail(f"canary for group {name}: wrote {token.strip()!r} to {canary['file']} on {writer}, "
+                         f"{reader} read {(got.get(reader) or err.get(reader))!r} from {url}", checks=checks)
+        checks.append({"group": name, "path": canary["file"], "url": url, "written_on": writer, "read_on": reader})
+    return {"result": True, "checks": checks,
+            "comment": f"canary read through the VIP of {', '.join(c['group'] for c in checks) or 'no group'}"}
 
 
 FAILOVER_TIMEOUT = 120  # seconds failover waits for heartbeat to show the group on the target

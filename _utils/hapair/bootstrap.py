@@ -241,6 +241,8 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
         state("prepare")
         state("heartbeat")
         gate("groups_running")
+        if any(group["canary"] for group in topology["groups"].values()):
+            add("canary", "runner", function="hapair.canary")
     cluster_fs = cluster_filesystems(topology)
     if cluster_fs:
         state("mkfs")

@@ -309,6 +309,20 @@ def is_unit(value: Any) -> bool:
     return isinstance(value, str) and len(value.encode()) <= MAX_NAME and bool(_UNIT.fullmatch(value))
 
 
+_URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+
+
+def is_url_path(value: Any) -> bool:
+    """The path part of an http URL hapair builds (the group canary's): ``/`` then unreserved
+    characters only, no ``..`` segment, <= 255 bytes.
+
+    >>> is_url_path("/hapair-canary.txt"), is_url_path("/a?b"), is_url_path("/../etc")
+    (True, False, False)
+    """
+    return (isinstance(value, str) and len(value.encode()) <= MAX_NAME and bool(_URL_PATH.fullmatch(value))
+            and ".." not in value.split("/"))
+
+
 def is_facility(value: Any) -> bool:
     """A syslog facility name (``local0``, ``daemon``, ...).
 
@@ -330,6 +344,7 @@ CHECKS.update({
     "secret": (is_secret, "no whitespace or control characters"),
     "service": (is_service, "a resource name, optionally with ::arguments, no whitespace"),
     "unit": (is_unit, "a systemd unit or init script name: letters, digits and _ . @ + -"),
+    "url_path": (is_url_path, "a URL path: '/' then letters, digits and . _ ~ / -, no '..'"),
     "base64": (is_base64, "base64 text without line breaks"),
     "facility": (is_facility, "a syslog facility: " + ", ".join(SYSLOG_FACILITIES)),
 })

@@ -394,7 +394,8 @@ def _heartbeat(raw: dict, nodes: dict, order: list[str]) -> dict:
 
 
 def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> dict:
-    """``{group: {name, node, nodes (preferred first), resource, filesystem, ip, relocate, services}}``;
+    """``{group: {name, node, nodes (preferred first), resource, filesystem, ip, relocate, services,
+    canary: {file, url_path, port} | None}}``;
     each relocated path's target is the group filesystem's mountpoint + the path. A group's
     filesystem is formatted on the group's node and never mounted at boot (the manager mounts it);
     its resource's steady ``roles``: Primary where the group prefers to run."""
@@ -415,6 +416,8 @@ def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> 
             "relocate": [{"path": path.rstrip("/"), "target": fs["mountpoint"].rstrip("/") + path.rstrip("/")}
                          for path in spec.get("relocate") or []] if fs else [],
             "services": list(spec.get("services") or []),
+            "canary": {"file": spec["canary"]["file"], "url_path": spec["canary"]["url_path"],
+                       "port": spec["canary"].get("port", 80)} if spec.get("canary") else None,
         }
     return out
 

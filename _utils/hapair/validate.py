@@ -91,7 +91,8 @@ HEARTBEAT_DEFAULTS: dict[str, Any] = {
 HEARTBEAT_MEDIA = ("bcast", "ucast", "mcast")
 HEARTBEAT_MEDIA_KEYS = ("type", "interface", "addresses", "group", "port", "ttl")
 HEARTBEAT_AUTH = ("crc", "md5", "sha1")
-GROUP_KEYS = ("node", "resource", "filesystem", "ip", "relocate", "services")
+GROUP_KEYS = ("node", "resource", "filesystem", "ip", "relocate", "services", "canary")
+GROUP_CANARY_KEYS = ("file", "url_path", "port")
 GROUP_IP_KEYS = ("address", "cidr", "interface")
 GROUP_STACKS = ("heartbeat",)  # the engines that run service groups today
 # relocate: whole system trees a group can never take over (a path under them is fine)
@@ -1176,6 +1177,7 @@ def _groups(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: 
                 c.add((*parts, "relocate"), "needs the group's filesystem to move the paths onto",
                       "set filesystem, or drop relocate")
             _relocate(c, relocate, (*parts, "relocate"))
+        _group_canary(c, group.get("canary"), (*parts, "canary"), group.get("ip"))
         services = c.str_list(group.get("services"), (*parts, "services"), kind="unit", what="service")
         for index, unit in enumerate(services or []):
             if unit in boot_enabled:
@@ -1204,6 +1206,20 @@ def _group_ip(c: _Checker, value: Any, parts: Path, node_addresses: set[str]) ->
         if network.num_addresses > 2 and parsed in (network.network_address, network.broadcast_address):
             c.add((*parts, "address"), f"{address} is the network or broadcast address of {network}",
                   "pick a host address inside the network")
+
+
+def _group_canary(c: _Checker, value: Any, parts: Path, ip: Any) -> None:
+    """``{file, url_path, port}``: the bootstrap writes a token to ``file`` where the group runs and
+    reads it from the other node at ``http://<ip address>:<port><url_path>``."""
+    canary = c.mapping(value, parts, what="{file, url_path, port}")
+    if canary is None:
+        return
+    c.keys(canary, GROUP_CANARY_KEYS, parts)
+    c.abspath(canary.get("file"), (*parts, "file"), required=True)
+    c.field("url_path", canary.get("url_path"), (*parts, "url_path"), "plain URL path", required=True)
+    c.integer(canary.get("port"), (*parts, "port"), 1, 65535)
+    if not isinstance(ip, dict):
+        c.add(parts, "needs the group's ip: the canary is read through it", "set ip: {address, cidr, interface}")
 
 
 def _relocate(c: _Checker, value: Any, parts: Path) -> None:

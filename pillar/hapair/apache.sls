@@ -41,6 +41,9 @@ hapair:
             interface: eth0
           relocate: [/etc/apache2, /var/www, /usr/lib/cgi-bin]   # rsync -avz ... /drbd/; drbdlinks.conf
           services: [apache2]
+          canary:                       # written where www runs, read from the other node through the VIP
+            file: /var/www/html/hapair-canary.txt
+            url_path: /hapair-canary.txt
       cluster:
         stack: heartbeat
         heartbeat:                      # /etc/heartbeat/ha.cf

@@ -43,6 +43,9 @@ hapair:
             interface: eth1
           relocate: [/etc/apache2, /var/www]
           services: [apache2]
+          canary:                       # the bootstrap's last step: written where www runs, read through the VIP
+            file: /var/www/html/hapair-canary.txt
+            url_path: /hapair-canary.txt
       cluster:
         stack: heartbeat
         name: labha

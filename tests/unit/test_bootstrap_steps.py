@@ -38,7 +38,8 @@ def table(topo, opts=None):
 DRBD = ["drbd-up state {n}", "gate-connected gate connected", "initial-sync state {n}", "gate-synced gate synced"]
 ROLES = ["roles state {n}", "gate-roles gate roles"]
 O2CB = ["o2cb state {n}", "gate-o2cb-online gate o2cb_online"]
-HEARTBEAT = "prepare state {p}|heartbeat state {{n}}|gate-groups-running gate groups_running"
+HEARTBEAT = ("prepare state {p}|heartbeat state {{n}}|gate-groups-running gate groups_running"
+             "|canary runner hapair.canary")
 
 
 def rows(nodes, *parts):

@@ -131,3 +131,42 @@ def test_failover_dry_run_and_refusal_run_nothing_on_the_nodes(runner, monkeypat
     assert dry["result"] is True and dry["comment"].startswith("dry run: hb_takeover foreign on node2"), dry
     assert [f for _, f, _ in pair.jobs] == ["drbd.report", "drbd.report"]
     assert pair.holder == "node1"
+
+
+def test_group_canary_is_written_where_the_group_runs_and_read_through_the_vip(runner, monkeypatch):
+    calls = []
+
+    class Pair:
+        def cmd(self, tgt, fun, **kwargs):
+            calls.append((sorted(tgt), fun, kwargs.get("arg"), kwargs.get("kwarg")))
+            if fun == "heartbeat.status":
+                return {m: {"ret": {"running": True, "resources": "none" if m == "node1" else "all"}, "retcode": 0}
+                        for m in tgt}
+            if fun == "file.write":
+                self.token = kwargs["arg"][1]
+                return {tgt[0]: {"ret": "Wrote 1 lines", "retcode": 0}}
+            if fun == "http.query":
+                return {tgt[0]: {"ret": {"status": 200, "text": self.token}, "retcode": 0}}
+            return {tgt[0]: {"ret": True, "retcode": 0}}
+
+    pair = Pair()
+    monkeypatch.setattr(runner, "_client", lambda: pair)
+    out = runner.canary("lab_apache", pillar=_apache_pillar())
+    assert out["result"] is True, out
+    assert out["checks"] == [{"group": "www", "path": "/var/www/html/hapair-canary.txt",
+                              "url": "http://10.99.0.100:80/hapair-canary.txt",
+                              "written_on": "node2", "read_on": "node1"}]  # www runs on node2 after a failover
+    assert [(t, f) for t, f, _, _ in calls] == [(["node1", "node2"], "heartbeat.status"), (["node2"], "file.write"),
+                                              (["node1"], "http.query"), (["node2"], "file.remove")]
+    calls.clear()
+
+    class Stale(Pair):
+        def cmd(self, tgt, fun, **kwargs):
+            if fun == "http.query":
+                return {tgt[0]: {"ret": {"status": 200, "text": "node1's own old page"}, "retcode": 0}}
+            return super().cmd(tgt, fun, **kwargs)
+
+    stale = Stale()
+    monkeypatch.setattr(runner, "_client", lambda: stale)
+    out = runner.canary("lab_apache", pillar=_apache_pillar())
+    assert out["result"] is False and "node1 read" in out["comment"] and "http://10.99.0.100:80" in out["comment"]

@@ -27,7 +27,8 @@ def test_the_lab_topology_is_valid_and_normalises():
         "ip": {"address": "10.99.0.100", "cidr": 24, "interface": "eth1"},
         "relocate": [{"path": "/etc/apache2", "target": "/drbd/etc/apache2"},
                      {"path": "/var/www", "target": "/drbd/var/www"}],
-        "services": ["apache2"]}}
+        "services": ["apache2"],
+        "canary": {"file": "/var/www/html/hapair-canary.txt", "url_path": "/hapair-canary.txt", "port": 80}}}
     assert topo["filesystems"]["data"]["format_on"] == "node1" and topo["filesystems"]["data"]["mount_on"] == []
     assert topo["drbd"]["resources"]["r0"]["roles"] == {"node1": "Primary", "node2": "Secondary"}
     assert bootstrap.managed_resources(topo) == ["r0"]
@@ -64,6 +65,12 @@ BAD = [
     (lambda t: t["groups"].update(www2=copy.deepcopy(t["groups"]["www"])), {"groups:www2:resource": "already"}),
     (lambda t: t["drbd"]["resources"]["r0"].update(primary="node2"), {"groups:www:node": "not r0's primary"}),
     (lambda t: t["groups"]["www"].update(colour="red"), {"groups:www:colour": "unknown key"}),
+    (lambda t: t["groups"]["www"]["canary"].update(url_path="/x?y=1"), {"groups:www:canary:url_path": "plain URL"}),
+    (lambda t: t["groups"]["www"]["canary"].update(url_path="/../etc/passwd"),
+     {"groups:www:canary:url_path": "plain URL"}),
+    (lambda t: t["groups"]["www"]["canary"].update(file="/var/www/x y"), {"groups:www:canary:file": "not a valid"}),
+    (lambda t: t["groups"]["www"]["canary"].update(port=0), {"groups:www:canary:port": "out of range"}),
+    (lambda t: t["groups"]["www"].pop("ip"), {"groups:www:canary": "needs the group's ip"}),
     (lambda t: t["cluster"]["heartbeat"].update(resources=[{"node": "node1"}]),
      {"cluster:heartbeat:resources": "moved to the topology's `groups`"}),
     (lambda t: t["cluster"].update(stack="none", heartbeat=None) or t["cluster"].pop("heartbeat"),

@@ -243,7 +243,8 @@ def test_every_example_pillar_stays_valid(name):
 @pytest.mark.parametrize("kind", sorted(fields.CHECKS))
 def test_every_field_check_refuses_a_trailing_newline(kind):
     check, _ = fields.CHECKS[kind]
-    sample = {"path": "/srv/x", "drbd_path": "/dev/vdb", "drbd_device": "/dev/drbd0", "facility": "local0", "base64": "YWJj"}.get(kind, "abc")
+    sample = {"path": "/srv/x", "drbd_path": "/dev/vdb", "drbd_device": "/dev/drbd0", "facility": "local0", "base64": "YWJj",
+              "url_path": "/hapair-canary.txt"}.get(kind, "abc")
     assert check(sample) and not check(sample + "\n")
 
 
