@@ -69,29 +69,7 @@ def test_ha_cf_unknown_medium_is_the_projects_error():
         heartbeat.render_ha_cf(topo)
 
 
-@pytest.mark.parametrize("path, value", [
-    (("ip", "address"), "192.0.2.10 10.6.6.6"),             # a second IPaddr resource
-    (("ip", "address"), "192.0.2.10\nnode02 IPaddr::10.6.6.6"),  # a second resource group
-    (("ip", "interface"), "eth0 drbddisk::r9"),
-    (("services",), ["apache2 evil"]),
-    (("services",), ["apache2\nnode02 evil"]),
-    (("resource",), "r0 evil"),
-])
-def test_haresources_fields_cannot_add_resources(path, value):
-    topo = heartbeat_topo()
-    target = topo["groups"]["www"]
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    with pytest.raises(RenderError):
-        heartbeat.render_haresources(topo)
-
-
-def test_haresources_mountpoint_cannot_add_filesystem_arguments():
-    topo = heartbeat_topo()
-    topo["filesystems"][topo["groups"]["www"]["filesystem"]]["mountpoint"] = "/drbd::ext3::-o::exec x"
-    with pytest.raises(RenderError, match="mountpoint"):
-        heartbeat.render_haresources(topo)
+# haresources injection (IPaddr2, drbddisk, Filesystem, services, every ``::``): tests/unit/test_heartbeat.py
 
 
 def test_authkeys_refuses_nul_and_raises_the_projects_error():
