@@ -65,13 +65,6 @@ def test_node_lines_use_hostnames():
     assert "node node02.example.org" in heartbeat.render_ha_cf(topo).splitlines()
 
 
-def test_unknown_medium_is_refused():
-    topo = topology()
-    topo["cluster"]["heartbeat"]["media"] = [{"type": "pigeon", "interface": "eth9"}]
-    with pytest.raises(RenderError):
-        heartbeat.render_ha_cf(topo)
-
-
 # --- haresources -------------------------------------------------------------------------------
 
 def test_haresources_is_the_recipes_line_with_ipaddr2_and_drbdlinks():
