@@ -97,3 +97,19 @@ def _seconds(value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SaltInvocationError(f"a timeout must be a whole number of seconds, not {value!r}")
     return value
+
+
+def packages(component):
+    """The Debian packages of one part hapair sets up (``hapair.bootstrap.PACKAGES``: drbd, o2cb,
+    gfs2, corosync, heartbeat, btrfs, xfs, relocate, lvm, nfs): the formulas' default package list.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call hapair_bootstrap.packages corosync
+    """
+    try:
+        return core.component_packages(component)
+    except ValueError as err:
+        raise SaltInvocationError(str(err)) from None

@@ -133,6 +133,25 @@ def minion_of(topology: Topology, node: str) -> str:
     return require("minion_id", topology["nodes"][node].get("minion_id", node), f"nodes:{node}:minion_id")
 
 
+# the Debian packages of each part hapair sets up (one owner: the orchestration and the formulas)
+PACKAGES: dict[str, list[str]] = {
+    "drbd": ["drbd-utils"], "o2cb": ["ocfs2-tools"], "gfs2": ["gfs2-utils"], "corosync": ["corosync", "dlm-controld"],
+    "heartbeat": ["heartbeat"], "btrfs": ["btrfs-progs"], "xfs": ["xfsprogs"], "relocate": ["rsync"],
+    "lvm": ["lvm2"], "nfs": ["nfs-kernel-server"],
+}
+
+
+def component_packages(component: str) -> list[str]:
+    """The Debian packages of one part (a formula's default; ``hapair:lookup:<part>:packages`` overrides).
+
+    >>> component_packages("corosync")
+    ['corosync', 'dlm-controld']
+    """
+    if component not in PACKAGES:
+        raise ValueError(f"unknown part {component!r}; expected one of {', '.join(PACKAGES)}")
+    return list(PACKAGES[component])
+
+
 def packages(topology: Topology) -> list[str]:
     """The Debian packages a node of ``topology`` needs (one owner: the orchestration uses it).
 
@@ -141,26 +160,21 @@ def packages(topology: Topology) -> list[str]:
     """
     types = {fs["type"] for fs in topology["filesystems"].values()}
     stack = topology["cluster"]["stack"]
-    pkgs = ["drbd-utils"]
+    parts = ["drbd"]
     if stack == "o2cb" or "ocfs2" in types:
-        pkgs.append("ocfs2-tools")
+        parts.append("o2cb")
     if "gfs2" in types:
-        pkgs.append("gfs2-utils")
-    if stack == "corosync":
-        pkgs += ["corosync", "dlm-controld"]
-    if stack == "heartbeat":
-        pkgs.append("heartbeat")
-    if "btrfs" in types:
-        pkgs.append("btrfs-progs")
-    if "xfs" in types:
-        pkgs.append("xfsprogs")
+        parts.append("gfs2")
+    if stack in ("corosync", "heartbeat"):
+        parts.append(stack)
+    parts += [fstype for fstype in ("btrfs", "xfs") if fstype in types]
     if any(group["relocate"] for group in topology["groups"].values()):
-        pkgs.append("rsync")
+        parts.append("relocate")
     if topology["lvm"]:
-        pkgs.append("lvm2")
+        parts.append("lvm")
     if topology["nfs"]["exports"]:
-        pkgs.append("nfs-kernel-server")
-    return pkgs
+        parts.append("nfs")
+    return [pkg for part in parts for pkg in PACKAGES[part]]
 
 
 def managed_resources(topology: Topology) -> list[str]:

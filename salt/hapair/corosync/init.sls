@@ -18,7 +18,7 @@ hapair-corosync-topology-missing:
 
 hapair-corosync-packages-installed:
   pkg.installed:
-    - pkgs: {{ corosync.get('packages', ['corosync', 'dlm-controld']) | json }}
+    - pkgs: {{ corosync.get('packages', salt['hapair_bootstrap.packages']('corosync')) | json }}
 
 hapair-corosync-authkey-managed:
   corosync.authkey_managed:

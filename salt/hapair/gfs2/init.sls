@@ -18,7 +18,7 @@ hapair-gfs2-topology-missing:
 
 hapair-gfs2-packages-installed:
   pkg.installed:
-    - pkgs: {{ gfs2.get('packages', ['gfs2-utils']) | json }}
+    - pkgs: {{ gfs2.get('packages', salt['hapair_bootstrap.packages']('gfs2')) | json }}
 {%-   for fs in salt['gfs2.topology_filesystems'](topology) %}
 {%-     set id = 'hapair-gfs2-' ~ fs.name %}
 {%-     if fs.format %}

@@ -16,7 +16,7 @@ hapair-heartbeat-topology-missing:
 
 hapair-heartbeat-package-installed:
   pkg.installed:
-    - name: heartbeat
+    - pkgs: {{ salt['pillar.get']('hapair:lookup:heartbeat:packages', salt['hapair_bootstrap.packages']('heartbeat')) | json }}
 
 hapair-heartbeat-config-managed:
   heartbeat.configured:

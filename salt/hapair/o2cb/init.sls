@@ -16,7 +16,7 @@ hapair-o2cb-topology-missing:
 
 hapair-o2cb-packages-installed:
   pkg.installed:
-    - pkgs: {{ o2cb.get('packages', ['ocfs2-tools', 'kmod']) | json }}
+    - pkgs: {{ o2cb.get('packages', salt['hapair_bootstrap.packages']('o2cb')) | json }}
 
 hapair-o2cb-config-managed:
   o2cb.cluster_configured:
