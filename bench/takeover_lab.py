@@ -7,7 +7,7 @@ Run (root, ~15 min under TCG)::
 
 Sequence: reset to blank disks -> ``orch.hapair.bootstrap`` of lab_apache -> ``--runs`` times:
 write a canary page on the node holding the group, ``systemctl stop heartbeat`` there, time until
-``curl http://<VIP>/hapair-canary.txt`` from the stopping node returns the canary (served by the
+``curl http://<VIP>/bench-canary.txt`` from the stopping node returns the canary (served by the
 peer), start heartbeat again; then ``--runs`` times: the holder powered off (QEMU ``quit``-like
 power loss), time until the peer serves the canary, power it on and wait for it to rejoin.
 Prints each run, the medians, and the power-off median minus heartbeat's ``deadtime`` (the goal
@@ -37,7 +37,7 @@ from lab.vm import Lab  # noqa: E402
 
 TOPOLOGY = "lab_apache"
 NODES = ("node1", "node2")
-PAGE = "/var/www/html/hapair-canary.txt"
+PAGE = "/var/www/html/bench-canary.txt"  # not hapair.canary's own file: it removes that one
 
 
 def settings():
@@ -56,7 +56,7 @@ def holder(lab, vip):
 
 
 def serves(lab, node, vip, token):
-    out = lab.ssh(node, f"curl -s --max-time 2 http://{vip}/hapair-canary.txt", timeout=30)
+    out = lab.ssh(node, f"curl -s --max-time 2 http://{vip}/bench-canary.txt", timeout=30)
     return out.returncode == 0 and out.stdout.strip() == token
 
 

@@ -30,12 +30,12 @@ pytestmark = pytest.mark.lab
 TOPOLOGY = "lab_apache"
 VIP = "10.99.0.100"
 NODES = ("node1", "node2")
-PAGE = "/var/www/html/hapair-canary.txt"
+PAGE = "/var/www/html/lab-canary.txt"  # not hapair.canary's own file: it removes that one
 
 
 def _serves(lab, node, token):
     """``curl`` on ``node`` reads ``token`` through the VIP."""
-    out = lab.ssh(node, f"curl -s --max-time 3 http://{VIP}/hapair-canary.txt", timeout=30)
+    out = lab.ssh(node, f"curl -s --max-time 3 http://{VIP}/lab-canary.txt", timeout=30)
     return out.returncode == 0 and out.stdout.strip() == token
 
 
