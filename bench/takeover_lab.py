@@ -86,8 +86,14 @@ def one(lab, vip, fault):
         seconds = time.monotonic() - started + until(lambda: serves(lab, peer, vip, token), 300)
         lab.ssh(node, "systemctl start heartbeat", check=True, timeout=300)
     else:
+        since = lab.ssh(peer, "date +%s.%N", check=True).stdout.strip()
         lab.poweroff(node)
         seconds = time.monotonic() - started + until(lambda: serves(lab, peer, vip, token), 300)
+        # where the time went, in the peer's own log: heartbeat's death notice, each resource script
+        log = lab.ssh(peer, f"journalctl --since=@{since} -o short-precise --no-pager | grep -E "
+                      "'heartbeat|ResourceManager|IPaddr2|Filesystem|drbddisk|drbd|apache|kernel: block drbd' "
+                      "| head -60", timeout=60).stdout
+        print(f"--- {peer}'s log from {node}'s power-off:\n{log}", flush=True)
         lab.start(node)
     rejoined(lab, node, peer)
     return seconds
