@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from hapair import drbd_state
+from hapair.drbd_parse import gi_uuids
 from hapair.orchestrate import expected_roles, summarise
 
 Facts = Mapping[str, Any]
@@ -106,37 +107,13 @@ def _synced(summary: Mapping[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------- generation identifiers
 
-_MASK = ~1  # the lowest bit of a DRBD UUID carries the primary flag, not identity
-
-
-def parse_gi(gi: Any) -> dict[str, Any] | None:
-    """Read ``drbdadm get-gi`` text (``current:bitmap:hist1:hist2:flags...``) or ``drbd.get_gi``'s dict.
-
-    >>> parse_gi("9F74E844602961A9:0000000000000000:6A6F8714B4C1BC5E:0000000000000004:1:1:1:1:0:0:0")["bitmap"]
-    0
-    """
-    if gi is None:
-        return None
-    if isinstance(gi, Mapping):  # drbd.get_gi: {"current_uuid", "bitmap_uuid", "history_uuids": [..]}
-        fields = [gi.get("current_uuid", gi.get("current")), gi.get("bitmap_uuid", gi.get("bitmap")),
-                  *(gi.get("history_uuids") or gi.get("history") or [])]
-    else:
-        line = next((ln.strip() for ln in str(gi).splitlines() if ln.count(":") >= 3), "")
-        fields = line.split(":")[:4]
-    try:
-        current, bitmap, *history = (int(str(f), 16) for f in fields if f is not None)
-    except ValueError:
-        return None
-    return {"current": current & _MASK, "bitmap": bitmap & _MASK, "history": [h & _MASK for h in history]}
-
-
 def gi_relation(a: Any, b: Any) -> str | None:
     """Compare two nodes' generation identifiers (DRBD's uuid_compare, simplified, for reporting).
 
     Returns ``"same"``, ``"a_newer"``, ``"b_newer"``, ``"split_brain"`` (both diverged from the
     same bitmap UUID), ``"unrelated"``, or ``None`` when either side is unknown.
     """
-    ga, gb = parse_gi(a), parse_gi(b)
+    ga, gb = gi_uuids(a), gi_uuids(b)
     if not ga or not gb:
         return None
     if ga["current"] == gb["current"]:

@@ -66,7 +66,7 @@ REGISTRY = {
     "drbd_parse.parse_dump_minors": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "config_minors": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
     "config_resources": ["drbd/drbdadm_dump--*.out", "lab/drbdadm_dump--*.out"],
-    "remediate.parse_gi": ["remediate/*.out", "drbd/drbdadm_get_gi--*.out"],
+    "drbd_parse.gi_uuids": ["remediate/*.out", "drbd/drbdadm_get_gi--*.out"],
     "cman.parse_status": ["cman/cman_tool-status--*.out"],
     "cman.parse_nodes": ["cman/cman_tool-nodes--*.out"],
     "cman.parse_nodes_fields": ["cman/cman_tool-nodes-F--*.out"],
@@ -144,7 +144,7 @@ def _check(name, text, shape):
         return
     except Exception as err:  # noqa: BLE001 - the point of the test
         pytest.fail(f"{name} raised {type(err).__name__}: {str(err)[:200]} on {text[:120]!r}...")
-    if shape is None:  # remediate.parse_gi answers None for text that is no get-gi line
+    if shape is None:  # drbd_parse.gi_uuids answers None for text that is no get-gi line
         assert out is None or isinstance(out, dict), name
         return
     kind, keys = shape
@@ -165,8 +165,8 @@ _EXTRA_KEYS = {"corosync.parse_quorumtool"}
 
 
 def _shape(name):
-    """(type, keys) of the parser's result on its first capture; None for remediate.parse_gi."""
-    if name == "remediate.parse_gi":
+    """(type, keys) of the parser's result on its first capture; None for drbd_parse.gi_uuids."""
+    if name == "drbd_parse.gi_uuids":
         return None
     out = _parser(name)(SAMPLES[name][0])
     keys = set(out) if isinstance(out, dict) and name not in _OPEN_DICTS else None
