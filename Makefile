@@ -72,7 +72,7 @@ validators: deps venv
 .PHONY: lab-test lab-full lab-capture
 lab-test: deps venv
 	$(VENV)/bin/pytest -m "lab and not lab_full" tests/lab
-# every lab scenario, in one lab session (CI's plus power cycles and seed 001's file server)
+# every lab scenario, in one lab session (CI's plus power cycles, seed 001's file server, seed 002's power loss)
 lab-full: deps venv
 	$(VENV)/bin/pytest -m lab tests/lab
 lab-capture: deps venv
