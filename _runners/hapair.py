@@ -518,13 +518,14 @@ def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, 
     """
     try:
         dry_run, force = fields.flag(dry_run, "dry_run"), fields.flag(force, "force")
+        timeout = float(timeout)
         topo = _load(topology, pillar)
         node = _node_of(topo, to) if to is not None else None
         started = time.monotonic()
         resource = topo["groups"][failover_mod.group_of(topo, group)]["resource"]
         observed, _errors = _failover_observe(topo, resource)
         step = failover_mod.plan(topo, group, node, observed, force=force)
-    except (HapairError, ValueError) as err:
+    except (HapairError, ValueError, TypeError) as err:
         return _fail(str(err))
     out = {"group": step["group"], "from": step["from"], "to": step["to"]}
     if step["action"] == "none" or dry_run:
@@ -533,7 +534,7 @@ def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, 
     taken, errors = _call(topo, "heartbeat.takeover", kwarg={"resources": step["which"]}, nodes=[step["to"]])
     if taken.get(step["to"]) is None:
         return _fail(f"heartbeat.takeover on {step['to']} failed: {errors.get(step['to'])}", **out)
-    deadline = started + float(timeout)
+    deadline = started + timeout
     holders = []
     while time.monotonic() < deadline:
         observed, _errors = _failover_observe(topo, resource)

@@ -127,9 +127,10 @@ def test_failover_dry_run_and_refusal_run_nothing_on_the_nodes(runner, monkeypat
     refused = runner.failover("lab_apache", "r0", to="node2", pillar=_apache_pillar())
     assert refused["result"] is False and "node2's disk is Inconsistent" in refused["comment"]
     pair.disk2 = "UpToDate"
+    assert runner.failover("lab_apache", "r0", timeout="soon", pillar=_apache_pillar())["result"] is False
     dry = runner.failover("lab_apache", "r0", dry_run=True, pillar=_apache_pillar())
     assert dry["result"] is True and dry["comment"].startswith("dry run: hb_takeover foreign on node2"), dry
-    assert [f for _, f, _ in pair.jobs] == ["drbd.report", "drbd.report"]
+    assert [f for _, f, _ in pair.jobs] == ["drbd.report", "drbd.report"]  # the bad timeout asked nothing
     assert pair.holder == "node1"
 
 
