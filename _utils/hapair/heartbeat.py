@@ -51,7 +51,9 @@ _ISIP = "[0-9]*.[0-9]*.[0-9]*.[0-9]*"
 #: ``cl_status rscstatus``: what this node holds (heartbeat's hb_rsc_resource_state()).
 RESOURCE_STATES = ("all", "local", "foreign", "none", "transition")
 #: the states in which this node holds its own groups
-HOLDS = ("all", "local")
+#: ``cl_status rscstatus`` -> whose haresources lines this node holds: its own, the peer's, or both
+HELD = {"all": ("own", "peer"), "local": ("own",), "foreign": ("peer",), "none": ()}
+HOLDS = tuple(state for state, held in HELD.items() if "own" in held)  # this node holds its own groups
 #: ``cl_status nodestatus``: a node's status (heartbeat.h INITSTATUS ... PINGSTATUS).
 NODE_STATES = ("init", "up", "active", "dead", "ping")
 #: hb_standby / hb_takeover's one argument

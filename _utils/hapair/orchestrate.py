@@ -32,6 +32,7 @@ from typing import Any, Callable, Mapping
 
 from hapair import drbd_state
 from hapair.fields import require
+from hapair.heartbeat import HELD
 
 Model = Mapping[str, Any]
 Observed = Mapping[str, Any]
@@ -51,8 +52,7 @@ OBSERVES: dict[str, tuple[str, str]] = {
     "mounted": ("mounts", "mount.active"),
     "groups_running": ("heartbeat", "heartbeat.status"),
 }
-# cl_status rscstatus -> whose haresources lines this node holds: its own, the peer's, or both
-_HELD = {"all": ("own", "peer"), "local": ("own",), "foreign": ("peer",), "none": ()}
+
 CONDITIONS = tuple(OBSERVES)
 
 
@@ -326,9 +326,9 @@ def held_groups(topology: Mapping[str, Any], node: str, status: Any) -> list[str
     >>> held_groups({"groups": {"www": {"node": "n1"}}}, "n2", {"running": True, "resources": "foreign"})
     ['www']
     """
-    if not isinstance(status, Mapping) or not status.get("running") or status.get("resources") not in _HELD:
+    if not isinstance(status, Mapping) or not status.get("running") or status.get("resources") not in HELD:
         return None
-    kinds = _HELD[status["resources"]]
+    kinds = HELD[status["resources"]]
     return sorted(name for name, group in (topology.get("groups") or {}).items()
                   if ("own" if group["node"] == node else "peer") in kinds)
 
