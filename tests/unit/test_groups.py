@@ -150,3 +150,22 @@ def test_the_drbd_formula_leaves_a_group_resource_role_to_heartbeat():
     topo = topology.normalise(raw(), "lab_apache")
     ids = [s["id"] for s in bootstrap.node_states(topo, "drbd", "node1")]
     assert ids[-1] == "hapair-drbd-r0-synced" and not any(i.endswith(("-primary", "-secondary")) for i in ids)
+
+
+def test_groups_running_gate_on_the_lab_captures():
+    """Seen in the lab: with www on node1 *both* nodes answer rscstatus ``local`` (node2 holds its own
+    lines, of which there are none), and after node2 left node1 answers ``all``."""
+    from hapair import heartbeat  # noqa: PLC0415
+
+    def rsc(name):
+        with open(os.path.join(ROOT, "tests", "fixtures", "heartbeat", f"cl_status-rscstatus--3.0.6-{name}.out"),
+                  encoding="utf-8") as handle:
+            return {"running": True, "resources": heartbeat.parse_rscstatus(handle.read())["resources"]}
+
+    topo = topology.normalise(raw(), "lab_apache")
+    running = {"heartbeat": {"node1": rsc("lab-local-holder"), "node2": rsc("lab-local-peer")}}
+    assert orchestrate.gate("groups_running", topo, running).met
+    assert orchestrate.group_holders(topo, running) == {"www": ["node1"]}
+    alone = {"heartbeat": {"node1": rsc("lab-all"), "node2": {"running": False, "resources": None}}}
+    assert orchestrate.group_holders(topo, alone) == {"www": ["node1"]}
+    assert not orchestrate.gate("groups_running", topo, alone).met  # heartbeat must run on both
