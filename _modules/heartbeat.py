@@ -9,7 +9,7 @@ an error (``hapair.secrets.mask``). Status reads ``cl_status``; ``standby``/``ta
     hapair:
       paths: {ha_dir: /etc/ha.d, conf_dir: /etc/hapair}   # conf_dir: default "hapair" beside ha_dir
       bin: {cl_status: cl_status, hb_standby: /usr/share/heartbeat/hb_standby,
-            hb_takeover: /usr/share/heartbeat/hb_takeover}
+            hb_takeover: /usr/share/heartbeat/hb_takeover, ip: ip}
 """
 
 from __future__ import annotations
@@ -150,10 +150,12 @@ def group_services(topology):
         raise CommandExecutionError(str(err))
 
 
-def _cl_status(*args):
-    """``cl_status <args>``: ``adapter.run``'s dict; exit 1 is heartbeat's "normal failure"
-    (stopped, a dead node), anything else (11 bad parameter, 12 timed out, 13) raises."""
-    return adapter.run(__salt__, [_bin("cl_status"), *args], ok_codes=(0, 1))
+def _run(argv):
+    """``hapair.heartbeat.read_status``'s runner: ``adapter.run`` (no shell, a timeout); exit 1 is
+    heartbeat's "normal failure" (stopped, a dead node), anything else (11 bad parameter, 12 timed
+    out, 13) raises."""
+    res = adapter.run(__salt__, list(argv), ok_codes=(0, 1))
+    return res["retcode"], res["stdout"], res["stderr"]
 
 
 def status():
@@ -172,25 +174,44 @@ def status():
 
         salt node01 heartbeat.status
     """
-    stopped = core.summarise({"running": False}, {}, None)
-    if not _found(_bin("cl_status")):
-        return stopped
-    res = _cl_status("hbstatus")
-    hb = adapter.parsed(core.parse_hbstatus, res["stdout"])
-    if not hb["connected"]:
-        return core.summarise(hb, {}, None)
-    listed = _cl_status("listnodes")
-    if listed["retcode"] != 0:  # stopped since hbstatus
-        return stopped
-    nodes = {}
-    for node in adapter.parsed(core.parse_listnodes, listed["stdout"]):
-        answer = _cl_status("nodestatus", node)
-        if not answer["stdout"].strip():  # exit 1 and no word: heartbeat stopped since listnodes
-            return stopped
-        nodes[node] = adapter.parsed(core.parse_nodestatus, answer["stdout"])["status"]
-    rsc = _cl_status("rscstatus")
-    resources = adapter.parsed(core.parse_rscstatus, rsc["stdout"])["resources"] if rsc["retcode"] == 0 else None
-    return core.summarise(hb, nodes, resources)
+    binary = _bin("cl_status")
+    if not _found(binary):
+        return core.summarise({"running": False}, {}, None)
+    try:
+        return core.read_status(_run, binary)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def vip_problems(topology):
+    """Return why a group's virtual IP cannot live on this node (``[]`` when none): its
+    ``ip.interface`` does not exist here, or holds no IPv4 address in the VIP's network. Reads
+    ``ip -j -4 addr show dev <iface>`` once per interface (``hapair.heartbeat.vip_problems``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node01 heartbeat.vip_problems apache
+    """
+    topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology, stack="heartbeat",
+                                       require_node=False)
+    try:
+        texts = {iface: _ip_addr(iface) for iface in core.vip_interfaces(topo, node)}
+        return core.vip_problems(topo, node, texts)
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
+
+
+def _ip_addr(iface):
+    """``ip -j -4 addr show dev <iface>``'s stdout; None when the device does not exist (exit 1)."""
+    res = adapter.run(__salt__, [adapter.binary(__salt__, "ip", "ip"), "-j", "-4", "addr", "show", "dev", iface],
+                      ok_codes=(0, 1))
+    if res["retcode"] == 0:
+        return res["stdout"]
+    if "does not exist" in (res["stderr"] or ""):
+        return None
+    raise CommandExecutionError(f"ip -j -4 addr show dev {iface} failed: {res['stderr']}")
 
 
 def _found(binary):

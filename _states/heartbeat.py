@@ -49,7 +49,11 @@ def __virtual__():
 
 def configured(name, topology=None):
     """Ensure the heartbeat files of ``topology`` (default: ``name``) are written (authkeys 0600,
-    the drbdlinks script 0755 and each relocating group's drbdlinks config).
+    the drbdlinks script 0755 and each relocating group's drbdlinks config). Refused, nothing
+    written (under ``test=True`` too), when hapair's checks fail or a group's virtual IP does not
+    fit this node: its ``ip.interface`` is missing or has no IPv4 address in the VIP's network
+    (``heartbeat.vip_problems``); or when the authkeys key reached neither the pillar nor the
+    master's ``hapair_secrets`` ext_pillar.
 
     Changes: ``{"/etc/ha.d/ha.cf": {"diff", "mode", "old_mode"}, ...}`` (secrets masked).
 
@@ -62,7 +66,7 @@ def configured(name, topology=None):
     topo = topology or name
 
     def plan(_facts):
-        problems = __salt__["heartbeat.check"](topo)
+        problems = __salt__["heartbeat.check"](topo) or __salt__["heartbeat.vip_problems"](topo)
         if problems:
             raise HapairError("heartbeat config refused: " + "; ".join(problems))
         return __salt__["heartbeat.plan_config"](topo)

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-from typing import Any, Iterable, Mapping
+import json
+from typing import Any, Callable, Iterable, Mapping
 
-from hapair.errors import ParseError, RenderError
-from hapair.fields import has_control, is_hostname, require
+from hapair.errors import HapairError, ParseError, RenderError
+from hapair.fields import has_control, is_hostname, is_name, require
 
 HA_DIR = "/etc/ha.d"
 CONF_DIR = "/etc/hapair"  # the per-group drbdlinks configs
@@ -291,10 +292,95 @@ def render_authkeys(topology: Mapping[str, Any]) -> str:
     if method == "crc":
         return f"auth {index}\n{index} crc\n"
     key = auth.get("key")
+    if key is None:  # left to the master (validate accepts an absent key): it did not supply one
+        raise RenderError(missing_key(topology.get("name"), method))
     # never quote the key: it is a secret
     if not key or not isinstance(key, (str, int)) or any(c.isspace() or has_control(c) for c in str(key)):
         raise RenderError(f"authkeys method {method} needs a key without whitespace or control characters")
     return f"auth {index}\n{index} {method} {key}\n"
+
+
+#: the master config line of hapair's ext_pillar (``_pillar/hapair_secrets.py``)
+EXT_PILLAR_LINE = "ext_pillar: [{hapair_secrets: {}}]"
+#: the master's store of generated keys, under its cachedir
+SECRETS_DIR = ("hapair", "secrets")
+AUTHKEY_FILE = "heartbeat-authkey"
+AUTHKEY_BYTES = 32  # secrets.token_hex(32): 64 hex digits
+
+
+def missing_key(topology: Any, method: Any) -> str:
+    """Why authkeys cannot be rendered without a key, naming the pillar path and the ext_pillar.
+
+    >>> missing_key("apache", "sha1").split(";")[0]
+    'authkeys method sha1 needs a key and none reached this minion: hapair:topologies:apache:cluster:heartbeat:authkeys:key is unset'
+    """
+    return (f"authkeys method {method} needs a key and none reached this minion: "
+            f"hapair:topologies:{topology}:cluster:heartbeat:authkeys:key is unset; set it, or let the "
+            f"master generate one per pair with `{EXT_PILLAR_LINE}` in its config (saltutil.sync_pillar on "
+            "the master, then saltutil.refresh_pillar on both nodes)")
+
+
+def needs_generated_key(raw: Any) -> bool:
+    """A raw topology (pillar) whose heartbeat authkeys uses md5/sha1 and has no key (absent or
+    null): the master's ext_pillar supplies one. Tolerates any shape (the pillar is not validated yet).
+
+    >>> needs_generated_key({"cluster": {"heartbeat": {"authkeys": {"method": "sha1"}}}})
+    True
+    >>> needs_generated_key({"cluster": {"heartbeat": {"authkeys": {"method": "crc"}}}})
+    False
+    """
+    cluster = raw.get("cluster") if isinstance(raw, Mapping) else None
+    hb = cluster.get("heartbeat") if isinstance(cluster, Mapping) else None
+    auth = hb.get("authkeys") if isinstance(hb, Mapping) else None
+    return isinstance(auth, Mapping) and auth.get("method") in ("md5", "sha1") and auth.get("key") is None
+
+
+def node_minions(raw: Any) -> list[str]:
+    """The minion ids of a raw topology's nodes: each node's ``minion_id``, else its name.
+
+    >>> node_minions({"nodes": {"node1": {}, "node2": {"minion_id": "web-b"}}})
+    ['node1', 'web-b']
+    """
+    nodes = raw.get("nodes") if isinstance(raw, Mapping) else None
+    if not isinstance(nodes, Mapping):
+        return []
+    return [str((spec or {}).get("minion_id") or key) if isinstance(spec, (Mapping, type(None))) else str(key)
+            for key, spec in nodes.items()]
+
+
+def generated_keys_for(topologies: Mapping[str, Any], minion_id: str) -> list[str]:
+    """The topologies whose generated authkeys key ``minion_id`` gets: those needing one
+    (:func:`needs_generated_key`) that have ``minion_id`` as a node, with a name that can be a
+    directory name (``hapair.fields`` kind ``name``); sorted.
+
+    >>> generated_keys_for({"a": {"nodes": {"n1": {}}, "cluster": {"heartbeat": {"authkeys": {"method": "md5"}}}}}, "n1")
+    ['a']
+    """
+    return sorted(name for name, raw in topologies.items()
+                  if isinstance(name, str) and is_name(name) and needs_generated_key(raw)
+                  and minion_id in node_minions(raw))
+
+
+def key_pillar(keys: Mapping[str, str]) -> dict[str, Any]:
+    """The ext_pillar's answer: each key at ``hapair:topologies:<t>:cluster:heartbeat:authkeys:key``.
+
+    >>> key_pillar({"a": "k"})
+    {'hapair': {'topologies': {'a': {'cluster': {'heartbeat': {'authkeys': {'key': 'k'}}}}}}}
+    """
+    if not keys:
+        return {}
+    return {"hapair": {"topologies": {name: {"cluster": {"heartbeat": {"authkeys": {"key": key}}}}
+                                      for name, key in sorted(keys.items())}}}
+
+
+def is_generated_key(text: Any) -> bool:
+    """A key as the ext_pillar stores it: 64 lower-case hex digits.
+
+    >>> is_generated_key("ab" * 32), is_generated_key("ab")
+    (True, False)
+    """
+    return (isinstance(text, str) and len(text) == 2 * AUTHKEY_BYTES
+            and all(c in "0123456789abcdef" for c in text))
 
 
 
@@ -517,6 +603,138 @@ def summarise(hbstatus: Mapping[str, bool], nodes: Mapping[str, str], resources:
     """
     return {"running": bool(hbstatus.get("running")), "nodes": dict(nodes), "resources": resources,
             "holds": resources in HOLDS}
+
+
+#: ``run(argv) -> (exit code, stdout, stderr)``: the module's adapter.run, the grains' subprocess
+Runner = Callable[[list[str]], "tuple[int, str, str]"]
+
+
+def read_status(run: Runner, cl_status: str = "cl_status") -> dict[str, Any]:
+    """Heartbeat's view from this node through ``run``: ``cl_status hbstatus``, then (when it
+    answers) ``listnodes``, ``nodestatus <node>`` for each, ``rscstatus``; :func:`summarise`'s shape.
+    Exit 1 is heartbeat's "normal failure" (stopped, a dead node); a stop midway reads as stopped;
+    any other exit raises HapairError. One owner for ``heartbeat.status`` and the heartbeat grains.
+
+    >>> answers = {"hbstatus": (1, HBSTATUS_STOPPED, "")}
+    >>> read_status(lambda argv: answers[argv[1]])["running"]
+    False
+    """
+    def call(*args: str) -> tuple[int, str]:
+        code, out, err = run([cl_status, *args])
+        if code not in (0, 1):
+            raise HapairError(f"cl_status {' '.join(args)} exited {code}: {(err or out or '').strip()[:200]}")
+        return code, out or ""
+
+    stopped = summarise({"running": False}, {}, None)
+    _code, out = call("hbstatus")
+    hb = parse_hbstatus(out)
+    if not hb["connected"]:
+        return summarise(hb, {}, None)
+    code, out = call("listnodes")
+    if code != 0:  # stopped since hbstatus
+        return stopped
+    nodes = {}
+    for node in parse_listnodes(out):
+        _code, answer = call("nodestatus", node)
+        if not answer.strip():  # exit 1 and no word: heartbeat stopped since listnodes
+            return stopped
+        nodes[node] = parse_nodestatus(answer)["status"]
+    code, out = call("rscstatus")
+    return summarise(hb, nodes, parse_rscstatus(out)["resources"] if code == 0 else None)
+
+
+# --------------------------------------------------------------------------- the VIP's interface
+
+def parse_ip_addr(text: str) -> dict[str, list[str]]:
+    """``ip -j -4 addr show [dev <iface>]`` (iproute2 6.1): ``{ifname: ["192.0.2.2/24", ...]}``,
+    each interface's IPv4 addresses (``local``/``prefixlen`` of its ``addr_info``) in order. An
+    interface without IPv4 is not listed (``ip -4`` prints ``[]`` for it). ParseError on anything
+    that is not that JSON.
+
+    >>> parse_ip_addr('[{"ifindex":4,"ifname":"eth0","addr_info":[{"family":"inet","local":"192.0.2.2","prefixlen":24}]}]')
+    {'eth0': ['192.0.2.2/24']}
+    """
+    tool = "ip -j -4 addr show"
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError, RecursionError) as err:
+        first = (text or "").strip().splitlines()[:1]
+        raise ParseError(tool, getattr(err, "lineno", 0), (first[0] if first else "")[:200], f"not JSON: {err}") from None
+    if not isinstance(data, list):
+        raise ParseError(tool, 1, str(data)[:200], "expected a JSON list of interfaces")
+    out: dict[str, list[str]] = {}
+    for index, link in enumerate(data):
+        if not isinstance(link, dict):
+            raise ParseError(tool, 1, str(link)[:200], f"interface {index} is not an object")
+        if not link:  # older iproute2 prints {} for an interface -4 filtered out
+            continue
+        name = link.get("ifname")
+        infos = link.get("addr_info", [])
+        if not isinstance(name, str) or not name or not isinstance(infos, list):
+            raise ParseError(tool, 1, str(link)[:200], f"interface {index} has no ifname or addr_info list")
+        found = out.setdefault(name, [])
+        for info in infos:
+            if not isinstance(info, dict) or info.get("family", "inet") != "inet":
+                continue
+            try:
+                found.append(str(ipaddress.IPv4Interface(f"{info['local']}/{int(info['prefixlen'])}")))
+            except (KeyError, TypeError, ValueError, OverflowError):
+                raise ParseError(tool, 1, str(info)[:200], f"{name}: not an IPv4 address with a prefix") from None
+    return {name: addrs for name, addrs in out.items() if addrs}
+
+
+def _vip_groups(topology: Mapping[str, Any], node: str | None) -> list[Mapping[str, Any]]:
+    return [group for group in _groups(topology) if group.get("ip")
+            and (node is None or node in (group.get("nodes") or [group.get("node")]))]
+
+
+def vip_interfaces(topology: Mapping[str, Any], node: str | None) -> list[str]:
+    """The interfaces whose IPv4 addresses :func:`vip_problems` reads on ``node`` (None: every
+    group's): the ``ip.interface`` of each group with a VIP that may run there, each once, checked.
+
+    >>> vip_interfaces(seed002, "node01")
+    ['eth0']
+    """
+    found: list[str] = []
+    for group in _vip_groups(topology, node):
+        name = require("interface", (group["ip"] or {}).get("interface"), f"groups:{group.get('name')}:ip:interface")
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def vip_problems(topology: Mapping[str, Any], node: str | None, ip_json: Mapping[str, str | None]) -> list[str]:
+    """Why a group's VIP cannot live on ``node``: its ``ip.interface`` does not exist there
+    (``ip_json[iface]`` is None) or holds no IPv4 address, other than the VIP itself, in the VIP's
+    network (``address/cidr``). ``ip_json``: ``{iface: stdout of ip -j -4 addr show dev <iface>}``
+    for each of :func:`vip_interfaces`. ``[]`` when every VIP fits.
+
+    >>> vip_problems(seed002, "node01", {"eth0": '[]'})[0].split(":", 3)[3].strip()[:40]
+    '192.0.2.10/24 is outside every IPv4 netw'
+    """
+    problems = []
+    where = f" on {node}" if node else ""
+    for group in _vip_groups(topology, node):
+        ip = group["ip"]
+        what = f"groups:{group.get('name')}:ip"
+        iface = require("interface", ip.get("interface"), f"{what}:interface")
+        try:
+            vip = ipaddress.IPv4Interface(f"{ip.get('address')}/{int(ip.get('cidr'))}")
+        except (TypeError, ValueError):
+            problems.append(f"{what}: {ip.get('address')!r}/{ip.get('cidr')!r} is not an IPv4 address/prefix")
+            continue
+        if iface not in ip_json:
+            raise RenderError(f"{what}: interface {iface}'s addresses were not read")
+        text = ip_json[iface]
+        if text is None:
+            problems.append(f"{what}: interface {iface} does not exist{where}: IPaddr2 cannot add {vip} to it")
+            continue
+        mine = [ipaddress.IPv4Interface(a) for a in parse_ip_addr(text).get(iface, [])]
+        if not any(a.ip in vip.network and a.ip != vip.ip for a in mine):
+            held = ", ".join(str(a) for a in mine) or "no IPv4 address"
+            problems.append(f"{what}: {vip} is outside every IPv4 network of {iface}{where} ({held}): "
+                            f"no address of {vip.network} there, the peer and clients could not reach it")
+    return problems
 
 
 DRBDLINKS_SCRIPT = r"""#!/bin/sh
