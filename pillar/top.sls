@@ -10,6 +10,7 @@ base:
     - hapair.apache
     - hapair.lab_apache
     - hapair.crossed
+    - hapair.lab_crossed
     - hapair.hardcore
     - hapair.lab_web
     - hapair.lab_fileserver

@@ -61,6 +61,9 @@ NODE_STEPS = {
                "onto the filesystem, then Secondary (nothing once the cluster manager runs the group)",
     "heartbeat": "DRBD up at boot (its init script, before heartbeat); ha.cf, haresources, authkeys and the "
                  "drbdlinks script; the groups' services off at boot; heartbeat enabled and running",
+    "group-format": "stack none: each service group's filesystem formatted once, on its node (Primary there)",
+    "group-start": "stack none: each service group started on its node: its filesystem mounted (not at "
+                   "boot), its LXC containers created once and running",
     "drbd": "the hapair.drbd formula: DRBD bring-up through its steady role, on one node",
 }
 
@@ -138,7 +141,11 @@ PACKAGES: dict[str, list[str]] = {
     "drbd": ["drbd-utils"], "o2cb": ["ocfs2-tools"], "gfs2": ["gfs2-utils"], "corosync": ["corosync", "dlm-controld"],
     "heartbeat": ["heartbeat"], "btrfs": ["btrfs-progs"], "xfs": ["xfsprogs"], "relocate": ["rsync"],
     "lvm": ["lvm2"], "nfs": ["nfs-kernel-server"],
+    # LXC and its offline busybox template (lxc-create -t busybox copies the static binary)
+    "lxc": ["lxc"], "lxc-busybox": ["busybox-static"],
 }
+#: the cluster stacks that own a service group's DRBD roles (stack none: hapair's own runner)
+ROLE_OWNERS = ("heartbeat",)
 
 
 def component_packages(component: str) -> list[str]:
@@ -174,16 +181,25 @@ def packages(topology: Topology) -> list[str]:
         parts.append("lvm")
     if topology["nfs"]["exports"]:
         parts.append("nfs")
+    templates = {c["template"] for group in topology["groups"].values() for c in group.get("containers") or []}
+    if templates:
+        parts.append("lxc")
+    if "busybox" in templates:
+        parts.append("lxc-busybox")
     return [pkg for part in parts for pkg in PACKAGES[part]]
 
 
 def managed_resources(topology: Topology) -> list[str]:
-    """The DRBD resources whose roles a cluster manager owns (each service group's resource):
-    after the initial sync hapair never promotes or demotes them, the manager does.
+    """The DRBD resources whose roles a cluster manager owns (each service group's resource, under
+    a stack of ``ROLE_OWNERS``): after the initial sync hapair never promotes or demotes them, the
+    manager does. Under stack none the bootstrap sets every role (seed 003) and the operator's
+    ``hapair.failover`` moves them.
 
     >>> managed_resources(seed000)
     []
     """
+    if topology["cluster"]["stack"] not in ROLE_OWNERS:
+        return []
     return sorted({group["resource"] for group in topology["groups"].values()})
 
 
@@ -257,6 +273,10 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
         gate("groups_running")
         if any(group["canary"] for group in topology["groups"].values()):
             add("canary", "runner", function="hapair.canary")
+    if stack == "none" and topology["groups"]:
+        state("group-format")
+        state("group-start")
+        gate("groups_started")
     cluster_fs = cluster_filesystems(topology)
     if cluster_fs:
         state("mkfs")
@@ -265,6 +285,28 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
         if topology["nfs"]["exports"]:
             state("nfs")
         add("canary", "runner", function="hapair.canary")
+    return out
+
+
+def _group_states(topology: Topology, step: str, group: Mapping[str, Any], node: str) -> list[dict[str, Any]]:
+    """Stack none: a group's format (``hapair_fs.formatted``), or its start: the filesystem mounted
+    on ``node`` (never in fstab: a failover moves it) and each container present and running."""
+    fs = topology["filesystems"][group["filesystem"]]
+    gname = group["name"]
+    if step == "group-format":
+        return [_state(f"hapair-orch-group-{gname}-formatted", "hapair_fs.formatted", {"name": fs["name"]},
+                       {"topology": topology["name"]})]
+    mounted = f"hapair-orch-group-{gname}-mounted"
+    out = [_state(mounted, "mount.mounted", {"name": fs["mountpoint"]}, {"device": fs["devices"][node]},
+                  {"fstype": fs["type"]}, {"mkmnt": True}, {"persist": False},
+                  *([{"opts": list(fs["mount_options"])}] if fs["mount_options"] else []))]
+    for container in group.get("containers") or []:
+        cid = f"hapair-orch-group-{gname}-lxc-{container['name']}"
+        spec = [{"name": container["name"]}, {"lxcpath": container["lxcpath"]}, {"template": container["template"]},
+                {"backing": container["backing"]}, {"link": container["link"]}, {"resource": group["resource"]}]
+        out.append(_state(f"{cid}-present", "hapair_lxc.present", *spec, require=[{"mount": mounted}]))
+        out.append(_state(f"{cid}-running", "hapair_lxc.running", {"name": container["name"]},
+                          {"lxcpath": container["lxcpath"]}, require=[{"hapair_lxc": f"{cid}-present"}]))
     return out
 
 
@@ -425,6 +467,10 @@ def node_states(
             fstype = topology["filesystems"][name]["type"]
             out.append(_state(f"hapair-orch-{fstype}-{name}-mounted", f"{fstype}.mounted", *_on(topology, name),
                               require=ordered if fstype == "ocfs2" else None))
+    elif step in ("group-format", "group-start") and topology["cluster"]["stack"] == "none":
+        for _name, group in sorted(topology["groups"].items()):
+            if group["node"] == node and group["filesystem"]:
+                out += _group_states(topology, step, group, node)
     elif step == "nfs" and topology["nfs"]["exports"]:
         out.append(_state("hapair-orch-nfs-exported", "hapair_nfs.exported", {"name": tname}))
     if not out:

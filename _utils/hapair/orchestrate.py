@@ -51,6 +51,7 @@ OBSERVES: dict[str, tuple[str, str]] = {
     "dlm_up": ("dlm", "corosync.dlm_status"),
     "mounted": ("mounts", "mount.active"),
     "groups_running": ("heartbeat", "heartbeat.status"),
+    "groups_started": ("mounts", "mount.active"),
 }
 
 CONDITIONS = tuple(OBSERVES)
@@ -277,6 +278,8 @@ def gate(
     - ``mounted``: each filesystem is mounted at its mountpoint on every node of ``mount_on``
     - ``groups_running``: heartbeat runs, settled, on both nodes and each service group is held
       by exactly one of them (after a failover that may be the other node: a re-run accepts it)
+    - ``groups_started`` (stack none): each group's filesystem mounted at its mountpoint on exactly
+      one node (after ``hapair.failover`` that may be the other node)
 
     Raises ``ValueError`` for an unknown condition or resource.
     """
@@ -316,6 +319,8 @@ def gate(
         return _stack_gate(condition, topology, observed)
     if condition == "groups_running":
         return _groups_gate(topology, observed)
+    if condition == "groups_started":
+        return _started_gate(topology, observed)
     return _mounted_gate(topology, observed, filesystems)
 
 
@@ -364,6 +369,37 @@ def _groups_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:
     awaited = "; ".join(f"group {name} running on one node (prefers {topology['groups'][name]['node']})"
                         for name in holders)
     return GateResult("groups_running", met, awaited, "; ".join(seen))
+
+
+def group_mounts(topology: Mapping[str, Any], observed: Observed) -> dict[str, list[str]]:
+    """Stack none: ``{group: [nodes where its filesystem is mounted]}`` from both nodes'
+    ``mount.active`` (the mountpoint, with the filesystem's type).
+
+    >>> topo = {"node_order": ["n1", "n2"], "groups": {"g": {"filesystem": "f"}},
+    ...         "filesystems": {"f": {"mountpoint": "/srv/a", "type": "btrfs"}}}
+    >>> group_mounts(topo, {"mounts": {"n1": {}, "n2": {"/srv/a": {"fstype": "btrfs"}}}})
+    {'g': ['n2']}
+    """
+    mounts = observed.get("mounts") or {}
+    out: dict[str, list[str]] = {}
+    for name, group in sorted((topology.get("groups") or {}).items()):
+        fs = (topology.get("filesystems") or {}).get(group.get("filesystem")) or {}
+        out[name] = [node for node in _nodes(topology)
+                     if isinstance(mounts.get(node), Mapping) and isinstance(mounts[node].get(fs.get("mountpoint")), Mapping)
+                     and mounts[node][fs["mountpoint"]].get("fstype") in (None, fs.get("type"))]
+    return out
+
+
+def _started_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:
+    """``groups_started``: each group's filesystem mounted on exactly one node."""
+    mounts = observed.get("mounts") or {}
+    holders = group_mounts(topology, observed)
+    met = all(node in mounts for node in _nodes(topology)) and all(len(n) == 1 for n in holders.values())
+    seen = [f"{node}: no answer" for node in _nodes(topology) if node not in mounts]
+    seen += [f"group {name}: mounted on {', '.join(nodes) or 'no node'}" for name, nodes in holders.items()]
+    awaited = "; ".join(f"group {name}'s filesystem mounted on one node (prefers {topology['groups'][name]['node']})"
+                        for name in holders)
+    return GateResult("groups_started", met, awaited, "; ".join(seen))
 
 
 def _o2cb_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:

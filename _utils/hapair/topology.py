@@ -393,9 +393,19 @@ def _heartbeat(raw: dict, nodes: dict, order: list[str]) -> dict:
     return out
 
 
+def lxcpath(fs: dict) -> str:
+    """Where a group's LXC containers live: ``containers/`` on the group's filesystem, so they move
+    with its DRBD resource (one owner: the state, the runner and the failover read it from here).
+
+    >>> lxcpath({"mountpoint": "/srv/store1/"})
+    '/srv/store1/containers'
+    """
+    return fs["mountpoint"].rstrip("/") + "/containers"
+
+
 def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> dict:
     """``{group: {name, node, nodes (preferred first), resource, filesystem, ip, relocate, services,
-    canary: {file, url_path, port} | None}}``;
+    canary: {file, url_path, port} | None, containers: [{name, template, backing, link, lxcpath}]}}``;
     each relocated path's target is the group filesystem's mountpoint + the path. A group's
     filesystem is formatted on the group's node and never mounted at boot (the manager mounts it);
     its resource's steady ``roles``: Primary where the group prefers to run."""
@@ -418,6 +428,9 @@ def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> 
             "services": list(spec.get("services") or []),
             "canary": {"file": spec["canary"]["file"], "url_path": spec["canary"]["url_path"],
                        "port": spec["canary"].get("port", 80)} if spec.get("canary") else None,
+            "containers": [{"name": cname, "template": entry["template"], "backing": entry.get("backing", "btrfs"),
+                            "link": entry.get("link"), "lxcpath": lxcpath(fs)}
+                           for cname, entry in sorted((spec.get("containers") or {}).items())] if fs else [],
         }
     return out
 

@@ -55,9 +55,25 @@ hapair:
           resource: r0
           type: btrfs
           mountpoint: /srv/store1
+          mount_on: []                # mounted where the group runs, never at boot
         store2:
           resource: r1
           type: btrfs
           mountpoint: /srv/store2
+          mount_on: []                # mounted where the group runs, never at boot
+      groups:                           # what moves with each resource (the seed's manual failover)
+        store1:
+          node: node1
+          resource: r0
+          filesystem: store1
+          containers:
+            mysql:                      # lxc-create -t ubuntu -n mysql -B btrfs, lxcpath on store1
+              template: ubuntu
+              backing: btrfs
+              link: br0                 # /etc/lxc/default.conf's veth link in the seed
+        store2:
+          node: node2
+          resource: r1
+          filesystem: store2
       cluster:
-        stack: none                     # manual failover
+        stack: none                     # no cluster manager: `salt-run hapair.failover` on the operator's command

@@ -46,6 +46,8 @@ def rows(nodes, *parts):
     return [row.format(n=nodes) for part in parts for row in (part.split("|") if isinstance(part, str) else part)]
 
 
+GROUPS_NONE = ["group-format state node1,node2", "group-start state node1,node2",
+               "gate-groups-started gate groups_started"]
 EXPECTED = {
     # seed 000: DRBD dual-primary + o2cb + OCFS2, formatted on web1 only
     "web": rows("web1,web2", DRBD, ROLES, O2CB, [
@@ -64,8 +66,12 @@ EXPECTED = {
     "apache": rows("node01,node02", DRBD, HEARTBEAT.format(p="node01")),
     "lab_apache": rows("node1,node2", DRBD, HEARTBEAT.format(p="node1")),
     # seed 003: r1 syncs from node1 and moves to node2: demoted on node1, observed, then promoted
+    # and, with no cluster manager, each group's Btrfs is formatted on its node, mounted there and
+    # its containers started; the gate sees each mounted on one node
     "crossed": rows("node1,node2", DRBD, [
-        "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES),
+        "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES, GROUPS_NONE),
+    "lab_crossed": rows("node1,node2", DRBD, [
+        "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES, GROUPS_NONE),
     # seed 004's lab variant: corosync + dlm before GFS2
     "lab_gfs2": rows("node1,node2", DRBD, ROLES, [
         "corosync state node1,node2", "gate-quorate gate quorate", "dlm state node1,node2", "gate-dlm-up gate dlm_up",

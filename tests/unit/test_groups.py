@@ -27,7 +27,7 @@ def test_the_lab_topology_is_valid_and_normalises():
         "ip": {"address": "10.99.0.100", "cidr": 24, "interface": "eth1"},
         "relocate": [{"path": "/etc/apache2", "target": "/drbd/etc/apache2"},
                      {"path": "/var/www", "target": "/drbd/var/www"}],
-        "services": ["apache2"],
+        "services": ["apache2"], "containers": [],
         "canary": {"file": "/var/www/html/hapair-canary.txt", "url_path": "/hapair-canary.txt", "port": 80}}}
     assert topo["filesystems"]["data"]["format_on"] == "node1" and topo["filesystems"]["data"]["mount_on"] == []
     assert topo["drbd"]["resources"]["r0"]["roles"] == {"node1": "Primary", "node2": "Secondary"}
@@ -74,7 +74,17 @@ BAD = [
     (lambda t: t["cluster"]["heartbeat"].update(resources=[{"node": "node1"}]),
      {"cluster:heartbeat:resources": "moved to the topology's `groups`"}),
     (lambda t: t["cluster"].update(stack="none", heartbeat=None) or t["cluster"].pop("heartbeat"),
-     {"cluster:stack": "need a cluster manager"}),
+     {"groups:www:ip": "stack none does not start a group's ip",
+      "groups:www:services": "stack none does not start a group's services"}),
+    # containers: only where hapair's runner is the engine, on the group's btrfs filesystem
+    (lambda t: t["groups"]["www"].update(containers={"c1": {"template": "busybox"}}),
+     {"groups:www:containers": "stack heartbeat does not start a group's containers",
+      "groups:www:containers:c1:backing": "btrfs needs a btrfs filesystem; data is ext4"}),
+    (lambda t: t["groups"]["www"].update(containers={"c 1": {"template": "busy box", "link": "br0;x",
+                                                               "backing": "dir", "lxcpath": "/x"}}),
+     {"groups:www:containers:c 1": "container name", "groups:www:containers:c 1:template": "LXC template",
+      "groups:www:containers:c 1:link": "bridge name", "groups:www:containers:c 1:backing": "is not allowed",
+      "groups:www:containers:c 1:lxcpath": "unknown key"}),
 ]
 
 
@@ -169,3 +179,34 @@ def test_groups_running_gate_on_the_lab_captures():
     alone = {"heartbeat": {"node1": rsc("lab-all"), "node2": {"running": False, "resources": None}}}
     assert orchestrate.group_holders(topo, alone) == {"www": ["node1"]}
     assert not orchestrate.gate("groups_running", topo, alone).met  # heartbeat must run on both
+
+
+def _crossed():
+    with open(os.path.join(ROOT, "pillar", "hapair", "lab_crossed.sls"), encoding="utf-8") as handle:
+        return topology.normalise(yaml.safe_load(handle)["hapair"]["topologies"]["lab_crossed"], "lab_crossed")
+
+
+@pytest.mark.parametrize("node1,node2,met", [
+    ({"/srv/store1": {"fstype": "btrfs"}}, {"/srv/store2": {"fstype": "btrfs"}}, True),
+    ({"/srv/store1": {"fstype": "btrfs"}, "/srv/store2": {"fstype": "btrfs"}}, {}, True),   # after a failover
+    ({"/srv/store1": {"fstype": "btrfs"}}, {}, False),                                      # store2 nowhere
+    ({"/srv/store1": {"fstype": "btrfs"}}, {"/srv/store1": {"fstype": "btrfs"}, "/srv/store2": {}}, False),  # twice
+    ({"/srv/store1": {"fstype": "ext4"}}, {"/srv/store2": {"fstype": "btrfs"}}, False),    # another filesystem
+    ({"/srv/store1": {"fstype": "btrfs"}}, None, False),                                    # node2 did not answer
+])
+def test_groups_started_gate_sees_each_group_mounted_on_one_node(node1, node2, met):
+    observed = {"mounts": {"node1": node1, **({"node2": node2} if node2 is not None else {})}}
+    result = orchestrate.gate("groups_started", _crossed(), observed)
+    assert result.met is met, result.seen
+
+
+def test_stack_none_groups_are_formatted_and_started_by_hapair_which_owns_their_roles():
+    topo = _crossed()
+    assert bootstrap.managed_resources(topo) == []          # no manager: the roles step sets them
+    start = bootstrap.node_states(topo, "group-start", "node2")
+    assert [s["function"] for s in start] == ["mount.mounted", "hapair_lxc.present", "hapair_lxc.running", "test.nop"]
+    assert {"device": "/dev/drbd2"} in start[0]["args"] and {"persist": False} in start[0]["args"]
+    assert {"lxcpath": "/srv/store2/containers"} in start[1]["args"]
+    assert bootstrap.node_states(topo, "group-format", "node1")[0]["args"] == [{"name": "store1"},
+                                                                             {"topology": "lab_crossed"}]
+    assert "busybox-static" in bootstrap.packages(topo) and "lxc" in bootstrap.packages(topo)

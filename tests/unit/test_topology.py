@@ -17,7 +17,7 @@ from hapair.validate import validate
 PILLAR_DIR = os.path.join(ROOT, "pillar")
 SEED_FILES = sorted(glob.glob(os.path.join(PILLAR_DIR, "hapair", "*.sls")))
 EXPECTED_TOPOLOGIES = {"web", "fileserver", "apache", "crossed", "hardcore", "lab_web", "lab_fileserver", "lab_gfs2", "lab_remedy",
-                       "lab_apache"}
+                       "lab_apache", "lab_crossed"}
 
 
 def read_pillar(path: str) -> dict:
@@ -108,8 +108,11 @@ def test_seed_003_crossed_per_node_devices():
     assert r1["nodes"]["node2"]["device"] == "/dev/drbd2"
     assert (r1["primary"], r1["initial_primary"]) == ("node2", "node1")
     assert topo["filesystems"]["store2"]["devices"] == {"node1": "/dev/drbd1", "node2": "/dev/drbd2"}
-    assert topo["filesystems"]["store2"]["mount_on"] == ["node2"]
-    assert topo["filesystems"]["store1"]["mount_on"] == ["node1"]
+    # each is its group's: formatted on the group's node, mounted where the group runs, never at boot
+    assert topo["filesystems"]["store2"]["mount_on"] == [] and topo["filesystems"]["store2"]["format_on"] == "node2"
+    assert topo["filesystems"]["store1"]["mount_on"] == [] and topo["filesystems"]["store1"]["format_on"] == "node1"
+    assert topo["groups"]["store1"]["containers"] == [{"name": "mysql", "template": "ubuntu", "backing": "btrfs",
+                                                        "link": "br0", "lxcpath": "/srv/store1/containers"}]
     assert topo["filesystems"]["store2"]["format_on"] == "node2"  # where it is mounted, not r1's initial_primary
 
 
@@ -239,7 +242,7 @@ def test_names_tolerates_garbage():
 
 def test_for_minion():
     assert [(t["name"], n) for t, n in topology.for_minion(PILLAR, "node2")] == \
-        [("crossed", "node2"), ("lab_apache", "node2"), ("lab_fileserver", "node2"), ("lab_gfs2", "node2"), ("lab_remedy", "node2"),
+        [("crossed", "node2"), ("lab_apache", "node2"), ("lab_crossed", "node2"), ("lab_fileserver", "node2"), ("lab_gfs2", "node2"), ("lab_remedy", "node2"),
          ("lab_web", "node2")]
     assert [(t["name"], n) for t, n in topology.for_minion(PILLAR, "torchio")] == [("fileserver", "torchio")]
     assert topology.for_minion(PILLAR, "stranger") == []
