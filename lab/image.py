@@ -41,7 +41,7 @@ PACKAGES = [
     "e2fsprogs", "corosync", "dlm-controld", "nfs-kernel-server",
     # seed 002 (heartbeat v1 + Apache) and seed 003 (Btrfs + LXC); heartbeat takes inetutils-ping
     # (its first alternative, which debootstrap resolves to), so that is the ping of the image
-    "heartbeat", "apache2", "rsync", "curl", "btrfs-progs", "lxc",
+    "heartbeat", "apache2", "rsync", "curl", "btrfs-progs", "lxc", "busybox-static",
 ]
 # Services the packages enable that the lab starts itself (or never): faster, quieter boots.
 DISABLE = [

@@ -83,6 +83,12 @@ if ls /etc/exports.d/hapair-*.exports >/dev/null 2>&1; then
   exportfs -ua 2>/dev/null || true
   systemctl disable --now nfs-server.service >/dev/null 2>&1 || true
 fi
+# LXC (seed 003): the containers running from a DRBD filesystem's lxcpath stop before it unmounts
+for m in $(awk '$1 ~ /^\/dev\/drbd/ {print $2}' /proc/mounts); do
+  for c in $(lxc-ls -P "$m/containers" --running -1 2>/dev/null); do
+    bounded 60 lxc-stop -P "$m/containers" -n "$c" -k || echo "reset: lxc-stop $c failed" >&2
+  done
+done
 for m in $(awk '$3 == "ocfs2" || $3 == "gfs2" || $1 ~ /^\/dev\/drbd/ {print $2}' /proc/mounts | sort -r); do
   bounded 60 umount "$m" || umount -l "$m" || echo "reset: cannot umount $m" >&2
 done
