@@ -91,10 +91,14 @@ HEARTBEAT_DEFAULTS: dict[str, Any] = {
 HEARTBEAT_MEDIA = ("bcast", "ucast", "mcast")
 HEARTBEAT_MEDIA_KEYS = ("type", "interface", "addresses", "group", "port", "ttl")
 HEARTBEAT_AUTH = ("crc", "md5", "sha1")
-GROUP_KEYS = ("node", "resource", "filesystem", "ip", "relocate", "services", "canary")
+GROUP_KEYS = ("node", "resource", "filesystem", "ip", "relocate", "services", "canary", "containers")
+GROUP_CONTAINER_KEYS = ("template", "backing", "link")
+CONTAINER_BACKINGS = ("btrfs",)  # lxc-create -B: snapshots and clones are subvolumes (seed 003)
 GROUP_CANARY_KEYS = ("file", "url_path", "port")
 GROUP_IP_KEYS = ("address", "cidr", "interface")
-GROUP_STACKS = ("heartbeat",)  # the engines that run service groups today
+GROUP_STACKS = ("heartbeat", "none")  # the engines that run service groups: heartbeat, or hapair.failover
+# what each engine can start in a group (stack none: hapair's runner, on the operator's command)
+GROUP_PARTS_OF = {"heartbeat": ("ip", "relocate", "services", "canary"), "none": ("containers",)}
 # relocate: whole system trees a group can never take over (a path under them is fine)
 RELOCATE_REFUSED = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin",
                     "/sys", "/tmp", "/usr", "/var")
@@ -1125,6 +1129,7 @@ def _groups(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: 
     node_addresses = {str(n.get("address")) for n in nodes.values()} | {
         str(n.get("cluster_address")) for n in nodes.values()}
     owners: dict[str, str] = {}
+    containers: dict[str, str] = {}
     boot_enabled = {"nfs-kernel-server", "nfs-server"} if ((topo.get("nfs") or {}).get("exports")) else set()
     for gname, spec in groups.items():
         parts = ("groups", gname)
@@ -1172,6 +1177,13 @@ def _groups(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: 
             if not fs["mountpoint"]:
                 c.add((*fs["parts"], "mountpoint"), f"is required: group {gname} mounts {fname}",
                       "e.g. mountpoint: /drbd")
+        stack = cluster.get("stack")
+        for part in ("ip", "relocate", "services", "canary", "containers"):
+            if group.get(part) is not None and stack in GROUP_PARTS_OF and part not in GROUP_PARTS_OF[stack]:
+                engines = [s for s, kinds in GROUP_PARTS_OF.items() if part in kinds]
+                c.add((*parts, part), f"stack {stack} does not start a group's {part}",
+                      "set cluster:stack: " + " or ".join(engines) + f", or drop {part}")
+        _containers(c, group.get("containers"), (*parts, "containers"), fs, fname, containers)
         _group_ip(c, group.get("ip"), (*parts, "ip"), node_addresses)
         relocate = group.get("relocate")
         if relocate is not None:
@@ -1187,6 +1199,32 @@ def _groups(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: 
                       "the cluster manager starts it: drop nfs:exports, or the service from the group")
             if (services or []).count(unit) > 1 and services.index(unit) != index:
                 c.add((*parts, "services", index), f"{unit} is listed twice", "list each service once")
+
+
+def _containers(c: _Checker, value: Any, parts: Path, fs: dict | None, fname: Any, seen: dict[str, str]) -> None:
+    """A group's LXC containers: ``{name: {template, backing: btrfs, link}}``; their lxcpath is on
+    the group's filesystem, so the group needs a btrfs one (``lxc-create -B btrfs``)."""
+    spec = c.mapping(value, parts, what="a mapping of container name -> {template, backing, link}")
+    if not spec:
+        return
+    if fs is None:
+        c.add(parts, "need the group's filesystem: their lxcpath lives on it", "set filesystem")
+    for name, entry in spec.items():
+        cparts = (*parts, name)
+        if c.field("hostname", name, cparts, "container name") is not None:
+            if name in seen:
+                c.add(cparts, f"container {name} is also in group {seen[name]}", "give each container one group")
+            seen[name] = parts[1]
+        entry = c.mapping(entry, cparts, required=True, what="{template, backing, link}")
+        if entry is None:
+            continue
+        c.keys(entry, GROUP_CONTAINER_KEYS, cparts)
+        c.field("token", entry.get("template"), (*cparts, "template"), "LXC template", required=True)
+        backing = c.enum(entry.get("backing", "btrfs"), (*cparts, "backing"), CONTAINER_BACKINGS)
+        if backing and fs is not None and fs["type"] != backing:
+            c.add((*cparts, "backing"), f"{backing} needs a {backing} filesystem; {fname} is {fs['type']}",
+                  f"set filesystems:{fname}:type: {backing}")
+        c.field("interface", entry.get("link"), (*cparts, "link"), "bridge name")
 
 
 def _group_ip(c: _Checker, value: Any, parts: Path, node_addresses: set[str]) -> None:
