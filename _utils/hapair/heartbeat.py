@@ -336,7 +336,8 @@ def needs_generated_key(raw: Any) -> bool:
 
 
 def node_minions(raw: Any) -> list[str]:
-    """The minion ids of a raw topology's nodes: each node's ``minion_id``, else its name.
+    """The minion ids of a raw topology's nodes: each node's ``minion_id``, else its name (the
+    rule of ``hapair.topology.for_minion``).
 
     >>> node_minions({"nodes": {"node1": {}, "node2": {"minion_id": "web-b"}}})
     ['node1', 'web-b']
@@ -344,8 +345,7 @@ def node_minions(raw: Any) -> list[str]:
     nodes = raw.get("nodes") if isinstance(raw, Mapping) else None
     if not isinstance(nodes, Mapping):
         return []
-    return [str((spec or {}).get("minion_id") or key) if isinstance(spec, (Mapping, type(None))) else str(key)
-            for key, spec in nodes.items()]
+    return [spec.get("minion_id", key) if isinstance(spec, Mapping) else key for key, spec in nodes.items()]
 
 
 def generated_keys_for(topologies: Mapping[str, Any], minion_id: str) -> list[str]:
