@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hapair import drbd_state
-from hapair.orchestrate import find, held_groups, o2cb_online, summarise
+from hapair.orchestrate import find, group_mounts, held_groups, o2cb_online, summarise
 
 Row = dict[str, Any]
 
@@ -33,7 +33,8 @@ def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], moun
     mount.active answer}``; ``o2cb``: ``{node: o2cb.status answer}`` (empty: no o2cb column);
     ``split_brain``: ``{resource: {node: the handler's record is there}}``; ``heartbeat``:
     ``{node: heartbeat.status answer}`` for a topology with service groups: each row's ``group``
-    is the resource's group where this node runs it (``orchestrate.held_groups``), else None.
+    is the resource's group where this node runs it (``orchestrate.held_groups``; under stack none,
+    where its filesystem is mounted: ``orchestrate.group_mounts``), else None.
     """
     out = []
     groups = topology.get("groups") or {}
@@ -53,7 +54,10 @@ def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], moun
                 "split_brain": sb, "alerts": drbd_state.alerts(s, sb, answered=drbd.get(node) is not None),
             })
             if groups:
-                held = held_groups(topology, node, (heartbeat or {}).get(node)) or []
+                if (topology.get("cluster") or {}).get("stack") == "none":  # hapair's runner: where it is mounted
+                    held = [g for g, on in group_mounts(topology, {"mounts": mounts}).items() if node in on]
+                else:
+                    held = held_groups(topology, node, (heartbeat or {}).get(node)) or []
                 out[-1]["group"] = next((g for g in held if groups[g]["resource"] == res), None)
     return out
 

@@ -210,3 +210,11 @@ def test_stack_none_groups_are_formatted_and_started_by_hapair_which_owns_their_
     assert bootstrap.node_states(topo, "group-format", "node1")[0]["args"] == [{"name": "store1"},
                                                                              {"topology": "lab_crossed"}]
     assert "busybox-static" in bootstrap.packages(topo) and "lxc" in bootstrap.packages(topo)
+
+
+def test_status_shows_where_each_stack_none_group_is_mounted():
+    from hapair import report
+    topo = _crossed()
+    mounts = {"node1": {"/srv/store1": {"fstype": "btrfs"}, "/srv/store2": {"fstype": "btrfs"}}, "node2": {}}
+    got = {(r["resource"], r["node"]): r["group"] for r in report.rows(topo, {"node1": [], "node2": []}, mounts, {}, {})}
+    assert got == {("r0", "node1"): "store1", ("r0", "node2"): None, ("r1", "node1"): "store2", ("r1", "node2"): None}
