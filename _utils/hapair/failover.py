@@ -50,9 +50,11 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     "connection", "split_brain"} or None}}`` (None: the node did not answer). Returns
     ``{"action": "none"|"takeover", "group", "from", "to", "which": "local"|"foreign", "comment"}``.
     Raises RefusedError (naming the resource and the override) when the target does not answer,
-    does not run heartbeat, its disk is not UpToDate, or a split brain is pending; ValueError for
-    an unknown group or node. ``force`` lifts only the "the current holder does not answer" check
-    (a dead node): the target's own disk must still be UpToDate.
+    does not run heartbeat, its disk is not UpToDate, a split brain is pending, heartbeat on a node
+    is mid-move (rscstatus ``transition``), the holder answers but the target is not Connected to
+    it (both may say UpToDate while apart), or both nodes claim the group; ValueError for an
+    unknown group or node. ``force`` lifts only the "the current holder does not answer" check (a
+    dead node): the target's own disk must still be UpToDate, and every other refusal stands.
     """
     gname = group_of(topology, group)
     spec = topology["groups"][gname]
@@ -71,7 +73,8 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     if holders == [to]:
         return {**base, "action": "none", "comment": f"group {gname} already runs on {to}"}
     drbd = (observed.get("drbd") or {})
-    target_hb = (observed.get("heartbeat") or {}).get(to)
+    hb = observed.get("heartbeat") or {}
+    target_hb = hb.get(to)
     target = drbd.get(to)
     override = "force=True" if source and drbd.get(source) is None else "nothing: fix it first"
     if target is None or target_hb is None:
@@ -84,8 +87,17 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     if target.get("disk") != "UpToDate":
         raise RefusedError(res, f"{to}'s disk is {target.get('disk')}, not UpToDate: it would serve stale data",
                            "nothing: wait for the resync to finish")
+    moving = [n for n in nodes if (hb.get(n) or {}).get("running") and (hb.get(n) or {}).get("resources") == "transition"]
+    if moving:
+        raise RefusedError(res, f"heartbeat on {' and '.join(moving)} is moving resources (rscstatus transition)",
+                           "nothing: wait until it settles, then retry")
     if source is not None and drbd.get(source) is None and not force:
         raise RefusedError(res, f"{source} runs the group but does not answer", override)
+    if source is not None and drbd.get(source) is not None and target.get("connection") != "Connected":
+        # both sides may call themselves UpToDate while apart: what the holder wrote since is not on the target
+        raise RefusedError(res, f"{to} is {target.get('connection')} from {source}, which runs the group: "
+                           f"{to}'s UpToDate may miss what {source} wrote since",
+                           "nothing: reconnect the resource first (hapair.remediate)")
     if len(holders) > 1:
         raise RefusedError(res, f"both nodes claim group {gname}", "nothing: look at heartbeat's logs first")
     return {**base, "action": "takeover",
