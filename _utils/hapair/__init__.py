@@ -8,6 +8,8 @@ import os
 import sys
 import time
 
+# The one source of hapair's version: pyproject.toml reads it ([tool.setuptools.dynamic]), CHANGELOG.md
+# has a section per release named by it.
 __version__ = "0.1.0"
 _IMPORTED_NS = time.time_ns()
 

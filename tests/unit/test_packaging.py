@@ -5,6 +5,7 @@ import os
 import pathlib
 
 import hapair.saltext
+import tomllib
 from conftest import ROOT
 
 ROOTP = pathlib.Path(ROOT)
@@ -28,10 +29,9 @@ def test_entry_point_points_at_the_loader_folders():
         assert os.path.realpath(path) == os.path.realpath(ROOTP / f"_{kind}")
 
 
-def test_setup_registers_the_salt_loader_entry_point():
-    tree = ast.parse((ROOTP / "setup.py").read_text())
-    text = ast.unparse(tree)
-    assert "'salt.loader': ['hapair = hapair.saltext:loader_dirs']" in text
+def test_pyproject_registers_the_salt_loader_entry_point():
+    project = tomllib.loads((ROOTP / "pyproject.toml").read_text())["project"]
+    assert project["entry-points"]["salt.loader"] == {"hapair": "hapair.saltext:loader_dirs"}
 
 
 def test_core_never_imports_salt():
