@@ -162,6 +162,9 @@ def module_env(tmp_path, answers, services=None, test=False, minion="node01"):
                    "hapair:paths:cman_conf": str(tmp_path / "none"), "hapair:paths:corosync_authkey": str(tmp_path / "none")})
     cmd = fakesalt.FakeCmd({(str(bindir / "cl_status"), *k) if isinstance(k, tuple) else k: v
                             for k, v in answers.items()})
+    # heartbeat.configured reads www's VIP interface (10.0.0.100/24 on eth1): node01's own address there
+    cmd.responses[("ip", "-j", "-4", "addr", "show", "dev", "eth1")] = {"stdout": json.dumps(
+        [{"ifindex": 3, "ifname": "eth1", "addr_info": [{"family": "inet", "local": "10.0.0.2", "prefixlen": 24}]}])}
     svc = services if services is not None else {}
     salt = fakesalt.salt_dict(cmd, config, **{
         "service.enabled": lambda name: svc.get(name, {}).get("enabled", False),
@@ -175,7 +178,8 @@ def module_env(tmp_path, answers, services=None, test=False, minion="node01"):
     pillar = {"hapair": {"topologies": {"apache": raw_apache()}}}
     mod = fakesalt.load("modules", "heartbeat", salt, opts=opts, pillar=pillar)
     salt.update({f"heartbeat.{fn}": getattr(mod, fn) for fn in ("status", "standby", "takeover", "group_services",
-                                                                 "check", "plan_config", "write_config", "render")})
+                                                                 "check", "plan_config", "write_config", "render",
+                                                                 "vip_problems")})
     state = fakesalt.load("states", "heartbeat", salt, opts=opts, pillar=pillar)
     return {"mod": mod, "state": state, "cmd": cmd, "bin": bindir, "svc": svc, "opts": opts, "tmp": tmp_path}
 

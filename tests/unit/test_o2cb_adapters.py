@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import os
 import shutil
 import stat
@@ -303,7 +304,11 @@ def hb_env(tmp_path):
     data = pillar("apache.sls")
     data["hapair"]["topologies"]["apache"]["cluster"]["heartbeat"]["authkeys"]["key"] = KEY
     config = {"hapair:paths:ha_dir": str(tmp_path / "ha.d"), "hapair:paths:conf_dir": str(tmp_path / "hapair")}
-    cmd, salt, mods, states, opts = harness(["heartbeat"], {}, config, data, minion="node01")
+    # heartbeat.configured reads www's VIP interface (192.0.2.10/24 on eth0): node01's address there
+    eth0 = json.dumps([{"ifindex": 2, "ifname": "eth0",
+                        "addr_info": [{"family": "inet", "local": "192.0.2.2", "prefixlen": 24}]}])
+    answers = {("ip", "-j", "-4", "addr", "show", "dev", "eth0"): {"stdout": eth0}}
+    cmd, salt, mods, states, opts = harness(["heartbeat"], answers, config, data, minion="node01")
     return {"mod": mods["heartbeat"], "state": states["heartbeat"], "opts": opts, "dir": tmp_path / "ha.d"}
 
 

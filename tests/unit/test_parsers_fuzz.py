@@ -50,6 +50,7 @@ REGISTRY = {
     "heartbeat.parse_listnodes": ["heartbeat/cl_status-listnodes--*.out"],
     "heartbeat.parse_nodestatus": ["heartbeat/cl_status-nodestatus--*.out"],
     "heartbeat.parse_rscstatus": ["heartbeat/cl_status-rscstatus--*.out"],
+    "heartbeat.parse_ip_addr": ["ip/ip-j-4-addr-show--*.out"],
     "drbd_parse.parse_proc_drbd": ["drbd/proc_drbd--*.out", "lab/proc_drbd--*.out"],
     "drbd_parse.parse_drbd_overview": ["drbd/drbd_overview--*.out"],
     "drbd_parse.parse_drbdadm_status": ["drbd/drbdadm_status--*.out", "drbd/drbdsetup_status_verbose*.out",
@@ -159,7 +160,7 @@ def _check(name, text, shape):
 # dict results keyed by what the tool printed (devices, resources, every "Key: value" line)
 _OPEN_DICTS = {"lvm.parse_pvs", "lvm.parse_lvs", "nfs.parse_exportfs", "parsing.parse_blkid",
                "drbd_parse.parse_dump_minors", "config_minors",
-               "cman.parse_status", "gfs2.parse_mkfs"}
+               "cman.parse_status", "gfs2.parse_mkfs", "heartbeat.parse_ip_addr"}
 # a fixed schema plus any other "Key: value" line the tool printed
 _EXTRA_KEYS = {"corosync.parse_quorumtool"}
 
