@@ -63,6 +63,8 @@ def write_config(rundir: str, publish_port: int, ret_port: int) -> str:
         "file_roots": {"base": [os.path.join(REPO, "salt"), ext]},
         "pillar_roots": {"base": [pillar_overlay(rundir), os.path.join(REPO, "pillar")]},
         "enable_fqdns_grains": False,
+        # generated secrets (heartbeat authkeys without a pillar key): hapair's ext_pillar, on the master
+        "ext_pillar": [{"hapair_secrets": {}}],
     }
     reactor = os.path.join(REPO, "salt", "reactor", "reactor.yaml")
     if os.path.exists(reactor):

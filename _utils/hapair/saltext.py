@@ -16,6 +16,7 @@ _KINDS = {
     "grains": "hapair._grains",
     "runners": "hapair._runners",
     "beacons": "hapair._beacons",
+    "pillar": "hapair._pillar",  # ext_pillar hapair_secrets: generated heartbeat authkeys
 }
 
 

@@ -60,6 +60,5 @@ hapair:
           media:
             - type: ucast
               interface: eth1
-          authkeys:
-            method: sha1
-            key: "lab-heartbeat-key"
+          authkeys:                     # no key: the master's ext_pillar hapair_secrets generates one
+            method: sha1                # per pair, once (lab/master.py: ext_pillar)

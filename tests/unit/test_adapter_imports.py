@@ -17,7 +17,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-FOLDERS = ("_modules", "_states", "_grains", "_runners", "_beacons")
+FOLDERS = ("_modules", "_states", "_grains", "_runners", "_beacons", "_pillar")
 
 
 def _hapair_names(node):
