@@ -178,9 +178,50 @@ def _load(topology, pillar=None):
 
 
 def _client():
-    import salt.client  # noqa: PLC0415
+    """The master's LocalClient, wrapped so that a job it cannot publish reads as unanswered minions.
 
-    return salt.client.get_local_client(__opts__["conf_file"], mopts=__opts__)
+    ``get_local_client`` and ``LocalClient.cmd`` raise ``SaltClientError`` (and other
+    ``salt.exceptions.SaltException``\\ s: request timeout, authentication) when the master cannot
+    publish a job, e.g. its publisher is down; the wrapper (``_Reaching``) answers such a ``cmd`` for
+    every targeted minion as a failed return naming it and the error, so every caller reports it
+    as it reports a minion that did not answer: ``{"result": False, "comment": ...}``, never a
+    traceback.
+    """
+    try:
+        import salt.client  # noqa: PLC0415
+
+        return _Reaching(salt.client.get_local_client(__opts__["conf_file"], mopts=__opts__))
+    except _client_errors() as err:
+        return _Reaching(None, err)
+
+
+def _client_errors():
+    """What the LocalClient raises when the master cannot publish or collect a job."""
+    try:
+        from salt.exceptions import SaltException  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - a master always has Salt
+        return (OSError,)
+    return (SaltException, OSError)
+
+
+class _Reaching:
+    """``LocalClient.cmd`` that never raises a client error: see ``_client``."""
+
+    def __init__(self, client, error=None):
+        self.client, self.error = client, error
+
+    def cmd(self, tgt, fun, *args, **kwargs):
+        error = self.error
+        if error is None:
+            try:
+                return self.client.cmd(tgt, fun, *args, **kwargs)
+            except _client_errors() as err:
+                error = err
+        minions = [tgt] if isinstance(tgt, str) else list(tgt)
+        why = " ".join(f"{type(error).__name__}: {error}".split()).rstrip(":")  # one line
+        log.warning("hapair: the master could not reach %s for %s: %s", ", ".join(minions), fun, why)
+        log.debug("hapair: the LocalClient's error", exc_info=error)
+        return {mid: {"ret": f"ERROR: the master could not send it {fun}: {why}", "retcode": 1} for mid in minions}
 
 
 def _minions(topo):
@@ -844,9 +885,11 @@ def remediate(resource=None, topology=None, minion=None, tag=None, event=None, d
         member = events_mod.member_of(minion, nodes)
         if topology is not None and resource is None:
             member = [t for t in member if t == topology]
+        if not member and resource is None:  # a minion start: any minion of the fleet restarts, quietly
+            where = f"topology {topology}" if topology is not None else "any topology"
+            return _not_ours(None, minion, f"{minion} is not a node of {where}: nothing to do")
         if not member:
-            where = f"topology {topology}" if topology is not None and resource is None else "any topology"
-            return _not_ours(resource, minion, f"{minion} is no node of {where} in the pillar")
+            return _not_ours(resource, minion, f"{minion} is no node of any topology in the pillar")
         if resource is not None:  # an event about one resource: the sender says where it came from
             answers, errors = _rendered([minion])
             verdict = events_mod.deployed(resource, minion, answers.get(minion), nodes, topology)
