@@ -1,7 +1,9 @@
 {#- hapair reactor: a minion (re)started -> let hapair.remediate look at every resource of every
     topology that has this minion (rejoin after reboot: `drbdadm up`, then promote in dual-primary,
     as the topology's remediation policy allows). The beacon's first reading is silent, so this is
-    how a rebooted node rejoins.
+    how a rebooted node rejoins. Every minion of the fleet starts it: for a minion that is a node of
+    no topology the runner returns result True, "<id> is not a node of any topology: nothing to do",
+    and runs no job on any minion (a restart elsewhere in the fleet logs no failed runner job).
 
     Master config:
       reactor:
