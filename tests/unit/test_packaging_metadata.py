@@ -9,6 +9,7 @@ import pathlib
 import re
 
 import hapair
+import hapair.saltext
 import tomllib
 from conftest import ROOT
 
@@ -16,7 +17,7 @@ ROOTP = pathlib.Path(ROOT)
 PYPROJECT = tomllib.loads((ROOTP / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
-KINDS = ["modules", "states", "grains", "runners", "beacons"]
+KINDS = list(hapair.saltext._KINDS)  # every loader kind the entry point hands Salt
 
 
 def _setup_call():
@@ -81,8 +82,13 @@ def test_the_index_metadata():
 
 def test_every_loader_kind_is_packaged_and_registered():
     assert PROJECT["entry-points"]["salt.loader"] == {"hapair": "hapair.saltext:loader_dirs"}
-    expected = {"hapair": "_utils/hapair", **{f"hapair._{kind}": f"_{kind}" for kind in KINDS}}
+    """Each loader folder that is a package (has ``__init__.py``) is in the wheel, none is left out.
+
+    A folder without ``__init__.py`` must not be listed: installed, it would be a namespace package
+    without ``__file__`` and ``loader_dirs`` (so Salt's loader) would crash for every kind.
+    """
+    packaged = [kind for kind in KINDS if (ROOTP / f"_{kind}" / "__init__.py").is_file()]
+    assert {"modules", "states", "grains", "runners", "beacons"} <= set(packaged)
+    expected = {"hapair": "_utils/hapair", **{hapair.saltext._KINDS[kind]: f"_{kind}" for kind in packaged}}
     assert SETUPTOOLS["package-dir"] == expected
     assert sorted(SETUPTOOLS["packages"]) == sorted(expected)
-    for folder in expected.values():
-        assert (ROOTP / folder / "__init__.py").is_file(), folder
