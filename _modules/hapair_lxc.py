@@ -235,17 +235,18 @@ def create(name, lxcpath, template="busybox", backing="btrfs", link=None, resour
     return _result(container, plan, plan, False)
 
 
-def _state_plan(planner, name, lxcpath, timeout):
+def _state_plan(planner, name, lxcpath, timeout, resource):
     container = _container(name, lxcpath, template=None)
     binaries = {tool: _bin(tool) for tool in ("lxc-start", "lxc-stop", "lxc-wait")}
-    found = _facts(container)
+    found = _facts(container, resource)
     return container, found, _core(planner, container, found, timeout, binaries)
 
 
-def plan_running(name, lxcpath, timeout=core.WAIT_TIMEOUT):
+def plan_running(name, lxcpath, timeout=core.WAIT_TIMEOUT, resource=None):
     """Return the plan of ``hapair_lxc.running``: ``{"name", "lxcpath", "steps": [] | [{"action":
     "start", "argv", "wait", "key": "state", "old", "new"}], "reason", "test": True, "changes"}``.
     Raises (not ready) when the container does not exist or is neither STOPPED nor RUNNING.
+    ``resource``: the DRBD resource under lxcpath (then "mounted" means on its device here).
 
     CLI Example:
 
@@ -253,7 +254,7 @@ def plan_running(name, lxcpath, timeout=core.WAIT_TIMEOUT):
 
         salt node1 hapair_lxc.plan_running c1 /srv/store1/containers
     """
-    container, _found, plan = _state_plan(core.plan_running, name, lxcpath, _seconds(timeout, "timeout"))
+    container, _found, plan = _state_plan(core.plan_running, name, lxcpath, _seconds(timeout, "timeout"), resource)
     return _result(container, plan, plan, True)
 
 
@@ -262,10 +263,11 @@ def _status(container, changed_key, changed):
             **_info(container)}
 
 
-def start(name, lxcpath, timeout=core.WAIT_TIMEOUT):
+def start(name, lxcpath, timeout=core.WAIT_TIMEOUT, resource=None):
     """Start container ``name`` where its lxcpath is mounted (``lxc-start -d``, then ``lxc-wait -s
     RUNNING -t timeout``); nothing when it runs already. Returns ``{"name", "lxcpath", "started":
-    bool, "exists", "state", "pid"}``; raises where it is not mounted or does not exist.
+    bool, "exists", "state", "pid"}``; raises where it is not mounted (on ``resource``'s device,
+    when given) or does not exist.
 
     CLI Example:
 
@@ -274,7 +276,7 @@ def start(name, lxcpath, timeout=core.WAIT_TIMEOUT):
         salt node2 hapair_lxc.start c1 /srv/store1/containers
     """
     seconds = _seconds(timeout, "timeout")
-    container, found, plan = _state_plan(core.plan_running, name, lxcpath, seconds)
+    container, found, plan = _state_plan(core.plan_running, name, lxcpath, seconds, resource)
     if not found["mounted"]:
         raise CommandExecutionError(f"{name}: {plan.reason}")
     for step in plan:
@@ -283,7 +285,7 @@ def start(name, lxcpath, timeout=core.WAIT_TIMEOUT):
     return _status(container, "started", bool(plan))
 
 
-def plan_stopped(name, lxcpath, timeout=core.STOP_TIMEOUT):
+def plan_stopped(name, lxcpath, timeout=core.STOP_TIMEOUT, resource=None):
     """Return the plan of ``hapair_lxc.stopped``: ``{"name", "lxcpath", "steps": [] | [{"action":
     "stop", "argv", "key": "state", "old", "new"}], "reason", "test": True, "changes"}``.
 
@@ -293,11 +295,11 @@ def plan_stopped(name, lxcpath, timeout=core.STOP_TIMEOUT):
 
         salt node1 hapair_lxc.plan_stopped c1 /srv/store1/containers
     """
-    container, _found, plan = _state_plan(core.plan_stopped, name, lxcpath, _seconds(timeout, "timeout"))
+    container, _found, plan = _state_plan(core.plan_stopped, name, lxcpath, _seconds(timeout, "timeout"), resource)
     return _result(container, plan, plan, True)
 
 
-def stop(name, lxcpath, timeout=core.STOP_TIMEOUT):
+def stop(name, lxcpath, timeout=core.STOP_TIMEOUT, resource=None):
     """Stop container ``name`` (``lxc-stop -t timeout``: a clean halt, killed after ``timeout``
     seconds); nothing when it is stopped, missing or its lxcpath not mounted here. Returns
     ``{"name", "lxcpath", "stopped": bool (this call stopped it), "exists", "state", "pid"}``.
@@ -309,7 +311,7 @@ def stop(name, lxcpath, timeout=core.STOP_TIMEOUT):
         salt node1 hapair_lxc.stop c1 /srv/store1/containers timeout=60
     """
     seconds = _seconds(timeout, "timeout")
-    container, found, plan = _state_plan(core.plan_stopped, name, lxcpath, seconds)
+    container, found, plan = _state_plan(core.plan_stopped, name, lxcpath, seconds, resource)
     if not found["mounted"]:
         return {"name": name, "lxcpath": lxcpath, "stopped": False, "exists": False, "state": None, "pid": None}
     for step in plan:  # exit 2: it was not running (stopped by someone else meanwhile)

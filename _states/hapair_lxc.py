@@ -103,10 +103,11 @@ def present(name, lxcpath, template="busybox", backing="btrfs", link=None, resou
                      did=lambda steps: f"{name}: ran {converge.actions(steps)}")
 
 
-def running(name, lxcpath, timeout=core.WAIT_TIMEOUT):
+def running(name, lxcpath, timeout=core.WAIT_TIMEOUT, resource=None):
     """Ensure container ``name`` runs where its ``lxcpath`` is mounted (``lxc-start -d``, then
     ``lxc-wait -s RUNNING -t timeout``). Not mounted here: ``result: True``, ``"not here: ..."``;
-    not created yet: not ready (``None`` under test, ``False`` when applying).
+    not created yet: not ready (``None`` under test, ``False`` when applying). With ``resource``
+    (the DRBD resource under lxcpath) "mounted" means on that resource's device here.
 
     Changes: ``{"state": {"old": "STOPPED", "new": "RUNNING"}}``.
 
@@ -117,13 +118,13 @@ def running(name, lxcpath, timeout=core.WAIT_TIMEOUT):
             - name: c1
             - lxcpath: /srv/store1/containers
     """
-    return _converge(name, lambda: __salt__["hapair_lxc.plan_running"](name, lxcpath, timeout=timeout),
-                     lambda: __salt__["hapair_lxc.start"](name, lxcpath, timeout=timeout),
+    return _converge(name, lambda: __salt__["hapair_lxc.plan_running"](name, lxcpath, timeout=timeout, resource=resource),
+                     lambda: __salt__["hapair_lxc.start"](name, lxcpath, timeout=timeout, resource=resource),
                      would=lambda steps: f"{name} would be started: {' '.join(steps[0]['argv'])}",
                      did=lambda _steps: f"{name} started")
 
 
-def stopped(name, lxcpath, timeout=core.STOP_TIMEOUT):
+def stopped(name, lxcpath, timeout=core.STOP_TIMEOUT, resource=None):
     """Ensure container ``name`` is not running (``lxc-stop -t timeout``: a clean halt, killed after
     ``timeout`` seconds). Missing, stopped or not mounted here: ``result: True`` with the reason.
 
@@ -136,7 +137,7 @@ def stopped(name, lxcpath, timeout=core.STOP_TIMEOUT):
             - name: c1
             - lxcpath: /srv/store1/containers
     """
-    return _converge(name, lambda: __salt__["hapair_lxc.plan_stopped"](name, lxcpath, timeout=timeout),
-                     lambda: __salt__["hapair_lxc.stop"](name, lxcpath, timeout=timeout),
+    return _converge(name, lambda: __salt__["hapair_lxc.plan_stopped"](name, lxcpath, timeout=timeout, resource=resource),
+                     lambda: __salt__["hapair_lxc.stop"](name, lxcpath, timeout=timeout, resource=resource),
                      would=lambda steps: f"{name} would be stopped: {' '.join(steps[0]['argv'])}",
                      did=lambda _steps: f"{name} stopped")

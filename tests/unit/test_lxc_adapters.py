@@ -308,3 +308,13 @@ def test_running_elsewhere_is_true_not_here(tmp_path):
     node = Node(tmp_path, mounted=False)
     ret = load(node, "states").running("c1", node.lxcpath)
     assert ret["result"] is True and ret["comment"].startswith("not here:") and node.cmd.calls == []
+
+
+def test_with_its_resource_a_parent_mount_is_not_the_container_filesystem(tmp_path):
+    node = Node(tmp_path, mounted=False)
+    with open(node.proc_mounts, "a") as handle:  # /srv as its own disk: a parent of lxcpath, not r0's device
+        handle.write(f"/dev/vdc {node.tmp} ext4 rw 0 0\n")
+    ret = load(node, "states").running("c1", node.lxcpath, resource="r0")
+    assert ret["result"] is True and ret["comment"].startswith("not here:") and node.cmd.calls == []
+    assert load(node).stop("c1", node.lxcpath, resource="r0")["stopped"] is False
+    assert load(node).facts("c1", node.lxcpath)["mounted"] is True  # without the resource, any mount but /
