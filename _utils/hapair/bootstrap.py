@@ -306,7 +306,8 @@ def _group_states(topology: Topology, step: str, group: Mapping[str, Any], node:
                 {"backing": container["backing"]}, {"link": container["link"]}, {"resource": group["resource"]}]
         out.append(_state(f"{cid}-present", "hapair_lxc.present", *spec, require=[{"mount": mounted}]))
         out.append(_state(f"{cid}-running", "hapair_lxc.running", {"name": container["name"]},
-                          {"lxcpath": container["lxcpath"]}, require=[{"hapair_lxc": f"{cid}-present"}]))
+                          {"lxcpath": container["lxcpath"]}, {"resource": group["resource"]},
+                          require=[{"hapair_lxc": f"{cid}-present"}]))
     return out
 
 

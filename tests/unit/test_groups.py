@@ -207,6 +207,7 @@ def test_stack_none_groups_are_formatted_and_started_by_hapair_which_owns_their_
     assert [s["function"] for s in start] == ["mount.mounted", "hapair_lxc.present", "hapair_lxc.running", "test.nop"]
     assert {"device": "/dev/drbd2"} in start[0]["args"] and {"persist": False} in start[0]["args"]
     assert {"lxcpath": "/srv/store2/containers"} in start[1]["args"]
+    assert {"resource": "r1"} in start[1]["args"] and {"resource": "r1"} in start[2]["args"]  # on r1's device
     assert bootstrap.node_states(topo, "group-format", "node1")[0]["args"] == [{"name": "store1"},
                                                                              {"topology": "lab_crossed"}]
     assert "busybox-static" in bootstrap.packages(topo) and "lxc" in bootstrap.packages(topo)
