@@ -24,7 +24,7 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-$(VENV)/.stamp: requirements.txt setup.py
+$(VENV)/.stamp: requirements.txt setup.py pyproject.toml
 	@mkdir -p $(CACHE)
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt

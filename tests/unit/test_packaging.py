@@ -9,7 +9,7 @@ import tomllib
 from conftest import ROOT
 
 ROOTP = pathlib.Path(ROOT)
-LOADER_FOLDERS = ["_modules", "_states", "_grains", "_runners", "_beacons"]
+LOADER_FOLDERS = ["_modules", "_states", "_grains", "_runners", "_beacons", "_pillar"]
 
 
 def test_every_loader_folder_is_a_package_for_pip():
@@ -23,7 +23,7 @@ def test_sls_tree_never_shadows_the_salt_package():
 
 def test_entry_point_points_at_the_loader_folders():
     dirs = hapair.saltext.loader_dirs()
-    assert set(dirs) == {"modules", "states", "grains", "runners", "beacons"}
+    assert set(dirs) == {"modules", "states", "grains", "runners", "beacons", "pillar"}
     for kind, (path,) in dirs.items():
         assert os.path.isdir(path), (kind, path)
         assert os.path.realpath(path) == os.path.realpath(ROOTP / f"_{kind}")
