@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 
 try:
     import hapair  # installed with pip, or tests put _utils on sys.path
@@ -40,20 +39,11 @@ from hapair import drbd_parse as parse
 
 log = logging.getLogger(__name__)
 
-# Causes already logged at warning: a grains refresh repeats the same failure, the log says it once.
-_WARNED: set[str] = set()
-_WARNED_MAX = 64
 
 _KEYS = ("role", "disk_state", "connection_state", "peer_role", "peer_disk_state", "replication_state")
 
 
-def _conf(opts, key, default):
-    node = opts or {}
-    for part in key.split(":"):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node
+_conf = adapter.opts_value
 
 
 def _config_texts(opts):
@@ -63,10 +53,7 @@ def _config_texts(opts):
     return [t for t in (adapter.read_file(p) for p in adapter.drbd_config_paths(conf, conf_dir)) if t]
 
 
-def _run(argv):
-    """``hapair.drbd_parse.read_state``'s runner: no shell, 5 s at most (a hung drbdsetup raises)."""
-    res = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
-    return res.returncode, res.stdout, res.stderr
+_run = adapter.bounded_runner(5)  # read_state's runner: no shell, 5 s at most (a hung drbdsetup raises)
 
 
 def _collect(opts):
@@ -100,14 +87,7 @@ def _collect(opts):
     return out
 
 
-def _warn_once(cause: str) -> None:
-    """Log ``cause`` at warning the first time it is seen (at debug after that); never raises."""
-    if cause in _WARNED:
-        log.debug("hapair drbd grains: %s", cause)
-        return
-    if len(_WARNED) < _WARNED_MAX:
-        _WARNED.add(cause)
-    log.warning("hapair drbd grains: %s", cause)
+_warn_once = adapter.WarnOnce(log, "hapair drbd grains")
 
 
 def drbd():

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 
 try:
     import hapair  # installed with pip, or tests put _utils on sys.path
@@ -32,27 +31,17 @@ except ImportError:  # synced by saltutil: <extmods>/grains/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.heartbeat as core
 
+from hapair import adapter
+
 log = logging.getLogger(__name__)
 
 TIMEOUT = 3  # seconds per cl_status call: a grains refresh must not hang on a wedged heartbeat
-# Causes already logged at warning: a grains refresh repeats the same failure, the log says it once.
-_WARNED: set[str] = set()
-_WARNED_MAX = 64
 
 
-def _conf(opts, key, default):
-    node = opts or {}
-    for part in key.split(":"):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node
+_conf = adapter.opts_value
 
 
-def _run(argv):
-    """``hapair.heartbeat.read_status``'s runner: no shell, ``TIMEOUT`` s at most (a hung cl_status raises)."""
-    res = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    return res.returncode, res.stdout, res.stderr
+_run = adapter.bounded_runner(TIMEOUT)  # read_status's runner: no shell, TIMEOUT s at most
 
 
 def _collect(opts):
@@ -65,14 +54,7 @@ def _collect(opts):
     return {"heartbeat": {"running": status["running"], "nodes": status["nodes"], "resources": status["resources"]}}
 
 
-def _warn_once(cause: str) -> None:
-    """Log ``cause`` at warning the first time it is seen (at debug after that); never raises."""
-    if cause in _WARNED:
-        log.debug("hapair heartbeat grains: %s", cause)
-        return
-    if len(_WARNED) < _WARNED_MAX:
-        _WARNED.add(cause)
-    log.warning("hapair heartbeat grains: %s", cause)
+_warn_once = adapter.WarnOnce(log, "hapair heartbeat grains")
 
 
 def heartbeat():

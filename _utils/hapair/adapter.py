@@ -523,3 +523,54 @@ def node_filesystems(topo: Mapping[str, Any], node: str | None, fstype: str) -> 
 def state_result(name: str) -> dict[str, Any]:
     """The return of a state before it looks at anything: ``{"name", "result": True, "changes": {}, "comment": ""}``."""
     return {"name": name, "result": True, "changes": {}, "comment": ""}
+
+
+# --------------------------------------------------------------------------- grains
+def opts_value(opts: Any, key: str, default: Any) -> Any:
+    """``key`` (colon-separated) of a minion config mapping, else ``default``: what grains read
+    (they get ``__opts__``, not ``config.get``).
+
+    >>> opts_value({"hapair": {"bin": {"cl_status": "/x"}}}, "hapair:bin:cl_status", "cl_status")
+    '/x'
+    """
+    node = opts or {}
+    for part in key.split(":"):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def bounded_runner(timeout: float) -> Callable[[list[str]], tuple[int, str, str]]:
+    """A ``run(argv) -> (code, stdout, stderr)`` for grains: no shell, ``timeout`` seconds at most
+    (a hung tool raises ``subprocess.TimeoutExpired``, which the grain logs once)."""
+    import subprocess  # noqa: PLC0415 - only grains need it
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        return res.returncode, res.stdout, res.stderr
+
+    return run
+
+
+class WarnOnce:
+    """Log each cause at warning the first time it is seen, at debug after that; never raises.
+    A grains refresh repeats the same failure: the log says it once. At most ``limit`` causes
+    are remembered.
+
+    >>> warn = WarnOnce(logging.getLogger("doc"), "hapair doc grains")
+    >>> warn("boom"); warn("boom"); sorted(warn.seen)
+    ['boom']
+    """
+
+    def __init__(self, logger: logging.Logger, what: str, limit: int = 64):
+        self.logger, self.what, self.limit = logger, what, limit
+        self.seen: set[str] = set()
+
+    def __call__(self, cause: str) -> None:
+        if cause in self.seen:
+            self.logger.debug("%s: %s", self.what, cause)
+            return
+        if len(self.seen) < self.limit:
+            self.seen.add(cause)
+        self.logger.warning("%s: %s", self.what, cause)

@@ -70,7 +70,7 @@ def grains(tmp_path, monkeypatch):
 
     def replay(answers):
         fake = Replay(answers)
-        monkeypatch.setattr(module.subprocess, "run", fake)
+        monkeypatch.setattr(subprocess, "run", fake)  # adapter.bounded_runner calls it
         return fake
 
     module.replay = replay
