@@ -56,8 +56,10 @@ def chain(steps):
     "topology, expected",
     [("lab_web", FULL),            # seed 000 in the lab: dual-primary r0, OCFS2, o2cb
      ("fileserver", FULL[:-1] + ["nfs", "canary"]),  # seed 001: drbd0/drbd1, OCFS2 mail/vmstore, NFS
-     # no cluster filesystem, no o2cb: DRBD steps and roles; r1 moves: demoted, observed, promoted
-     ("crossed", FULL[:5] + ["roles-demote", "gate-demoted", "roles", "gate-roles"])],
+     # no cluster filesystem, no o2cb: DRBD steps and roles; r1 moves: demoted, observed, promoted;
+     # no cluster manager: each group's Btrfs formatted and started by hapair, observed mounted
+     ("crossed", FULL[:5] + ["roles-demote", "gate-demoted", "roles", "gate-roles",
+                             "group-format", "group-start", "gate-groups-started"])],
 )
 def test_bootstrap_steps_and_chain(show_sls, topology, expected):
     steps = show_sls("orch.hapair.bootstrap", topology)

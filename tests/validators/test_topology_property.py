@@ -50,6 +50,9 @@ PILLARS: dict[str, dict] = {}
 for _path in sorted(glob.glob(os.path.join(ROOT, "pillar", "hapair", "*.sls"))):
     with open(_path, encoding="utf-8") as _handle:
         PILLARS.update((yaml.safe_load(_handle) or {})["hapair"]["topologies"])
+for _raw in PILLARS.values():  # what the master's ext_pillar hapair_secrets hands the nodes (lab_apache)
+    if heartbeat.needs_generated_key(_raw):
+        _raw["cluster"]["heartbeat"]["authkeys"]["key"] = "0123456789abcdef" * 4
 
 HOSTILE = ["\n", "\r", "\x00", "\t", ";", "#", '"', "'", "{", "}", " ", ",", "::", "\u2028", "\x85", "é",
            "\n  tgt: '*'", " *(rw,no_root_squash)", '"/><x y="', "\nrespawn root /bin/sh"]
