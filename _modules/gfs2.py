@@ -132,9 +132,7 @@ def facts(name, topology):
     topo, fs, node = _load(topology, name)
     drbd = None
     if fs.get("resource"):
-        if "drbd.status" not in __salt__:
-            raise CommandExecutionError("the drbd execution module is needed for a filesystem on DRBD")
-        drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
+        drbd = adapter.drbd_model(__salt__, fs["resource"], needed="for a filesystem on DRBD")
     return {"node": node, "cluster_name": topo["cluster"]["name"], "device": fs["device"],
             "signature": signature(fs["device"]), "drbd": drbd, "mounts": adapter.mounts(__salt__),
             "mount_on": list(fs.get("mount_on") or []), "mkfs_binary": adapter.binary(__salt__, "mkfs.gfs2"),

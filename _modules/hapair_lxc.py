@@ -76,11 +76,7 @@ def _core(call, *args, **kwargs):
 
 
 def _drbd(resource):
-    if not resource:
-        return None
-    if "drbd.status" not in __salt__:
-        raise CommandExecutionError("the drbd execution module is not available")
-    return __salt__["drbd.status"](resource)["resources"].get(resource)
+    return adapter.drbd_model(__salt__, resource)
 
 
 def _info(container):

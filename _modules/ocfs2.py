@@ -141,9 +141,7 @@ def facts(name, topology):
     topo, fs, node = _load(topology, name)
     drbd = None
     if fs.get("resource"):
-        if "drbd.status" not in __salt__:
-            raise CommandExecutionError("the drbd execution module is not available")
-        drbd = __salt__["drbd.status"](fs["resource"])["resources"].get(fs["resource"])
+        drbd = adapter.drbd_model(__salt__, fs["resource"])
         if drbd is None:
             drbd = {"name": fs["resource"], "role": None, "volumes": [], "peers": []}
     fstab = (adapter.read_file(adapter.path(__salt__, "fstab")) or "").splitlines()

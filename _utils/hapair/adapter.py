@@ -190,6 +190,18 @@ def virtual_if_function(salt: Mapping[str, Any], virtualname: str, function: str
     return (False, f"{virtualname}: the {function.split('.')[0]} execution module is not available")
 
 
+def drbd_model(salt: Mapping[str, Any], resource: str | None, needed: str = "") -> dict[str, Any] | None:
+    """This node's ``drbd.status`` model of ``resource`` (None: no resource, or not configured here);
+    CommandExecutionError when the drbd execution module is missing (``needed`` says for what)."""
+    if not resource:
+        return None
+    from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
+
+    if "drbd.status" not in salt:
+        raise CommandExecutionError(f"the drbd execution module is {'needed ' + needed if needed else 'not available'}")
+    return salt["drbd.status"](resource)["resources"].get(resource)
+
+
 def flag(value: Any, what: str) -> bool:
     """An override argument parsed strictly (``hapair.fields.flag``): "no" and "false" mean no;
     anything that is not a flag is Salt's ``SaltInvocationError`` naming the argument.
