@@ -276,8 +276,7 @@ def _resource(rname: str, res: dict, nodes: dict, order: list[str]) -> dict:
             "port": over.get("port", res["port"]),
         }
     remediation = {**REMEDIATION_DEFAULTS, **(res.get("remediation") or {})}
-    # the one owner of "which role does each node hold in steady state"
-    roles = {node: "Primary" if mode == "dual-primary" or node == primary else "Secondary" for node in order}
+    roles = steady_roles(mode, primary, order)
     return {
         "name": rname,
         "port": res["port"],
@@ -393,6 +392,49 @@ def _heartbeat(raw: dict, nodes: dict, order: list[str]) -> dict:
     return out
 
 
+def steady_roles(mode: str, primary: str | None, order: list[str]) -> dict[str, str]:
+    """The one owner of "which role does each node hold in steady state".
+
+    >>> steady_roles("single-primary", "n2", ["n1", "n2"])
+    {'n1': 'Secondary', 'n2': 'Primary'}
+    """
+    return {node: "Primary" if mode == "dual-primary" or node == primary else "Secondary" for node in order}
+
+
+def placed(topology: dict, placement: dict[str, str]) -> dict:
+    """``topology`` with each group of ``placement`` (``{group: node}``) running on that node: the
+    group's node, its filesystem's format node and its resource's primary and roles follow it.
+
+    Stack none has no cluster manager to say where a group runs after ``hapair.failover``: where
+    it is observed running (``hapair.orchestrate.placement``) is applied here, so a bootstrap re-run
+    and the formula keep it there instead of pulling it back. ``preferred`` keeps the pillar's node.
+    Raises ValueError for an unknown group or node.
+
+    >>> t = {"node_order": ["n1", "n2"], "filesystems": {"f": {"format_on": "n1"}},
+    ...      "groups": {"g": {"node": "n1", "preferred": "n1", "resource": "r0", "filesystem": "f"}},
+    ...      "drbd": {"resources": {"r0": {"primary": "n1", "roles": {}}}}}
+    >>> p = placed(t, {"g": "n2"})
+    >>> p["groups"]["g"]["node"], p["groups"]["g"]["preferred"], p["drbd"]["resources"]["r0"]["roles"]
+    ('n2', 'n1', {'n1': 'Secondary', 'n2': 'Primary'})
+    """
+    out = copy.deepcopy(topology)
+    order = list(out["node_order"])
+    for gname, node in sorted(placement.items()):
+        if gname not in out.get("groups", {}):
+            raise ValueError(f"{gname!r} is not a service group of topology {out.get('name')}")
+        if node not in order:
+            raise ValueError(f"{node!r} is not a node of topology {out.get('name')}: one of {', '.join(order)}")
+        group = out["groups"][gname]
+        group["node"] = node
+        group["nodes"] = [node, *[n for n in order if n != node]]
+        if group.get("filesystem"):
+            out["filesystems"][group["filesystem"]]["format_on"] = node
+        res = out["drbd"]["resources"][group["resource"]]
+        res["primary"] = node
+        res["roles"] = steady_roles("single-primary", node, order)
+    return out
+
+
 def lxcpath(fs: dict) -> str:
     """Where a group's LXC containers live: ``containers/`` on the group's filesystem, so they move
     with its DRBD resource (one owner: the state, the runner and the failover read it from here).
@@ -404,8 +446,9 @@ def lxcpath(fs: dict) -> str:
 
 
 def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> dict:
-    """``{group: {name, node, nodes (preferred first), resource, filesystem, ip, relocate, services,
-    canary: {file, url_path, port} | None, containers: [{name, template, backing, link, lxcpath}]}}``;
+    """``{group: {name, node, preferred (the pillar's node), nodes (node first), resource, filesystem,
+    ip, relocate, services, canary: {file, url_path, port} | None,
+    containers: [{name, template, backing, link, lxcpath}]}}``;
     each relocated path's target is the group filesystem's mountpoint + the path. A group's
     filesystem is formatted on the group's node and never mounted at boot (the manager mounts it);
     its resource's steady ``roles``: Primary where the group prefers to run."""
@@ -416,9 +459,9 @@ def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> 
         ip = spec.get("ip")
         if fs is not None:
             fs["format_on"], fs["mount_on"] = spec["node"], []
-        resources[spec["resource"]]["roles"] = {n: "Primary" if n == spec["node"] else "Secondary" for n in order}
+        resources[spec["resource"]]["roles"] = steady_roles("single-primary", spec["node"], order)
         out[gname] = {
-            "name": gname, "node": spec["node"],
+            "name": gname, "node": spec["node"], "preferred": spec["node"],
             "nodes": [spec["node"], *[n for n in order if n != spec["node"]]],
             "resource": spec["resource"], "filesystem": fs["name"] if fs else None,
             "ip": {"address": str(ip_address(ip["address"])), "cidr": ip["cidr"], "interface": ip["interface"]}

@@ -23,7 +23,7 @@ def test_the_lab_topology_is_valid_and_normalises():
     assert errors(raw()) == {}
     topo = topology.normalise(raw(), "lab_apache")
     assert topo["groups"] == {"www": {
-        "name": "www", "node": "node1", "nodes": ["node1", "node2"], "resource": "r0", "filesystem": "data",
+        "name": "www", "node": "node1", "preferred": "node1", "nodes": ["node1", "node2"], "resource": "r0", "filesystem": "data",
         "ip": {"address": "10.99.0.100", "cidr": 24, "interface": "eth1"},
         "relocate": [{"path": "/etc/apache2", "target": "/drbd/etc/apache2"},
                      {"path": "/var/www", "target": "/drbd/var/www"}],
