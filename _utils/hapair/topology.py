@@ -34,6 +34,7 @@ from hapair.validate import (
     dialect_of,
     drbd_option,
     ip_address,
+    partition_of,
     prune,
     secret_text,
     validate,
@@ -529,13 +530,37 @@ def _secrets(topo: dict) -> list[str]:
     return unique
 
 
+def _partitions(raw: dict, order: list[str]) -> dict:
+    """``{disk: {disk, table, partition, nodes}}``: msdos by default (the seeds' fdisk and parted
+    label), partition 1 as the kernel names it, both nodes unless ``nodes`` says."""
+    return {disk: {"disk": disk, "table": (spec or {}).get("table", "msdos"),
+                   "partition": (spec or {}).get("partition") or partition_of(disk),
+                   "nodes": [n for n in order if n in ((spec or {}).get("nodes") or order)]}
+            for disk, spec in raw.items()}
+
+
+def _on_partitions(resources: dict, partitions: dict) -> None:
+    """A resource's backing disk that ``partitions`` partitions on that node is its partition."""
+    for res in resources.values():
+        for node, info in res["nodes"].items():
+            spec = partitions.get(info["disk"])
+            if spec is not None and node in spec["nodes"]:
+                info["disk"] = spec["partition"]
+
+
+def _whole_partition(device: str, partitions: dict, order: list[str]) -> str:
+    """An LVM PV on a disk both nodes partition is that partition (the lvm section is not per node)."""
+    spec = partitions.get(device)
+    return spec["partition"] if spec is not None and spec["nodes"] == order else device
+
+
 def normalise(raw: dict, name: str) -> dict:
     """Return the normalised topology (docs/DESIGN.md) of a *valid* pillar topology.
 
     Schema: ``{name, path, nodes: {n: {name, hostname, minion_id, address, node_id, cluster_address,
     cluster_node_id}}, node_order, drbd: {dialect, global, common, resources: {r: {...,
     nodes: {n: {minor, device, disk, meta_disk, address, port}}}}}, filesystems, cluster, groups,
-    nfs, lvm, secrets}``. Call ``validate`` first (``load`` does); invalid input may raise here.
+    nfs, lvm, partitions, secrets}``. Call ``validate`` first (``load`` does); invalid input may raise here.
     """
     raw = prune(raw)
     nodes, order = _nodes(raw["nodes"])
@@ -547,7 +572,9 @@ def normalise(raw: dict, name: str) -> dict:
                    for fname, fs in (raw.get("filesystems") or {}).items()}
     exports = [{"path": exp["path"], "clients": exp.get("clients", "*"), "options": list(exp.get("options") or [])}
                for exp in (raw.get("nfs") or {}).get("exports") or []]
-    lvm = {vg: {"name": vg, "pvs": list(spec["pvs"]),
+    partitions = _partitions(raw.get("partitions") or {}, order)
+    _on_partitions(resources, partitions)
+    lvm = {vg: {"name": vg, "pvs": [_whole_partition(pv, partitions, order) for pv in spec["pvs"]],
                 "lvs": {lv: {"name": lv, "size": size, "path": f"/dev/{vg}/{lv}"}
                         for lv, size in (spec.get("lvs") or {}).items()}}
            for vg, spec in (raw.get("lvm") or {}).items()}
@@ -567,6 +594,7 @@ def normalise(raw: dict, name: str) -> dict:
         "groups": _groups(raw.get("groups") or {}, order, filesystems, resources),
         "nfs": {"exports": exports},
         "lvm": lvm,
+        "partitions": partitions,
     }
     topo["secrets"] = _secrets(topo)
     return topo

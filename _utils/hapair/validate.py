@@ -23,7 +23,7 @@ from hapair.errors import TopologyError
 
 ROOT = "hapair:topologies"
 
-TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm")
+TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm", "partitions")
 NODE_KEYS = ("hostname", "minion_id", "address", "node_id", "cluster_address", "cluster_node_id")
 DRBD_KEYS = ("dialect", "global", "common", "resources")
 SECTIONS = ("net", "disk", "startup", "options", "handlers")
@@ -105,6 +105,8 @@ RELOCATE_REFUSED = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/pr
 AUTO_FAILBACK = ("on", "off", "legacy")
 NFS_EXPORT_KEYS = ("path", "clients", "options")
 LVM_VG_KEYS = ("pvs", "lvs")
+PARTITION_KEYS = ("table", "partition", "nodes")
+PARTITION_TABLES = ("msdos", "gpt")  # parted's label names (hapair.partition.TABLES)
 SECRET_ATTRS = ("passwd", "password", "snmp_priv_passwd", "community")  # cman fence attributes
 # Options that have a first-class resource key (and must not hide in a free-form section).
 RESERVED_NET = {
@@ -420,6 +422,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _nfs(c, topo.get("nfs"))
     _lvm(c, topo.get("lvm"))
     _mkfs_type_sizes(c, topo, resources)
+    _partitions(c, topo.get("partitions"), nodes)
 
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -1367,3 +1370,54 @@ def _lvm(c: _Checker, value: Any) -> None:
                 c.add((*vpath, "lvs", lv), f"{_show(lv)} is not a valid logical volume name", "use letters, digits, '_', '-'")
             if not isinstance(size, str) or not _LV_SIZE_RE.fullmatch(size):
                 c.add((*vpath, "lvs", lv), f"size {size!r} is not valid", "e.g. 100M, 2G or 50%FREE")
+
+
+# -- partitions -------------------------------------------------------------------------------------
+def partition_of(disk: str) -> str:
+    """Partition 1 of ``disk`` as the kernel names it (``hapair.partition.partition_path``).
+
+    >>> partition_of("/dev/sdc"), partition_of("/dev/nvme0n1")
+    ('/dev/sdc1', '/dev/nvme0n1p1')
+    """
+    from hapair.partition import partition_path  # noqa: PLC0415 - the core owns the rule
+
+    return partition_path(disk)
+
+
+def _partitions(c: _Checker, value: Any, nodes: dict) -> None:
+    """``partitions: {<disk>: {table: msdos|gpt, partition: <path>, nodes: [...]}}``."""
+    disks = c.mapping(value, ("partitions",), what="a mapping {<disk>: {table, partition, nodes}}")
+    if disks is None:
+        return
+    taken: dict[str, str] = {}
+    for disk, spec in disks.items():
+        parts = ("partitions", disk)
+        if c.abspath(disk, parts, kind="drbd_path") is None:
+            continue
+        if _DRBD_DEV_RE.fullmatch(disk) or disk.startswith("/dev/drbd"):
+            c.add(parts, "is a DRBD device, not a disk", "name the backing disk, e.g. /dev/sdc")
+            continue
+        entry = c.mapping(spec if spec is not None else {}, parts, what="{table, partition, nodes}")
+        if entry is None:
+            continue
+        c.keys(entry, PARTITION_KEYS, parts)
+        c.enum(entry.get("table"), (*parts, "table"), PARTITION_TABLES)
+        _node_list(c, entry.get("nodes"), (*parts, "nodes"), nodes)
+        if entry.get("nodes") == []:
+            c.add((*parts, "nodes"), "is empty", "name the nodes that partition this disk, or drop the entry")
+        if "partition" in entry:
+            partition = c.abspath(entry["partition"], (*parts, "partition"), kind="drbd_path")
+        else:
+            partition = partition_of(disk)
+            if not fields.is_drbd_path(partition):
+                c.add(parts, f"its partition {_show(partition)} is not a valid DRBD disk path",
+                      "set `partition` to its path")
+                partition = None
+        if partition is None:
+            continue
+        if partition == disk:
+            c.add((*parts, "partition"), "is the disk itself", f"e.g. {partition_of(disk)}")
+        elif partition in taken or partition in disks:
+            c.add((*parts, "partition"), f"{partition} is already named by partitions:{taken.get(partition, partition)}",
+                  "one partition per disk entry")
+        taken[partition] = disk

@@ -50,6 +50,11 @@ hapair:
             nodes:
               node2:
                 minor: 2                # ... and /dev/drbd2 on node2, as in the recipe
+      partitions:                       # "a new partition table and just one, empty partition",
+        /dev/sdb:                       # parted -a optimal: mklabel msdos, one partition
+          table: msdos
+        /dev/sdc:
+          table: msdos
       filesystems:
         store1:
           resource: r0

@@ -37,6 +37,13 @@ hapair:
             shared_secret: "secret"
             startup:
               become-primary-on: both   # uncommented after the initial sync
+      partitions:
+        # "On both nodes, I partitioned /dev/sdc to add a single primary partition that took up
+        # the whole disk" (fdisk: DOS label, first sector 2048): hapair_disk.partitioned, refused
+        # on a disk with a table or a signature unless overwrite=True.
+        /dev/sdc:
+          table: msdos
+          partition: /dev/sdc1
       filesystems:
         # Part 5 of the series (OCFS2 on /dev/drbd0, shared by both web nodes); the
         # mountpoint is the WordPress document root.
