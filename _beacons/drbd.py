@@ -1,8 +1,11 @@
 """DRBD beacon: fire ``hapair/drbd/<resource>/<kind>`` events on every meaningful state change.
 
 Kinds: ``present``, ``role``, ``disk``, ``connection``, ``replication``, ``peer-role``,
-``peer-disk``, ``standalone``, ``peer-diskless``, ``sync-finished`` (the change detection is pure:
-``hapair.remediate.diff``). Event data: ``{"resource", "kind", "old": summary, "new": summary,
+``peer-disk``, ``standalone``, ``peer-diskless``, ``sync-finished``, ``diskless-served`` (the
+change detection is pure: ``hapair.remediate.diff``). ``diskless-served`` says this node went
+Diskless (its backing disk failed, ``on-io-error detach``) and serves through its Connected,
+UpToDate peer: reported for the operator, never remediated (``hapair.events.REPORTED_ONLY``; see
+docs/disk-failure.md). Event data: ``{"resource", "kind", "old": summary, "new": summary,
 "changed": {field: {"old", "new"}}}`` where a summary is ``hapair.orchestrate.summarise`` of the
 normalised resource model. Split brain is reported by DRBD's own split-brain handler (rendered by
 hapair) on the same tag tree, ``hapair/drbd/<resource>/split-brain``: status commands only show

@@ -6,10 +6,16 @@
       version: 8.4.11
       resources:
         r0: {role: Primary, disk_state: UpToDate, connection_state: Connected,
-             peer_role: Secondary, peer_disk_state: UpToDate, replication_state: Established}
+             peer_role: Secondary, peer_disk_state: UpToDate, replication_state: Established,
+             served_by_peer: false}
     drbd_roles: {r0: Primary}
 
     drbd_alerts: {r0: [split-brain, StandAlone]}    # only while something is wrong
+
+A node whose backing disk failed and was detached (``on-io-error detach``) and that serves through
+its Connected, UpToDate peer has ``served_by_peer: true`` on the resource and the alert
+``Diskless-served-by-peer`` (``salt -G 'drbd_alerts:r0:Diskless-served-by-peer' ...``); the peer
+says ``peer-Diskless``. It is not down: see docs/disk-failure.md for the re-attach.
 
 Target with ``salt -G 'drbd_roles:r0:Primary' ...``; ``salt -G 'drbd_alerts:r0:split-brain' ...``
 finds a split brain (recorded by hapair's DRBD handler under ``hapair:paths:state_dir``/drbd; the
@@ -68,6 +74,8 @@ def _collect(opts):
     for name, model in state["resources"].items():
         flat = plan.flatten(model)
         resources[name] = {key: flat.get(key) for key in _KEYS}
+        resources[name]["served_by_peer"] = plan.served_by_peer(
+            flat.get("disk_state"), flat.get("connection_state"), flat.get("peer_disk_state"))
         roles[name] = flat.get("role")
     out = {"drbd": {"version": version, "resources": resources}, "drbd_roles": roles}
     state_dir = _conf(opts, "hapair:paths:state_dir", adapter.PATH_DEFAULTS["state_dir"])
@@ -80,6 +88,8 @@ def _collect(opts):
             found.append(drbd_state.ALERT_STANDALONE)
         if flat.get("peer_disk_state") == "Diskless":
             found.append(drbd_state.ALERT_PEER_DISKLESS)
+        if flat["served_by_peer"]:
+            found.append(plan.ALERT_SERVED_BY_PEER)
         if found:
             alerts[name] = found
     if alerts:  # only while something is wrong: salt -G 'drbd_alerts:*' finds the pairs that need a look

@@ -530,7 +530,10 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
     and ``sh-md-dev``: lower disks and external meta disks), each opened (``blockdev``) before
     ``blkid -p``; ``disk`` is only compared with them (``requested_disk``). ``node`` is the
     minion id, never the caller's ``node`` (kept as ``caller_node``). ``probe_gi=False`` skips
-    ``get-gi`` on a running resource (``gi_initial`` None). Reads only; never changes state.
+    ``get-gi`` on a running resource (``gi_initial`` None). A running but Diskless resource (its
+    disk detached after an I/O error, or a replacement not attached yet) has its configured devices
+    probed too (``probe_disk``): ``metadata`` then says whether DRBD metadata is on them
+    (``hapair.drbd_plan.guard_attach``, ``guard_create_md``). Reads only; never changes state.
 
     CLI Example:
 
@@ -545,7 +548,9 @@ def facts(name, disk=None, node=None, probe_disk=True, probe_gi=True):
     out.update(plan.flatten(model))
     if out.get("minor") is not None:
         out["device"] = f"/dev/drbd{out['minor']}"
-    if model is not None:
+    if model is not None and out.get("disk_state") == "Diskless" and probe_disk:
+        out.update(_probe_disks(name, disk))  # no disk in use: what is on the configured devices decides
+    elif model is not None:
         out["metadata"] = True
         out["signature"] = None
     elif probe_disk:
@@ -710,7 +715,9 @@ def create_md(name, disk=None, overwrite_data=False):
     Probes every device create-md writes to as the DRBD config names them for this node (lower
     disk and external meta disk), not ``disk``: a ``disk`` that is not the configured one is
     refused, so is a device that cannot be opened. Refused when a device carries a filesystem/data
-    signature (``blkid -p``) or DRBD metadata already, unless ``overwrite_data=True``.
+    signature (``blkid -p``) or DRBD metadata already, unless ``overwrite_data=True``; refused on a
+    resource that is up with a disk attached, but allowed on a Diskless one (a blank replacement
+    disk, before ``drbd.attach``).
 
     CLI Example:
 
@@ -721,7 +728,7 @@ def create_md(name, disk=None, overwrite_data=False):
     """
     overwrite_data = adapter.flag(overwrite_data, "overwrite_data")
     fct = facts(name, disk=disk)
-    if "probes" not in fct:  # up: facts() probes no disk; create-md would still write to them
+    if "probes" not in fct:  # attached: facts() probes no disk; create-md would still write to them
         fct.update(_probe_disks(name, disk), metadata=True)
     _guard(plan.guard_create_md, fct, overwrite_data=overwrite_data)
     args = ["create-md", "--force", name] if overwrite_data else ["create-md", name]
@@ -740,6 +747,29 @@ def up(name):
         salt '*' drbd.up r0
     """
     return _action("up", name)
+
+
+def attach(name, force=False):
+    """Re-attach the backing disk of a Diskless resource (``drbdadm attach``), after a disk failure.
+
+    For a node that went Diskless (``on-io-error detach``) and serves through its peer, once the
+    disk is replaced or repaired (docs/disk-failure.md). Refused unless the resource is Diskless
+    here and the peer Connected and UpToDate (``force=True`` waives only that, when this disk is
+    known to hold the newest data); refused, naming the device, when a configured device is missing
+    (cannot be opened) or the metadata device carries no DRBD metadata (a blank replacement:
+    ``drbd.create_md`` first, then a full resync). The resync that follows is DRBD's own;
+    ``drbd.wait_synced`` (or the ``drbd.synced`` state) waits for it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 drbd.attach r0
+    """
+    force = adapter.flag(force, "force")
+    fct = facts(name, probe_disk=True, probe_gi=False)  # Diskless: the configured devices are probed
+    _guard(plan.guard_attach, fct, force=force)
+    return _action("attach", name)
 
 
 def down(name):

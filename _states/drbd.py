@@ -36,6 +36,23 @@ Seed 000 (two web nodes, r0 dual-primary under OCFS2), applied on both nodes wit
         - name: r0
         - topology: web
 
+After a disk failure (``on-io-error detach``: the node is Diskless and serves through its peer),
+once the disk is replaced or repaired, on that node only (docs/disk-failure.md):
+
+.. code-block:: yaml
+
+    hapair-drbd-r0-attached:         # refused unless Diskless, the peer Connected/UpToDate, the disk
+      drbd.attached:                 # present with DRBD metadata (a blank one: drbd.create_md first)
+        - name: r0
+        - topology: web
+    hapair-drbd-r0-resynced:         # the resync is DRBD's own; this waits for it
+      drbd.synced:
+        - name: r0
+        - topology: web
+        - timeout: 3600
+        - require:
+          - drbd: hapair-drbd-r0-attached
+
 Every state takes ``name`` (the DRBD resource) and ``topology`` (the pillar topology under
 ``hapair:topologies``); this minion's node is the one whose ``minion_id`` is the minion id.
 Under ``test=True`` a state returns ``result: None`` with the planned changes and runs nothing
@@ -117,6 +134,8 @@ def _exec(item, topo, node, res, timeout=None, overwrite_data=False):
         __salt__[f"drbd.{action}"](name, timeout=timeout or _WAITS[action])
     elif action in ("write", "chmod"):
         __salt__["drbd.write_config"](topo["name"])
+    elif action == "attach":
+        __salt__["drbd.attach"](name, force=item["args"].get("force", False))
     elif action == "create_md":
         __salt__["drbd.create_md"](name, disk=res["nodes"][node].get("disk"), overwrite_data=overwrite_data)
     elif action == "primary_force":
@@ -337,3 +356,31 @@ def down(name, topology):
         return plan.plan_down(_facts(name, res, node))
 
     return _run(name, topology, planner, _exec, f"{name}: resource is down")
+
+
+def attached(name, topology, force=False):
+    """Re-attach this node's backing disk to a Diskless resource (``drbdadm attach``), once replaced.
+
+    For a node whose disk failed (``on-io-error detach``) and that serves through its peer. Nothing
+    to do when a disk is attached; refused unless the peer is Connected and UpToDate
+    (``force: True`` waives only that, when this disk is known to hold the newest data), when the
+    configured device is missing, or when it carries no DRBD metadata (a blank replacement:
+    ``drbd.create_md`` first). The resync after it is DRBD's own: ``drbd.synced`` waits for it.
+    ``force`` is parsed strictly ("no"/"false" mean no).
+
+    .. code-block:: yaml
+
+        hapair-drbd-r0-attached:
+          drbd.attached:
+            - name: r0
+            - topology: web
+    """
+    try:
+        force = fields.flag(force, "force")
+    except HapairError as err:
+        return dict(adapter.state_result(name), result=False, comment=str(err), changes={})
+
+    def planner(topo, node, res):
+        return plan.plan_attached(_facts(name, res, node), force=force)
+
+    return _run(name, topology, planner, _exec, f"{name}: a disk is attached")

@@ -145,7 +145,9 @@ def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
     ...                  "probes": {"/dev/sdc1": {"opens": True, "metadata": False, "signature": None}}})
     """
     dev = _device(facts)
-    if facts.get("up") and not overwrite_data:
+    # a Diskless resource (a failed disk detached, a replacement not attached yet) uses no metadata:
+    # the probes below decide, as for a resource that is down
+    if facts.get("up") and facts.get("disk_state") != "Diskless" and not overwrite_data:
         raise RefusedError(dev, f"resource {_name(facts)} is up (its metadata is in use)", "overwrite_data=True")
     volumes = facts.get("volumes")
     if not volumes:
@@ -179,6 +181,30 @@ def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
     if facts.get("signature_checked") is not True or unprobed:
         raise RefusedError(", ".join(unprobed) or dev, "its signature could not be checked (blkid)",
                            "overwrite_data=True")
+
+
+#: The words hapair reports for a node whose backing disk is detached (``on-io-error detach``, or a
+#: ``drbdadm detach``) while its Connected, UpToDate peer serves every read and write: the
+#: remediation's ``diskless_served`` situation, ``hapair.status``, the grains, the beacon's
+#: ``diskless-served`` event (docs/disk-failure.md). Such a node is not down.
+SERVED_BY_PEER = "Diskless, served by peer"
+#: The same in the alert vocabulary (``drbd_alerts`` grain, ``hapair.status`` ALERTS column).
+ALERT_SERVED_BY_PEER = "Diskless-served-by-peer"
+
+
+def served_by_peer(disk: Any, connection: Any, peer_disk: Any) -> bool:
+    """True for a node that is Diskless, Connected and whose peer is UpToDate: it serves through the peer.
+
+    Takes one node's flat states (``flatten``'s ``disk_state``, ``connection_state``,
+    ``peer_disk_state`` or ``orchestrate.summarise``'s ``disk``, ``connection``, ``peer_disk``). A
+    join of volumes that disagree (``"Diskless,UpToDate"``) is not: one volume still has its disk.
+
+    >>> served_by_peer("Diskless", "Connected", "UpToDate"), served_by_peer("Diskless", "StandAlone", "DUnknown")
+    (True, False)
+    >>> served_by_peer("Diskless", "Connected", "Inconsistent"), served_by_peer("UpToDate", "Connected", "Diskless")
+    (False, False)
+    """
+    return disk == "Diskless" and connection == "Connected" and peer_disk == "UpToDate"
 
 
 #: Peer disk states under which ``primary --force`` needs the ``peer_has_no_data`` override.
@@ -324,6 +350,90 @@ def plan_up(facts: Facts) -> list[Step]:
         raise PlanError(f"resource {_name(facts)}: no DRBD metadata on {_device(facts)}; "
                         "apply drbd.metadata_created first")
     return [step("up", _name(facts), "up", False, True)]
+
+
+def guard_attach(facts: Facts, force: bool = False) -> None:
+    """Allow ``drbdadm attach`` only on a Diskless node whose peer serves, onto a present disk with metadata.
+
+    Refused (each naming the device and what would allow it) when the resource is not Diskless
+    (attached already), when the peer is not Connected and UpToDate (no good copy to resync this
+    disk from: ``force=True`` overrides this one only), when the DRBD config names no backing
+    disk, when a device attach opens is missing (``probes[dev]["opens"]`` not True), and when the
+    metadata device carries no DRBD metadata (``probes[dev]["metadata"]``, blkid: a blank
+    replacement needs ``drbd.create_md`` first). Facts: ``flatten``'s keys plus ``volumes`` and
+    ``probes`` as for :func:`guard_create_md`.
+
+    >>> guard_attach({"resource": "r0", "up": True, "disk_state": "Diskless", "connection_state": "Connected",
+    ...               "peer_disk_state": "UpToDate", "volumes": [{"disk": "/dev/vdb", "meta_disk": None}],
+    ...               "probes": {"/dev/vdb": {"opens": True, "metadata": True, "signature": None}}})
+    >>> try:
+    ...     guard_attach({"resource": "r0", "up": True, "disk_state": "Diskless", "connection_state": "Connected",
+    ...                   "peer_disk_state": "UpToDate", "volumes": [{"disk": "/dev/vdb", "meta_disk": None}],
+    ...                   "probes": {"/dev/vdb": {"opens": False}}})
+    ... except RefusedError as err:
+    ...     print(err.device, "|", err.reason)
+    /dev/vdb | the backing device is missing (it cannot be opened)
+    """
+    name = _name(facts)
+    dev = str(facts.get("device") or name)
+    if not facts.get("up"):
+        raise PlanError(f"resource {name} is not up: drbd.up attaches the disk as it brings the resource up")
+    disk = facts.get("disk_state")
+    if disk != "Diskless":
+        raise RefusedError(dev, f"{name} is {disk}, not Diskless: a disk is attached already",
+                           f"nothing: `drbdadm detach {name}` first to change disks")
+    conn, peer = facts.get("connection_state"), facts.get("peer_disk_state")
+    if not force and (conn != "Connected" or peer != "UpToDate"):
+        raise RefusedError(dev, f"the peer is {conn or 'unknown'} with disk {peer or 'unknown'}, not Connected "
+                                "and UpToDate: there is no good copy to resync this disk from, and attaching "
+                                "now would serve this disk's old data",
+                           "force=True (only when this disk is known to hold the newest data)")
+    volumes = facts.get("volumes")
+    if not volumes:
+        raise RefusedError(_device(facts), f"the DRBD config names no backing disk of {name} on this node "
+                                           "(drbdadm sh-ll-dev)", "nothing: apply drbd.configured first")
+    probes = facts.get("probes") or {}
+    for target in write_targets(volumes):
+        if (probes.get(target) or {}).get("opens") is not True:
+            raise RefusedError(target, "the backing device is missing (it cannot be opened)",
+                               f"nothing: put the replacement disk at {target}, or change the resource's disk "
+                               "in the topology and apply drbd.configured")
+    for vol in volumes:
+        meta = vol.get("meta_disk") or vol["disk"]
+        probe = probes[meta]
+        if not probe.get("metadata"):
+            found = f"it carries a {probe['signature']} signature" if probe.get("signature") else "blkid finds nothing"
+            raise RefusedError(meta, f"no DRBD metadata of {name} on it ({found}: a replacement disk, or one "
+                                     "that still fails reads)",
+                               f"drbd.create_md {name} on this node first (the new disk then takes a full "
+                               "resync from the peer)")
+
+
+def plan_attached(facts: Facts, force: bool = False) -> list[Step]:
+    """Plan ``drbdadm attach`` for a Diskless node (the disk replaced or repaired); empty once attached.
+
+    Guarded by :func:`guard_attach`. The resync that follows is DRBD's own (``drbd.synced`` waits
+    for it); any disk state but Diskless counts as attached (Attaching, Negotiating, Inconsistent
+    while the resync runs, UpToDate).
+
+    >>> [s["action"] for s in plan_attached({"resource": "r0", "up": True, "disk_state": "Diskless",
+    ...     "connection_state": "Connected", "peer_disk_state": "UpToDate",
+    ...     "volumes": [{"disk": "/dev/vdb", "meta_disk": None}],
+    ...     "probes": {"/dev/vdb": {"opens": True, "metadata": True, "signature": None}}})]
+    ['attach']
+    >>> plan_attached({"resource": "r0", "up": True, "disk_state": "Inconsistent"})
+    []
+    """
+    name = _name(facts)
+    if not facts.get("up"):
+        raise PlanError(f"resource {name} is not up: drbd.up attaches the disk as it brings the resource up")
+    disk = facts.get("disk_state")
+    if disk is None:
+        raise PlanError(f"resource {name}: its disk state is unknown; see drbd.status")
+    if disk != "Diskless":
+        return []
+    guard_attach(facts, force)
+    return [step("attach", name, "disk_state", "Diskless", "attached", force=force)]
 
 
 def plan_connected(facts: Facts) -> list[Step]:

@@ -25,6 +25,12 @@ from hapair import fields
 # sync) never do.
 ACTED_ON = ("present", "role", "disk", "connection", "standalone", "peer-diskless", "sync-finished",
             "split-brain")
+#: Kinds the beacon sends for the operator and never for a remediation: ``parse_tag`` returns None
+#: for them, so the reactor's runner call refuses them. ``diskless-served``: a node's backing disk
+#: was detached and it serves through its UpToDate peer; nothing is down (the ``disk`` and
+#: ``peer-diskless`` events of the same change do start a remediation, which reports it as
+#: ``diskless_served`` and acts on nothing).
+REPORTED_ONLY = ("diskless-served",)
 MINION_START = "minion-start"
 ROLES = ("Primary", "Secondary", "Unknown")
 MAX_TAG = 600

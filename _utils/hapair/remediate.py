@@ -39,6 +39,7 @@ from typing import Any, Iterable, Mapping
 
 from hapair import drbd_state
 from hapair.drbd_parse import gi_uuids
+from hapair.drbd_plan import SERVED_BY_PEER, served_by_peer
 from hapair.orchestrate import expected_roles, summarise
 
 Facts = Mapping[str, Any]
@@ -60,7 +61,8 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
     "old": summary, "new": summary, "changed": {"connection": {"old": "Connected",
     "new": "StandAlone"}}}, ...]`` with kinds ``present``, ``role``, ``disk``, ``connection``,
     ``replication``, ``peer-role``, ``peer-disk``, ``standalone``, ``peer-diskless``,
-    ``sync-finished``. The first snapshot (``old is None``) yields no events. Progress-only changes
+    ``sync-finished``, ``diskless-served`` (this node turned Diskless while its Connected peer is
+    UpToDate: ``hapair.drbd_plan.served_by_peer``, reported, never remediated). The first snapshot (``old is None``) yields no events. Progress-only changes
     (percent done, ETA, out-of-sync counters) yield nothing.
 
     >>> m_connected = {"name": "r0", "role": "Primary", "volumes": [{"disk_state": "UpToDate"}],
@@ -92,12 +94,19 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
             kinds.append("peer-diskless")
         if drbd_state.in_resync(before["replication"]) and _synced(after):
             kinds.append("sync-finished")
+        if _served(after) and not _served(before):
+            kinds.append("diskless-served")
         for kind in kinds:
             events.append({
                 "tag": f"hapair/drbd/{res}/{kind}", "resource": res, "kind": kind,
                 "old": before, "new": after, "changed": changed,
             })
     return events
+
+
+def _served(summary: Mapping[str, Any]) -> bool:
+    """``hapair.drbd_plan.served_by_peer`` for an ``orchestrate.summarise`` summary."""
+    return served_by_peer(summary["disk"], summary["connection"], summary["peer_disk"])
 
 
 def _synced(summary: Mapping[str, Any]) -> bool:
@@ -213,7 +222,9 @@ def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_bra
     """Name the resource's situation from both nodes' facts.
 
     Returns ``{"situation": ..., "nodes": [...affected nodes], "detail": str}`` where situation is
-    one of ``unreachable``, ``down``, ``split_brain``, ``standalone``, ``waiting`` (connecting),
+    one of ``unreachable``, ``diskless_served`` (a node Diskless, Connected, its peer UpToDate and
+    saying so itself: its backing disk failed or was detached and it serves through the peer; not
+    down, see docs/disk-failure.md), ``down``, ``split_brain``, ``standalone``, ``waiting`` (connecting),
     ``syncing``, ``demoted`` (dual-primary node still Secondary), ``unmounted`` (a cluster
     filesystem of the resource missing on a Primary node of its ``mount_on``), ``healthy``.
     """
@@ -222,6 +233,14 @@ def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_bra
     if missing:
         return {"situation": "unreachable", "nodes": missing, "detail": f"no answer from {', '.join(missing)}"}
     s = {n: summarise(facts[n].get("model")) for n in nodes}
+    served = [n for n in nodes if _served(s[n])
+              and all(s[p]["disk"] == "UpToDate" for p in nodes if p != n)]
+    if served:
+        peers = [p for p in nodes if p not in served]
+        return {"situation": "diskless_served", "nodes": served,
+                "detail": f"{resource} {SERVED_BY_PEER} on {', '.join(served)} (peer {', '.join(peers)} UpToDate): "
+                          "its backing disk is detached (on-io-error detach?); replace or repair it, then "
+                          f"drbd.attached (or drbd.create_md {resource} first on a blank disk); see docs/disk-failure.md"}
     down = [n for n in nodes if not s[n]["present"] or s[n]["disk"] in (None, "Diskless", "Unconfigured")]
     if down:
         return {"situation": "down", "nodes": down, "detail": f"{resource} not up on {', '.join(down)}"}
@@ -291,7 +310,9 @@ def plan(
     "record"}``; ``decision`` is one of ``none`` (nothing to do), ``act``, ``report`` (policy says
     report only), ``refuse`` (policy allows acting but a safety precondition failed; ``reason``
     says which and how to override), ``cooldown``, ``give_up`` (max_attempts reached),
-    ``duplicate`` (this event id was handled already).
+    ``duplicate`` (this event id was handled already). ``diskless_served`` is always ``report``:
+    never ``up`` (the disk failed: an operator replaces it and runs ``drbd.attached``), and no
+    attempt is counted.
     Actions: ``{"node", "action": "up"|"connect"|"primary"|"secondary"|"mount"|"lvm_snapshot"|
     "discard_my_data_connect", ...}``.
     """
@@ -308,6 +329,8 @@ def plan(
         return _result(resource, situation, "none", cls["detail"])
     if situation == "unreachable":
         return _result(resource, situation, "report", f"{cls['detail']}: not acting on half the facts")
+    if situation == "diskless_served":
+        return _result(resource, situation, "report", f"{cls['detail']}; not acting (nothing is down)")
 
     if situation == "split_brain":
         out = _plan_split_brain(topology, resource, facts, pol, now, cls)

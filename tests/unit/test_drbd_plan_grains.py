@@ -34,7 +34,7 @@ def test_syncing_primary(grains, tmp_path):
     assert out["drbd"]["version"] == "8.4.11"
     assert out["drbd"]["resources"]["r0"] == {
         "role": "Primary", "disk_state": "UpToDate", "connection_state": "Connected", "peer_role": "Secondary",
-        "peer_disk_state": "Inconsistent", "replication_state": "SyncSource"}
+        "peer_disk_state": "Inconsistent", "replication_state": "SyncSource", "served_by_peer": False}
     assert out["drbd_roles"] == {"r0": "Primary"}
 
 
