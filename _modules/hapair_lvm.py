@@ -1,9 +1,13 @@
 """LVM backing devices for hapair's DRBD resources: the topology's ``lvm`` section made real, guarded.
 
-``apply`` runs only the steps of the pure planner ``hapair.lvm.plan_present``: ``pvcreate`` on a
+``apply`` runs only the steps of the pure planners ``hapair.lvm.plan_present``: ``pvcreate`` on a
 device with no signature (another signature: refused unless ``overwrite=True``), ``vgcreate`` /
-``vgextend``, ``lvcreate`` of missing LVs. It never removes, shrinks or resizes anything. Binaries
-from config ``hapair:bin:{pvs,vgs,lvs,pvcreate,vgcreate,vgextend,lvcreate,blkid}``.
+``vgextend``, ``lvcreate`` of missing LVs; then ``hapair.lvm.plan_volumes`` for the unreplicated
+LVs (``filesystem`` + ``mountpoint``): mkfs once (never over another signature unless
+``overwrite=True``), the mountpoint, the fstab line, the mount. It never removes, shrinks or
+resizes anything. Binaries from config
+``hapair:bin:{pvs,vgs,lvs,pvcreate,vgcreate,vgextend,lvcreate,blkid,mount,mkfs.ext4,...}``; the fstab
+is ``hapair:paths:fstab``.
 """
 
 from __future__ import annotations
@@ -62,6 +66,46 @@ def facts(topology):
             "realpaths": {path: os.path.realpath(path) for path in sorted({*devices, *pvs})}}
 
 
+def _volumes(lvm):
+    return [(vg, lv, spec["filesystem"]) for vg, group in sorted(lvm.items())
+            for lv, spec in sorted(group["lvs"].items()) if spec.get("filesystem")]
+
+
+def volume_facts(topology):
+    """What the unreplicated LVs of a topology hold here: ``{"lvs": {"vg/lv": bytes}, "lv_signatures":
+    {path: blkid}, "fstab": text, "mounts": [...], "dirs": [existing mountpoints], "realpaths": {...}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 hapair_lvm.volume_facts fileserver
+    """
+    lvm = _lvm(topology)
+    volumes = _volumes(lvm)
+    lvs = adapter.tool(__salt__, "lvs", *core.LVS_ARGS, parser=core.parse_lvs) if volumes else {}
+    signatures, paths = {}, set()
+    for vg, lv, fs in volumes:
+        path = lvm[vg]["lvs"][lv]["path"]
+        paths.update((path, fs["device"]))
+        if f"{vg}/{lv}" in lvs:
+            signatures[path] = adapter.blkid(__salt__, path)
+    mounts = adapter.mounts(__salt__)
+    paths.update(m["device"] for m in mounts if m["device"].startswith("/dev/"))
+    return {"lvs": lvs, "lv_signatures": signatures, "fstab": adapter.read_file(adapter.path(__salt__, "fstab")),
+            "mounts": mounts, "dirs": [fs["mountpoint"] for _vg, _lv, fs in volumes if os.path.isdir(fs["mountpoint"])],
+            "realpaths": {p: os.path.realpath(p) for p in sorted(paths)}}
+
+
+def _plan_volumes(topology, overwrite):
+    binaries = {"mount": adapter.binary(__salt__, "mount")}
+    binaries.update({f"mkfs.{t}": adapter.binary(__salt__, f"mkfs.{t}") for t in core.LV_FS_TYPES})
+    try:
+        return core.plan_volumes(_lvm(topology), volume_facts(topology), overwrite=overwrite, binaries=binaries)
+    except RefusedError as err:
+        raise CommandExecutionError(str(err)) from err
+
+
 def plan(topology, overwrite=False):
     """The steps that would create this topology's missing PVs, VGs and LVs here (``[]``: none).
 
@@ -77,9 +121,23 @@ def plan(topology, overwrite=False):
     overwrite = adapter.flag(overwrite, "overwrite")
     binaries = {tool: adapter.binary(__salt__, tool) for tool in TOOLS}
     try:
-        return core.plan_present(_lvm(topology), facts(topology), overwrite=overwrite, binaries=binaries)
+        steps = core.plan_present(_lvm(topology), facts(topology), overwrite=overwrite, binaries=binaries)
     except RefusedError as err:
         raise CommandExecutionError(str(err))
+    return steps + _plan_volumes(topology, overwrite)
+
+
+def _run_volume_step(step):
+    if step["action"] == "mkdir":
+        try:
+            os.makedirs(step["target"], mode=0o755, exist_ok=True)
+        except OSError as err:
+            raise CommandExecutionError(f"cannot create {step['target']}: {err.strerror}")
+    elif step["action"] == "fstab":
+        adapter.replace_lines(adapter.path(__salt__, "fstab"), step["old"], step["line"])
+    else:
+        timeout = adapter.LONG_TIMEOUT if step["action"] == "mkfs" else adapter.ACTION_TIMEOUT
+        adapter.run(__salt__, step["argv"], timeout=timeout)
 
 
 def apply(topology, overwrite=False):
@@ -91,7 +149,15 @@ def apply(topology, overwrite=False):
 
         salt node1 hapair_lvm.apply fileserver
     """
-    steps = plan(topology, overwrite=adapter.flag(overwrite, "overwrite"))
+    overwrite = adapter.flag(overwrite, "overwrite")
+    steps = [s for s in plan(topology, overwrite=overwrite) if s["action"] in core.PRESENT_ACTIONS]
     for step in steps:
         adapter.run(__salt__, step["argv"], timeout=adapter.ACTION_TIMEOUT)
-    return steps
+    volumes = _plan_volumes(topology, overwrite)  # the new LVs read again: blank, or refused
+    for step in volumes:
+        _run_volume_step(step)
+    left = plan(topology, overwrite=overwrite)
+    if left:
+        raise CommandExecutionError("after " + "; ".join(f"{s['action']} {s['target']}" for s in steps + volumes)
+                                    + " still to do: " + "; ".join(f"{s['action']} {s['target']}" for s in left))
+    return steps + volumes

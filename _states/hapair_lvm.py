@@ -7,7 +7,9 @@
         - name: fileserver        # the topology; creates its lvm: VGs and LVs where missing
 
 Never removes or resizes; a device with another signature is refused unless ``overwrite: True``
-(parsed strictly: "no" and "false" mean no); a PV of another VG, by any alias, always is.
+(parsed strictly: "no" and "false" mean no); a PV of another VG, by any alias, always is. An LV
+with ``filesystem`` and ``mountpoint`` (an unreplicated volume) is also formatted once (the same
+override), given its mountpoint and fstab line, and mounted.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def __virtual__():
 def present(name, overwrite=False):
     """Ensure the PVs, VGs and LVs of topology ``name``'s ``lvm`` section exist on this node.
 
-    Changes: ``{"created": ["pvcreate /dev/vdc", "vgcreate vg0", "lvcreate /dev/vg0/rep-drbd0", ...]}``.
+    Changes: ``{"created": ["pvcreate /dev/vdc", "vgcreate vg0", "lvcreate /dev/vg0/rep-drbd0", ...,
+    "mkfs /dev/vg0/rep-no", "mkdir /vol/rep-no", "fstab /vol/rep-no", "mount /vol/rep-no"]}``.
 
     .. code-block:: yaml
 
@@ -59,6 +62,7 @@ def present(name, overwrite=False):
         name, None, lambda _facts: __salt__["hapair_lvm.plan"](name, overwrite=overwrite),
         lambda _steps: __salt__["hapair_lvm.apply"](name, overwrite=overwrite), test=bool(__opts__.get("test")),
         done=f"the LVM volumes of {name} are present", changes=created, applied=lambda _steps, done: created(done),
-        would=lambda steps: "would run: " + "; ".join(" ".join(s["argv"]) for s in steps),
+        would=lambda steps: "would run: " + "; ".join(" ".join(s["argv"]) if "argv" in s else
+                                                      f"{s['action']} {s['target']}" for s in steps),
         did=lambda _steps, done: f"created {len(done)} LVM object(s) for {name}",
         recheck=False, errors=(CommandExecutionError, SaltInvocationError))  # apply re-plans itself

@@ -3,7 +3,13 @@ plan the volume groups and logical volumes a topology's ``lvm`` section names; p
 
 The planner creates what is missing and never touches what exists: a device that carries any other
 signature (blkid) is refused unless ``overwrite=True``, a physical volume that belongs to another
-volume group is always refused, and an existing LV is never resized.
+volume group is always refused, and an existing LV is never resized. A volume group made by the
+installer (seed 001: "Pdi ... creates LVs for root and swap") is named without ``pvs``.
+
+Unreplicated volumes (seed 001's rep-no and rep-unison) carry a filesystem of their own on each
+node: :func:`plan_volumes` formats such an LV once (never over another signature unless
+``overwrite=True``), makes its mountpoint, keeps its fstab line
+(``/dev/mapper/vg0-rep--no /vol/rep-no ext4 noatime,nodiratime 0 2``, the seed's own) and mounts it.
 
 Commands the adapter runs for the facts (lvm2 2.03, ``--reportformat json``)::
 
@@ -17,7 +23,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from hapair.errors import ParseError, RefusedError
-from hapair.parsing import load_json, to_int
+from hapair.fields import require
+from hapair.localfs import mkfs_argv
+from hapair.parsing import blkid_kind, load_json, to_int
+
+#: the actions of plan_present (plan_volumes' follow them)
+PRESENT_ACTIONS = ("pvcreate", "vgcreate", "vgextend", "lvcreate")
+#: the filesystems an unreplicated LV may carry
+LV_FS_TYPES = ("ext4", "ext3", "xfs")
 
 PVS_ARGS = ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "pv_name,vg_name"]
 VGS_ARGS = ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name"]
@@ -108,6 +121,9 @@ def plan_present(lvm: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bo
                 force = ["-ff", "--yes"] if signature else []
                 steps.append({"action": "pvcreate", "target": device, "argv": [binary["pvcreate"], *force, device]})
             joining.append(device)
+        if vg not in vgs and not joining:
+            raise RefusedError(vg, "the volume group does not exist and lvm:" + vg + ":pvs names no device",
+                               f"nothing: create {vg} by hand or list its devices at lvm:{vg}:pvs")
         if vg not in vgs:
             steps.append({"action": "vgcreate", "target": vg, "argv": [binary["vgcreate"], vg, *joining]})
         elif joining:
@@ -120,4 +136,98 @@ def plan_present(lvm: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bo
             steps.append({"action": "lvcreate", "target": lvspec["path"],
                           "argv": [binary["lvcreate"], "--yes", "--wipesignatures", "y", "-n", lv,
                                    *size_args(str(lvspec["size"])), vg]})
+    return steps
+
+
+def mapper_path(vg: str, lv: str) -> str:
+    """The device-mapper name of an LV, as the seed's fstab lines write it (``-`` doubled).
+
+    >>> mapper_path("vg0", "rep-no")
+    '/dev/mapper/vg0-rep--no'
+    """
+    return f"/dev/mapper/{vg.replace('-', '--')}-{lv.replace('-', '--')}"
+
+
+def fstab_line(fs: Mapping[str, Any]) -> str:
+    """The fstab line of a normalised LV filesystem ``{device, mountpoint, type, mount_options}``;
+    every field passes its whitelist (RenderError otherwise). fsck pass 2, as the seed.
+
+    >>> fstab_line({"device": "/dev/mapper/vg0-rep--no", "mountpoint": "/vol/rep-no", "type": "ext4",
+    ...             "mount_options": ["noatime", "nodiratime"]})
+    '/dev/mapper/vg0-rep--no /vol/rep-no ext4 noatime,nodiratime 0 2'
+    """
+    options = ",".join(require("token", o, "mount_options") for o in fs.get("mount_options") or []) or "defaults"
+    return " ".join([require("path", fs["device"], "device"), require("path", fs["mountpoint"], "mountpoint"),
+                     fs["type"], options, "0", "2"])
+
+
+def fstab_mounts(text: str | None) -> dict[str, list[str]]:
+    r"""``{mountpoint: [lines]}`` of an fstab text (comments and blank lines left out).
+
+    >>> fstab_mounts("# c\n/dev/a /srv ext4 defaults 0 2\nUUID=x / ext4 defaults 0 1\n")
+    {'/srv': ['/dev/a /srv ext4 defaults 0 2'], '/': ['UUID=x / ext4 defaults 0 1']}
+    """
+    found: dict[str, list[str]] = {}
+    for line in (text or "").splitlines():
+        words = line.split()
+        if len(words) >= 2 and not words[0].startswith("#"):
+            found.setdefault(words[1], []).append(line)
+    return found
+
+
+def plan_volumes(lvm: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bool = False,
+                 binaries: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Steps that give each LV with a ``filesystem`` its filesystem, mountpoint, fstab line and mount.
+
+    ``facts``: ``{"lvs": parse_lvs(...), "lv_signatures": {lv path: blkid dict}, "fstab": text,
+    "mounts": [{"device", "mountpoint"}] (/proc/mounts), "dirs": [existing mountpoints]}``. An LV
+    not in ``lvs`` is about to be created (``lvcreate --wipesignatures y``): blank. Steps
+    ``{"action": "mkfs"|"mkdir"|"fstab"|"mount", "target", ...}``: mkfs has ``argv``, fstab ``line``
+    and ``old`` (the lines for that mountpoint it replaces), mount ``argv``.
+
+    Refused: an LV with another signature (``overwrite=True``), something else mounted on the
+    mountpoint (always).
+
+    >>> spec = {"vg0": {"lvs": {"rep-no": {"name": "rep-no", "path": "/dev/vg0/rep-no", "filesystem": {
+    ...     "type": "ext4", "device": "/dev/mapper/vg0-rep--no", "mountpoint": "/vol/rep-no",
+    ...     "mount_options": ["noatime", "nodiratime"]}}}}}
+    >>> [s["action"] for s in plan_volumes(spec, {"lvs": {}, "fstab": "", "mounts": [], "dirs": []})]
+    ['mkfs', 'mkdir', 'fstab', 'mount']
+    """
+    binary = dict({"mount": "mount"}, **(binaries or {}))
+    present = facts.get("lvs") or {}
+    signatures = facts.get("lv_signatures") or {}
+    fstab = fstab_mounts(facts.get("fstab"))
+    mounted = {m["mountpoint"]: m["device"] for m in facts.get("mounts") or []}
+    real = facts.get("realpaths") or {}
+    dirs = set(facts.get("dirs") or ())
+    steps: list[dict[str, Any]] = []
+    for vg, spec in sorted(lvm.items()):
+        for lv, lvspec in sorted(spec["lvs"].items()):
+            fs = lvspec.get("filesystem")
+            if not fs:
+                continue
+            path = lvspec["path"]
+            signature = signatures.get(path, {}) if f"{vg}/{lv}" in present else {}
+            if signature.get("type") != fs["type"]:
+                if signature and not overwrite:
+                    raise RefusedError(path, f"it already holds {blkid_kind(signature) or 'a signature'}; "
+                                             f"mkfs.{fs['type']} destroys it", "overwrite=True")
+                steps.append({"action": "mkfs", "target": path,
+                              "argv": mkfs_argv(fs, path, binary=binary.get(f"mkfs.{fs['type']}"),
+                                                force=bool(signature))})
+            mountpoint = fs["mountpoint"]
+            if mountpoint not in dirs:
+                steps.append({"action": "mkdir", "target": mountpoint})
+            line = fstab_line(fs)
+            if fstab.get(mountpoint) != [line]:
+                steps.append({"action": "fstab", "target": mountpoint, "line": line,
+                              "old": list(fstab.get(mountpoint) or [])})
+            where = mounted.get(mountpoint)
+            ours = {real.get(d, d) for d in (path, fs["device"])}
+            if where is None:
+                steps.append({"action": "mount", "target": mountpoint, "argv": [binary["mount"], mountpoint]})
+            elif real.get(where, where) not in ours:
+                raise RefusedError(mountpoint, f"{where} is mounted there, not {fs['device']}",
+                                   f"nothing: unmount {where} from {mountpoint} first")
     return steps

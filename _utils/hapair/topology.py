@@ -548,6 +548,19 @@ def _on_partitions(resources: dict, partitions: dict) -> None:
                 info["disk"] = spec["partition"]
 
 
+def _lv(vg: str, lv: str, entry: Any) -> dict:
+    """``{name, size, path, filesystem}``; ``filesystem`` is None for a DRBD backing LV, else
+    ``{name, type, device (/dev/mapper/...), mountpoint, mount_options, label, mkfs_options}``."""
+    spec = entry if isinstance(entry, dict) else {"size": entry}
+    fs = None
+    if spec.get("filesystem"):
+        fs = {"name": f"{vg}/{lv}", "type": spec["filesystem"],
+              "device": f"/dev/mapper/{vg.replace('-', '--')}-{lv.replace('-', '--')}",
+              "mountpoint": spec["mountpoint"], "mount_options": list(spec.get("mount_options") or []),
+              "label": None, "mkfs_options": []}
+    return {"name": lv, "size": spec["size"], "path": f"/dev/{vg}/{lv}", "filesystem": fs}
+
+
 def _whole_partition(device: str, partitions: dict, order: list[str]) -> str:
     """An LVM PV on a disk both nodes partition is that partition (the lvm section is not per node)."""
     spec = partitions.get(device)
@@ -574,9 +587,8 @@ def normalise(raw: dict, name: str) -> dict:
                for exp in (raw.get("nfs") or {}).get("exports") or []]
     partitions = _partitions(raw.get("partitions") or {}, order)
     _on_partitions(resources, partitions)
-    lvm = {vg: {"name": vg, "pvs": [_whole_partition(pv, partitions, order) for pv in spec["pvs"]],
-                "lvs": {lv: {"name": lv, "size": size, "path": f"/dev/{vg}/{lv}"}
-                        for lv, size in (spec.get("lvs") or {}).items()}}
+    lvm = {vg: {"name": vg, "pvs": [_whole_partition(pv, partitions, order) for pv in spec.get("pvs") or []],
+                "lvs": {lv: _lv(vg, lv, entry) for lv, entry in (spec.get("lvs") or {}).items()}}
            for vg, spec in (raw.get("lvm") or {}).items()}
     topo = {
         "name": name,

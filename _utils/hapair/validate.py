@@ -105,6 +105,8 @@ RELOCATE_REFUSED = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/pr
 AUTO_FAILBACK = ("on", "off", "legacy")
 NFS_EXPORT_KEYS = ("path", "clients", "options")
 LVM_VG_KEYS = ("pvs", "lvs")
+LVM_LV_KEYS = ("size", "filesystem", "mountpoint", "mount_options")
+LV_FS_TYPES = ("ext4", "ext3", "xfs")  # an unreplicated LV's own filesystem (hapair.lvm.LV_FS_TYPES)
 PARTITION_KEYS = ("table", "partition", "nodes")
 PARTITION_TABLES = ("msdos", "gpt")  # parted's label names (hapair.partition.TABLES)
 SECRET_ATTRS = ("passwd", "password", "snmp_priv_passwd", "community")  # cman fence attributes
@@ -420,7 +422,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _stack_sections(c, topo.get("cluster"), cluster, nodes, resources, filesystems)
     _groups(c, topo.get("groups"), nodes, resources, filesystems, cluster, topo)
     _nfs(c, topo.get("nfs"))
-    _lvm(c, topo.get("lvm"))
+    _lvm(c, topo.get("lvm"), topo, resources)
     _mkfs_type_sizes(c, topo, resources)
     _partitions(c, topo.get("partitions"), nodes)
 
@@ -1329,7 +1331,7 @@ def lv_bytes(size: Any) -> int | None:
 def _mkfs_type_sizes(c: _Checker, topo: dict, resources: dict) -> None:
     """An ocfs2 ``mkfs_type: vmstore`` on an LV this topology creates smaller than mkfs.ocfs2 accepts."""
     lvm = topo.get("lvm") if isinstance(topo.get("lvm"), dict) else {}
-    lvs = {f"/dev/{vg}/{lv}": size for vg, spec in lvm.items()
+    lvs = {f"/dev/{vg}/{lv}": lv_size(size) for vg, spec in lvm.items()
            if isinstance(spec, dict) and isinstance(spec.get("lvs"), dict) for lv, size in spec["lvs"].items()}
     filesystems = topo.get("filesystems") if isinstance(topo.get("filesystems"), dict) else {}
     for fname, fs in filesystems.items():
@@ -1346,10 +1348,21 @@ def _mkfs_type_sizes(c: _Checker, topo: dict, resources: dict) -> None:
                 break
 
 
-def _lvm(c: _Checker, value: Any) -> None:
+def lv_size(spec: Any) -> Any:
+    """The size of an ``lvs`` entry: the string itself, or the ``size`` of its mapping form."""
+    return spec.get("size") if isinstance(spec, dict) else spec
+
+
+def _lvm(c: _Checker, value: Any, topo: dict | None = None, resources: dict | None = None) -> None:
     lvm = c.mapping(value, ("lvm",), what="a mapping of volume groups")
     if lvm is None:
         return
+    topo = topo or {}
+    filesystems = topo.get("filesystems") if isinstance(topo.get("filesystems"), dict) else {}
+    mountpoints = {fs.get("mountpoint"): f"filesystems:{name}" for name, fs in filesystems.items()
+                   if isinstance(fs, dict) and isinstance(fs.get("mountpoint"), str)}
+    disks = {info.get("disk"): rname for rname, res in (resources or {}).items()
+             for info in res.get("nodes", {}).values() if isinstance(info, dict)}
     for vg, spec in lvm.items():
         vpath = ("lvm", vg)
         if not _VG_RE.fullmatch(vg):
@@ -1359,17 +1372,51 @@ def _lvm(c: _Checker, value: Any) -> None:
             continue
         c.keys(group, LVM_VG_KEYS, vpath)
         pvs = group.get("pvs")
-        if not isinstance(pvs, list) or not pvs:
-            c.add((*vpath, "pvs"), "must be a non-empty list of devices", "e.g. [/dev/vdc]")
-        else:
+        if pvs is not None and (not isinstance(pvs, list) or not pvs):
+            c.add((*vpath, "pvs"), "must be a non-empty list of devices",
+                  "e.g. [/dev/vdc], or leave it out for a volume group that exists already")
+        elif pvs is not None:
             for index, pv in enumerate(pvs):
                 c.abspath(pv, (*vpath, "pvs", index))
         lvs = c.mapping(group.get("lvs"), (*vpath, "lvs"), what="a mapping {lv: size}") or {}
-        for lv, size in lvs.items():
+        for lv, entry in lvs.items():
+            lpath = (*vpath, "lvs", lv)
             if not _VG_RE.fullmatch(lv):
-                c.add((*vpath, "lvs", lv), f"{_show(lv)} is not a valid logical volume name", "use letters, digits, '_', '-'")
+                c.add(lpath, f"{_show(lv)} is not a valid logical volume name", "use letters, digits, '_', '-'")
+            if isinstance(entry, dict):
+                c.keys(entry, LVM_LV_KEYS, lpath)
+                size, spath = entry.get("size"), (*lpath, "size")
+            else:
+                size, spath = entry, lpath
             if not isinstance(size, str) or not _LV_SIZE_RE.fullmatch(size):
-                c.add((*vpath, "lvs", lv), f"size {size!r} is not valid", "e.g. 100M, 2G or 50%FREE")
+                c.add(spath, f"size {size!r} is not valid", "e.g. 100M, 2G or 50%FREE")
+            if isinstance(entry, dict):
+                _lv_filesystem(c, entry, lpath, (vg, lv), mountpoints, disks)
+
+
+def _lv_filesystem(c: _Checker, entry: dict, lpath: Path, names: tuple[str, str], mountpoints: dict,
+                   disks: dict) -> None:
+    """An unreplicated LV's ``filesystem``, ``mountpoint`` and ``mount_options`` (seed 001's rep-no)."""
+    fstype = c.enum(entry.get("filesystem"), (*lpath, "filesystem"), LV_FS_TYPES)
+    mountpoint = c.abspath(entry.get("mountpoint"), (*lpath, "mountpoint"))
+    c.str_list(entry.get("mount_options"), (*lpath, "mount_options"), what="mount option")
+    if ("filesystem" in entry) != ("mountpoint" in entry):
+        missing = "mountpoint" if "filesystem" in entry else "filesystem"
+        c.add((*lpath, missing), "is required with " + ("filesystem" if missing == "mountpoint" else "mountpoint"),
+              "an unreplicated volume has both: filesystem: ext4, mountpoint: /vol/<name>")
+    if "mount_options" in entry and "filesystem" not in entry:
+        c.add((*lpath, "mount_options"), "is only for an LV with a filesystem", "drop it, or set filesystem")
+    if mountpoint is not None:
+        if mountpoint in mountpoints:
+            c.add((*lpath, "mountpoint"), f"{mountpoint} is already used by {mountpoints[mountpoint]}",
+                  "give each volume its own mountpoint")
+        else:
+            mountpoints[mountpoint] = ":".join(("lvm", names[0], "lvs", names[1]))
+    vg, lv = names
+    for path in (f"/dev/{vg}/{lv}", f"/dev/mapper/{vg.replace('-', '--')}-{lv.replace('-', '--')}"):
+        if fstype is not None and path in disks:
+            c.add((*lpath, "filesystem"), f"{path} is the backing disk of DRBD resource {disks[path]}",
+                  "a DRBD backing LV carries no filesystem of its own: drop filesystem/mountpoint")
 
 
 # -- partitions -------------------------------------------------------------------------------------

@@ -8,6 +8,23 @@ hapair:
           address: 192.168.1.6
         torchio:
           address: 192.168.1.7
+      lvm:
+        # "Pdi partitions the disk using a preseeded partman recipe ... It also creates LVs for root
+        # and swap": vg0 exists before hapair runs, so no pvs here (nothing is pvcreated).
+        vg0:
+          lvs:
+            rep-no:                             # unreplicated: ext4 on each node, not shared
+              size: 100G
+              filesystem: ext4
+              mountpoint: /vol/rep-no
+              mount_options: [noatime, nodiratime]
+            rep-drbd0: 200G                     # DRBD drbd0 (/dev/mapper/vg0-rep--drbd0)
+            rep-drbd1: 200G                     # DRBD drbd1
+            rep-unison:                         # two-way unison between the nodes, not DRBD
+              size: 2T
+              filesystem: ext4
+              mountpoint: /vol/rep-unison
+              mount_options: [noatime, nodiratime]
       drbd:
         dialect: auto
         common:

@@ -97,6 +97,15 @@ def test_percent_sizes_use_extents():
 
 
 # -- adapters --------------------------------------------------------------------------------------
+def made(cmd) -> dict:
+    """After lvcreate, the reports show vg0 on /dev/vdc with both LVs (what apply reads again)."""
+    cmd.responses[("pvs",)] = {"stdout": read(f"pvs-vg0-{V}.json").replace("/dev/loop0", "/dev/vdc")
+                               .replace("vgcap", "vg0")}
+    cmd.responses[("vgs",)] = {"stdout": read(f"vgs-{V}.json").replace("vgcap", "vg0")}
+    cmd.responses[("lvs",)] = {"stdout": read(f"lvs-two-{V}.json").replace("vgcap", "vg0")}
+    return {}
+
+
 @pytest.fixture
 def env():
     cmd = fakesalt.FakeCmd({
@@ -104,7 +113,7 @@ def env():
         ("pvs",): {"stdout": read(f"lvs-none-{V}.json").replace('"lv"', '"pv"')},
         ("vgs",): {"stdout": read(f"lvs-none-{V}.json").replace('"lv"', '"vg"')},
         ("lvs",): {"stdout": read(f"lvs-none-{V}.json")},
-        ("pvcreate",): {}, ("vgcreate",): {}, ("lvcreate",): {},
+        ("pvcreate",): {}, ("vgcreate",): {}, ("lvcreate",): lambda argv, _kw: made(cmd),
     })
     salt = fakesalt.salt_dict(cmd, {})
     mod = fakesalt.load("modules", "hapair_lvm", salt, pillar=pillar(), opts={"id": "node1"})
@@ -143,3 +152,121 @@ def test_state_refuses_a_disk_with_a_filesystem(env):
     assert not [a for a in env["cmd"].argvs() if a[0].endswith("create")]
     with pytest.raises(CommandExecutionError, match="overwrite=True"):
         env["mod"].apply("lab_fileserver")
+
+
+# -- unreplicated volumes (seed 001's rep-no, rep-unison) ------------------------------------------
+def fileserver() -> dict:
+    with open(os.path.join(ROOT, "pillar", "hapair", "fileserver.sls"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+FS_LVM = topology.load(fileserver(), "fileserver")["lvm"]
+NONE_YET = {"lvs": {}, "lv_signatures": {}, "fstab": "UUID=1 / ext4 defaults 0 1\n", "mounts": [], "dirs": []}
+
+
+def test_fileserver_holds_the_seeds_lvm_layout():
+    lvs = FS_LVM["vg0"]["lvs"]
+    assert FS_LVM["vg0"]["pvs"] == []  # vg0 is the installer's
+    assert {lv: spec["size"] for lv, spec in lvs.items()} == {"rep-no": "100G", "rep-drbd0": "200G",
+                                                             "rep-drbd1": "200G", "rep-unison": "2T"}
+    assert lvs["rep-drbd0"]["filesystem"] is None
+    assert [lvm.fstab_line(lvs[lv]["filesystem"]) for lv in ("rep-no", "rep-unison")] == [
+        "/dev/mapper/vg0-rep--no /vol/rep-no ext4 noatime,nodiratime 0 2",            # the seed's lines
+        "/dev/mapper/vg0-rep--unison /vol/rep-unison ext4 noatime,nodiratime 0 2"]
+    steps = lvm.plan_present(FS_LVM, {"pvs": {"/dev/sda5": "vg0"}, "vgs": ["vg0"], "lvs": {}})
+    assert [s["argv"][-3:] for s in steps] == [["-L", "200G", "vg0"], ["-L", "200G", "vg0"], ["-L", "100G", "vg0"],
+                                               ["-L", "2T", "vg0"]]
+
+
+def test_a_missing_vg_without_pvs_is_refused():
+    with pytest.raises(RefusedError, match="refusing on vg0: the volume group does not exist"):
+        lvm.plan_present(FS_LVM, {"pvs": {}, "vgs": [], "lvs": {}})
+
+
+def test_volumes_are_formatted_once_mounted_and_in_fstab():
+    steps = lvm.plan_volumes(FS_LVM, NONE_YET)
+    assert [(s["action"], s["target"]) for s in steps] == [
+        ("mkfs", "/dev/vg0/rep-no"), ("mkdir", "/vol/rep-no"), ("fstab", "/vol/rep-no"), ("mount", "/vol/rep-no"),
+        ("mkfs", "/dev/vg0/rep-unison"), ("mkdir", "/vol/rep-unison"), ("fstab", "/vol/rep-unison"),
+        ("mount", "/vol/rep-unison")]
+    assert steps[0]["argv"] == ["mkfs.ext4", "-q", "/dev/vg0/rep-no"] and steps[3]["argv"] == ["mount", "/vol/rep-no"]
+    done = {"lvs": {"vg0/rep-no": 1, "vg0/rep-unison": 1},
+            "lv_signatures": {"/dev/vg0/rep-no": {"type": "ext4"}, "/dev/vg0/rep-unison": {"type": "ext4"}},
+            "fstab": NONE_YET["fstab"] + "/dev/mapper/vg0-rep--no /vol/rep-no ext4 noatime,nodiratime 0 2\n"
+                     "/dev/mapper/vg0-rep--unison /vol/rep-unison ext4 noatime,nodiratime 0 2\n",
+            "mounts": [{"device": "/dev/mapper/vg0-rep--no", "mountpoint": "/vol/rep-no"},
+                       {"device": "/dev/dm-3", "mountpoint": "/vol/rep-unison"}],
+            "realpaths": {"/dev/dm-3": "/dev/dm-3", "/dev/mapper/vg0-rep--unison": "/dev/dm-3"},
+            "dirs": ["/vol/rep-no", "/vol/rep-unison"]}
+    assert lvm.plan_volumes(FS_LVM, done) == []
+    stale = dict(done, fstab=done["fstab"].replace("noatime,nodiratime 0 2\n/dev/mapper/vg0-rep--unison",
+                                                   "defaults 0 0\n/dev/mapper/vg0-rep--unison"))
+    assert lvm.plan_volumes(FS_LVM, stale) == [{"action": "fstab", "target": "/vol/rep-no", "old": [
+        "/dev/mapper/vg0-rep--no /vol/rep-no ext4 defaults 0 0"],
+        "line": "/dev/mapper/vg0-rep--no /vol/rep-no ext4 noatime,nodiratime 0 2"}]
+
+
+def test_mkfs_never_over_another_signature_and_never_under_another_mount():
+    xfs = dict(NONE_YET, lvs={"vg0/rep-no": 1}, lv_signatures={"/dev/vg0/rep-no": {"type": "xfs", "label": "old"}})
+    with pytest.raises(RefusedError, match="refusing on /dev/vg0/rep-no: it already holds xfs.*overwrite=True"):
+        lvm.plan_volumes(FS_LVM, xfs)
+    assert lvm.plan_volumes(FS_LVM, xfs, overwrite=True)[0]["argv"] == ["mkfs.ext4", "-q", "-F", "/dev/vg0/rep-no"]
+    other = dict(NONE_YET, mounts=[{"device": "/dev/sdz1", "mountpoint": "/vol/rep-no"}])
+    with pytest.raises(RefusedError, match="/dev/sdz1 is mounted there"):
+        lvm.plan_volumes(FS_LVM, other, overwrite=True)
+
+
+@pytest.mark.parametrize("lvs, where, message", [
+    ({"a": {"size": "1G", "filesystem": "ext4"}}, "lvm:vg0:lvs:a:mountpoint", "is required"),
+    ({"a": {"size": "1G", "mountpoint": "/vol/a"}}, "lvm:vg0:lvs:a:filesystem", "is required"),
+    ({"a": {"size": "1G", "filesystem": "zfs", "mountpoint": "/vol/a"}}, "lvm:vg0:lvs:a:filesystem", "not allowed"),
+    ({"a": {"size": "1G", "filesystem": "ext4", "mountpoint": "/vol/a",
+            "mount_options": ["noatime\n"]}}, "lvm:vg0:lvs:a:mount_options:0", "not a valid"),
+    ({"a": {"size": "1G", "filesystem": "ext4", "mountpoint": "/vol/ocfs2-small"}}, "lvm:vg0:lvs:a:mountpoint",
+     "already used by filesystems:ocfs2-small"),
+    ({"rep-drbd0": {"size": "1G", "filesystem": "ext4", "mountpoint": "/vol/x"}}, "lvm:vg0:lvs:rep-drbd0:filesystem",
+     "backing disk of DRBD resource drbd0"),
+    ({"a": {"sise": "1G"}}, "lvm:vg0:lvs:a:sise", "unknown key"),
+    ({"a": {"filesystem": "ext4", "mountpoint": "/vol/a"}}, "lvm:vg0:lvs:a:size", "not valid"),
+])
+def test_volume_errors_name_their_pillar_path(lvs, where, message):
+    raw = copy.deepcopy(fileserver()["hapair"]["topologies"]["fileserver"])
+    raw["lvm"]["vg0"]["lvs"] = lvs
+    found = [str(e) for e in topology.validate(raw, "fileserver")]
+    assert any(e.startswith(f"hapair:topologies:fileserver:{where}") and message in e for e in found), found
+
+
+def test_module_apply_formats_makes_fstab_and_mounts(tmp_path):
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=1 / ext4 defaults 0 1\n")
+    mounts = tmp_path / "mounts"
+    mounts.write_text("")
+    raw = fileserver()
+    spec = raw["hapair"]["topologies"]["fileserver"]["lvm"]["vg0"]["lvs"]
+    spec["rep-no"]["mountpoint"] = str(tmp_path / "vol" / "rep-no")
+    del spec["rep-unison"], spec["rep-drbd1"]  # the capture holds two LVs: rep-drbd0 and (renamed) rep-no
+    seen = {"lvs": read(f"lvs-none-{V}.json"), "blkid": {"retcode": 2}}
+
+    def lvcreate(argv, _kw):
+        seen["lvs"] = read(f"lvs-two-{V}.json").replace("vgcap", "vg0").replace("rep-drbd1", "rep-no")
+        return {}
+
+    def mount(argv, _kw):
+        mounts.write_text(f"/dev/mapper/vg0-rep--no {argv[-1]} ext4 rw,noatime 0 0\n")
+        return {}
+
+    cmd = fakesalt.FakeCmd({
+        ("pvs",): {"stdout": read(f"pvs-vg0-{V}.json").replace("vgcap", "vg0")},
+        ("vgs",): {"stdout": read(f"vgs-{V}.json").replace("vgcap", "vg0")},
+        ("lvs",): lambda argv, _kw: {"stdout": seen["lvs"]}, ("lvcreate",): lvcreate,
+        ("blkid",): lambda argv, _kw: seen["blkid"], ("mount",): mount,
+        ("mkfs.ext4",): lambda argv, _kw: seen.update(blkid={"stdout": blkid_ext4()}) or {},
+    })
+    salt = fakesalt.salt_dict(cmd, {"hapair:paths:fstab": str(fstab), "hapair:paths:proc_mounts": str(mounts)})
+    mod = fakesalt.load("modules", "hapair_lvm", salt, pillar=raw, opts={"id": "fiori"})
+    done = mod.apply("fileserver")
+    assert [s["action"] for s in done] == ["lvcreate", "lvcreate", "mkfs", "mkdir", "fstab", "mount"]
+    assert [a for a in cmd.argvs() if a[0] == "mkfs.ext4"] == [["mkfs.ext4", "-q", "/dev/vg0/rep-no"]]
+    assert fstab.read_text().splitlines()[-1] == f"/dev/mapper/vg0-rep--no {tmp_path}/vol/rep-no ext4 noatime,nodiratime 0 2"
+    assert os.path.isdir(tmp_path / "vol" / "rep-no")
+    assert mod.plan("fileserver") == []  # read again: nothing left

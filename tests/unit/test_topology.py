@@ -141,7 +141,7 @@ def test_seed_002_heartbeat_defaults_and_secret():
 def test_lab_fileserver_lvm():
     topo = topology.load(PILLAR, "lab_fileserver")
     assert topo["lvm"]["vg0"]["lvs"]["rep-drbd1"] == {"name": "rep-drbd1", "size": "2200M",
-                                                      "path": "/dev/vg0/rep-drbd1"}
+                                                      "path": "/dev/vg0/rep-drbd1", "filesystem": None}
     assert topo["drbd"]["resources"]["drbd1"]["nodes"]["node1"]["disk"] == "/dev/vg0/rep-drbd1"
 
 
@@ -486,7 +486,7 @@ ROWS = [
      "list of strings"),
     ("lvm size bogus", _set("lvm", {"vg0": {"pvs": ["/dev/vdc"], "lvs": {"lv": "lots"}}}), "lvm:vg0:lvs:lv",
      "not valid"),
-    ("lvm without pvs", _set("lvm", {"vg0": {"lvs": {"lv": "1G"}}}), "lvm:vg0:pvs", "non-empty list"),
+    ("lvm empty pvs", _set("lvm", {"vg0": {"pvs": [], "lvs": {"lv": "1G"}}}), "lvm:vg0:pvs", "non-empty list"),
 ]
 
 
