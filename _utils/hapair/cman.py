@@ -25,13 +25,14 @@ Cluster node names are the topology nodes' ``hostname`` (``uname -n``), node ids
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable, Mapping
 
 from hapair.errors import ParseError, RenderError, TopologyError
 from hapair.fields import has_control, require
-from hapair.secrets import MASK
+from hapair.secrets import MASK, mask
 from hapair.validate import SECRET_ATTRS
 
 SECRET_ATTRIBUTES = SECRET_ATTRS  # fence attributes that hold secrets: validate.SECRET_ATTRS is the one list
@@ -666,3 +667,172 @@ def plan_cluster_conf(current: str | None, topology: Mapping[str, Any],
             old = None
     new = max((old or 0) + 1 if current is not None else 0, wanted, floor)
     return {"changed": True, "old_version": old, "new_version": new, "content": render_cluster_conf(topology, new)}
+
+
+# --------------------------------------------------------------------------- the way off cman
+#
+# cman is packaged nowhere any more and modern Salt does not run on RHEL 6: the bootstrap refuses
+# stack cman and prints the same topology for corosync + dlm (corosync 2+ with dlm_controld, the
+# stack GFS2 uses everywhere today). The translation is pure pillar data in, pillar data out.
+
+#: cman's <dlm>/<gfs_controld>/<fence_daemon> attributes that dlm_controld (dlm.conf) still takes.
+#: gfs_controld is gone since cluster 3.x: dlm_controld handles plocks, so its plock options move there.
+DLM_CARRIED = {("dlm", "plock_ownership"): "plock_ownership", ("dlm", "plock_rate_limit"): "plock_rate_limit",
+               ("gfs_controld", "plock_rate_limit"): "plock_rate_limit",
+               ("fence_daemon", "post_join_delay"): "post_join_delay"}
+#: cman totem attributes with the same meaning in corosync 3's totem section (``token`` is the
+#: topology's own ``corosync.token``).
+TOTEM_CARRIED = ("token", "consensus", "join", "token_retransmits_before_loss_const", "max_messages")
+
+
+def corosync_equivalent(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Translate a ``stack: cman`` topology's pillar into the same topology on corosync + dlm.
+
+    ``raw`` is the pillar mapping of ``hapair:topologies:<name>`` (not normalised). Returns::
+
+        {"topology": <the same pillar, cluster: {stack: corosync, name, corosync: {...}}>,
+         "fencing": {"fence_devices": {dev: {"agent", ...attrs}}, "nodes": {node: {"fence": [methods]}}},
+         "notes": ["what moved where, and what was dropped and why", ...]}
+
+    Nodes, addresses, ``cluster_node_id`` (the corosync nodeid), DRBD, filesystems (GFS2 lock
+    tables keep the cluster name) and every other topology key are kept as they are. The cluster
+    name stays; ``two_node`` becomes corosync's ``two_node`` (votequorum: expected votes 2 and
+    wait_for_all, cman's ``expected_votes: 1`` is implied); votes other than 1 are noted (hapair's
+    corosync nodelist gives each node one vote); plock options and ``post_join_delay`` move to
+    dlm.conf; cman's totem attributes that corosync 3 knows move to ``corosync.totem``.
+    ``cluster_id``, ``config_version`` and the rgmanager parts (``failover_domains``, ``vms``,
+    ``services``, ``rm``) are dropped with a note: the service groups of the active/passive issue
+    are their running equivalent. The fence devices and each node's methods are returned under
+    ``fencing`` in cman's own shape (secrets included: mask before showing, as
+    :func:`corosync_equivalent_yaml` does); ``enable_fencing`` is true when every node has a method
+    with a device, as under cman, so ``hapair.topology.stack_errors`` asks for a dlm fence method
+    until hapair renders these devices for dlm. The result passes ``hapair.validate.validate``.
+    Pure: ``raw`` is not changed.
+
+    >>> raw = {"nodes": {"a": {"address": "10.0.0.1"}, "b": {"address": "10.0.0.2"}},
+    ...        "drbd": {"resources": {"r0": {"minor": 0, "port": 7788, "disk": "/dev/vdb"}}},
+    ...        "cluster": {"stack": "cman", "name": "c", "cman": {"two_node": True, "expected_votes": 1,
+    ...                    "failover_domains": {"d": {"nodes": ["a"]}}}}}
+    >>> out = corosync_equivalent(raw, "t")
+    >>> out["topology"]["cluster"]
+    {'stack': 'corosync', 'name': 'c', 'corosync': {'two_node': True, 'dlm': {'enable_fencing': False}}}
+    >>> [n.split(": ")[0] for n in out["notes"]]
+    ['cluster:cman:expected_votes', 'cluster:cman:failover_domains', 'fencing']
+    """
+    topo = copy.deepcopy(dict(raw))
+    cluster = dict(topo.get("cluster") or {})
+    cman = dict(cluster.get("cman") or {})
+    notes: list[str] = []
+    base = "cluster:cman"
+
+    def note(key: str, text: str) -> None:
+        notes.append(f"{base}:{key}: {text}")
+
+    corosync: dict[str, Any] = {}
+    two_node = cman.get("two_node")
+    if two_node is not None:
+        corosync["two_node"] = bool(two_node)
+    if "expected_votes" in cman:
+        note("expected_votes", f"{cman['expected_votes']} dropped: corosync's votequorum sets expected votes "
+                               "itself (two_node: expected 2, wait_for_all on)")
+    dlm: dict[str, Any] = {}
+    totem: dict[str, Any] = {}
+    for section in ("dlm", "gfs_controld", "fence_daemon", "totem"):
+        for key, value in sorted((cman.get(section) or {}).items()):
+            where = f"{section}:{key}"
+            if section == "totem" and key in TOTEM_CARRIED:
+                if key == "token":
+                    corosync["token"] = value
+                else:
+                    totem[key] = value
+                continue
+            target = DLM_CARRIED.get((section, key))
+            if target is None:
+                note(where, f"{value!r} dropped: dlm_controld/corosync 3 have no such option")
+            elif target in dlm and dlm[target] != value:
+                note(where, f"{value!r} dropped: dlm.conf {target} is {dlm[target]!r} (from cman's dlm section)")
+            else:
+                dlm.setdefault(target, value)
+                if section != "dlm":
+                    note(where, f"moved to dlm.conf {target} ({section} is gone; dlm_controld does it)")
+    if totem:
+        corosync["totem"] = totem
+    for key in ("cluster_id", "config_version"):
+        if key in cman:
+            note(key, f"{cman[key]!r} dropped: corosync 3 names the cluster by cluster_name and versions "
+                      "corosync.conf itself")
+    for key in ("attributes", "rm"):
+        if cman.get(key):
+            note(key, "dropped: cluster.conf-only attributes (rgmanager)")
+    for key in ("failover_domains", "vms", "services"):
+        if cman.get(key):
+            note(key, f"dropped ({', '.join(sorted(cman[key]))}): rgmanager's, which corosync + dlm does not run; "
+                      "the running equivalent is the topology's service groups (groups:)")
+    cnodes = dict(cman.get("nodes") or {})
+    for node, spec in sorted(cnodes.items()):
+        votes = (spec or {}).get("votes", 1)
+        if votes != 1:
+            note(f"nodes:{node}:votes", f"{votes} dropped: hapair's corosync nodelist gives each node one vote")
+    devices = copy.deepcopy(dict(cman.get("fence_devices") or {}))
+    methods = {node: {"fence": copy.deepcopy(list((spec or {}).get("fence") or []))}
+               for node, spec in sorted(cnodes.items()) if (spec or {}).get("fence")}
+    fenced = sorted(node for node, spec in methods.items()
+                    if any(m.get("devices") for m in spec["fence"] if isinstance(m, Mapping)))
+    every = sorted(topo.get("nodes") or {})
+    dlm = {"enable_fencing": bool(every) and fenced == every, **dlm}
+    corosync["dlm"] = dlm
+    if dlm["enable_fencing"]:
+        notes.append(f"fencing: devices {', '.join(sorted(devices))} and the methods of {', '.join(fenced)} "
+                     "are under `fencing` (cman's shape); enable_fencing stays on as under cman, and dlm_controld "
+                     "needs them as dlm.conf device/connect lines (fence_all or device) before the first GFS2 mount")
+    else:
+        notes.append("fencing: not every node had a cman fence method with a device, so enable_fencing is off: "
+                     "a node failure is then not fenced (acceptable only where that cannot corrupt shared data)")
+    cluster = {"stack": "corosync", "name": cluster.get("name"), "corosync": corosync}
+    topo["cluster"] = {k: v for k, v in cluster.items() if v is not None}
+    return {"topology": topo, "fencing": {"fence_devices": devices, "nodes": methods}, "notes": notes}
+
+
+def _secret_values(raw: Mapping[str, Any]) -> list[str]:
+    """Every secret of a topology's pillar the translation may carry: DRBD shared secrets, fence
+    attributes in ``SECRET_ATTRS``, a corosync authkey."""
+    out: list[str] = []
+    for res in ((raw.get("drbd") or {}).get("resources") or {}).values():
+        if isinstance(res, Mapping) and res.get("shared_secret") is not None:
+            out.append(str(res["shared_secret"]))
+    cluster = raw.get("cluster") or {}
+    for dev in ((cluster.get("cman") or {}).get("fence_devices") or {}).values():
+        for key, value in (dev or {}).items():
+            if str(key).lower() in SECRET_ATTRIBUTES and value is not None:
+                out.append(str(value))
+    authkey = (cluster.get("corosync") or {}).get("authkey")
+    if authkey is not None:
+        out.append(str(authkey))
+    return out
+
+
+def corosync_equivalent_yaml(raw: Mapping[str, Any], name: str) -> str:
+    """:func:`corosync_equivalent` as a pillar file to paste: ``hapair:topologies:<name>`` on corosync,
+    the notes and the fence devices as comments, every secret masked (``********``).
+
+    >>> raw = {"nodes": {"a": {"address": "10.0.0.1"}, "b": {"address": "10.0.0.2"}},
+    ...        "drbd": {"resources": {"r0": {"minor": 0, "port": 7788, "disk": "/dev/vdb", "shared_secret": "s3"}}},
+    ...        "cluster": {"stack": "cman", "name": "c", "cman": {}}}
+    >>> text = corosync_equivalent_yaml(raw, "t")
+    >>> "s3" in text, "shared_secret: '********'" in text, "stack: corosync" in text
+    (False, True, True)
+    """
+    import yaml  # noqa: PLC0415 - Salt's own dependency; only this helper needs it
+
+    out = corosync_equivalent(raw, name)
+    secrets = _secret_values(raw)
+    lines = [f"# The corosync + dlm equivalent of cman topology {name} (hapair.cman.corosync_equivalent).",
+             "# Secrets are masked: put the real values back before use."]
+    lines += [f"#   - {mask(n, secrets)}" for n in out["notes"]]
+    body = yaml.safe_dump({"hapair": {"topologies": {name: mask(out["topology"], secrets)}}},
+                          default_flow_style=False, sort_keys=False)
+    fencing = yaml.safe_dump({"fencing": mask(out["fencing"], secrets)}, default_flow_style=False, sort_keys=False)
+    lines.append(body.rstrip("\n"))
+    lines.append("# The fence devices and methods as cman had them (hapair does not render them for dlm yet):")
+    lines += [f"# {line}" for line in fencing.rstrip("\n").splitlines()]
+    return "\n".join(lines) + "\n"
