@@ -3,7 +3,7 @@
 file_roots = the repo's ``salt/`` plus a small folder of symlinks to the extension folders
 (_modules _states _grains _runners _beacons _utils; SALT-NOTES: serving the repo root makes
 sync_all slow), pillar_roots = ``run/salt/pillar-overlay`` (empty; a bench or test drops a changed
-copy of a pillar file there to shadow the repo's for one scenario) then the repo's ``pillar/``; ``reactor:`` from ``salt/reactor/reactor.yaml``
+copy of a pillar file there to shadow the repo's for one scenario) then the repo's ``pillar/``; ``reactor:`` from ``salt/hapair/reactor/reactor.yaml``
 (a standard master ``reactor:`` list) when that file exists.
 """
 
@@ -66,7 +66,7 @@ def write_config(rundir: str, publish_port: int, ret_port: int) -> str:
         # generated secrets (heartbeat authkeys without a pillar key): hapair's ext_pillar, on the master
         "ext_pillar": [{"hapair_secrets": {}}],
     }
-    reactor = os.path.join(REPO, "salt", "reactor", "reactor.yaml")
+    reactor = os.path.join(REPO, "salt", "hapair", "reactor", "reactor.yaml")
     if os.path.exists(reactor):
         with open(reactor) as fh:
             config["reactor"] = yaml.safe_load(fh) or []

@@ -10,7 +10,7 @@ starts from the default pillar and a reset fake cluster.
 The fake nodes are tests/fakebin (real DRBD 8.4.11 captures replayed, actions modelled); each
 minion's ``hapair:bin:*``/``hapair:paths:*`` point at its own fake tree. Extension modules come
 from the editable install's ``salt.loader`` entry point; the SLS tree is served from a folder of
-symlinks to salt/orch, salt/reactor and salt/hapair (serving the repo root makes sync slow).
+symlinks to salt/orch and salt/hapair (the formula and its reactor/) (serving the repo root makes sync slow).
 
 Pillar (every minion and the master): topology ``orchweb`` (seed 000's r0 on node1/node2 made
 single-primary, no filesystem, stack none: the part of the bootstrap the fakes model), topology
@@ -76,7 +76,7 @@ def _stack(request, event_listener, salt_factories_config_):
     factories = FactoriesManager(event_listener=event_listener, **config)
     files = os.path.join(root, "files")
     os.makedirs(files, exist_ok=True)
-    for name in ("orch", "reactor", "hapair"):
+    for name in ("orch", "hapair"):
         os.symlink(os.path.join(ROOT, "salt", name), os.path.join(files, name))
     pillar = write_pillar(root, topologies())
     overrides = {
@@ -85,7 +85,7 @@ def _stack(request, event_listener, salt_factories_config_):
         "file_roots": {"base": [files]},
         "pillar_roots": {"base": [pillar]},
         "fileserver_list_cache_time": 20,
-        "reactor": [{"hapair/drbd/*": ["salt://reactor/drbd.sls"]}],
+        "reactor": [{"hapair/drbd/*": ["salt://hapair/reactor/drbd.sls"]}],
         "open_mode": True,
     }
     master = factories.salt_master_daemon("orch-master", overrides=overrides)

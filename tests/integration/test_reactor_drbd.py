@@ -1,7 +1,7 @@
 """Reactor -> hapair.remediate on a real master and two minions over fake DRBD nodes.
 
 A beacon-style event (``hapair/drbd/r0/split-brain``, sent from node2 with ``event.send`` as the
-beacon and DRBD's handler do) reaches the master's reactor (salt/reactor/drbd.sls), which runs the
+beacon and DRBD's handler do) reaches the master's reactor (salt/hapair/reactor/drbd.sls), which runs the
 runner; the runner's result event says what it decided. The fakes replay the real split-brain
 captures (stage 11: both StandAlone, diverged generation identifiers, oos:64 on both) and model
 ``connect --discard-my-data`` (-> stage 12).

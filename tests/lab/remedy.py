@@ -1,7 +1,7 @@
 """Fault drivers for the remediation scenarios (issue 7), shared by tests/lab/test_remediation_lab.py
 and bench/mttr_lab.py.
 
-Everything heals through the real master with the reactor (salt/reactor/reactor.yaml, loaded by the
+Everything heals through the real master with the reactor (salt/hapair/reactor/reactor.yaml, loaded by the
 lab master) and the drbd beacon (pillar/lab_beacon.sls, given to minions with the grain
 ``hapair_beacons: drbd``) live; the drivers only inject faults and *observe*, never repair:
 

@@ -1,5 +1,5 @@
 """Auto-remediation (issue 7) proven by faults on two real DRBD 8.4 nodes, through the lab's real
-master with the reactor (salt/reactor/reactor.yaml) and the drbd beacon live. No step of the
+master with the reactor (salt/hapair/reactor/reactor.yaml) and the drbd beacon live. No step of the
 healing is an operator action: the test injects faults (QEMU link off/on, power off/on, a promote
 on the disconnected node) and only observes.
 

@@ -1,4 +1,4 @@
-"""The reactor SLS (salt/reactor/*.sls) rendered as the master renders it: which events start a
+"""The reactor SLS (salt/hapair/reactor/*.sls) rendered as the master renders it: which events start a
 remediation, and with what arguments. Rendered with Salt's own jinja renderer (``jinja|yaml``)."""
 
 import os
@@ -18,7 +18,7 @@ def render(tmp_path):
                 file_roots={"base": [os.path.join(ROOT, "salt")]})
 
     def run(name, tag, data):
-        with open(os.path.join(ROOT, "salt", "reactor", name), encoding="utf-8") as handle:
+        with open(os.path.join(ROOT, "salt", "hapair", "reactor", name), encoding="utf-8") as handle:
             text = handle.read()
         out = templates.render_jinja_tmpl(text, {"tag": tag, "data": data, "opts": opts, "saltenv": "base",
                                                  "sls": name})
@@ -98,7 +98,7 @@ def compile_sls(tmp_path_factory):
     renderers = salt.loader.render(opts, {})
 
     def run(name, tag, data):
-        path = os.path.join(ROOT, "salt", "reactor", name)
+        path = os.path.join(ROOT, "salt", "hapair", "reactor", name)
         return salt.template.compile_template(path, renderers, "jinja|yaml", opts["renderer_blacklist"],
                                               opts["renderer_whitelist"], saltenv="base", tag=tag, data=data)
     return run

@@ -2,7 +2,7 @@
 ``hapair.remediate`` reports that there is nothing to do (``result: True``, no retcode, no job), and a
 node of a topology still gets its rejoin.
 
-The runner's arguments are the ones salt/reactor/minion_start.sls renders for the start event, rendered
+The runner's arguments are the ones salt/hapair/reactor/minion_start.sls renders for the start event, rendered
 with Salt's own jinja renderer as in test_reactor_sls.py; LocalClient is a recording fake.
 """
 
@@ -27,7 +27,7 @@ def reactor_args(minion, tmp_path):
 
     opts = dict(salt.config.DEFAULT_MASTER_OPTS, cachedir=str(tmp_path), file_client="local",
                 file_roots={"base": [os.path.join(ROOT, "salt")]})
-    with open(os.path.join(ROOT, "salt", "reactor", "minion_start.sls"), encoding="utf-8") as handle:
+    with open(os.path.join(ROOT, "salt", "hapair", "reactor", "minion_start.sls"), encoding="utf-8") as handle:
         text = handle.read()
     tag = f"salt/minion/{minion}/start"
     data = {"id": minion, "cmd": "_minion_event", "data": f"Minion {minion} started", "_stamp": "2026-12-03T10:00:00.000000"}

@@ -1,9 +1,9 @@
 {#- hapair reactor: DRBD state changes -> hapair.remediate (decides from the topology's policy).
 
-    Master config (see salt/reactor/README.md):
+    Master config (see salt/hapair/reactor/README.md):
       reactor:
         - 'hapair/drbd/*':
-          - salt://reactor/drbd.sls
+          - salt://hapair/reactor/drbd.sls
 
     Tags: hapair/drbd/<resource>/<kind> from the drbd beacon and DRBD's handlers (both name the
     topology the resource was rendered from; the runner checks that name against the one the

@@ -8,7 +8,7 @@
     Master config:
       reactor:
         - 'salt/minion/*/start':
-          - salt://reactor/minion_start.sls -#}
+          - salt://hapair/reactor/minion_start.sls -#}
 {#- The sender's id (master-set for a minion's own start event) must pass hapair.fields.is_minion_id
     (full match, '\\Z': no trailing newline) and be the id the tag names; anything else starts
     nothing. The state ID is fixed and every value is data (`| json`); the runner checks again. -#}
