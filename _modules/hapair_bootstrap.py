@@ -19,7 +19,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.bootstrap as core
 
-from hapair import adapter
+from hapair import adapter, orchestrate
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "hapair_bootstrap"
@@ -61,13 +61,18 @@ def plan(topology, orchestration=None):
     return out
 
 
-def node_states(topology, step, packages=True, overwrite_data=None, connect_timeout=None, sync_timeout=None):
+def node_states(topology, step, packages=True, overwrite_data=None, connect_timeout=None, sync_timeout=None,
+                groups=None):
     """The states this minion applies in bootstrap step ``step`` of ``topology``, in order.
 
     Returns ``[{"id", "function", "args": [{key: value}, ...]}]`` (empty: nothing to do here).
     ``step``: ``drbd-up``, ``initial-sync``, ``roles-demote``, ``roles``, ``o2cb``, ``corosync``,
-    ``dlm``, ``mkfs``, ``mount``, ``nfs``, or ``drbd`` (the formula's whole DRBD bring-up, with
-    its ``overwrite_data`` and timeouts).
+    ``dlm``, ``mkfs``, ``mount``, ``nfs``, ``group-format``, ``group-start``, or ``drbd`` (the
+    formula's whole DRBD bring-up, with its ``overwrite_data`` and timeouts); ``group-stop`` and
+    ``group-takeover`` with ``groups`` are ``hapair.failover``'s. Under stack none the states
+    follow where this node sees each service group run (its own DRBD roles and mounts, the peer's
+    role as DRBD reports it: ``hapair.orchestrate.placement``), so a re-run after a failover
+    leaves a moved group where it runs.
 
     CLI Example:
 
@@ -75,20 +80,39 @@ def node_states(topology, step, packages=True, overwrite_data=None, connect_time
 
         salt web1 hapair_bootstrap.node_states lab_web drbd-up
         salt web1 hapair_bootstrap.node_states lab_web drbd overwrite_data=False
+        salt node2 hapair_bootstrap.node_states lab_crossed group-takeover groups='[store1]'
     """
     if step not in core.NODE_STEPS:
         raise SaltInvocationError(f"unknown bootstrap step {step!r}; expected one of {', '.join(core.NODE_STEPS)}")
     packages = adapter.flag(packages, "packages")
     if overwrite_data is not None:
         overwrite_data = adapter.flag(overwrite_data, "overwrite_data")
+    if groups is not None and (not isinstance(groups, list) or not all(isinstance(g, str) for g in groups)):
+        raise SaltInvocationError(f"groups must be a list of group names, not {groups!r}")
     topo, node = adapter.load_topology(__salt__, __pillar__, __opts__, topology)
     paths = {name: adapter.path(__salt__, name) for name in PATHS}
     try:
         return core.node_states(topo, step, node, with_packages=packages, paths=paths,
                                 overwrite_data=overwrite_data, connect_timeout=_seconds(connect_timeout),
-                                sync_timeout=_seconds(sync_timeout))
+                                sync_timeout=_seconds(sync_timeout), placement=_placement(topo, node, step),
+                                groups=groups)
     except (ValueError, hapair.errors.HapairError) as err:
         raise CommandExecutionError(str(err))
+
+
+def _placement(topo, node, step):
+    """Where this node sees each stack-none group run (``hapair.orchestrate.placement`` of its own
+    view); nothing to read for other stacks, for the failover steps (they name their groups) and
+    on a node without DRBD loaded yet."""
+    if topo["cluster"]["stack"] != "none" or not topo["groups"] or step in core.FAILOVER_STEPS:
+        return None
+    if "drbd.status" not in __salt__:
+        return None
+    models = list((__salt__["drbd.status"]().get("resources") or {}).values())
+    if not models:
+        return None
+    view = orchestrate.local_view(topo, node, models, __salt__["mount.active"]())
+    return orchestrate.placement(topo, view) or None
 
 
 def _seconds(value):

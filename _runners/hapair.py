@@ -43,6 +43,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
     import hapair.topology as topology_mod
 
 from hapair import adapter, drbd_state, fields, orchestrate, report
+from hapair import bootstrap as bootstrap_mod
 from hapair import events as events_mod
 from hapair import failover as failover_mod
 from hapair import remediate as remediate_mod
@@ -288,6 +289,10 @@ def _drbd_lists(values):
 def _observe(topo, condition):
     """Gather what ``condition`` needs from both minions (the gate registry,
     ``hapair.orchestrate.OBSERVES``): ``(observed, errors)``."""
+    if orchestrate.follows_placement(topo, condition):  # roles where the groups run: DRBD and mounts, one job
+        values, errors = _call(topo, "drbd.report")
+        return {"drbd": _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in values.items()}),
+                "mounts": {n: v.get("mounts") if isinstance(v, dict) else None for n, v in values.items()}}, errors
     key, function = orchestrate.OBSERVES[condition]
     values, errors = _call(topo, function)
     return {key: _drbd_lists(values) if key == "drbd" else values}, errors
@@ -538,17 +543,25 @@ def _group_canary(topo, only=None):
             "comment": f"canary read through the VIP of {', '.join(c['group'] for c in checks) or 'no group'}"}
 
 
-FAILOVER_TIMEOUT = 120  # seconds failover waits for heartbeat to show the group on the target
+FAILOVER_TIMEOUT = 120  # seconds failover waits for the group to show on the target
+STEP_TIMEOUT = 300  # seconds one failover node step (state run) may take: lxc-stop, umount, mount, lxc-start
 
 
 def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, force=False, pillar=None):
-    """Move a service group (or a group's DRBD resource) to node ``to`` through its cluster manager.
+    """Move a service group (or a group's DRBD resource) to node ``to``.
 
     Observes both nodes (one ``drbd.report heartbeat=True`` job each), then refuses, with the
-    reason, when ``to`` does not answer or does not run heartbeat, its disk is not UpToDate, or a
-    split brain is pending (``hapair.failover.plan``); else runs ``heartbeat.takeover`` on ``to``
-    and waits until heartbeat shows the group there. ``dry_run=True`` shows the plan only.
-    Returns ``{"result", "group", "from", "to", "runs_on", "seconds", "comment"}``.
+    reason and the override, when the move is not safe (``hapair.failover.plan``: ``to`` does not
+    answer, its disk is not UpToDate, a split brain is pending, ...). Under heartbeat it asks
+    heartbeat (``heartbeat.takeover`` on ``to``) and waits until heartbeat shows the group there.
+    Under stack none (no cluster manager) the runner is the engine, on the operator's command
+    only: ``group-stop`` on the node the group leaves (containers stopped, filesystem unmounted,
+    Secondary), then ``group-takeover`` on ``to`` (Primary, mounted, containers running), then
+    both nodes observed. With the other node down, ``force=True`` states that it is down: refused
+    still while ``to``'s DRBD is Connected to it; who forced it and when is recorded
+    (``failover_history``) and fired as ``hapair/failover/<topology>/<group>``.
+    ``dry_run=True`` shows the plan only. Returns ``{"result", "group", "from", "to", "runs_on",
+    "seconds", "comment"}``.
 
     CLI Example:
 
@@ -556,6 +569,8 @@ def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, 
 
         salt-run hapair.failover lab_apache www to=node2
         salt-run hapair.failover lab_apache r0 to=node1 dry_run=True
+        salt-run hapair.failover lab_crossed r0 to=node2
+        salt-run hapair.failover lab_crossed store1 to=node2 force=True
     """
     try:
         dry_run, force = fields.flag(dry_run, "dry_run"), fields.flag(force, "force")
@@ -572,6 +587,8 @@ def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, 
     if step["action"] == "none" or dry_run:
         return {"result": True, **out, "runs_on": step["from"], "seconds": 0.0, "plan": step,
                 "comment": ("dry run: " if dry_run and step["action"] != "none" else "") + step["comment"]}
+    if step["action"] == "switch":
+        return _switch(topo, step, started, timeout, out)
     taken, errors = _call(topo, "heartbeat.takeover", kwarg={"resources": step["which"]}, nodes=[step["to"]])
     if taken.get(step["to"]) is None:
         return _fail(f"heartbeat.takeover on {step['to']} failed: {errors.get(step['to'])}", **out)
@@ -589,6 +606,98 @@ def failover(topology, group, to=None, dry_run=False, timeout=FAILOVER_TIMEOUT, 
                  f"{' and '.join(holders) or 'no node'}", **out, runs_on=holders)
 
 
+def _switch(topo, step, started, timeout, out):
+    """Stack none: group-stop where the group leaves (unless forced: that node is down), then
+    group-takeover on the target, then where it runs, observed on both nodes."""
+    gname, res = step["group"], step["resource"]
+    if step["forced"]:
+        _record_failover(topo, step)
+    if step["stop_on"]:
+        failed = _node_step(topo, step["stop_on"], "group-stop", gname)
+        if failed:
+            return _fail(f"group {gname} not stopped on {step['stop_on']} (nothing started on {step['to']}): "
+                         f"{failed}", **out)
+    failed = _node_step(topo, step["to"], "group-takeover", gname)
+    if failed:
+        return _fail(f"group {gname} not started on {step['to']}: {failed}", **out)
+    observed, errors = _failover_observe(topo, res)
+    runs = orchestrate.placement(topo, {"drbd": observed["models"], "mounts": observed["mounts"]}).get(gname)
+    seconds = round(time.monotonic() - started, 1)
+    if runs != step["to"]:
+        return _fail(_with_errors(f"group {gname} is not seen running on {step['to']} after its takeover "
+                                  f"(runs on {runs or 'no node'})", errors), **out, runs_on=runs)
+    return {"result": True, **out, "runs_on": runs, "seconds": seconds, "forced": step["forced"],
+            "comment": f"group {gname} runs on {runs} after {seconds}s" + (" (forced)" if step["forced"] else "")}
+
+
+def _node_step(topo, node, step, group):
+    """Apply failover node step ``step`` for ``group`` on ``node`` (``orch.hapair.node.step``);
+    None when every state succeeded, else the failed states' comments (one line each)."""
+    mid = _minions(topo)[node]
+    pillar = {"topology": topo["name"], "step": step, "groups": [group]}
+    raw = _client().cmd([mid], "state.sls", arg=[bootstrap_mod.STEP_SLS],
+                        kwarg={"pillar": pillar, "queue": True}, tgt_type="list", timeout=STEP_TIMEOUT,
+                        full_return=True)
+    entry = raw.get(mid)
+    ret = entry.get("ret") if isinstance(entry, dict) else None
+    if not isinstance(ret, dict):
+        return f"{mid}: {ret if entry is not None else 'did not answer'}"
+    failed = [f"{state.get('__id__', sid)}: {' '.join(str(state.get('comment')).split())}"
+              for sid, state in sorted(ret.items(), key=lambda kv: (kv[1] or {}).get("__run_num__", 0))
+              if isinstance(state, dict) and state.get("result") is not True]
+    return "; ".join(failed) or None
+
+
+def failover_history(topology=None, pillar=None):
+    """The forced failovers recorded on this master (who forced which group to which node, when),
+    newest last; ``topology`` narrows them.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.failover_history
+        salt-run hapair.failover_history lab_crossed
+    """
+    records = _read_history(_failover_history_path()).get("forced") or []
+    if topology is not None:
+        records = [r for r in records if r.get("topology") == topology]
+    return {"result": True, "forced": records,
+            "comment": f"{len(records)} forced failover(s) recorded" + (f" for {topology}" if topology else "")}
+
+
+def _failover_history_path():
+    return os.path.join(_state_dir("failover"), "history.json")
+
+
+def _record_failover(topo, step):
+    """Who forced the failover of a group and when: on disk before anything runs, and as an event."""
+    record = {"topology": topo["name"], "group": step["group"], "resource": step["resource"], "to": step["to"],
+              "from": step["from"], "by": _operator(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "reason": step["comment"]}
+    path = _failover_history_path()
+    with _lock(f"{path}.lock", wait=LOCK_WAIT):
+        history = _read_history(path)
+        history["forced"] = [*(history.get("forced") or []), record][-200:]
+        _write_history(path, history)
+    log.warning("hapair: forced failover of group %s (%s) to %s by %s", step["group"], topo["name"], step["to"],
+                record["by"])
+    _fire(f"hapair/failover/{topo['name']}/{step['group']}", {**record, "forced": True})
+    return record
+
+
+def _operator():
+    """Who runs this runner: the user behind sudo, else the process's user (never a secret)."""
+    import getpass  # noqa: PLC0415
+
+    who = os.environ.get("SUDO_USER") or ""
+    try:
+        who = who or getpass.getuser()
+    except (KeyError, OSError):
+        who = who or f"uid {os.getuid()}"
+    return who
+
+
 def _node_of(topo, name):
     """A node named by its node name or its minion id."""
     for node, mid in _minions(topo).items():
@@ -598,11 +707,14 @@ def _node_of(topo, name):
 
 
 def _failover_observe(topo, resource):
-    """``({"heartbeat": {node: status}, "drbd": {node: {role, disk, connection, split_brain}}}, errors)``
-    for ``resource``, one ``drbd.report`` job per node."""
-    answers, errors = _call(topo, "drbd.report", kwarg={"resources": [resource], "heartbeat": True})
+    """``({"heartbeat": {node: status}, "drbd": {node: {role, disk, connection, split_brain}},
+    "models": {node: [drbd models]}, "mounts": {node: mount.active}}, errors)`` for ``resource``,
+    one ``drbd.report`` job per node (None: the node did not answer)."""
+    answers, errors = _call(topo, "drbd.report", kwarg={"resources": [resource],
+                                                        "heartbeat": topo["cluster"]["stack"] == "heartbeat"})
     lists = _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in answers.items()})
     heartbeat, drbd = {}, {}
+    mounts = {n: (v.get("mounts") if isinstance(v, dict) else None) for n, v in answers.items()}
     for node, value in answers.items():
         if not isinstance(value, dict):
             heartbeat[node] = drbd[node] = None
@@ -611,14 +723,14 @@ def _failover_observe(topo, resource):
         heartbeat[node] = value.get("heartbeat")
         drbd[node] = {"role": seen["role"], "disk": seen["disk"], "connection": seen["connection"],
                       "split_brain": bool((value.get("split_brain") or {}).get(resource))}
-    return {"heartbeat": heartbeat, "drbd": drbd}, errors
+    return {"heartbeat": heartbeat, "drbd": drbd, "models": lists, "mounts": mounts}, errors
 
 
 # --------------------------------------------------------------------------- remediation
 
 
-def _state_dir():
-    path = os.path.join(__opts__["cachedir"], "hapair", "remediate")
+def _state_dir(kind="remediate"):
+    path = os.path.join(__opts__["cachedir"], "hapair", kind)
     os.makedirs(path, exist_ok=True)
     return path
 

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 from hapair.errors import TopologyError, ValidationError
 from hapair.fields import require
+from hapair.topology import placed
 
 Topology = Mapping[str, Any]
 
@@ -64,8 +65,14 @@ NODE_STEPS = {
     "group-format": "stack none: each service group's filesystem formatted once, on its node (Primary there)",
     "group-start": "stack none: each service group started on its node: its filesystem mounted (not at "
                    "boot), its LXC containers created once and running",
+    "group-stop": "stack none, hapair.failover on the node a group leaves: its containers stopped, its "
+                  "filesystem unmounted, its resource Secondary",
+    "group-takeover": "stack none, hapair.failover on the node a group moves to: its resource Primary, its "
+                      "filesystem mounted, its containers running",
     "drbd": "the hapair.drbd formula: DRBD bring-up through its steady role, on one node",
 }
+#: the node steps ``hapair.failover`` runs on named groups (never part of the bootstrap)
+FAILOVER_STEPS = ("group-stop", "group-takeover")
 
 
 def options(raw: Any, path: str = "hapair:orchestration") -> dict[str, Any]:
@@ -288,18 +295,34 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
     return out
 
 
-def _group_states(topology: Topology, step: str, group: Mapping[str, Any], node: str) -> list[dict[str, Any]]:
-    """Stack none: a group's format (``hapair_fs.formatted``), or its start: the filesystem mounted
-    on ``node`` (never in fstab: a failover moves it) and each container present and running."""
+def _group_states(topology: Topology, step: str, group: Mapping[str, Any], node: str,
+                  before: list[dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Stack none: a group's format (``hapair_fs.formatted``), its stop (containers stopped,
+    filesystem unmounted, resource Secondary), or its start: the filesystem mounted on ``node``
+    (never in fstab: a failover moves it) and each container present and running."""
     fs = topology["filesystems"][group["filesystem"]]
     gname = group["name"]
     if step == "group-format":
         return [_state(f"hapair-orch-group-{gname}-formatted", "hapair_fs.formatted", {"name": fs["name"]},
                        {"topology": topology["name"]})]
+    if step == "group-stop":
+        stopped = []
+        out = []
+        for container in group.get("containers") or []:
+            cid = f"hapair-orch-group-{gname}-lxc-{container['name']}-stopped"
+            out.append(_state(cid, "hapair_lxc.stopped", {"name": container["name"]},
+                              {"lxcpath": container["lxcpath"]}, {"resource": group["resource"]}))
+            stopped.append({"hapair_lxc": cid})
+        unmounted = f"hapair-orch-group-{gname}-unmounted"
+        out.append(_state(unmounted, "mount.unmounted", {"name": fs["mountpoint"]}, {"device": fs["devices"][node]},
+                          {"persist": False}, require=stopped or None))
+        out.append(_state(f"hapair-drbd-{group['resource']}-secondary", "drbd.secondary",
+                          *_on(topology, group["resource"]), require=[{"mount": unmounted}]))
+        return out
     mounted = f"hapair-orch-group-{gname}-mounted"
     out = [_state(mounted, "mount.mounted", {"name": fs["mountpoint"]}, {"device": fs["devices"][node]},
                   {"fstype": fs["type"]}, {"mkmnt": True}, {"persist": False},
-                  *([{"opts": list(fs["mount_options"])}] if fs["mount_options"] else []))]
+                  *([{"opts": list(fs["mount_options"])}] if fs["mount_options"] else []), require=before)]
     for container in group.get("containers") or []:
         cid = f"hapair-orch-group-{gname}-lxc-{container['name']}"
         spec = [{"name": container["name"]}, {"lxcpath": container["lxcpath"]}, {"template": container["template"]},
@@ -309,6 +332,20 @@ def _group_states(topology: Topology, step: str, group: Mapping[str, Any], node:
                           {"lxcpath": container["lxcpath"]}, {"resource": group["resource"]},
                           require=[{"hapair_lxc": f"{cid}-present"}]))
     return out
+
+
+def _failover_groups(topology: Topology, groups: list[str] | None) -> list[str]:
+    """The groups a failover step moves: named, known, under stack none, each with a filesystem."""
+    if topology["cluster"]["stack"] != "none":
+        raise ValueError(f"topology {topology['name']} runs stack {topology['cluster']['stack']}: its cluster "
+                         "manager moves its groups (hapair.failover asks it), not a failover step")
+    if not groups:
+        raise ValueError("a failover step needs the groups it moves (groups=[...])")
+    unknown = [g for g in groups if g not in topology["groups"] or not topology["groups"][g]["filesystem"]]
+    if unknown:
+        raise ValueError(f"not a service group with a filesystem in topology {topology['name']}: "
+                         f"{', '.join(map(str, unknown))}")
+    return sorted(set(groups))
 
 
 def _state(state_id: str, function: str, *args: dict[str, Any], require: list[dict[str, str]] | None = None
@@ -368,8 +405,15 @@ def node_states(
     overwrite_data: bool | None = None,
     connect_timeout: int | None = None,
     sync_timeout: int | None = None,
+    placement: Mapping[str, str] | None = None,
+    groups: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The states ``node`` applies in bootstrap step ``step`` (empty: the node has nothing to do).
+
+    ``placement`` (stack none, ``hapair.orchestrate.placement``): ``{group: node}`` where groups
+    run now; the states follow it (``hapair.topology.placed``) instead of the pillar's node, so a
+    re-run after ``hapair.failover`` leaves a moved group where it runs. ``groups``: the groups a
+    failover step (``group-stop``, ``group-takeover``) moves, on this node; required there.
 
     Each is ``{"id", "function", "args"}`` (``args`` a list of one-key mappings, the SLS list
     form, requisites included); ``orch.hapair.node.step`` and the ``hapair.drbd`` formula render
@@ -381,6 +425,8 @@ def node_states(
     """
     if step not in NODE_STEPS:
         raise ValueError(f"unknown bootstrap step {step!r}; expected one of {', '.join(NODE_STEPS)}")
+    if placement:
+        topology = placed(topology, dict(placement))
     paths = paths or {}
     tname = topology["name"]
     resources = sorted(r for r, spec in topology["drbd"]["resources"].items() if node in spec["nodes"])
@@ -472,9 +518,18 @@ def node_states(
         for _name, group in sorted(topology["groups"].items()):
             if group["node"] == node and group["filesystem"]:
                 out += _group_states(topology, step, group, node)
+    elif step in FAILOVER_STEPS:
+        for gname in _failover_groups(topology, groups):
+            group = topology["groups"][gname]
+            if step == "group-stop":
+                out += _group_states(topology, step, group, node)
+                continue
+            promoted = f"hapair-drbd-{group['resource']}-primary"
+            out.append(_state(promoted, "drbd.primary", *_on(topology, group["resource"])))
+            out += _group_states(topology, "group-start", group, node, before=[{"drbd": promoted}])
     elif step == "nfs" and topology["nfs"]["exports"]:
         out.append(_state("hapair-orch-nfs-exported", "hapair_nfs.exported", {"name": tname}))
-    if not out:
+    if not out and not placement:
         return []
     minion = minion_of(topology, node)
     out.append(_state(f"hapair-orch-{step}-node-done", "test.nop", {"name": f"{tname} {step} on {minion}"}))

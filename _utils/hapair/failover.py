@@ -2,7 +2,10 @@
 
 hapair never moves roles itself where a manager owns them: it checks that the move is safe, then
 asks the engine (heartbeat: ``hb_takeover`` on the node that should run the group, ``local`` when
-the group prefers that node, else ``foreign``). ``plan`` is pure: the runner
+the group prefers that node, else ``foreign``). Under stack none (seed 003) there is no manager:
+the operator's ``hapair.failover`` is the engine, and ``plan`` returns a ``switch``: the group
+stopped on the node it leaves (``group-stop``: containers, filesystem, Secondary), then started on
+the target (``group-takeover``: Primary, filesystem, containers). ``plan`` is pure: the runner
 (``salt-run hapair.failover``) gathers both nodes' observed state in one job each
 (``drbd.report heartbeat=True``) and hands it here.
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from hapair.errors import RefusedError
-from hapair.orchestrate import group_holders
+from hapair.orchestrate import group_holders, placement
 
 Topology = Mapping[str, Any]
 
@@ -56,6 +59,8 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     unknown group or node. ``force`` lifts only the "the current holder does not answer" check (a
     dead node): the target's own disk must still be UpToDate, and every other refusal stands.
     """
+    if (topology.get("cluster") or {}).get("stack") == "none":
+        return _switch(topology, group, to, observed, force)
     gname = group_of(topology, group)
     spec = topology["groups"][gname]
     nodes = list(topology["node_order"])
@@ -103,3 +108,60 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     return {**base, "action": "takeover",
             "comment": f"hb_takeover {base['which']} on {to}: heartbeat moves group {gname} "
                        f"from {source or 'no node'} to {to}"}
+
+
+def _switch(topology: Topology, group: str, to: str | None, observed: Mapping[str, Any],
+            force: bool) -> dict[str, Any]:
+    """Stack none: the runner is the engine. ``observed`` adds ``models`` and ``mounts``
+    (``{node: drbd.status models / mount.active, or None}``) to ``drbd``.
+
+    Returns ``{"action": "none"|"switch", "group", "resource", "from", "to", "stop_on": node|None,
+    "forced": bool, "comment"}``. Refused: the target does not answer, a split brain is pending,
+    the target's disk is not UpToDate; the other node answers but the target is not Connected to
+    it; the other node does not answer and ``force`` is not given (``force=True`` is the operator's
+    statement that it is down: still refused while the target's DRBD is Connected to it, i.e. it
+    is not down).
+    """
+    gname = group_of(topology, group)
+    res = topology["groups"][gname]["resource"]
+    nodes = list(topology["node_order"])
+    seen = {"drbd": observed.get("models") or {}, "mounts": observed.get("mounts") or {}}
+    source = placement(topology, seen).get(gname)
+    if to is None:
+        if source is None:
+            raise ValueError(f"group {gname} runs on no node (its resource Primary and filesystem mounted "
+                             "nowhere): name the node, to=<node>")
+        to = next(n for n in nodes if n != source)
+    if to not in nodes:
+        raise ValueError(f"{to!r} is not a node of topology {topology.get('name')}: one of {', '.join(nodes)}")
+    other = next(n for n in nodes if n != to)
+    base = {"group": gname, "resource": res, "from": source, "to": to, "forced": False}
+    if source == to:
+        return {**base, "action": "none", "stop_on": None, "comment": f"group {gname} already runs on {to}"}
+    drbd = observed.get("drbd") or {}
+    target = drbd.get(to)
+    if target is None:
+        raise RefusedError(res, f"{to} does not answer", "nothing: bring the node back first")
+    if any((d or {}).get("split_brain") for d in drbd.values()):
+        raise RefusedError(res, "a split brain is pending on the pair (its record is there)",
+                           "nothing: resolve the split brain first (hapair.remediate)")
+    if target.get("disk") != "UpToDate":
+        raise RefusedError(res, f"{to}'s disk is {target.get('disk')}, not UpToDate: it would serve stale data",
+                           "nothing: wait for the resync to finish")
+    if drbd.get(other) is not None:
+        if target.get("connection") != "Connected":
+            raise RefusedError(res, f"{to} is {target.get('connection')} from {other}, which answers: {to}'s "
+                               f"UpToDate may miss what {other} wrote since",
+                               "nothing: reconnect the resource first (hapair.remediate)")
+        return {**base, "action": "switch", "stop_on": other,
+                "comment": f"group {gname}: stopped on {other} (containers, filesystem, Secondary), then "
+                           f"Primary, mounted and started on {to}"}
+    if not force:
+        raise RefusedError(res, f"{other} does not answer: the group may still run there",
+                           "force=True, once you know it is down (powered off or cut off)")
+    if target.get("connection") == "Connected":
+        raise RefusedError(res, f"{to}'s DRBD is still Connected to {other}: {other} is not down",
+                           "nothing: stop the group on it, or take it down first")
+    return {**base, "action": "switch", "stop_on": None, "forced": True,
+            "comment": f"forced: {other} does not answer and {to} is {target.get('connection')} from it; "
+                       f"group {gname} Primary, mounted and started on {to}"}

@@ -33,6 +33,7 @@ from typing import Any, Callable, Mapping
 from hapair import drbd_state
 from hapair.fields import require
 from hapair.heartbeat import HELD
+from hapair.topology import placed
 
 Model = Mapping[str, Any]
 Observed = Mapping[str, Any]
@@ -55,6 +56,15 @@ OBSERVES: dict[str, tuple[str, str]] = {
 }
 
 CONDITIONS = tuple(OBSERVES)
+#: the gates whose expected roles follow where stack-none groups run (``placement``): observed
+#: with ``drbd.report`` (DRBD state and mounts in one job) instead of ``OBSERVES``
+PLACED_CONDITIONS = ("demoted", "roles")
+
+
+def follows_placement(topology: Mapping[str, Any], condition: str) -> bool:
+    """Whether gate ``condition`` of ``topology`` judges roles where its groups run now."""
+    return (condition in PLACED_CONDITIONS and topology.get("cluster", {}).get("stack") == "none"
+            and bool(topology.get("groups")))
 
 
 @dataclass
@@ -271,7 +281,8 @@ def gate(
     - ``synced``: Connected, replication Established, disk and peer disk UpToDate on both
     - ``demoted``: every node whose steady role is Secondary is Secondary (before a promotion
       elsewhere: a role that moves is demoted, observed, then promoted)
-    - ``roles``: each node has the role of :func:`expected_roles`
+    - ``roles``: each node has the role of :func:`expected_roles` (stack none: where each group
+      runs, :func:`placement`, when ``observed`` has ``mounts``; a re-run after a failover passes)
     - ``o2cb_online``: o2cb reports the cluster online on both nodes
     - ``quorate``: corosync votequorum is Quorate on both nodes with both node ids as members
     - ``dlm_up``: dlm_controld answers on both nodes, quorate, with both node ids members
@@ -288,6 +299,8 @@ def gate(
     for res in resources or []:
         if res not in topology["drbd"]["resources"]:
             raise ValueError(f"unknown resource {res!r} in topology {topology.get('name')!r}")
+    if follows_placement(topology, condition) and observed.get("mounts"):
+        topology = placed(dict(topology), placement(topology, observed))
     if condition == "up":
         return _per_resource(condition, topology, observed, resources, "up", lambda n, r, s: s["present"]
                              and s["disk"] not in (None, "Diskless", "Unconfigured"))
@@ -388,6 +401,57 @@ def group_mounts(topology: Mapping[str, Any], observed: Observed) -> dict[str, l
                      if isinstance(mounts.get(node), Mapping) and isinstance(mounts[node].get(fs.get("mountpoint")), Mapping)
                      and mounts[node][fs["mountpoint"]].get("fstype") in (None, fs.get("type"))]
     return out
+
+
+def placement(topology: Mapping[str, Any], observed: Observed) -> dict[str, str]:
+    """Stack none: ``{group: node}`` for each service group observed running on one node: its
+    resource Primary there and its filesystem mounted there (a node whose mounts are ``None``,
+    unknown, counts when Primary). The one owner of "where does a group run" for the runner's
+    gates, ``hapair.failover`` and each node's bootstrap step (``local_view``); applied with
+    ``hapair.topology.placed``. A group Primary nowhere (a fresh pair), Primary but not mounted
+    (right after the initial sync) or on both is left out: the pillar's node holds.
+
+    >>> topo = {"node_order": ["n1", "n2"], "cluster": {"stack": "none"},
+    ...         "groups": {"g": {"filesystem": "f", "resource": "r0"}},
+    ...         "filesystems": {"f": {"mountpoint": "/srv/a", "type": "btrfs"}}}
+    >>> seen = {"drbd": {"n1": [{"name": "r0", "role": "Secondary"}], "n2": [{"name": "r0", "role": "Primary"}]},
+    ...         "mounts": {"n1": {}, "n2": {"/srv/a": {"fstype": "btrfs"}}}}
+    >>> placement(topo, seen)
+    {'g': 'n2'}
+    """
+    if topology.get("cluster", {}).get("stack") != "none":
+        return {}
+    drbd = observed.get("drbd") or {}
+    mounts = observed.get("mounts") or {}
+    out: dict[str, str] = {}
+    for name, group in sorted((topology.get("groups") or {}).items()):
+        fs = (topology.get("filesystems") or {}).get(group.get("filesystem")) or {}
+        running = []
+        for node in _nodes(topology):
+            if summarise(find(drbd.get(node), group["resource"]))["role"] != "Primary":
+                continue
+            seen = mounts.get(node)
+            here = (seen.get(fs.get("mountpoint")) if isinstance(seen, Mapping) else None)
+            if seen is None or (isinstance(here, Mapping) and here.get("fstype") in (None, fs.get("type"))):
+                running.append(node)
+        if len(running) == 1:
+            out[name] = running[0]
+    return out
+
+
+def local_view(topology: Mapping[str, Any], node: str, models: list[Model] | None, mounts: Any) -> Observed:
+    """What ``node`` alone sees of both nodes, in the gates' ``observed`` shape: its own DRBD models
+    and mounts, and for the peer only the role DRBD reports for it (its mounts unknown).
+
+    >>> v = local_view({"node_order": ["n1", "n2"]}, "n1", [{"name": "r0", "role": "Secondary",
+    ...                 "peers": [{"role": "Primary"}]}], {})
+    >>> v["drbd"]["n2"], v["mounts"]
+    ([{'name': 'r0', 'role': 'Primary'}], {'n1': {}, 'n2': None})
+    """
+    peer = [n for n in _nodes(topology) if n != node]
+    peer_models = [{"name": m.get("name"), "role": summarise(m)["peer_role"]} for m in models or []]
+    return {"drbd": {node: list(models or []), **{p: peer_models for p in peer}},
+            "mounts": {node: mounts if isinstance(mounts, Mapping) else None, **{p: None for p in peer}}}
 
 
 def _started_gate(topology: Mapping[str, Any], observed: Observed) -> GateResult:
