@@ -523,6 +523,10 @@ def _secrets(topo: dict) -> list[str]:
     corosync = topo["cluster"]["corosync"]
     if corosync:
         found.append(secret_text(corosync.get("authkey")))
+    if topo.get("unison") and topo["unison"]["ssh_key"]:
+        from hapair.unison import key_secrets  # noqa: PLC0415
+
+        found.extend(key_secrets(topo["unison"]["ssh_key"]["private"]))
     unique: list[str] = []
     for secret in found:
         if isinstance(secret, str) and secret and secret not in unique:
@@ -559,6 +563,25 @@ def _lv(vg: str, lv: str, entry: Any) -> dict:
               "mountpoint": spec["mountpoint"], "mount_options": list(spec.get("mount_options") or []),
               "label": None, "mkfs_options": []}
     return {"name": lv, "size": spec["size"], "path": f"/dev/{vg}/{lv}", "filesystem": fs}
+
+
+def _unison(raw: Any, nodes: dict, order: list[str]) -> dict | None:
+    """``{profiles: {p: {name, root, client, server, server_host, schedule, logfile, rotate}},
+    ssh_key: {private, public} | None}`` (SECRET private key), None without a ``unison`` section."""
+    from hapair.unison import DEFAULTS  # noqa: PLC0415 - hapair.unison is Salt-free and small
+
+    if not raw:
+        return None
+    profiles = {}
+    for pname, spec in raw["profiles"].items():
+        client = spec.get("client", order[0])
+        server = next(n for n in order if n != client)
+        profiles[pname] = {"name": pname, "root": spec["root"], "client": client, "server": server,
+                           "server_host": nodes[server]["hostname"],
+                           **{k: spec.get(k, v) for k, v in DEFAULTS.items()}}
+    key = raw.get("ssh_key") or {}
+    return {"profiles": profiles,
+            "ssh_key": {"private": key.get("private"), "public": key.get("public")} if key else None}
 
 
 def _whole_partition(device: str, partitions: dict, order: list[str]) -> str:
@@ -607,6 +630,7 @@ def normalise(raw: dict, name: str) -> dict:
         "nfs": {"exports": exports},
         "lvm": lvm,
         "partitions": partitions,
+        "unison": _unison(raw.get("unison"), nodes, order),
     }
     topo["secrets"] = _secrets(topo)
     return topo

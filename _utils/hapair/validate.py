@@ -23,7 +23,7 @@ from hapair.errors import TopologyError
 
 ROOT = "hapair:topologies"
 
-TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm", "partitions")
+TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm", "partitions", "unison")
 NODE_KEYS = ("hostname", "minion_id", "address", "node_id", "cluster_address", "cluster_node_id")
 DRBD_KEYS = ("dialect", "global", "common", "resources")
 SECTIONS = ("net", "disk", "startup", "options", "handlers")
@@ -425,6 +425,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _lvm(c, topo.get("lvm"), topo, resources)
     _mkfs_type_sizes(c, topo, resources)
     _partitions(c, topo.get("partitions"), nodes)
+    _unison(c, topo.get("unison"), nodes)
 
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -1468,3 +1469,46 @@ def _partitions(c: _Checker, value: Any, nodes: dict) -> None:
             c.add((*parts, "partition"), f"{partition} is already named by partitions:{taken.get(partition, partition)}",
                   "one partition per disk entry")
         taken[partition] = disk
+
+
+# -- unison -----------------------------------------------------------------------------------------
+UNISON_KEYS = ("profiles", "ssh_key")
+UNISON_KEY_KEYS = ("private", "public")
+
+
+def _unison(c: _Checker, value: Any, nodes: dict) -> None:
+    """``unison: {profiles: {<name>: {root, client, schedule, logfile, rotate}}, ssh_key: {private, public}}``."""
+    from hapair import unison  # noqa: PLC0415 - the core owns the grammar of its files
+
+    section = c.mapping(value, ("unison",), what="{profiles: {<name>: {root: /vol/...}}}")
+    if section is None:
+        return
+    c.keys(section, UNISON_KEYS, ("unison",))
+    profiles = c.mapping(section.get("profiles"), ("unison", "profiles"), required=True,
+                         what="a mapping {<profile>: {root: /vol/rep-unison}}")
+    if profiles is not None and not profiles:
+        c.add(("unison", "profiles"), "is empty", "name at least one profile, e.g. vol-rep-unison: {root: /vol/rep-unison}")
+    for name, spec in (profiles or {}).items():
+        parts = ("unison", "profiles", name)
+        if not unison.is_profile_name(name):
+            c.add(parts, f"{_show(name)} is not a valid profile name", "use [A-Za-z0-9][A-Za-z0-9_-]*, <= 64 bytes")
+        prof = c.mapping(spec, parts, required=True, what="{root, client, schedule, logfile, rotate}")
+        if prof is None:
+            continue
+        c.keys(prof, unison.PROFILE_KEYS, parts)
+        c.abspath(prof.get("root"), (*parts, "root"), required=True)
+        _node_ref(c, prof.get("client"), (*parts, "client"), nodes)
+        if prof.get("schedule") is not None and not unison.is_schedule(prof["schedule"]):
+            c.add((*parts, "schedule"), f"{_show(prof['schedule'])} is not a cron schedule",
+                  "five fields of digits and * / , - (e.g. '0 0 * * *'), or @daily")
+        c.abspath(prof.get("logfile"), (*parts, "logfile"))
+        c.integer(prof.get("rotate"), (*parts, "rotate"), 1, 3650)
+    key = c.mapping(section.get("ssh_key"), ("unison", "ssh_key"), what="{private, public}")
+    if key is not None:
+        c.keys(key, UNISON_KEY_KEYS, ("unison", "ssh_key"))
+        if key.get("private") is not None and not unison.is_private_key(key["private"]):
+            c.add(("unison", "ssh_key", "private"), "is not an unencrypted OpenSSH private key",
+                  "leave it out: the hapair_secrets ext_pillar makes the pair's key")
+        if key.get("public") is not None and not unison.is_public_key(key["public"]):
+            c.add(("unison", "ssh_key", "public"), f"{_show(key['public'])} is not one ssh-ed25519 key line",
+                  "ssh-ed25519 <base64> [comment]")

@@ -25,6 +25,17 @@ hapair:
               filesystem: ext4
               mountpoint: /vol/rep-unison
               mount_options: [noatime, nodiratime]
+      unison:
+        # "Nominate one machine as the client and the other as the server": the client's profile
+        # has `root = ssh://fiori//vol/rep-unison/`, so torchio is the client. The pair's ssh key
+        # comes from the hapair_secrets ext_pillar (made once, never in the pillar files).
+        profiles:
+          vol-rep-unison:
+            root: /vol/rep-unison
+            client: torchio
+            schedule: "0 0 * * *"               # echo '0 0 * * * root unison vol-rep-unison' > /etc/cron.d/unison
+            logfile: /var/log/unison.log        # rotated daily, compressed, 28 kept
+            rotate: 28
       drbd:
         dialect: auto
         common:
