@@ -247,3 +247,47 @@ def missing_key(topology: Mapping[str, Any], node: str) -> str | None:
     return (f"{topology['path']}:unison:ssh_key:{'/'.join(absent)} did not reach {node}: add "
             "`ext_pillar: [{hapair_secrets: {}}]` to the master config (it makes the pair's key once) and "
             "refresh the pillar, or set the key in the pillar")
+
+
+#: the ext_pillar's store: ``<cachedir>/hapair/secrets/<topology>/unison-ed25519`` (the private key;
+#: the public key is derived from it on every read, so the pair can never be half-written)
+KEY_STORE_FILE = "unison-ed25519"
+
+
+def key_receivers(raw: Any, minion_id: str) -> str | None:
+    """What of the pair's generated unison key ``minion_id`` gets for a *raw* (unvalidated) topology:
+    ``"private"`` (a client of a profile: the private and the public key), ``"public"`` (a server
+    only), or None (not a node, no ``unison`` section, or a key set in the pillar). Any shape tolerated.
+
+    >>> raw = {"nodes": {"a": {}, "b": {"minion_id": "mb"}}, "unison": {"profiles": {"p": {"root": "/v"}}}}
+    >>> key_receivers(raw, "a"), key_receivers(raw, "mb"), key_receivers(raw, "c")
+    ('private', 'public', None)
+    """
+    if not isinstance(raw, Mapping):
+        return None
+    section, nodes = raw.get("unison"), raw.get("nodes")
+    if not isinstance(section, Mapping) or not isinstance(nodes, Mapping) or not nodes:
+        return None
+    key = section.get("ssh_key")
+    if isinstance(key, Mapping) and (key.get("private") is not None or key.get("public") is not None):
+        return None  # the pillar's own key wins, whole: never mix a generated half in
+    minions = {name: (spec.get("minion_id", name) if isinstance(spec, Mapping) else name) for name, spec in nodes.items()}
+    me = [name for name, mid in minions.items() if mid == minion_id]
+    if not me:
+        return None
+    profiles = section.get("profiles")
+    first = next(iter(nodes))
+    clients = {spec.get("client", first) if isinstance(spec, Mapping) else first
+               for spec in (profiles.values() if isinstance(profiles, Mapping) else [])}
+    return "private" if me[0] in clients else "public"
+
+
+def key_pillar(keys: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """The ext_pillar's unison part: ``hapair:topologies:<t>:unison:ssh_key: {public[, private]}``.
+
+    >>> key_pillar({"t": {"public": "ssh-ed25519 AAAA"}})
+    {'hapair': {'topologies': {'t': {'unison': {'ssh_key': {'public': 'ssh-ed25519 AAAA'}}}}}}
+    """
+    if not keys:
+        return {}
+    return {"hapair": {"topologies": {name: {"unison": {"ssh_key": dict(key)}} for name, key in sorted(keys.items())}}}
