@@ -9,12 +9,16 @@ import copy
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
 from hapair import topology, unison
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
+import fakesalt  # noqa: E402
+
 KEY = {"private": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAC3Nz==\n"
                   "-----END OPENSSH PRIVATE KEY-----\n",
        "public": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm0 hapair-unison-fileserver"}
@@ -137,3 +141,55 @@ def test_the_rendered_options_sync_both_ways_and_refuse_a_big_delete(tmp_path):
     assert third.returncode != 0 and "completely emptied" in third.stdout + third.stderr  # confirmbigdel stops it
     assert sorted(f.name for f in b.iterdir()) == ["from-a", "from-b"]  # and the other side keeps it all
     assert os.path.exists(tmp_path / "unison.log")
+
+
+# -- adapters --------------------------------------------------------------------------------------
+def keyed_pillar() -> dict:
+    data = pillar()
+    data["hapair"]["topologies"]["fileserver"]["unison"]["ssh_key"] = dict(KEY)
+    return data
+
+
+def node(minion: str, prefix, data=None):
+    salt = fakesalt.salt_dict(fakesalt.FakeCmd({}), {"hapair:paths:unison_prefix": str(prefix),
+                                                     "hapair:bin:unison": "/usr/bin/unison"})
+    mod = fakesalt.load("modules", "hapair_unison", salt, pillar=data or keyed_pillar(), opts={"id": minion})
+    salt.update({f"hapair_unison.{fn}": getattr(mod, fn) for fn in ("plan", "apply")})
+    return mod, fakesalt.load("states", "hapair_unison", salt, pillar=data or keyed_pillar(),
+                              opts={"id": minion, "test": False})
+
+
+def test_state_writes_the_client_files_once_and_never_shows_the_key(tmp_path):
+    mod, state = node("torchio", tmp_path)
+    state.__opts__["test"] = True
+    dry = state.configured("fileserver")
+    assert dry["result"] is None and not list(tmp_path.iterdir())
+    state.__opts__["test"] = False
+    done = state.configured("fileserver")
+    assert done["result"] is True and done["changes"] == dry["changes"]
+    key = tmp_path / "root" / ".ssh" / "hapair-unison-fileserver"
+    assert key.read_text() == KEY["private"] and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "root" / ".ssh").stat().st_mode & 0o777) == "0o700"
+    assert (tmp_path / "root" / ".unison" / "vol-rep-unison.prf").read_text().count("confirmbigdel = true") == 1
+    assert (tmp_path / "etc" / "cron.d" / "hapair-unison-fileserver").exists()
+    shown = repr(done) + repr(dry) + repr(mod.plan("fileserver"))
+    assert "AAAAC3Nz==" not in shown and "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" not in shown
+    assert state.configured("fileserver")["changes"] == {}
+
+
+def test_server_authorises_the_key_for_unison_only_keeping_other_keys(tmp_path):
+    ssh = tmp_path / "root" / ".ssh"
+    ssh.mkdir(parents=True)
+    (ssh / "authorized_keys").write_text("ssh-rsa AAAA admin\n")
+    _mod, state = node("fiori", tmp_path)
+    assert state.configured("fileserver")["result"] is True
+    lines = (ssh / "authorized_keys").read_text().splitlines()
+    assert lines[0] == "ssh-rsa AAAA admin" and lines[1].startswith('restrict,command="/usr/bin/unison -server" ')
+    assert not (ssh / "hapair-unison-fileserver").exists()
+
+
+def test_state_refuses_without_the_key_naming_the_ext_pillar(tmp_path):
+    _mod, state = node("torchio", tmp_path, data=pillar())
+    ret = state.configured("fileserver")
+    assert ret["result"] is False and "hapair_secrets" in ret["comment"] and "unison:ssh_key" in ret["comment"]
+    assert not list(tmp_path.iterdir())
