@@ -44,6 +44,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
 
 from hapair import adapter, drbd_state, fields, orchestrate, report
 from hapair import bootstrap as bootstrap_mod
+from hapair import cman as cman_mod
 from hapair import events as events_mod
 from hapair import failover as failover_mod
 from hapair import remediate as remediate_mod
@@ -363,6 +364,38 @@ def validate(topology, pillar=None, deployed=True):
             "resources": sorted(topo["drbd"]["resources"]),
             "filesystems": sorted(topo.get("filesystems") or {}),
             "comment": comment}
+
+
+def translate(topology, pillar=None):
+    """Print a cman topology (seed 004's ``stack: cman``) as the same topology for corosync + dlm.
+
+    cman is packaged by no current distribution and modern Salt does not run on RHEL 6: the
+    bootstrap refuses ``stack: cman`` and names this runner. The pillar text it prints
+    (``hapair.cman.corosync_equivalent_yaml``) keeps the nodes, node ids, DRBD and filesystems
+    (the cluster name too: GFS2 lock tables stay valid), moves what has a corosync/dlm equivalent,
+    lists what it dropped and why, and masks every secret. It writes nothing.
+    Returns ``{"result", "topology", "pillar": text, "comment"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.translate hardcore
+    """
+    try:
+        pil = _pillar(topology, pillar)
+        topology_mod.load(pil, topology)  # a valid topology only: every error with its pillar path
+        raw = topology_mod.topologies(pil)[topology]
+        if (raw.get("cluster") or {}).get("stack") != "cman":
+            return _fail(f"topology {topology} runs stack {(raw.get('cluster') or {}).get('stack', 'none')}, "
+                         "not cman: nothing to translate")
+        text = cman_mod.corosync_equivalent_yaml(raw, topology)
+    except ValidationError as err:
+        return _fail(str(err))
+    except (HapairError, ValueError, TypeError) as err:
+        return _fail(str(err))
+    return {"result": True, "topology": topology, "pillar": text,
+            "comment": f"topology {topology} for stack corosync + dlm (secrets masked: put them back)"}
 
 
 def wait_for(topology, condition, resource=None, filesystem=None, timeout=600, interval=2, pillar=None):

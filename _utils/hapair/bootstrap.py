@@ -48,7 +48,7 @@ TIMEOUT_OF = {"connected": "connect_timeout", "synced": "sync_timeout"}
 
 # what each node step is, for the docs and the orchestration's comments
 NODE_STEPS = {
-    "drbd-up": "packages + kernel module, LVM volumes, DRBD config, metadata, up",
+    "drbd-up": "packages + kernel module, partitions, LVM volumes, unison, DRBD config, metadata, up",
     "initial-sync": "the initial sync on each resource's initial primary (recorded, never forced twice)",
     "roles-demote": "Secondary where a resource's steady primary is not its initial primary",
     "roles": "each resource's steady role on this node",
@@ -121,9 +121,10 @@ def errors(topology: Topology) -> list[TopologyError]:
         return []
     return [TopologyError(
         f"{topology['path']}:cluster:stack",
-        f"the bootstrap has no step for stack {stack!r}: it would format GFS2 with no cluster "
-        "stack running (cman/rgmanager is issue 17)",
-        "use stack: corosync (corosync 2+ with dlm_controld) for GFS2, or configure cman by hand")]
+        f"the bootstrap has no step for stack {stack!r}: cman is packaged by no current distribution "
+        "and modern Salt does not run on RHEL 6",
+        "use stack: corosync (corosync 2+ with dlm_controld): `salt-run hapair.translate <topology>` prints "
+        "this topology for it (docs/cman.md)")]
 
 
 def check(topology: Topology) -> None:
@@ -147,7 +148,7 @@ def minion_of(topology: Topology, node: str) -> str:
 PACKAGES: dict[str, list[str]] = {
     "drbd": ["drbd-utils"], "o2cb": ["ocfs2-tools"], "gfs2": ["gfs2-utils"], "corosync": ["corosync", "dlm-controld"],
     "heartbeat": ["heartbeat"], "btrfs": ["btrfs-progs"], "xfs": ["xfsprogs"], "relocate": ["rsync"],
-    "lvm": ["lvm2"], "nfs": ["nfs-kernel-server"],
+    "lvm": ["lvm2"], "nfs": ["nfs-kernel-server"], "parted": ["parted"], "unison": ["unison"],
     # LXC and its offline busybox template (lxc-create -t busybox copies the static binary)
     "lxc": ["lxc"], "lxc-busybox": ["busybox-static"],
 }
@@ -169,10 +170,12 @@ def component_packages(component: str) -> list[str]:
 def packages(topology: Topology) -> list[str]:
     """The Debian packages a node of ``topology`` needs (one owner: the orchestration uses it).
 
-    >>> packages(seed000)
-    ['drbd-utils', 'ocfs2-tools']
+    >>> packages(seed000)   # seed 000 partitions its disk with parted
+    ['drbd-utils', 'ocfs2-tools', 'parted']
     """
     types = {fs["type"] for fs in topology["filesystems"].values()}
+    types |= {lv["filesystem"]["type"] for vg in (topology["lvm"] or {}).values()
+              for lv in (vg.get("lvs") or {}).values() if lv.get("filesystem")}  # unreplicated volumes
     stack = topology["cluster"]["stack"]
     parts = ["drbd"]
     if stack == "o2cb" or "ocfs2" in types:
@@ -184,8 +187,12 @@ def packages(topology: Topology) -> list[str]:
     parts += [fstype for fstype in ("btrfs", "xfs") if fstype in types]
     if any(group["relocate"] for group in topology["groups"].values()):
         parts.append("relocate")
+    if topology.get("partitions"):
+        parts.append("parted")
     if topology["lvm"]:
         parts.append("lvm")
+    if topology.get("unison"):
+        parts.append("unison")
     if topology["nfs"]["exports"]:
         parts.append("nfs")
     templates = {c["template"] for group in topology["groups"].values() for c in group.get("containers") or []}
@@ -363,12 +370,18 @@ def _on(topology: Topology, name: str) -> list[dict[str, Any]]:
 
 def _drbd_bringup(topology: Topology, node: str, before: list[dict[str, str]], overwrite_data: bool | None
                   ) -> list[dict[str, Any]]:
-    """LVM volumes, every resource configured, then each one's metadata and up (one shape, both users)."""
+    """Partitions, LVM volumes (and the unreplicated ones' filesystems), unison, every resource
+    configured, then each one's metadata and up (one shape, both users)."""
     out = []
     tname = topology["name"]
+    if any(node in spec["nodes"] for spec in (topology.get("partitions") or {}).values()):
+        out.append(_state("hapair-disk-partitioned", "hapair_disk.partitioned", {"name": tname}, require=before))
+        before = [{"hapair_disk": "hapair-disk-partitioned"}]
     if topology["lvm"]:
         out.append(_state("hapair-drbd-lvm-present", "hapair_lvm.present", {"name": tname}, require=before))
         before = [{"hapair_lvm": "hapair-drbd-lvm-present"}]
+    if topology.get("unison"):  # after the volume it syncs is mounted
+        out.append(_state("hapair-unison-configured", "hapair_unison.configured", {"name": tname}, require=before))
     resources = [r for r in sorted(topology["drbd"]["resources"]) if node in topology["drbd"]["resources"][r]["nodes"]]
     configured = []
     for res in resources:

@@ -1,0 +1,36 @@
+"""salt-run hapair.translate: a cman topology as the same topology for corosync + dlm, as data."""
+
+import os
+
+import yaml
+from conftest import ROOT, load_runner
+from hapair import bootstrap, topology
+
+
+def _pillar(name):
+    with open(os.path.join(ROOT, "pillar", "hapair", f"{name}.sls"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_the_cman_topology_prints_as_corosync_with_its_secrets_masked():
+    runner = load_runner("hapair_translate_under_test")
+    pil = _pillar("hardcore")
+    out = runner.translate("hardcore", pillar=pil)
+    assert out["result"] is True, out
+    translated = yaml.safe_load(out["pillar"])["hapair"]["topologies"]["hardcore"]
+    assert translated["cluster"]["stack"] == "corosync"
+    for secret in topology.normalise(topology.topologies(pil)["hardcore"], "hardcore")["secrets"]:
+        assert secret not in out["pillar"]
+
+
+def test_other_stacks_and_unknown_topologies_are_failed_returns():
+    runner = load_runner("hapair_translate_under_test")
+    out = runner.translate("web", pillar=_pillar("web"))
+    assert out["result"] is False and "not cman: nothing to translate" in out["comment"]
+    assert runner.translate("nope", pillar=_pillar("web"))["result"] is False
+
+
+def test_the_bootstrap_refusal_of_cman_names_the_translation():
+    topo = topology.normalise(topology.topologies(_pillar("hardcore"))["hardcore"], "hardcore")
+    (err,) = bootstrap.errors(topo)
+    assert "hapair.translate" in str(err)
