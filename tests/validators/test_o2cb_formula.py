@@ -39,10 +39,12 @@ def test_formula_renders_the_web_topology_for_web1(salt_call):
     assert {"ocfs2": "hapair-ocfs2-www-formatted"} in low["hapair-ocfs2-www-mounted"]["ocfs2"][2]["require"]
 
 
-def test_formula_without_a_topology_fails_loudly(salt_call):
-    ret = salt_call("state.apply", "hapair.o2cb", "test=True")
+def test_formula_without_a_topology_fails_loudly(tmp_path):
+    """No pillar['topology'] and no topology naming the minion (web9): hapair.o2cb fails, saying so.
+    web1 needs none: ``web`` is the one topology naming it (test_formula_topology.py)."""
+    ret = local_salt_call(tmp_path, "web9")("state.apply", "hapair.o2cb", "test=True")
     (only,) = ret.values()
-    assert only["result"] is False and "pass the topology" in only["name"]
+    assert only["result"] is False and "pass the topology" in only["name"] and "minion web9" in only["name"]
 
 
 def test_o2cb_config_state_dry_run_through_the_real_loader(salt_call):

@@ -1,16 +1,16 @@
 {#- Undo hapair.corosync on this minion: dlm_controld, then corosync, stopped and disabled at
     boot; corosync.conf and dlm.conf removed (the authkey too when the topology manages one).
     Apply hapair.gfs2.clean first (dlm cannot stop under a mounted GFS2 filesystem).
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'node*' state.apply hapair.corosync.clean pillar='{"topology": "lab_gfs2"}' -#}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- set corosync = hapair.get('corosync', {}) %}
-{%- set topology = salt['pillar.get']('topology', '') %}
 {%- if not topology %}
 
 hapair-corosync-clean-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 {%-   set files = [salt['config.get']('hapair:paths:corosync_conf', '/etc/corosync/corosync.conf'),

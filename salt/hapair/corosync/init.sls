@@ -1,18 +1,18 @@
-{#- The corosync 3 + dlm_controld stack of pillar['topology'] on this minion (what GFS2 needs):
+{#- The corosync 3 + dlm_controld stack of the topology on this minion (what GFS2 needs):
     packages, the authkey (only when the topology has one; never shown), corosync.conf (checked
     with the real `corosync -t` before it is installed), corosync running and enabled, quorate
     (two_node: waits until the peer has been seen once), then dlm.conf (enable_fencing from the
     topology) and dlm_controld running and enabled.
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'node*' state.apply hapair.corosync pillar='{"topology": "lab_gfs2"}' -#}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- set corosync = hapair.get('corosync', {}) %}
-{%- set topology = salt['pillar.get']('topology', '') %}
 {%- if not topology %}
 
 hapair-corosync-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 

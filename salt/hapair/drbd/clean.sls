@@ -1,13 +1,15 @@
-{#- Undo hapair.drbd for pillar['topology'] on this minion: demote, take each resource down and
+{#- Undo hapair.drbd for the topology on this minion: demote, take each resource down and
     remove its .res file. Metadata and data on the backing disks are left untouched.
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'node*' state.apply hapair.drbd.clean pillar='{"topology": "lab_web"}' -#}
-{%- set topology = salt['pillar.get']('topology', '') %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- set conf_dir = salt['config.get']('hapair:paths:drbd_conf_dir', '/etc/drbd.d') %}
 {%- if not topology %}
 
 hapair-drbd-clean-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to clean: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 {%-   for res in salt['drbd.topology_resources'](topology) %}

@@ -1,18 +1,18 @@
-{#- The GFS2 filesystems of pillar['topology'] on this minion: mkfs.gfs2 once on the format node
+{#- The GFS2 filesystems of the topology on this minion: mkfs.gfs2 once on the format node
     (only when DRBD is Primary with the peer UpToDate, never over a signature), then on mount_on
     nodes the boot order (DRBD promoted before the mount), an fstab line with _netdev that
     requires the promote unit and dlm.service, and the mount.
     Needs hapair.corosync (dlm_controld up) and hapair.drbd (resource Primary) first.
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'node*' state.apply hapair.gfs2 pillar='{"topology": "lab_gfs2"}' -#}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- set gfs2 = hapair.get('gfs2', {}) %}
-{%- set topology = salt['pillar.get']('topology', '') %}
 {%- if not topology %}
 
 hapair-gfs2-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 

@@ -1,15 +1,15 @@
 {#- Undo hapair.o2cb on this minion: o2cb stopped and disabled at boot, its two config files
     removed. Apply hapair.ocfs2.clean first (o2cb cannot stop under a mounted OCFS2 volume).
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'web*' state.apply hapair.o2cb.clean pillar='{"topology": "web"}' -#}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- set o2cb = hapair.get('o2cb', {}) %}
-{%- set topology = salt['pillar.get']('topology', '') %}
 {%- if not topology %}
 
 hapair-o2cb-clean-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 

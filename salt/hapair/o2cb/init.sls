@@ -1,16 +1,16 @@
-{#- The o2cb cluster stack of pillar['topology'] on this minion: package, cluster.conf and
+{#- The o2cb cluster stack of the topology on this minion: package, cluster.conf and
     /etc/default/o2cb (checked by the real o2cb parser and hapair before they are installed),
     o2cb enabled at boot, then the cluster online.
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'web*' state.apply hapair.o2cb pillar='{"topology": "web"}' -#}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import hapair with context %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- set o2cb = hapair.get('o2cb', {}) %}
-{%- set topology = salt['pillar.get']('topology', '') %}
 {%- if not topology %}
 
 hapair-o2cb-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 

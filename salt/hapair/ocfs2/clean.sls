@@ -1,12 +1,14 @@
-{#- Undo hapair.ocfs2 on this minion: unmount each OCFS2 filesystem of pillar['topology'] and
+{#- Undo hapair.ocfs2 on this minion: unmount each OCFS2 filesystem of the topology and
     drop its fstab line, then remove the promote-before-mount units. Never formats or wipes.
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'web*' state.apply hapair.ocfs2.clean pillar='{"topology": "web"}' -#}
-{%- set topology = salt['pillar.get']('topology', '') %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- if not topology %}
 
 hapair-ocfs2-clean-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 {%-   for fs in salt['ocfs2.topology_filesystems'](topology) if fs.mount and fs.mountpoint %}

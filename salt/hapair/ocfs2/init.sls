@@ -1,14 +1,16 @@
-{#- The OCFS2 filesystems of pillar['topology'] on this minion: boot ordering (DRBD promoted
+{#- The OCFS2 filesystems of the topology on this minion: boot ordering (DRBD promoted
     before the mount, instead of seed 001's rc.local), mkfs once on the format node (only when
     DRBD is Primary with the peer UpToDate), then the fstab line and the mount on mount_on nodes.
     Needs hapair.o2cb (cluster online) and hapair.drbd (resource Primary) first.
+    The topology: pillar['topology'], else the one topology naming this minion (map.jinja).
     Usage: salt 'web*' state.apply hapair.ocfs2 pillar='{"topology": "web"}' -#}
-{%- set topology = salt['pillar.get']('topology', '') %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import hapair, topology, topology_error with context %}
 {%- if not topology %}
 
 hapair-ocfs2-topology-missing:
   test.fail_without_changes:
-    - name: "pass the topology to apply: pillar='{\"topology\": \"<name>\"}'"
+    - name: {{ topology_error | json }}
 
 {%- else %}
 {%-   set filesystems = salt['ocfs2.topology_filesystems'](topology) %}
