@@ -1,14 +1,24 @@
 """Salt loader entry point: tells salt-call, master and minions where hapair's modules live.
 
-``setup.py`` registers :func:`loader_dirs` under the ``salt.loader`` entry point group, so a
+``pyproject.toml`` registers :func:`loader_dirs` under the ``salt.loader`` entry point group, so a
 ``pip install .`` exposes the extension without ``saltutil.sync_all``. From a plain checkout
 (``_utils`` on ``sys.path``, nothing installed) the folders next to ``_utils/`` are used.
+
+The SLS tree (the ``hapair`` formula with its ``reactor/``, ``orch/hapair``) ships in the wheel as
+``hapair/file_roots``; :func:`file_roots` finds it, and the command line prints it for the master's
+config::
+
+    python3 -m hapair.saltext file-roots      # the folder to add to file_roots
+    python3 -m hapair.saltext master-config   # a master.d snippet: file_roots + hapair's reactor
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
+import sys
+from collections.abc import Sequence
 
 _KINDS = {
     "modules": "hapair._modules",
@@ -55,3 +65,93 @@ def loader_dirs() -> dict[str, list[str]]:
         if path:
             dirs[kind] = [path]
     return dirs
+
+
+FILE_ROOTS = "file_roots"  # the SLS tree's folder inside the installed ``hapair`` package
+REACTOR = {"hapair/drbd/*": "salt://hapair/reactor/drbd.sls",
+           "salt/minion/*/start": "salt://hapair/reactor/minion_start.sls"}
+
+
+def file_roots() -> str | None:
+    """The folder that serves hapair's SLS (``salt://hapair/...``, ``salt://orch/hapair/...``).
+
+    The installed package's ``hapair/file_roots`` (a wheel), else ``<repo>/salt`` of a checkout
+    (an editable install or ``_utils`` on ``sys.path``); ``None`` when neither is there.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        python3 -m hapair.saltext file-roots
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, FILE_ROOTS)
+    if os.path.isfile(os.path.join(installed, "hapair", "map.jinja")):
+        return installed
+    utils = os.path.dirname(here)
+    checkout = os.path.join(os.path.dirname(utils), "salt")
+    if os.path.basename(utils) == "_utils" and os.path.isfile(os.path.join(checkout, "hapair", "map.jinja")):
+        return checkout
+    return None
+
+
+def master_config(roots: str, base: Sequence[str] = ("/srv/salt",)) -> str:
+    """A ``/etc/salt/master.d/hapair.conf`` for ``roots``: ``file_roots`` (``base`` first, then
+    hapair's tree) and hapair's ``reactor:`` list, as YAML text (paths JSON-quoted).
+
+    ``file_roots`` in a master.d file replaces the master's whole ``file_roots``: list every root
+    the site serves in ``base``.
+
+    >>> print(master_config("/x", base=()))  # doctest: +NORMALIZE_WHITESPACE
+    file_roots:
+      base:
+        - "/x"
+    reactor:
+      - "hapair/drbd/*":
+        - "salt://hapair/reactor/drbd.sls"
+      - "salt/minion/*/start":
+        - "salt://hapair/reactor/minion_start.sls"
+    """
+    import json  # noqa: PLC0415
+
+    lines = ["file_roots:", "  base:"] + [f"    - {json.dumps(path)}" for path in (*base, roots)]
+    lines.append("reactor:")
+    for tag, sls in REACTOR.items():
+        lines += [f"  - {json.dumps(tag)}:", f"    - {json.dumps(sls)}"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python3 -m hapair.saltext file-roots|master-config|loader-dirs``: print what the master needs.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        python3 -m hapair.saltext master-config --base /srv/salt > /etc/salt/master.d/hapair.conf
+    """
+    parser = argparse.ArgumentParser(prog="python3 -m hapair.saltext", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("file-roots", help="print the folder that serves salt://hapair and salt://orch/hapair")
+    conf = sub.add_parser("master-config", help="print a master.d snippet: file_roots and hapair's reactor")
+    conf.add_argument("--base", action="append", default=None, metavar="DIR",
+                      help="a file_roots folder listed before hapair's (repeatable; default /srv/salt)")
+    sub.add_parser("loader-dirs", help="print the loader folders the salt.loader entry point hands Salt")
+    args = parser.parse_args(argv)
+    if args.command == "loader-dirs":
+        for kind, dirs in loader_dirs().items():
+            print(f"{kind}: {dirs[0]}")
+        return 0
+    roots = file_roots()
+    if roots is None:
+        print("hapair: the SLS tree is not installed (no hapair/file_roots beside hapair.saltext)", file=sys.stderr)
+        return 1
+    if args.command == "file-roots":
+        print(roots)
+    else:
+        print(master_config(roots, args.base if args.base is not None else ("/srv/salt",)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -89,6 +89,7 @@ def test_every_loader_kind_is_packaged_and_registered():
     """
     packaged = [kind for kind in KINDS if (ROOTP / f"_{kind}" / "__init__.py").is_file()]
     assert {"modules", "states", "grains", "runners", "beacons"} <= set(packaged)
-    expected = {"hapair": "_utils/hapair", **{hapair.saltext._KINDS[kind]: f"_{kind}" for kind in packaged}}
+    expected = {"hapair": "_utils/hapair", **{hapair.saltext._KINDS[kind]: f"_{kind}" for kind in packaged},
+                "hapair.file_roots": "salt"}  # the SLS tree, data only (test_packaging_wheel.py)
     assert SETUPTOOLS["package-dir"] == expected
     assert sorted(SETUPTOOLS["packages"]) == sorted(expected)
