@@ -82,3 +82,13 @@ lab-capture: deps venv
 bench-lab: deps venv
 	$(PY) bench/bootstrap_lab.py
 	$(PY) bench/bootstrap_lab.py --p2
+
+# the docs site (Sphinx: the loader modules' docstrings + docs/*.md) under the cache, never the checkout;
+# warnings are errors (CI builds it so). Sphinx and MyST come from docs/requirements.txt on first use.
+DOCS_OUT ?= $(CACHE)/docs
+.PHONY: docs
+docs: venv
+	@$(PY) -c 'import sphinx, myst_parser' 2>/dev/null || \
+	  $(VENV)/bin/pip install -q --disable-pip-version-check -r docs/requirements.txt
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs $(DOCS_OUT)/html
+	@echo "hapair: docs in $(DOCS_OUT)/html/index.html"
