@@ -48,6 +48,7 @@ from hapair import cman as cman_mod
 from hapair import events as events_mod
 from hapair import failover as failover_mod
 from hapair import remediate as remediate_mod
+from hapair import watch as watch_mod
 from hapair.errors import HapairError, ValidationError
 from hapair.secrets import mask
 
@@ -364,6 +365,101 @@ def validate(topology, pillar=None, deployed=True):
             "resources": sorted(topo["drbd"]["resources"]),
             "filesystems": sorted(topo.get("filesystems") or {}),
             "comment": comment}
+
+
+BOOTSTRAP_SLS = "orch.hapair.bootstrap"
+
+
+def bootstrap(topology, orchestration=None, pillar=None):
+    """Run the two-node bootstrap of ``topology`` and print its progress as it happens.
+
+    The same orchestration as ``salt-run state.orchestrate orch.hapair.bootstrap
+    pillar='{"topology": "<t>"}'``, which prints nothing until it ends: here every node step is
+    printed as it starts and as each node returns (states, changes, the first failure), every
+    gate as it waits and when it is met, and resync percent with ETA while the gates wait
+    (``hapair.watch``, fed from the master's event bus). ``orchestration``: the
+    ``hapair:orchestration`` options for this run (connect_timeout, sync_timeout, ...).
+    Returns ``{"result", "topology", "seconds", "steps": [{"id", "result", "comment"}], "comment"}``
+    (retcode 1 when a step failed).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.bootstrap lab_web
+        salt-run hapair.bootstrap web orchestration='{"sync_timeout": 7200}'
+    """
+    import contextvars  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    try:
+        name = fields.require("topology", topology, "topology")
+        opts = bootstrap_mod.options(orchestration)
+    except HapairError as err:
+        return _fail(str(err))
+    run_pillar = {"topology": name, **({"hapair": {"orchestration": opts}} if orchestration is not None else {})}
+    if pillar is not None:
+        run_pillar.update({k: v for k, v in pillar.items() if k not in run_pillar})
+    watch = watch_mod.Watch(name)
+    done = {}
+
+    def run():
+        try:
+            done["ret"] = __salt__["state.orchestrate"](BOOTSTRAP_SLS, pillar=run_pillar)
+        except Exception as err:  # noqa: BLE001 - reported as a failed return, never lost in a thread
+            done["error"] = f"{type(err).__name__}: {err}"
+
+    started = time.monotonic()
+    _progress(f"bootstrap {name}: {BOOTSTRAP_SLS} started")
+    with _bus() as bus:
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
+        worker.start()
+        while worker.is_alive():
+            event = bus.get_event(wait=1, full=True) if bus is not None else (worker.join(1) or None)
+            if isinstance(event, dict):
+                for line in watch.feed(event.get("tag"), event.get("data")):
+                    _progress(line)
+        worker.join()
+    seconds = round(time.monotonic() - started, 1)
+    if "error" in done:
+        return _fail(f"bootstrap {name}: the orchestration raised {done['error']}", topology=name, seconds=seconds)
+    steps = _orchestration_steps(done.get("ret"))
+    failed = [s for s in steps if s["result"] is not True]
+    if failed or not steps:
+        return _fail(f"bootstrap {name} failed after {seconds}s at {failed[0]['id'] if failed else 'the start'}: "
+                     f"{failed[0]['comment'] if failed else done.get('ret')}", topology=name, seconds=seconds,
+                     steps=steps)
+    return {"result": True, "topology": name, "seconds": seconds, "steps": steps,
+            "comment": f"bootstrap {name}: {len(steps)} steps done in {seconds}s"}
+
+
+@contextlib.contextmanager
+def _bus():
+    """The master's event bus, listening (None when there is none: the python API in tests)."""
+    try:
+        import salt.utils.event  # noqa: PLC0415
+
+        bus = salt.utils.event.get_master_event(__opts__, __opts__["sock_dir"], listen=True)
+    except Exception:  # noqa: BLE001 - no bus: the run still runs, without live lines
+        log.debug("hapair: no master event bus for progress", exc_info=True)
+        yield None
+        return
+    try:
+        yield bus
+    finally:
+        bus.destroy()
+
+
+def _orchestration_steps(ret):
+    """``[{"id", "result", "comment"}]`` in run order from ``state.orchestrate``'s return."""
+    data = ret.get("data", ret) if isinstance(ret, dict) else {}
+    states = {}
+    for value in data.values() if isinstance(data, dict) else []:  # {"<master id>_master": {state key: step}}
+        if isinstance(value, dict):
+            states.update({k: v for k, v in value.items() if isinstance(v, dict) and "result" in v})
+    ordered = sorted(states.items(), key=lambda kv: kv[1].get("__run_num__", 0))
+    return [{"id": v.get("__id__", k), "result": v.get("result"), "comment": " ".join(str(v.get("comment")).split())[:500]}
+            for k, v in ordered]
 
 
 def translate(topology, pillar=None):

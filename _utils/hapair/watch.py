@@ -1,0 +1,130 @@
+"""What the operator sees while the bootstrap runs: master-bus events in, progress lines out (Salt-free).
+
+``salt-run state.orchestrate`` prints nothing until it ends, and it hides the progress its nested
+``hapair.wait_for`` runners print, while a full initial sync can take hours. ``salt-run
+hapair.bootstrap <topology>`` runs the same orchestration and feeds every event of the master bus
+to a :class:`Watch`, which turns the ones that belong to this bootstrap into lines: each node step
+as it starts and as each node returns, each gate as it waits and what it met, sync percent with
+ETA (``hapair/orch/<topology>/progress``). Nothing in an event is trusted: tags are split, never
+interpolated into anything but a printed line, and only the jobs this bootstrap started (its
+topology in the step's pillar, or a gate naming it) are followed.
+
+>>> w = Watch("lab_web")
+>>> w.feed("salt/job/1/new", {"fun": "state.sls", "minions": ["node1", "node2"],
+...        "arg": ["orch.hapair.node.step", {"__kwarg__": True, "pillar": {"topology": "lab_web", "step": "drbd-up"}}]})
+['step drbd-up: started on node1, node2']
+>>> w.feed("salt/job/1/ret/node1", {"fun": "state.sls", "success": True, "retcode": 0,
+...        "return": {"a": {"result": True, "changes": {"x": 1}}, "b": {"result": True, "changes": {}}}})
+['step drbd-up: node1 done (2 states, 1 changed)']
+>>> w.feed("hapair/orch/lab_web/progress", {"lines": ["node2 r0 SyncTarget 42.1% eta 35s"]})
+['  node2 r0 SyncTarget 42.1% eta 35s']
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from hapair.bootstrap import STEP_SLS
+
+MAX_LINE = 300  # characters of one printed line (a comment from a node is data: cut, one line)
+
+
+def _line(text: Any) -> str:
+    """One printable line of at most MAX_LINE characters."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= MAX_LINE else one[: MAX_LINE - 3] + "..."
+
+
+def _kwargs(args: Any) -> dict[str, Any]:
+    """The keyword arguments of a job's ``arg`` list (Salt packs them as ``{"__kwarg__": True, ...}``)."""
+    out: dict[str, Any] = {}
+    for arg in args if isinstance(args, list) else []:
+        if isinstance(arg, Mapping) and arg.get("__kwarg__"):
+            out.update({k: v for k, v in arg.items() if k != "__kwarg__"})
+    return out
+
+
+def _positional(args: Any) -> list[Any]:
+    return [a for a in (args if isinstance(args, list) else []) if not (isinstance(a, Mapping) and a.get("__kwarg__"))]
+
+
+class Watch:
+    """Follows one bootstrap's jobs on the master bus; :meth:`feed` returns the lines to print."""
+
+    def __init__(self, topology: str, clock: Any = time.monotonic) -> None:
+        self.topology = topology
+        self.clock = clock
+        self.steps: dict[str, dict[str, Any]] = {}   # jid -> {"step", "minions", "started"}
+        self.gates: dict[str, dict[str, Any]] = {}   # jid -> {"condition", "started"}
+
+    def feed(self, tag: Any, data: Any) -> list[str]:
+        """The lines event ``tag``/``data`` gives (empty: not this bootstrap's, or nothing to say)."""
+        if not isinstance(tag, str) or not isinstance(data, Mapping):
+            return []
+        parts = tag.split("/")
+        if parts[:2] == ["hapair", "orch"] and len(parts) == 4 and parts[2] == self.topology and parts[3] == "progress":
+            return [f"  {_line(line)}" for line in (data.get("lines") or [])[:20]]
+        if len(parts) < 4 or parts[0] != "salt" or parts[1] not in ("job", "run"):
+            return []
+        jid, kind = parts[2], parts[3]
+        if parts[1] == "job":
+            return self._job(jid, kind, parts[4] if len(parts) > 4 else None, data)
+        return self._run(jid, kind, data)
+
+    def _job(self, jid: str, kind: str, minion: str | None, data: Mapping[str, Any]) -> list[str]:
+        if kind == "new":
+            args = data.get("arg")
+            pillar = _kwargs(args).get("pillar")
+            if (data.get("fun") not in ("state.sls", "state.apply") or STEP_SLS not in _positional(args)
+                    or not isinstance(pillar, Mapping) or pillar.get("topology") != self.topology):
+                return []
+            step = _line(pillar.get("step"))
+            minions = [str(m) for m in data.get("minions") or data.get("tgt") or [] if isinstance(m, str)]
+            self.steps[jid] = {"step": step, "minions": minions, "started": self.clock()}
+            return [f"step {step}: started on {', '.join(minions) or 'no node'}"]
+        if kind != "ret" or jid not in self.steps or minion is None:
+            return []
+        step = self.steps[jid]["step"]
+        ret = data.get("return")
+        seconds = self.clock() - self.steps[jid]["started"]
+        if not isinstance(ret, Mapping):
+            return [f"step {step}: {_line(minion)} FAILED after {seconds:.0f}s: {_line(ret)}"]
+        states = [s for s in ret.values() if isinstance(s, Mapping)]
+        bad = [s for s in states if s.get("result") is not True]
+        changed = sum(1 for s in states if s.get("changes"))
+        if bad:
+            first = bad[0]
+            return [f"step {step}: {_line(minion)} FAILED after {seconds:.0f}s ({len(bad)} of {len(states)} states): "
+                    f"{_line(first.get('__id__') or '')} {_line(first.get('comment'))}".rstrip()]
+        return [f"step {step}: {_line(minion)} done ({len(states)} states, {changed} changed)"]
+
+    def _run(self, jid: str, kind: str, data: Mapping[str, Any]) -> list[str]:
+        if kind == "new":
+            if data.get("fun") != "runner.hapair.wait_for":
+                return []
+            args = data.get("fun_args")
+            kwargs = _kwargs(args)
+            for arg in args if isinstance(args, list) else []:  # salt-run style key=value strings
+                if isinstance(arg, Mapping):
+                    kwargs.update(arg)
+            positional = _positional(args)
+            topology = kwargs.get("topology", positional[0] if positional else None)
+            if topology != self.topology:
+                return []
+            condition = _line(kwargs.get("condition", positional[1] if len(positional) > 1 else "?"))
+            self.gates[jid] = {"condition": condition, "started": self.clock()}
+            return [f"gate {condition}: waiting on both nodes"]
+        if jid not in self.gates:
+            return []
+        gate = self.gates[jid]
+        if kind == "progress":
+            return []  # the same lines come as hapair/orch/<topology>/progress
+        if kind != "ret":
+            return []
+        ret = data.get("return")
+        seconds = self.clock() - gate["started"]
+        if isinstance(ret, Mapping) and ret.get("result") is True:
+            return [f"gate {gate['condition']}: met after {seconds:.0f}s"]
+        comment = ret.get("comment") if isinstance(ret, Mapping) else ret
+        return [f"gate {gate['condition']}: NOT met after {seconds:.0f}s: {_line(comment)}"]
