@@ -206,3 +206,18 @@ def test_any_tag_and_payload_render_to_one_remediation_or_nothing(compile_sls, r
     args = assert_one_remediation_or_nothing(high, tag)
     if args is not None:
         assert args["resource"] == resource and args["minion"] == mid
+
+
+def test_the_reactor_list_names_the_namespaced_sls():
+    """reactor.yaml (the lab master's ``reactor:``) and ``python3 -m hapair.saltext master-config``
+    list the same SLS, each under salt://hapair/reactor/ and served from salt/hapair/reactor/."""
+    import hapair.saltext  # noqa: PLC0415
+
+    with open(os.path.join(ROOT, "salt", "hapair", "reactor", "reactor.yaml"), encoding="utf-8") as handle:
+        entries = yaml.safe_load(handle)
+    listed = {tag: sls for entry in entries for tag, (sls,) in entry.items()}
+    assert listed == hapair.saltext.REACTOR
+    for sls in listed.values():
+        assert sls.startswith("salt://hapair/reactor/"), sls
+        assert os.path.isfile(os.path.join(ROOT, "salt", sls[len("salt://"):])), sls
+    assert not os.path.exists(os.path.join(ROOT, "salt", "reactor"))
