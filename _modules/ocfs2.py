@@ -28,7 +28,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     import hapair.ocfs2 as core
 
 from hapair import adapter
-from hapair.errors import RefusedError
+from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "ocfs2"
@@ -156,7 +156,8 @@ def facts(name, topology):
 def plan_format(name, topology, overwrite=False):
     """Return the format plan of filesystem ``name`` (``[]`` or one ``mkfs`` step with its argv).
 
-    Raises when the planner refuses (a signature without ``overwrite``, DRBD not ready).
+    Raises CommandExecutionError (from the core's error, so a state still tells its kind) when the
+    planner refuses (a signature without ``overwrite``) or formatting is not ready (DRBD).
 
     CLI Example:
 
@@ -169,8 +170,8 @@ def plan_format(name, topology, overwrite=False):
     try:
         return core.plan_formatted(facts(name, topology), fs, topo["cluster"]["name"], overwrite=overwrite,
                                    binary=adapter.binary(__salt__, "mkfs.ocfs2"))
-    except RefusedError as err:
-        raise CommandExecutionError(str(err))
+    except HapairError as err:
+        raise CommandExecutionError(str(err)) from err
 
 
 def mkfs(name, topology, overwrite=False):
@@ -207,8 +208,8 @@ def plan_mount(name, topology):
     _, fs, node = _load(topology, name)
     try:
         return core.plan_mounted(facts(name, topology), fs, node)
-    except RefusedError as err:
-        raise CommandExecutionError(str(err))
+    except HapairError as err:
+        raise CommandExecutionError(str(err)) from err
 
 
 def mount(name, topology):

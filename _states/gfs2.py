@@ -59,7 +59,7 @@ def formatted(name, topology, overwrite=False):
             - overwrite: False
     """
     return converge.formatted(__salt__, "gfs2", name, topology, overwrite, test=bool(__opts__.get("test")),
-                              errors=_ERRORS, not_ready=(hapair.gfs2.NotReadyError,))
+                              errors=_ERRORS)
 
 
 def mounted(name, topology):
@@ -84,4 +84,6 @@ def mounted(name, topology):
         changes=hapair.gfs2.mount_changes, applied=lambda _steps, done: hapair.gfs2.mount_changes(done),
         would=lambda steps: f"{name}: {', '.join(hapair.gfs2.mount_changes(steps))} would change",
         did=lambda steps, _done: f"{name}: {', '.join(hapair.gfs2.mount_changes(steps))} done",
-        recheck=False, errors=_ERRORS)  # gfs2.mount re-plans itself before each step
+        residue=lambda _steps, left: f"{name}: mounted, yet {', '.join(hapair.gfs2.mount_changes(left))} "
+                                     "still differ",
+        errors=_ERRORS)

@@ -16,20 +16,8 @@ import re
 from typing import Any, Mapping
 
 from hapair import ocfs2 as cluster_fs
-from hapair.errors import ParseError, RefusedError, TopologyError, ValidationError
-from hapair.parsing import to_int
-
-
-class NotReadyError(RefusedError):
-    """Formatting must wait (DRBD not ready, or another node formats): there is no override."""
-
-    def __init__(self, device: str, reason: str, override: str):
-        super().__init__(device, reason, override)
-        self.args = (f"not formatting {device} yet: {reason}; {override}",)
-
-    def __str__(self) -> str:
-        return self.args[0]
-
+from hapair.errors import NotReadyError, ParseError, RefusedError, TopologyError, ValidationError
+from hapair.parsing import require_blank, to_int
 
 CLUSTER_MAX = 32
 FS_MAX = 30
@@ -227,7 +215,7 @@ def _drbd_ready(drbd: Mapping[str, Any] | None) -> str | None:
 
 
 def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: bool = False) -> list[dict[str, Any]]:
-    """Plan the ``gfs2.formatted`` state: ``[]`` (nothing to do), one mkfs step, or RefusedError.
+    """Plan the ``gfs2.formatted`` state: ``[]`` (nothing to do), one mkfs step, RefusedError or NotReadyError.
 
     ``facts``::
 
@@ -241,9 +229,10 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
     (``fs["format_on"]``, default the first of ``mount_on``) formats; on the others ``[]`` (both
     nodes can apply the state at once, as the bootstrap does; gfs2.mounted refuses an unformatted
     device).
-    Any existing signature (filesystem, partition table, LVM, ...) refuses unless ``overwrite``.
-    On DRBD, formatting needs the local role Primary, the local disk UpToDate and every peer
-    Connected and UpToDate (so the new filesystem exists on both disks at once).
+    Any existing signature (filesystem, partition table, LVM, ...) refuses unless ``overwrite``
+    (``hapair.parsing.require_blank``). On DRBD, formatting needs the local role Primary, the local
+    disk UpToDate and every peer Connected and UpToDate (so the new filesystem exists on both disks
+    at once): until then ``hapair.errors.NotReadyError`` (no override; ``result: None`` under test).
 
     Step: ``{"action": "mkfs", "device", "lock_table", "journals", "argv": [...]}``.
     """
@@ -255,16 +244,12 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], overwrite: b
     format_on = fs.get("format_on") or (fs.get("mount_on") or [facts.get("node")])[0]
     if facts.get("node") != format_on:
         return []  # made exactly once, on format_on; gfs2.mounted refuses here until it has been
-    if signature and not overwrite:
-        found = ", ".join(f"{k.upper()}={v}" for k, v in sorted(signature.items())
-                          if k in ("type", "pttype", "label", "uuid"))
-        raise RefusedError(device, f"it already holds a signature ({found or 'unknown'}); formatting destroys it",
-                           "overwrite=True")
+    require_blank(device, signature, overwrite, then="formatting destroys it")
     if fs.get("resource") or facts.get("drbd") is not None:
         why = _drbd_ready(facts.get("drbd"))
         if why:
-            raise NotReadyError(device, f"DRBD resource {fs.get('resource')} is not ready: {why}",
-                                "wait until this node is Primary and the peer is Connected/UpToDate")
+            raise NotReadyError(device, f"this node Primary and the peer Connected/UpToDate "
+                                        f"(DRBD resource {fs.get('resource')}: {why})")
     argv = mkfs_argv(fs, facts["cluster_name"], device, facts.get("mkfs_binary", "mkfs.gfs2"))
     return [{"action": "mkfs", "device": device, "lock_table": table, "journals": int(argv[argv.index("-j") + 1]),
              "argv": argv}]

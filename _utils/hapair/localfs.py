@@ -6,15 +6,16 @@ unmounts it again, all before heartbeat first starts; from then on heartbeat own
 (``drbddisk``, ``Filesystem``, and ``drbdlinks``, which renames each source to
 ``<path>.drbdlinks`` and links it to its copy). Two planners cover that:
 
-- :func:`plan_format` ``(fs, facts, overwrite=False)``: ``[]`` or one ``mkfs`` step, or
-  :class:`hapair.errors.RefusedError` naming the device and the override;
+- :func:`plan_format` ``(fs, facts, overwrite=False)``: ``[]`` or one ``mkfs`` step,
+  :class:`hapair.errors.RefusedError` naming the device and the override, or
+  :class:`hapair.errors.NotReadyError` while DRBD is not a synced Primary here;
 - :func:`plan_prepare` ``(topology, group, facts, overwrite=False)``: the ordered steps
   ``primary``, ``mkfs``, ``mount``, ``copy``..., ``umount``, ``secondary`` (a :class:`Plan`: a list
   with a ``reason`` when it is empty and ``pending`` when more is decided after a step).
 
 Both read facts only (the ``hapair_fs`` execution module gathers them); the rules they share with
-the cluster filesystems are called, not copied: the signature reader ``hapair.parsing``
-(``blkid_kind``), "synced" ``hapair.drbd_state.is_synced``, the flat DRBD view
+the cluster filesystems are called, not copied: the signature rule ``hapair.parsing``
+(``require_blank``, ``blkid_kind``), "synced" ``hapair.drbd_state.is_synced``, the flat DRBD view
 ``hapair.drbd_plan.flatten`` and the device of a node ``hapair.ocfs2.device_on``.
 
 >>> mkfs_argv({"type": "ext4", "label": "data", "mkfs_options": ["-m", "1"]}, "/dev/drbd0")
@@ -30,7 +31,7 @@ from hapair import drbd_plan, drbd_state
 from hapair.errors import NotReadyError, RefusedError, RenderError
 from hapair.fields import require
 from hapair.ocfs2 import device_on
-from hapair.parsing import blkid_kind
+from hapair.parsing import blkid_kind, require_blank
 
 #: The filesystems these planners make: one node mounts them at a time.
 FS_TYPES = ("ext3", "ext4", "xfs", "btrfs")
@@ -94,15 +95,16 @@ def mkfs_argv(fs: Mapping[str, Any], device: str, binary: str | None = None, for
 
 
 def _require_synced_primary(device: str, resource: str | None, drbd: Mapping[str, Any] | None) -> None:
-    """Refuse unless this node is Primary and the resource is synced (``drbd_state.is_synced``: both
-    disks UpToDate, Connected, no resync): else a resync, not this mkfs, decides what the disks hold."""
+    """Not ready (NotReadyError, no override) unless this node is Primary and the resource is synced
+    (``drbd_state.is_synced``: both disks UpToDate, Connected, no resync): else a resync, not this
+    mkfs, decides what the disks hold."""
     flat = drbd_plan.flatten(drbd)
     if flat["role"] == "Primary" and drbd_state.is_synced(drbd):
         return
     seen = (f"{flat['role'] or 'not up'} here, disk {flat['disk_state']}, peer disk {flat['peer_disk_state']}"
             f" ({flat['connection_state']})")
-    raise RefusedError(device, f"resource {resource} is {seen}: only a Primary with both disks UpToDate formats",
-                       "nothing: promote the resource here once both disks are UpToDate")
+    raise NotReadyError(device, f"this node Primary with both disks UpToDate: only such a Primary formats "
+                                f"(resource {resource} is {seen})")
 
 
 def plan_format(fs: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bool = False,
@@ -114,8 +116,8 @@ def plan_format(fs: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bool
 
     - Not ``fs["format_on"]``: ``[]`` (made once, on one node).
     - Already ``fs["type"]``: ``[]`` (the label is not compared: a relabel is not a reformat).
-    - Another signature: RefusedError naming ``overwrite=True``.
-    - On DRBD (``fs["resource"]``): RefusedError unless Primary here with both disks UpToDate.
+    - Another signature: RefusedError naming ``overwrite=True`` (``hapair.parsing.require_blank``).
+    - On DRBD (``fs["resource"]``): NotReadyError unless Primary here with both disks UpToDate.
     - A signature that could not be read: RefusedError.
     - Else ``[{"action": "mkfs", "device", "type", "label", "argv", "key": "filesystem", "old", "new"}]``.
 
@@ -130,10 +132,7 @@ def plan_format(fs: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bool
     if signature is not None:
         if signature.get("type") == fs["type"]:
             return []
-        if signature and not overwrite:
-            label = f" labelled {signature['label']!r}" if signature.get("label") else ""
-            raise RefusedError(device, f"it already holds {blkid_kind(signature) or 'a signature'}{label}; "
-                                       f"mkfs.{fs['type']} destroys it", "overwrite=True")
+        require_blank(device, signature, overwrite, then=f"mkfs.{fs['type']} destroys it")
     if fs.get("resource") or facts.get("drbd") is not None:
         _require_synced_primary(device, fs.get("resource"), facts.get("drbd"))
     if signature is None:

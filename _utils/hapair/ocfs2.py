@@ -1,8 +1,9 @@
 """OCFS2 on DRBD: mkfs argv, parsers for mounted.ocfs2 / debugfs.ocfs2 (blkid: hapair.parsing), pure planners
 for formatting and mounting, and the systemd units that order promote-before-mount at boot.
 
-Planners take parsed facts and return steps (``[{"action": ..., ...}]``) or raise
-:class:`hapair.errors.RefusedError` naming the device and the override.
+Planners take parsed facts and return steps (``[{"action": ..., ...}]``), raise
+:class:`hapair.errors.RefusedError` naming the device and the override, or
+:class:`hapair.errors.NotReadyError` naming what formatting waits for (no override: DRBD brings it).
 
 Example::
 
@@ -17,9 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from hapair.errors import ParseError, RefusedError
+from hapair.errors import NotReadyError, ParseError, RefusedError
 from hapair.fields import require
-from hapair.parsing import blkid_kind, parse_proc_mounts, to_int  # noqa: F401 - parse_proc_mounts: re-exported
+from hapair.parsing import parse_proc_mounts, require_blank, to_int  # noqa: F401 - parse_proc_mounts: re-exported
 
 MKFS_TYPES = ("mail", "datafiles", "vmstore")
 PROMOTE_UNIT = "hapair-drbd-promote@.service"
@@ -195,9 +196,11 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
 
     - Not the format node: ``[]`` (the filesystem is made exactly once, on one node).
     - Already OCFS2 with the wanted label (or no label wanted): ``[]``.
-    - Any other signature: RefusedError naming the device and ``overwrite=True``.
-    - DRBD not Primary here, or the peer not UpToDate: RefusedError (nothing to override:
-      formatting a device the peer does not mirror would be lost at the next sync).
+    - Any other signature: RefusedError naming the device and ``overwrite=True``
+      (``hapair.parsing.require_blank``).
+    - The device missing, DRBD not Primary here, or the peer not UpToDate: NotReadyError (not a
+      refusal, nothing to override: formatting a device the peer does not mirror would be lost at
+      the next sync; drbd.up, drbd.primary and drbd.synced bring it).
     - Else ``[{"action": "mkfs", "device", "label", "slots", "cluster_name", "argv"}]``.
     """
     device = facts.get("device") or fs["device"]
@@ -207,16 +210,12 @@ def plan_formatted(facts: Mapping[str, Any], fs: Mapping[str, Any], cluster_name
     if facts.get("node") != facts.get("format_node"):
         return []
     if facts.get("device_exists") is False:
-        raise RefusedError(device, "the device does not exist (is the DRBD resource up?)",
-                           "nothing: bring the resource up first")
+        raise NotReadyError(device, "the DRBD resource up (the device does not exist)")
     signature = facts.get("signature") or {}
     wanted_label = fs.get("label")
     if signature.get("type") == "ocfs2" and (not wanted_label or signature.get("label") == wanted_label):
         return []
-    if signature and not overwrite:
-        what = blkid_kind(signature) or "a signature"
-        label = f" labelled {signature['label']!r}" if signature.get("label") else ""
-        raise RefusedError(device, f"it already holds {what}{label}", "overwrite=True")
+    require_blank(device, signature, overwrite)
     drbd = facts.get("drbd")
     if drbd is not None:
         _require_drbd_ready(device, drbd)
@@ -237,8 +236,7 @@ def _require_drbd_ready(device: str, drbd: Mapping[str, Any]) -> None:
     if not peers or not peer_disks or any(d != "UpToDate" for d in peer_disks):
         problems.append(f"peer disk is {'/'.join(str(d) for d in peer_disks) or 'unknown'}, not UpToDate")
     if problems:
-        raise RefusedError(device, "; ".join(problems),
-                           "nothing: promote the resource and wait for the peer to be UpToDate")
+        raise NotReadyError(device, f"this node Primary with both disks UpToDate ({'; '.join(problems)})")
 
 
 # --------------------------------------------------------------------------- mounts and boot order

@@ -12,7 +12,7 @@ import os
 
 import pytest
 from hapair import gfs2, parsing
-from hapair.errors import ParseError, RefusedError, ValidationError
+from hapair.errors import NotReadyError, ParseError, RefusedError, ValidationError
 
 # paths computed here: `from conftest import` can bind another tier's conftest (tests/lab)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -152,21 +152,31 @@ def test_plain_device_needs_no_drbd():
     ("partition table", facts(signature={"pttype": "dos"}), False, "PTTYPE=dos", "overwrite=True"),
     ("other gfs2 lock table", facts(signature={"type": "gfs2", "label": "core-01:gfs2-00"}), False,
      "LABEL=core-01:gfs2-00", "overwrite=True"),
-    ("secondary", facts(model=drbd(role="Secondary")), False, "not Primary", "wait until"),
-    ("local disk inconsistent", facts(model=drbd(disk="Inconsistent")), False, "not UpToDate", "wait until"),
-    ("peer still syncing", facts(model=drbd(peer_disk="Inconsistent")), False, "Inconsistent", "wait until"),
-    ("peer disconnected", facts(model=drbd(conn="WFConnection", peer_disk="DUnknown")), False, "WFConnection",
-     "wait until"),
-    ("no peer", facts(model=drbd(peers=False)), False, "no peer", "wait until"),
-    ("no drbd status", facts(model=None), False, "no DRBD status", "wait until"),
-    ("overwrite never skips the DRBD rule", facts(signature={"type": "ext4"}, model=drbd(role="Secondary")), True,
-     "not Primary", "wait until"),
 ])
 def test_plan_formatted_refusals(case, fact, overwrite, reason, override):
     with pytest.raises(RefusedError) as err:
         gfs2.plan_formatted(fact, FS, overwrite=overwrite)
     assert err.value.device == "/dev/drbd0", case
     assert reason in err.value.reason and override in err.value.override, (case, str(err.value))
+
+
+@pytest.mark.parametrize("case,fact,overwrite,reason", [
+    ("secondary", facts(model=drbd(role="Secondary")), False, "not Primary"),
+    ("local disk inconsistent", facts(model=drbd(disk="Inconsistent")), False, "not UpToDate"),
+    ("peer still syncing", facts(model=drbd(peer_disk="Inconsistent")), False, "Inconsistent"),
+    ("peer disconnected", facts(model=drbd(conn="WFConnection", peer_disk="DUnknown")), False, "WFConnection"),
+    ("no peer", facts(model=drbd(peers=False)), False, "no peer"),
+    ("no drbd status", facts(model=None), False, "no DRBD status"),
+    ("overwrite never skips the DRBD rule", facts(signature={"type": "ext4"}, model=drbd(role="Secondary")), True,
+     "not Primary"),
+])
+def test_plan_formatted_waits_for_drbd(case, fact, overwrite, reason):
+    """DRBD not ready is hapair's one NotReadyError (no override; ``result: None`` under test), not a refusal."""
+    with pytest.raises(NotReadyError) as err:
+        gfs2.plan_formatted(fact, FS, overwrite=overwrite)
+    assert not isinstance(err.value, RefusedError), case
+    assert err.value.what == "/dev/drbd0", case
+    assert reason in err.value.waits_for and "Primary" in err.value.waits_for, (case, str(err.value))
 
 
 def test_format_on_overrides_the_first_mount_node():

@@ -130,14 +130,14 @@ def test_format_overwrite_forces_the_tool(fstype, flag):
     (CUT, "peer disk DUnknown (WFConnection)"),
     (None, "not up"),
 ])
-def test_format_refused_unless_synced_primary(drbd, seen):
-    with pytest.raises(RefusedError) as err:
+def test_format_not_ready_unless_synced_primary(drbd, seen):
+    with pytest.raises(NotReadyError) as err:  # no override: DRBD brings it (None under test)
         localfs.plan_format(FS, facts(drbd=drbd, signature={}))
-    assert seen in err.value.reason and err.value.override.startswith("nothing")
+    assert seen in err.value.waits_for and err.value.what == DEVICE
 
 
 def test_format_overwrite_never_lifts_the_drbd_rule():
-    with pytest.raises(RefusedError, match="Secondary here"):
+    with pytest.raises(NotReadyError, match="Secondary here"):
         localfs.plan_format(FS, facts(drbd=SECONDARY, signature=OCFS2), overwrite=True)
 
 

@@ -13,7 +13,7 @@ import os
 import pytest
 from conftest import FIXTURES
 from hapair import ocfs2, parsing
-from hapair.errors import ParseError, RefusedError
+from hapair.errors import NotReadyError, ParseError, RefusedError
 
 DIR = os.path.join(FIXTURES, "ocfs2")
 PARSERS = {
@@ -111,7 +111,7 @@ def drbd(role="Primary", disk="UpToDate", peer="UpToDate"):
 
 OCFS2_WWW = {"type": "ocfs2", "label": "www", "uuid": "8ed42561-a9c9-4a10-899c-8166ff81129e"}
 CASES = [
-    # id, node, signature, drbd, overwrite, expected ("mkfs" | [] | "refused:<text>")
+    # id, node, signature, drbd, overwrite, expected ("mkfs" | [] | "refused:<text>" | "not ready:<text>")
     ("blank-primary-uptodate", "web1", {}, drbd(), False, "mkfs"),
     ("other-node-never-formats", "web2", {}, drbd(), False, []),
     ("already-ocfs2-same-label", "web1", OCFS2_WWW, drbd(), False, []),
@@ -119,12 +119,13 @@ CASES = [
     ("ocfs2-other-label-refused", "web1", dict(OCFS2_WWW, label="old"), drbd(), False, "refused:ocfs2"),
     ("partition-table-refused", "web1", {"pttype": "dos"}, drbd(), False, "refused:dos"),
     ("ext4-overwrite-allowed", "web1", {"type": "ext4"}, drbd(), True, "mkfs"),
-    ("secondary-refused", "web1", {}, drbd(role="Secondary"), False, "refused:Secondary here"),
-    ("peer-inconsistent-refused", "web1", {}, drbd(peer="Inconsistent"), False, "refused:peer disk is Inconsistent"),
-    ("peer-unknown-refused", "web1", {}, drbd(peer=None), False, "refused:peer disk is unknown"),
-    ("local-inconsistent-refused", "web1", {}, drbd(disk="Inconsistent"), False, "refused:local disk"),
-    ("overwrite-still-needs-drbd", "web1", {"type": "ext4"}, drbd(peer="DUnknown"), True, "refused:DUnknown"),
-    ("missing-device-refused", "web1", None, drbd(), False, "refused:does not exist"),
+    ("secondary-not-ready", "web1", {}, drbd(role="Secondary"), False, "not ready:Secondary here"),
+    ("peer-inconsistent-not-ready", "web1", {}, drbd(peer="Inconsistent"), False,
+     "not ready:peer disk is Inconsistent"),
+    ("peer-unknown-not-ready", "web1", {}, drbd(peer=None), False, "not ready:peer disk is unknown"),
+    ("local-inconsistent-not-ready", "web1", {}, drbd(disk="Inconsistent"), False, "not ready:local disk"),
+    ("overwrite-still-needs-drbd", "web1", {"type": "ext4"}, drbd(peer="DUnknown"), True, "not ready:DUnknown"),
+    ("missing-device-not-ready", "web1", None, drbd(), False, "not ready:does not exist"),
 ]
 
 
@@ -142,6 +143,11 @@ def test_plan_formatted(case):
         assert expected.split(":", 1)[1] in str(err.value)
         if signature and not overwrite:
             assert err.value.override == "overwrite=True"
+    elif isinstance(expected, str) and expected.startswith("not ready:"):
+        with pytest.raises(NotReadyError) as err:  # waits for DRBD: no override, None under test
+            ocfs2.plan_formatted(facts, fs, "webcluster", overwrite=overwrite)
+        assert err.value.what == "/dev/drbd0" and "not ready yet" in str(err.value)
+        assert expected.split(":", 1)[1] in str(err.value)
     elif expected == "mkfs":
         plan = ocfs2.plan_formatted(facts, fs, "webcluster", overwrite=overwrite)
         assert [step["action"] for step in plan] == ["mkfs"]
