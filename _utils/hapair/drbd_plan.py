@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping
 
 from hapair import drbd_state
 from hapair.errors import HapairError, RefusedError
+from hapair.parsing import require_blank
 
 Facts = Mapping[str, Any]
 Step = dict[str, Any]
@@ -171,12 +172,10 @@ def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
         probe = probes.get(target) or {}
         if probe.get("metadata"):
             raise RefusedError(target, "it already carries DRBD metadata", "overwrite_data=True")
-        if probe.get("signature"):
-            raise RefusedError(target, f"it carries a {probe['signature']} signature (blkid)", "overwrite_data=True")
+        require_blank(target, probe.get("signature"), override="overwrite_data=True")
     if facts.get("metadata"):
         raise RefusedError(dev, "it already carries DRBD metadata", "overwrite_data=True")
-    if facts.get("signature"):
-        raise RefusedError(dev, f"it carries a {facts['signature']} signature (blkid)", "overwrite_data=True")
+    require_blank(dev, facts.get("signature"), override="overwrite_data=True")
     unprobed = [t for t in write_targets(volumes) if t not in probes]
     if facts.get("signature_checked") is not True or unprobed:
         raise RefusedError(", ".join(unprobed) or dev, "its signature could not be checked (blkid)",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional, Union
 
-from hapair.errors import ParseError
+from hapair.errors import ParseError, RefusedError
 
 # drbdsetup status --json nests 5 levels (resources, connections, peer_devices), lvm2 reports 4
 MAX_JSON_DEPTH = 32
@@ -120,6 +120,49 @@ def blkid_kind(signature: dict[str, str]) -> Optional[str]:
     ('dos', None)
     """
     return signature.get("type") or signature.get("pttype") or None
+
+
+#: The blkid keys a refusal names (in this order) when it describes what a device holds.
+SIGNATURE_KEYS = ("type", "pttype", "label", "uuid")
+
+
+def describe_signature(signature: Union[Mapping[str, str], str]) -> str:
+    """What a device holds, in the words of a refusal: ``parse_blkid``'s dict, or a bare blkid TYPE.
+
+    >>> describe_signature("xfs")
+    'a xfs signature (blkid)'
+    >>> describe_signature({"type": "ext4", "label": "data", "uuid": "5c1e"})
+    "ext4 labelled 'data' (blkid: TYPE=ext4, LABEL=data, UUID=5c1e)"
+    >>> describe_signature({"pttype": "dos"})
+    'a dos signature (blkid: PTTYPE=dos)'
+    """
+    if isinstance(signature, str):
+        return f"a {signature} signature (blkid)"
+    kind = blkid_kind(dict(signature)) or "unknown"
+    shown = ", ".join(f"{key.upper()}={signature[key]}" for key in SIGNATURE_KEYS if signature.get(key))
+    what = f"{kind} labelled {signature['label']!r}" if signature.get("label") else f"a {kind} signature"
+    return f"{what} (blkid: {shown})" if shown else f"{what} (blkid)"
+
+
+def require_blank(device: str, signature: Union[Mapping[str, str], str, None], overwrite: bool = False,
+                  override: str = "overwrite=True", then: str = "") -> None:
+    """The one "any signature refuses" rule: RefusedError naming ``device`` and ``override`` when
+    ``signature`` (``parse_blkid``'s dict, or a bare blkid TYPE) shows anything and ``overwrite`` is
+    not set. ``then`` says what the write would do to it (``"mkfs.ext4 destroys it"``). Blank
+    (``{}``, ``None``, ``""``) or allowed: returns None. Deciding that the signature is already the
+    wanted one is the caller's (a planner returns ``[]`` before it asks).
+
+    >>> require_blank("/dev/drbd0", {})
+    >>> require_blank("/dev/drbd0", {"type": "ext4"}, then="formatting destroys it")
+    Traceback (most recent call last):
+    ...
+    hapair.errors.RefusedError: refusing on /dev/drbd0: it carries a ext4 signature (blkid: TYPE=ext4); \
+formatting destroys it; to proceed anyway pass overwrite=True
+    """
+    if not signature or overwrite:
+        return
+    reason = f"it carries {describe_signature(signature)}"
+    raise RefusedError(device, f"{reason}; {then}" if then else reason, override)
 
 
 # --------------------------------------------------------------------------- /proc/mounts

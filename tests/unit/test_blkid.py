@@ -12,7 +12,7 @@ import os
 
 import pytest
 from hapair import parsing
-from hapair.errors import ParseError
+from hapair.errors import ParseError, RefusedError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
@@ -63,3 +63,59 @@ def test_value_keeps_its_equals_signs():
 
 def test_one_argv():
     assert parsing.blkid_argv("/sbin/blkid", "/dev/drbd0") == ["/sbin/blkid", "-p", "-o", "export", "/dev/drbd0"]
+
+
+# --- require_blank: the one "any signature refuses" rule, used by every planner that writes a device
+EXT4 = parsing.parse_blkid(read(os.path.join(FIXTURES, "gfs2", "blkid-export--2.38.1-ext4.out")))
+UPTODATE = {"name": "r0", "role": "Primary", "volumes": [{"volume": 0, "disk_state": "UpToDate"}],
+            "peers": [{"name": "b", "connection_state": "Connected", "role": "Secondary",
+                       "volumes": [{"volume": 0, "peer_disk_state": "UpToDate", "replication_state": "Established"}]}]}
+
+
+def _planners():
+    from hapair import drbd_plan, gfs2, localfs, ocfs2  # noqa: PLC0415
+
+    dev = "/dev/drbd0"
+    fs = {"name": "fs", "device": dev, "resource": "r0", "slots": 2, "label": "fs", "mount_on": ["a", "b"],
+          "format_on": "a", "type": "ext4", "mkfs_options": []}
+    return {
+        "ocfs2": lambda sig, ok: ocfs2.plan_formatted(
+            {"node": "a", "format_node": "a", "device": dev, "device_exists": True, "signature": sig,
+             "drbd": UPTODATE}, dict(fs, type="ocfs2"), "c", overwrite=ok),
+        "gfs2": lambda sig, ok: gfs2.plan_formatted({"node": "a", "cluster_name": "c", "device": dev,
+                                                     "signature": sig, "drbd": UPTODATE},
+                                                    dict(fs, type="gfs2"), overwrite=ok),
+        "localfs": lambda sig, ok: localfs.plan_format(dict(fs, type="xfs"), {"node": "a", "device": dev,
+                                                                             "signature": sig, "drbd": UPTODATE},
+                                                       overwrite=ok),
+        "drbd create-md": lambda sig, ok: drbd_plan.guard_create_md(
+            {"resource": "r0", "disk": dev, "volumes": [{"disk": dev, "meta_disk": None}], "signature_checked": True,
+             "probes": {dev: {"opens": True, "metadata": False, "signature": parsing.blkid_kind(sig)}}},
+            overwrite_data=ok),
+    }
+
+
+@pytest.mark.parametrize("planner", ["ocfs2", "gfs2", "localfs", "drbd create-md"])
+def test_every_planner_refuses_a_signature_alike(planner):
+    plan = _planners()[planner]
+    with pytest.raises(RefusedError) as err:
+        plan(EXT4, False)
+    assert err.value.device == "/dev/drbd0" and err.value.override.startswith("overwrite")
+    assert err.value.reason.startswith("it carries ") and "ext4" in err.value.reason
+    plan(EXT4, True)  # the override lets it through (the DRBD rules still hold: synced Primary here)
+    plan({}, False)  # blank: nothing to refuse
+
+
+@pytest.mark.parametrize("signature, text", [
+    ("xfs", "a xfs signature (blkid)"),
+    ({"type": "ext4", "label": "data"}, "ext4 labelled 'data' (blkid: TYPE=ext4, LABEL=data)"),
+    ({"pttype": "gpt", "uuid": "u"}, "a gpt signature (blkid: PTTYPE=gpt, UUID=u)"),
+    ({"usage": "other"}, "a unknown signature (blkid)"),
+])
+def test_describe_signature(signature, text):
+    assert parsing.describe_signature(signature) == text
+
+
+@pytest.mark.parametrize("signature", [None, {}, ""])
+def test_require_blank_passes_a_blank_device(signature):
+    assert parsing.require_blank("/dev/vdb", signature) is None
