@@ -7,7 +7,8 @@
         - name: fileserver        # the topology; writes /etc/exports.d/hapair-fileserver.exports
 
 Starts (and enables) nfs-server and runs ``exportfs -ra`` when the file changed or a path is not
-exported yet; fails, changing nothing, while an export's filesystem is not mounted here.
+exported yet, then reads the file, the service and ``exportfs -s`` again: what still differs fails
+the state. Fails, changing nothing, while an export's filesystem is not mounted here.
 """
 
 from __future__ import annotations
@@ -69,4 +70,5 @@ def exported(name):
         done=f"the exports of {name} are in place", changes=dict, applied=lambda _planned, done: _changes(done),
         would=lambda _planned: f"would update the exports of {name}",
         did=lambda _planned, done: f"exports of {name} in place ({done['path']})",
-        recheck=False, errors=(CommandExecutionError, SaltInvocationError))  # apply re-plans itself
+        residue=lambda _planned, left: f"the exports of {name} were applied, yet {', '.join(left)} still differ",
+        errors=(CommandExecutionError, SaltInvocationError))

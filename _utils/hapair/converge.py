@@ -223,12 +223,13 @@ FILESYSTEMS: dict[str, dict[str, Any]] = {
 
 
 def formatted(salt: Mapping[str, Any], fs_kind: str, name: str, topology: str, overwrite: Any = False, *,
-              test: bool, errors: Errors = (), not_ready: Errors = ()) -> dict[str, Any]:
+              test: bool, errors: Errors = ()) -> dict[str, Any]:
     """The ``<fs_kind>.formatted`` state (``"ocfs2"`` or ``"gfs2"``): mkfs at most once, on the format node.
 
     The plan is the execution module's (``[]`` or one ``mkfs`` step with its argv); apply is its
-    ``mkfs``, which plans again and reads the new filesystem back, so its answer is the check.
-    Changes: ``{"formatted": {field: value}}`` with ``FILESYSTEMS[fs_kind]["fields"]``.
+    ``mkfs``; then the plan is made again from the facts (blkid reads the new filesystem) and
+    must be empty, else ``result: False`` naming the device.
+    Changes: ``{"formatted": {field: value}}`` with ``FILESYSTEMS[fs_kind]["fields"]``, as mkfs reported them.
     """
     spec = FILESYSTEMS[fs_kind]
 
@@ -241,4 +242,7 @@ def formatted(salt: Mapping[str, Any], fs_kind: str, name: str, topology: str, o
         done=spec["done"].format(name=name), changes=lambda steps: report(steps[0]),
         applied=lambda _steps, done: report(done) if done["formatted"] else {},
         would=lambda steps: f"{steps[0]['device']} would be formatted: {' '.join(steps[0]['argv'])}",
-        did=lambda _steps, done: spec["did"].format(**done), recheck=False, errors=errors, not_ready=not_ready)
+        did=lambda _steps, done: spec["did"].format(**done),
+        residue=lambda steps, _left: f"{steps[0]['device']}: mkfs ran but the device still does not read back "
+                                     f"as {fs_kind} as wanted (blkid)",
+        errors=errors)

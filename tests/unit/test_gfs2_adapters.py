@@ -47,12 +47,21 @@ def model(role="Primary", peer_disk="UpToDate"):
 def env(tmp_path):
     mounts = tmp_path / "mounts"
     mounts.write_text("/dev/sda1 / ext4 rw,relatime 0 0\n")
+
+    def mkfs(_argv, _kw):  # the device reads back as GFS2 afterwards, as on a real disk
+        cmd.responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-gfs2.out")}
+        return {"stdout": read("mkfs.gfs2--3.5.0-hardcore-gfs2-00.out")}
+
+    def mount(argv, _kw):  # and a mount shows in /proc/mounts
+        mounts.write_text(mounts.read_text() + f"{argv[-2]} {argv[-1]} gfs2 rw,relatime 0 0\n")
+        return {"stdout": ""}
+
     cmd = fakesalt.FakeCmd({
         ("blkid",): {"retcode": 2},
-        ("mkfs.gfs2",): {"stdout": read("mkfs.gfs2--3.5.0-hardcore-gfs2-00.out")},
+        ("mkfs.gfs2",): mkfs,
         ("tunegfs2", "-l"): {"stdout": read("tunegfs2-l--3.5.0-hardcore-gfs2-00.out")},
         ("gfs2_edit", "-p", "journals"): {"stdout": read("gfs2_edit-journals--3.5.0-two-journals.out")},
-        ("mount",): {"stdout": ""},
+        ("mount",): mount,
         ("systemctl", "daemon-reload"): {"stdout": ""},
     })
     drbd = {"model": model()}
@@ -151,10 +160,10 @@ def test_state_mounted(env):
     assert "x-systemd.requires=hapair-drbd-promote@r0.service" in line
     argvs = env["cmd"].argvs()
     assert argvs.count(["systemctl", "daemon-reload"]) == 1
-    assert argvs[-1][:4] == ["mount", "-t", "gfs2", "-o"] and argvs[-1][5:] == ["/dev/drbd0", env["mountpoint"]]
-    assert argvs[-1][4].startswith("_netdev") and "x-systemd" not in argvs[-1][4]
+    (mount,) = [argv for argv in argvs if argv[0] == "mount"]  # the facts are read again after it
+    assert mount[:4] == ["mount", "-t", "gfs2", "-o"] and mount[5:] == ["/dev/drbd0", env["mountpoint"]]
+    assert mount[4].startswith("_netdev") and "x-systemd" not in mount[4]
     assert os.path.isdir(env["mountpoint"])
-    env["mounts"].write_text(f"/dev/drbd0 {env['mountpoint']} gfs2 rw,relatime 0 0\n")
     again = env["state"].mounted("gfs2-00", "hardcore")
     assert again["result"] is True and again["changes"] == {}, again
 
@@ -174,3 +183,19 @@ def test_state_mounted_skips_a_node_outside_mount_on(env):
     ret = env["state"].mounted("gfs2-00", "hardcore")
     assert ret["result"] is True and ret["changes"] == {} and "not mounted on this node" in ret["comment"]
     assert not any(argv[0] == "mount" for argv in env["cmd"].argvs())
+
+
+def test_state_formatted_fails_when_the_device_does_not_read_back_as_gfs2(env):
+    """facts -> plan -> apply -> facts again: a mkfs that leaves no GFS2 superblock fails the state."""
+    env["cmd"].responses[("mkfs.gfs2",)] = {"stdout": read("mkfs.gfs2--3.5.0-hardcore-gfs2-00.out")}
+    ret = env["state"].formatted("gfs2-00", "hardcore")
+    assert ret["result"] is False and "does not read back as gfs2" in ret["comment"], ret
+    assert [argv[0] for argv in env["cmd"].argvs()].count("mkfs.gfs2") == 1
+
+
+def test_state_mounted_fails_when_the_mount_does_not_show(env):
+    """A mount that does not show in /proc/mounts afterwards fails gfs2.mounted instead of passing."""
+    env["cmd"].responses[("blkid",)] = {"stdout": read("blkid-export--2.38.1-gfs2.out")}
+    env["cmd"].responses[("mount",)] = {"stdout": ""}
+    ret = env["state"].mounted("gfs2-00", "hardcore")
+    assert ret["result"] is False and "mounted still differ" in ret["comment"], ret

@@ -69,7 +69,14 @@ def env(tmp_path):
     mounts = tmp_path / "mounts"
     mounts.write_text("/dev/vda / ext4 rw 0 0\n")
     exportfs = {"stdout": ""}
-    cmd = fakesalt.FakeCmd({("exportfs", "-s"): lambda argv, kw: exportfs, ("exportfs", "-ra"): {}})
+
+    def reexport(_argv, _kw):  # as the kernel does: -ra exports what the files say, -s shows it
+        exports = tmp_path / "exports.d" / "hapair-lab_fileserver.exports"
+        lines = exports.read_text().splitlines() if exports.exists() else []
+        exportfs["stdout"] = "".join(f"{line}\n" for line in lines if line and not line.startswith("#"))
+        return {}
+
+    cmd = fakesalt.FakeCmd({("exportfs", "-s"): lambda argv, kw: exportfs, ("exportfs", "-ra"): reexport})
     service = {"running": False, "calls": []}
 
     def start(name):
@@ -107,3 +114,12 @@ def test_state_refuses_while_unmounted_then_exports_then_is_a_noop(env):
     env["exportfs"]["stdout"] = "/vol/ocfs2-small  *(sync,wdelay,hide,sec=sys,rw,no_root_squash,no_all_squash)\n"
     again = state.exported("lab_fileserver")
     assert again["result"] is True and again["changes"] == {}, again
+
+
+def test_state_fails_when_the_exports_still_differ_after_apply(env):
+    """facts -> plan -> apply -> facts again: exportfs -ra that exports nothing fails the state."""
+    env["mounts"].write_text("/dev/vda / ext4 rw 0 0\n/dev/drbd0 /vol/ocfs2-small ocfs2 rw 0 0\n")
+    env["cmd"].responses[("exportfs", "-ra")] = {}  # a kernel that does not export what the file says
+    ret = env["state"].exported("lab_fileserver")
+    assert ret["result"] is False and "exportfs still differ" in ret["comment"], ret
+    assert env["file"].read_text().endswith(LINE) and ["exportfs", "-ra"] in env["cmd"].argvs()
