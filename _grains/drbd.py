@@ -74,22 +74,17 @@ def _collect(opts):
     for name, model in state["resources"].items():
         flat = plan.flatten(model)
         resources[name] = {key: flat.get(key) for key in _KEYS}
-        resources[name]["served_by_peer"] = plan.served_by_peer(
+        resources[name]["served_by_peer"] = drbd_state.served_by_peer(
             flat.get("disk_state"), flat.get("connection_state"), flat.get("peer_disk_state"))
         roles[name] = flat.get("role")
     out = {"drbd": {"version": version, "resources": resources}, "drbd_roles": roles}
     state_dir = _conf(opts, "hapair:paths:state_dir", adapter.PATH_DEFAULTS["state_dir"])
     alerts = {}
     for name, flat in sorted(resources.items()):
-        found = []
-        if os.path.exists(drbd_state.marker_path(state_dir, name, "split-brain")):
-            found.append(drbd_state.ALERT_SPLIT_BRAIN)  # DRBD's split-brain handler recorded it (hapair's drbd-handler)
-        if flat.get("connection_state") == "StandAlone":
-            found.append(drbd_state.ALERT_STANDALONE)
-        if flat.get("peer_disk_state") == "Diskless":
-            found.append(drbd_state.ALERT_PEER_DISKLESS)
-        if flat["served_by_peer"]:
-            found.append(plan.ALERT_SERVED_BY_PEER)
+        # the split-brain record: DRBD's split-brain handler wrote it (hapair's drbd-handler)
+        found = drbd_state.alerts({"present": True, "disk": flat.get("disk_state"),
+                                   "connection": flat.get("connection_state"), "peer_disk": flat.get("peer_disk_state")},
+                                  split_brain=os.path.exists(drbd_state.marker_path(state_dir, name, "split-brain")))
         if found:
             alerts[name] = found
     if alerts:  # only while something is wrong: salt -G 'drbd_alerts:*' finds the pairs that need a look

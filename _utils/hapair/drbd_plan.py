@@ -182,30 +182,6 @@ def guard_create_md(facts: Facts, overwrite_data: bool = False) -> None:
                            "overwrite_data=True")
 
 
-#: The words hapair reports for a node whose backing disk is detached (``on-io-error detach``, or a
-#: ``drbdadm detach``) while its Connected, UpToDate peer serves every read and write: the
-#: remediation's ``diskless_served`` situation, ``hapair.status``, the grains, the beacon's
-#: ``diskless-served`` event (docs/disk-failure.md). Such a node is not down.
-SERVED_BY_PEER = "Diskless, served by peer"
-#: The same in the alert vocabulary (``drbd_alerts`` grain, ``hapair.status`` ALERTS column).
-ALERT_SERVED_BY_PEER = "Diskless-served-by-peer"
-
-
-def served_by_peer(disk: Any, connection: Any, peer_disk: Any) -> bool:
-    """True for a node that is Diskless, Connected and whose peer is UpToDate: it serves through the peer.
-
-    Takes one node's flat states (``flatten``'s ``disk_state``, ``connection_state``,
-    ``peer_disk_state`` or ``orchestrate.summarise``'s ``disk``, ``connection``, ``peer_disk``). A
-    join of volumes that disagree (``"Diskless,UpToDate"``) is not: one volume still has its disk.
-
-    >>> served_by_peer("Diskless", "Connected", "UpToDate"), served_by_peer("Diskless", "StandAlone", "DUnknown")
-    (True, False)
-    >>> served_by_peer("Diskless", "Connected", "Inconsistent"), served_by_peer("UpToDate", "Connected", "Diskless")
-    (False, False)
-    """
-    return disk == "Diskless" and connection == "Connected" and peer_disk == "UpToDate"
-
-
 #: Peer disk states under which ``primary --force`` needs the ``peer_has_no_data`` override.
 PEER_WITHOUT_DISK = ("Diskless", "DUnknown", None)
 

@@ -1,8 +1,8 @@
 """The DRBD rules derived from a resource's state, each defined once.
 
-Every part of hapair that asks "is this resource synced?", "which handler records are there?",
-"where is the split-brain record?", "what does an alert say?" or "what is the remediation policy
-by default?" asks here, so the grains, the status table, the gates, the planners, the beacon and
+Every part of hapair that asks "is this resource synced?", "is this Diskless node served by its
+peer?", "which handler records are there?", "where is the split-brain record?", "what does an alert
+say?" or "what is the remediation policy by default?" asks here, so the grains, the status table, the gates, the planners, the beacon and
 the remediation can never disagree. Pure, Salt-free, and imports nothing else of hapair (every
 other core module may import it).
 
@@ -46,7 +46,17 @@ ALERT_STANDALONE = "StandAlone"
 ALERT_PEER_DISKLESS = "peer-Diskless"
 ALERT_DOWN = "down"
 ALERT_NO_ANSWER = "no answer"
-ALERTS = (ALERT_NO_ANSWER, ALERT_DOWN, ALERT_SPLIT_BRAIN, ALERT_STANDALONE, ALERT_PEER_DISKLESS)
+#: A node whose backing disk is detached while its peer serves (:func:`served_by_peer`).
+ALERT_SERVED_BY_PEER = "Diskless-served-by-peer"
+ALERTS = (ALERT_NO_ANSWER, ALERT_DOWN, ALERT_SPLIT_BRAIN, ALERT_STANDALONE, ALERT_PEER_DISKLESS,
+          ALERT_SERVED_BY_PEER)
+
+#: The words hapair reports for a node whose backing disk is detached (``on-io-error detach``, or a
+#: ``drbdadm detach``) while its Connected, UpToDate peer serves every read and write: the
+#: remediation's ``diskless_served`` situation, ``hapair.status``, the grains, the beacon's
+#: ``diskless-served`` event (docs/disk-failure.md). Such a node is not down; its alert is
+#: ``ALERT_SERVED_BY_PEER`` (``drbd_alerts`` grain, ``hapair.status`` ALERTS column).
+SERVED_BY_PEER = "Diskless, served by peer"
 
 #: A resource's ``remediation`` policy where the pillar says nothing (docs/pillar.md).
 REMEDIATION_DEFAULTS: Mapping[str, Any] = {
@@ -132,6 +142,21 @@ def record_kind(basename: str) -> tuple[str, str] | None:
     return None
 
 
+def served_by_peer(disk: Any, connection: Any, peer_disk: Any) -> bool:
+    """True for a node that is Diskless, Connected and whose peer is UpToDate: it serves through the peer.
+
+    Takes one node's flat states (``drbd_plan.flatten``'s ``disk_state``, ``connection_state``,
+    ``peer_disk_state`` or ``orchestrate.summarise``'s ``disk``, ``connection``, ``peer_disk``). A
+    join of volumes that disagree (``"Diskless,UpToDate"``) is not: one volume still has its disk.
+
+    >>> served_by_peer("Diskless", "Connected", "UpToDate"), served_by_peer("Diskless", "StandAlone", "DUnknown")
+    (True, False)
+    >>> served_by_peer("Diskless", "Connected", "Inconsistent"), served_by_peer("UpToDate", "Connected", "Diskless")
+    (False, False)
+    """
+    return disk == "Diskless" and connection == "Connected" and peer_disk == "UpToDate"
+
+
 def connected_again(model: Mapping[str, Any] | None) -> bool:
     """True when a resource shows a Connected peer: a split-brain record is then stale.
 
@@ -144,8 +169,9 @@ def connected_again(model: Mapping[str, Any] | None) -> bool:
 def alerts(summary: Mapping[str, Any] | None, split_brain: bool = False, answered: bool = True) -> list[str]:
     """The alerts for one resource on one node, in ``ALERTS`` spelling.
 
-    ``summary`` is ``orchestrate.summarise``'s (``present``, ``connection``, ``peer_disk``);
+    ``summary`` is ``orchestrate.summarise``'s (``present``, ``disk``, ``connection``, ``peer_disk``);
     ``split_brain``: the handler's record is there; ``answered``: the node answered at all.
+    A Diskless node served by its peer (:func:`served_by_peer`) says so last.
 
     >>> alerts(None, answered=False)
     ['no answer']
@@ -153,6 +179,8 @@ def alerts(summary: Mapping[str, Any] | None, split_brain: bool = False, answere
     ['peer-Diskless']
     >>> alerts({"present": False, "connection": None, "peer_disk": None})
     ['down']
+    >>> alerts({"present": True, "disk": "Diskless", "connection": "Connected", "peer_disk": "UpToDate"})
+    ['Diskless-served-by-peer']
     """
     out = []
     summary = summary or {}
@@ -166,4 +194,6 @@ def alerts(summary: Mapping[str, Any] | None, split_brain: bool = False, answere
         out.append(ALERT_STANDALONE)
     if summary.get("peer_disk") == "Diskless":
         out.append(ALERT_PEER_DISKLESS)
+    if served_by_peer(summary.get("disk"), summary.get("connection"), summary.get("peer_disk")):
+        out.append(ALERT_SERVED_BY_PEER)
     return out

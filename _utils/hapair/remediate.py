@@ -39,7 +39,6 @@ from typing import Any, Iterable, Mapping
 
 from hapair import drbd_state
 from hapair.drbd_parse import gi_uuids
-from hapair.drbd_plan import SERVED_BY_PEER, served_by_peer
 from hapair.orchestrate import expected_roles, summarise
 
 Facts = Mapping[str, Any]
@@ -62,7 +61,7 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
     "new": "StandAlone"}}}, ...]`` with kinds ``present``, ``role``, ``disk``, ``connection``,
     ``replication``, ``peer-role``, ``peer-disk``, ``standalone``, ``peer-diskless``,
     ``sync-finished``, ``diskless-served`` (this node turned Diskless while its Connected peer is
-    UpToDate: ``hapair.drbd_plan.served_by_peer``, reported, never remediated). The first snapshot (``old is None``) yields no events. Progress-only changes
+    UpToDate: ``hapair.drbd_state.served_by_peer``, reported, never remediated). The first snapshot (``old is None``) yields no events. Progress-only changes
     (percent done, ETA, out-of-sync counters) yield nothing.
 
     >>> m_connected = {"name": "r0", "role": "Primary", "volumes": [{"disk_state": "UpToDate"}],
@@ -105,8 +104,8 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str
 
 
 def _served(summary: Mapping[str, Any]) -> bool:
-    """``hapair.drbd_plan.served_by_peer`` for an ``orchestrate.summarise`` summary."""
-    return served_by_peer(summary["disk"], summary["connection"], summary["peer_disk"])
+    """``hapair.drbd_state.served_by_peer`` for an ``orchestrate.summarise`` summary."""
+    return drbd_state.served_by_peer(summary["disk"], summary["connection"], summary["peer_disk"])
 
 
 def _synced(summary: Mapping[str, Any]) -> bool:
@@ -238,7 +237,7 @@ def classify(topology: Mapping[str, Any], resource: str, facts: Facts, split_bra
     if served:
         peers = [p for p in nodes if p not in served]
         return {"situation": "diskless_served", "nodes": served,
-                "detail": f"{resource} {SERVED_BY_PEER} on {', '.join(served)} (peer {', '.join(peers)} UpToDate): "
+                "detail": f"{resource} {drbd_state.SERVED_BY_PEER} on {', '.join(served)} (peer {', '.join(peers)} UpToDate): "
                           "its backing disk is detached (on-io-error detach?); replace or repair it, then "
                           f"drbd.attached (or drbd.create_md {resource} first on a blank disk); see docs/disk-failure.md"}
     down = [n for n in nodes if not s[n]["present"] or s[n]["disk"] in (None, "Diskless", "Unconfigured")]

@@ -1,9 +1,9 @@
 """The pair's status report: one row per resource and node, and the table ``salt-run hapair.status`` prints.
 
-Pure: the runner gathers each node's answers and hands them here. Alerts are spelt as in
-``hapair.drbd_state.ALERTS`` (the same words as the ``drbd_alerts`` grain), plus
-``hapair.drbd_plan.ALERT_SERVED_BY_PEER`` for a node that is Diskless, Connected and served by its
-UpToDate peer (its row's ``served_by_peer`` is True; the peer's row says ``peer-Diskless``).
+Pure: the runner gathers each node's answers and hands them here. Alerts are
+``hapair.drbd_state.alerts`` (the same words as the ``drbd_alerts`` grain), ``Diskless-served-by-peer``
+among them for a node that is Diskless, Connected and served by its UpToDate peer (its row's
+``served_by_peer`` is True; the peer's row says ``peer-Diskless``).
 
 >>> topo = {"node_order": ["web1"], "nodes": {"web1": {"minion_id": "m1"}}, "drbd": {"resources": {"r0": {}}}}
 >>> [r["alerts"] for r in rows(topo, {"web1": None}, {}, {}, {})]
@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from hapair import drbd_state
-from hapair.drbd_plan import ALERT_SERVED_BY_PEER, served_by_peer
 from hapair.orchestrate import find, group_mounts, held_groups, o2cb_online, summarise
 
 Row = dict[str, Any]
@@ -47,8 +46,7 @@ def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], moun
             s = summarise(find(drbd.get(node), res))
             active = mounts.get(node) or {}
             sb = bool((split_brain.get(res) or {}).get(node))
-            served = served_by_peer(s["disk"], s["connection"], s["peer_disk"])
-            alerts = drbd_state.alerts(s, sb, answered=drbd.get(node) is not None)
+            served = drbd_state.served_by_peer(s["disk"], s["connection"], s["peer_disk"])
             out.append({
                 "resource": res, "node": node, "minion": topology["nodes"][node]["minion_id"],
                 "role": s["role"], "disk": s["disk"], "connection": s["connection"],
@@ -57,7 +55,7 @@ def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], moun
                 "mounts": [fs["mountpoint"] for fs in fss if fs.get("mountpoint") in active],
                 "o2cb": None if not o2cb else ("online" if o2cb_online(o2cb.get(node)) else "offline"),
                 "split_brain": sb, "served_by_peer": served,
-                "alerts": [*alerts, ALERT_SERVED_BY_PEER] if served else alerts,
+                "alerts": drbd_state.alerts(s, sb, answered=drbd.get(node) is not None),
             })
             if groups:
                 if (topology.get("cluster") or {}).get("stack") == "none":  # hapair's runner: where it is mounted

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 from conftest import FIXTURES, ROOT
-from hapair import drbd_parse, drbd_plan, events, remediate, report
+from hapair import drbd_parse, drbd_plan, drbd_state, events, remediate, report
 from hapair.errors import RefusedError
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
@@ -84,7 +84,7 @@ def test_drbdadm_status_diskless_node():
     ("Failed", "Connected", "UpToDate", False),
 ])
 def test_served_by_peer(disk, conn, peer, served):
-    assert drbd_plan.served_by_peer(disk, conn, peer) is served
+    assert drbd_state.served_by_peer(disk, conn, peer) is served
 
 
 # --------------------------------------------------------------------------- remediation

@@ -93,6 +93,8 @@ S = {"present": True, "connection": "Connected", "peer_disk": "UpToDate"}
     (dict(S, peer_disk="Diskless"), False, True, ["peer-Diskless"]),
     ({"present": False, "connection": None, "peer_disk": None}, False, True, ["down"]),
     (None, False, False, ["no answer"]),
+    (dict(S, disk="Diskless"), False, True, ["Diskless-served-by-peer"]),  # its peer serves: not down
+    (dict(S, disk="Diskless", peer_disk="Diskless"), False, True, ["peer-Diskless"]),
 ])
 def test_alerts(summary, split, answered, expected):
     assert ds.alerts(summary, split, answered) == expected
