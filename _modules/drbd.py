@@ -46,7 +46,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter, drbd_state, parsing
+from hapair import adapter, changes, drbd_state, parsing
 from hapair import drbd_parse as parse
 from hapair import drbd_render as render_mod
 from hapair import topology as topology_mod
@@ -701,6 +701,124 @@ def write_config(topology):
     topo, node = _topology(topology)
     files = _render(topo, node)
     return {p: d["action"] for p, d in adapter.install_files(files, secrets=topo.get("secrets") or []).items()}
+
+
+def _installed(files):
+    """``{path: text or None}`` of the rendered files as they are on disk now (None: missing)."""
+    return {path: adapter.read_file(path) for path in files}
+
+
+def _classified(topo, node):
+    """(rendered files, files on disk, classified changes from disk to pillar) for this node."""
+    files = {p: f for p, f in _render(topo, node).items()
+             if p == _path("drbd_conf") or p.endswith(".res") or p.endswith("/global_common.conf")}
+    current = _installed(files)
+    secrets = list(topo.get("secrets") or [])
+    try:
+        found = changes.classify_drbd([t for t in current.values() if t], [f["content"] for f in files.values()],
+                                      secrets)
+    except HapairError as err:  # a hand-edited file drbdadm would not read either: classed down, never guessed
+        found = [changes.change("drbd", "common", "file", "unreadable", "rendered", changes.DOWN,
+                                mask(str(err), secrets))]
+    return files, current, found
+
+
+def _in_use(names):
+    """``{resource: hapair.changes.in_use(...)}`` for the running resources among ``names``."""
+    models = status()["resources"] if _kernel_version() else {}
+    mounts = None
+    out = {}
+    for name in names:
+        model = models.get(name)
+        if model is not None and mounts is None:
+            mounts = __salt__["mount.active"]()
+        out[name] = changes.in_use(model, _mounted(name, model, mounts) if model is not None else [])
+    return out
+
+
+def change_facts(topology):
+    """Classify what writing this node's rendered DRBD config would change on the running pair.
+
+    Compares the files on disk (drbd.conf, global_common.conf, each .res) with the rendered ones
+    option by option (``hapair.changes.classify_drbd``: ``online`` / ``reconnect`` / ``down``) and
+    reads, per resource of the topology on this node, whether it is in use: ``{"resources":
+    {resource: {"changes": [...], "class": worst or None, "steps": [...], "in_use": {"up", "role",
+    "peer_role", "mounted", "dual_primary"}}}}``. Changes of ``common`` count for every resource.
+    Secrets are masked (shared-secret always). Reads only. ``drbd.configured`` refuses a
+    disruptive class on a resource in use; ``salt-run hapair.reconfigure`` applies it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.change_facts web
+    """
+    topo, node = _topology(topology)
+    _files, _current, found = _classified(topo, node)
+    names = [r for r, res in sorted(topo["drbd"]["resources"].items()) if node in (res.get("nodes") or {})]
+    used = _in_use(names)
+    out = {}
+    for name in names:
+        mine = changes.for_resource(found, name)
+        out[name] = {"changes": mine, "class": changes.worst(mine), "steps": changes.steps(mine) if mine else [],
+                     "in_use": used[name]}
+    return {"topology": topo["name"], "node": node, "resources": out}
+
+
+def drift(topology):
+    """What differs, per resource on this node, between pillar, the files on disk and the kernel.
+
+    Returns::
+
+        {"topology": "web", "node": "web1",
+         "files": {path: "matches" | "differs" | "missing"},
+         "resources": {"r0": {
+             "pillar_vs_file": [change, ...],      # hapair.changes.classify_drbd, classified
+             "pillar_vs_file_class": "reconnect" | ... | None,
+             "file_vs_kernel": [command, ...] | None,  # `drbdadm -d adjust r0`: what adjust would run
+             "file_vs_kernel_class": "online" | ... | None,
+             "in_use": {"up", "role", "peer_role", "mounted", "dual_primary"}}}}
+
+    ``file_vs_kernel`` is None when the resource is not up or its .res is missing (nothing to
+    compare); ``drbdadm -d adjust`` runs nothing but ``drbdsetup show``. No secret is returned:
+    ``--shared-secret`` is masked, and so is every secret of the topology and of the files on disk.
+    Reads only.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 drbd.drift web
+    """
+    topo, node = _topology(topology)
+    files, current, found = _classified(topo, node)
+    secrets = list(topo.get("secrets") or [])
+    for text in current.values():
+        try:
+            secrets += [v for k, v in changes.config_options(text or "").items() if k.endswith(":shared-secret")]
+        except HapairError:
+            pass
+    secrets = [s for s in secrets if s]
+    names = [r for r, res in sorted(topo["drbd"]["resources"].items()) if node in (res.get("nodes") or {})]
+    used = _in_use(names)
+    out = {}
+    for name in names:
+        mine = changes.for_resource(found, name)
+        res_path = os.path.join(_path("drbd_conf_dir"), f"{name}.res")
+        commands = None
+        if used[name]["up"] and current.get(res_path) is not None:
+            res = _drbdadm("-d", "adjust", name, secrets=secrets)
+            try:
+                commands = changes.parse_adjust_dry_run(res["stdout"], secrets)
+            except HapairError as err:
+                raise CommandExecutionError(mask(str(err), secrets))
+        out[name] = {"pillar_vs_file": mine, "pillar_vs_file_class": changes.worst(mine),
+                     "file_vs_kernel": commands,
+                     "file_vs_kernel_class": changes.worst(commands) if commands else None,
+                     "in_use": used[name]}
+    states = {p: "missing" if current[p] is None else "matches" if current[p] == f["content"] else "differs"
+              for p, f in files.items()}
+    return mask({"topology": topo["name"], "node": node, "files": states, "resources": out}, secrets)
 
 
 # --------------------------------------------------------------------------- actions

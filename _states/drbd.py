@@ -73,7 +73,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.drbd_plan as plan
 
-from hapair import adapter, converge, fields
+from hapair import adapter, changes, converge, fields
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -101,7 +101,7 @@ def _facts(name, res, node, probe_gi=False):
     return __salt__["drbd.facts"](name, disk=nres.get("disk"), node=node, probe_gi=probe_gi)
 
 
-def _run(name, topology, planner, runner, done_comment, **kwargs):
+def _run(name, topology, planner, runner, done_comment, would=None, **kwargs):
     """Shared body: load the topology, then ``hapair.converge``: facts and plan, test or apply."""
     ctx = {}
 
@@ -117,7 +117,7 @@ def _run(name, topology, planner, runner, done_comment, **kwargs):
 
     return converge.converge(
         name, facts, lambda c: planner(c["topo"], c["node"], c["res"]), apply, test=bool(__opts__.get("test")),
-        done=done_comment, changes=plan.changes, errors=(CommandExecutionError, SaltInvocationError),
+        done=done_comment, would=would, changes=plan.changes, errors=(CommandExecutionError, SaltInvocationError),
         not_ready=(plan.PlanError,), secrets=lambda: (ctx.get("topo") or {}).get("secrets") or [])
 
 
@@ -154,6 +154,14 @@ def configured(name, topology):
     Running resources whose config changed are adjusted (``drbdadm adjust``).
     Changes name each file (``created``/``updated``/mode), never its content.
 
+    Each change to a running resource is classified first (``hapair.changes``; docs/day2.md):
+    ``online`` ones (resync-rate, timeouts...) are applied by adjust as always; a ``reconnect``
+    (addresses, ports, protocol, shared-secret...), ``down`` (disk, minor...) or a change of what
+    only mkfs writes is refused, naming the device and ``salt-run hapair.reconfigure <topology>``,
+    while the resource has a mounted filesystem here or is Primary on both nodes: applied one node
+    at a time it would disconnect a live pair. ``changes`` then carry ``<resource>:change``
+    (``{"class", "changes", "steps"}``), and the ``test=True`` comment lists the class and steps.
+
     .. code-block:: yaml
 
         hapair-drbd-r0-configured:
@@ -178,16 +186,45 @@ def configured(name, topology):
         for item in steps:  # show what changes in a file (secrets already masked by the module)
             if item["action"] == "write" and item["key"] in state.get("diff", {}):
                 item["new"] = {"updated": True, "diff": state["diff"][item["key"]]}
+        adjusted = [item["resource"] for item in steps if item["action"] == "adjust"]
+        if adjusted:
+            steps += _classify(topo, node, adjusted)
         return steps
 
     def runner(item, topo, node, res, **_kwargs):
+        if item["action"] == "classified":
+            return
         if item["action"] in ("write", "chmod"):
             if not written:  # one write_config call writes every file
                 written.append(__salt__["drbd.write_config"](topo["name"]))
         else:
             _exec(item, topo, node, res)
 
-    return _run(name, topology, planner, runner, f"{name}: DRBD config files are up to date")
+    def would(steps):
+        notes = [item for item in steps if item["action"] == "classified"]
+        text = f"{name}: would run {converge.actions([s for s in steps if s['action'] != 'classified'])}"
+        for item in notes:
+            text += f"\n{item['resource']}: {item['new']['class']} change\n" + item["args"]["text"]
+        return text
+
+    return _run(name, topology, planner, runner, f"{name}: DRBD config files are up to date", would=would)
+
+
+def _classify(topo, node, adjusted):
+    """The ``classified`` pseudo-steps of the resources an adjust would touch; RefusedError (device,
+    ``salt-run hapair.reconfigure``) for a disruptive change on a resource in use here."""
+    facts = __salt__["drbd.change_facts"](topo["name"])["resources"]
+    out = []
+    for res in adjusted:
+        info = facts.get(res)
+        if not info or not info["changes"]:
+            continue
+        device = ((topo["drbd"]["resources"].get(res) or {}).get("nodes", {}).get(node) or {}).get("device") or res
+        changes.guard(info["changes"], info["in_use"], device, topo["name"])
+        new = {"class": info["class"], "changes": [f"{c['what']} {c['key']}: {c['class']}" for c in info["changes"]],
+               "steps": [s["what"] for s in info["steps"]]}
+        out.append(plan.step("classified", res, f"{res}:change", None, new, text=changes.describe(info["changes"])))
+    return out
 
 
 def metadata_created(name, topology, overwrite_data=False):

@@ -206,8 +206,13 @@ def test_changed_config_of_a_running_resource_is_adjusted(cluster):
     planned = node1.state("drbd.configured", test=True)
     assert planned["result"] is None
     diff = planned["changes"][res_file]["new"].pop("diff")
+    change = planned["changes"].pop("r0:change")          # classified first (issue 18): node1 Primary,
+    assert change["old"] is None                           # the peer Secondary, nothing mounted: applied
+    assert change["new"]["class"] == "reconnect" and change["new"]["changes"] == ["r0 net:shared-secret: reconnect"]
+    assert "reconnect: r0 net:shared-secret" in planned["comment"]
     assert planned["changes"] == {res_file: {"old": "differs", "new": {"updated": True}},
                                   "r0:adjusted": {"old": False, "new": True}}
+    planned["changes"]["r0:change"] = change
     assert "-# edited by hand" in diff                     # the diff says what changes
     assert '"********"' in diff and SECRET not in diff     # ... with the secret masked
     planned["changes"][res_file]["new"]["diff"] = diff
