@@ -104,7 +104,8 @@ def test_one_topology_names_the_minion_a_highstate_applies_it(tmp_path):
                                        if isinstance(a, dict) and "order" in a][0]["order"])
     assert [low[k]["__sls__"] for k in order] == sorted((low[k]["__sls__"] for k in order), key=[
         "hapair.drbd", "hapair.o2cb", "hapair.ocfs2"].index)
-    assert order[0] == "hapair-drbd-r0-configured" and order[-1] == "hapair-ocfs2-www-mounted"
+    assert order.index("hapair-drbd-r0-configured") < order.index("hapair-o2cb-config-managed")
+    assert order[-1] == "hapair-ocfs2-www-mounted"
 
 
 def test_clean_undoes_the_parts_in_reverse(tmp_path):
