@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from hapair import drbd_state, fields
 from hapair.drbd_render import HANDLER_KINDS, HANDLER_PATH
@@ -223,6 +223,30 @@ class _Checker:
             close = difflib.get_close_matches(key.replace("-", "_"), allowed, n=1, cutoff=0.6)
             hint = f"did you mean `{close[0]}`?" if close else "allowed: " + ", ".join(allowed)
             self.add((*parts, key), "unknown key", hint)
+
+    def entries(self, value: Any, parts: Path, allowed: Iterable[str], what: str = "a mapping",
+                key: str | Callable[[str, Path], bool] | None = None, skip_bad_keys: bool = True,
+                required: bool = True) -> Iterator[tuple[str, Path, dict]]:
+        """Each ``(name, path, entry)`` of a section "name -> a mapping with known keys" (``value``,
+        a mapping already checked): ``key`` checks the name (a string: a ``name`` field called so,
+        ``"node name"``; a callable: ``key(name, path)`` adding its own errors, True when good),
+        and a bad name's entry is skipped when ``skip_bad_keys``; each entry must be ``what``
+        (``required``: a null one is an error too) with only the ``allowed`` keys. An entry that is
+        not a mapping is not yielded. The errors come in the order the loop meets them.
+        """
+        for name, spec in value.items():
+            where = (*parts, name)
+            if isinstance(key, str):
+                good = self.name(name, where, key) is not None
+            else:
+                good = key is None or key(name, where)
+            if not good and skip_bad_keys:
+                continue
+            entry = self.mapping(spec, where, required=required, what=what)
+            if entry is None:
+                continue
+            self.keys(entry, allowed, where)
+            yield name, where, entry
 
     def string(self, value: Any, parts: Path, required: bool = False) -> str | None:
         if value is None:
@@ -438,14 +462,8 @@ def _nodes(c: _Checker, value: Any) -> dict[str, dict]:
         hint = "add the second node" if len(nodes) < 2 else "hapair pairs exactly two nodes; split the topology"
         c.add(("nodes",), f"needs exactly two nodes, found {len(nodes)}", hint)
     good: dict[str, dict] = {}
-    for key, spec in nodes.items():
-        parts = ("nodes", key)
-        if c.name(key, parts, "node name") is None:
-            continue
-        node = c.mapping(spec, parts, required=True, what="a mapping with at least `address`")
-        if node is None:
-            continue
-        c.keys(node, NODE_KEYS, parts)
+    for key, parts, node in c.entries(nodes, ("nodes",), NODE_KEYS, "a mapping with at least `address`",
+                                      key="node name"):
         info = {
             "hostname": c.field("hostname", node.get("hostname", key), (*parts, "hostname")),
             "minion_id": c.field("minion_id", node.get("minion_id", key), (*parts, "minion_id"), "minion id"),
@@ -526,19 +544,14 @@ def _drbd(c: _Checker, value: Any, nodes: dict[str, dict]) -> dict[str, dict]:
     if not resources:
         c.add(("drbd", "resources"), "has no resource", "define at least one resource, e.g. r0")
     facts: dict[str, dict] = {}
-    for rname, spec in resources.items():
-        parts = ("drbd", "resources", rname)
-        if c.name(rname, parts, "resource name") is None:
-            continue
-        res = c.mapping(spec, parts, required=True, what="a mapping with `minor` and `port`")
-        if res is None:
-            continue
+    for rname, parts, res in c.entries(resources, ("drbd", "resources"), RESOURCE_KEYS,
+                                       "a mapping with `minor` and `port`", key="resource name"):
         facts[rname] = _resource(c, res, parts, nodes)
     return facts
 
 
 def _resource(c: _Checker, res: dict, parts: Path, nodes: dict[str, dict]) -> dict:
-    c.keys(res, RESOURCE_KEYS, parts)
+    """One resource whose keys ``_Checker.entries`` checked already."""
     minor = c.integer(res.get("minor"), (*parts, "minor"), 0, MAX_MINOR)
     device = c.abspath(res.get("device"), (*parts, "device"), kind="drbd_device")
     port = c.integer(res.get("port"), (*parts, "port"), 1, 65535, required=True)
@@ -683,14 +696,8 @@ def _filesystems(c: _Checker, value: Any, nodes: dict, resources: dict, cluster:
     facts: dict[str, dict] = {}
     mountpoints: dict[str, str] = {}
     used_resources: dict[str, str] = {}
-    for fname, spec in filesystems.items():
-        parts = ("filesystems", fname)
-        if c.name(fname, parts, "filesystem name") is None:
-            continue
-        fs = c.mapping(spec, parts, required=True, what="a mapping with `resource` and `type`")
-        if fs is None:
-            continue
-        c.keys(fs, FS_KEYS, parts)
+    for fname, parts, fs in c.entries(filesystems, ("filesystems",), FS_KEYS, "a mapping with `resource` and `type`",
+                                      key="filesystem name"):
         fstype = c.enum(fs.get("type"), (*parts, "type"), FS_TYPES, required=True)
         resource = None
         if "resource" in fs:
@@ -961,13 +968,9 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
         if spec is None:
             c.add((*base, "fence_devices", dname), "is required", "set at least `agent`")
     cnodes = c.mapping(cman.get("nodes"), (*base, "nodes")) or {}
-    for node, spec in cnodes.items():
-        npath = (*base, "nodes", node)
-        _node_ref(c, node, npath, nodes)
-        cnode = c.mapping(spec, npath)
-        if cnode is None:
-            continue
-        c.keys(cnode, CMAN_NODE_KEYS, npath)
+    for _node, npath, cnode in c.entries(cnodes, (*base, "nodes"), CMAN_NODE_KEYS, required=False,
+                                         key=lambda node, where: _node_ref(c, node, where, nodes) is not None,
+                                         skip_bad_keys=False):
         c.integer(cnode.get("votes"), (*npath, "votes"), 0)
         methods = cnode.get("fence")
         if methods is None:
@@ -998,13 +1001,8 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
                     hint = f"did you mean `{close[0]}`?" if close else "define it under cluster:cman:fence_devices"
                     c.add((*dpath, "name"), f"fence device {attrs['name']!r} is not defined", hint)
     domains = c.mapping(cman.get("failover_domains"), (*base, "failover_domains")) or {}
-    for dname, spec in domains.items():
-        dpath = (*base, "failover_domains", dname)
-        c.name(dname, dpath, "failover domain name")
-        dom = c.mapping(spec, dpath, required=True)
-        if dom is None:
-            continue
-        c.keys(dom, FAILOVER_DOMAIN_KEYS, dpath)
+    for _domain, dpath, dom in c.entries(domains, (*base, "failover_domains"), FAILOVER_DOMAIN_KEYS,
+                                         key="failover domain name", skip_bad_keys=False):
         for key in ("restricted", "ordered", "nofailback"):
             c.boolean(dom.get(key), (*dpath, key))
         if "nodes" not in dom:
@@ -1137,13 +1135,8 @@ def _groups(c: _Checker, value: Any, nodes: dict, resources: dict, filesystems: 
     owners: dict[str, str] = {}
     containers: dict[str, str] = {}
     boot_enabled = {"nfs-kernel-server", "nfs-server"} if ((topo.get("nfs") or {}).get("exports")) else set()
-    for gname, spec in groups.items():
-        parts = ("groups", gname)
-        c.name(gname, parts, "group name")
-        group = c.mapping(spec, parts, required=True, what="{node, resource, filesystem, ip, services}")
-        if group is None:
-            continue
-        c.keys(group, GROUP_KEYS, parts)
+    for gname, parts, group in c.entries(groups, ("groups",), GROUP_KEYS, "{node, resource, filesystem, ip, services}",
+                                         key="group name", skip_bad_keys=False):
         _node_ref(c, group.get("node"), (*parts, "node"), nodes, required=True)
         rname = group.get("resource")
         res = resources.get(rname) if isinstance(rname, str) else None
@@ -1364,14 +1357,14 @@ def _lvm(c: _Checker, value: Any, topo: dict | None = None, resources: dict | No
                    if isinstance(fs, dict) and isinstance(fs.get("mountpoint"), str)}
     disks = {info.get("disk"): rname for rname, res in (resources or {}).items()
              for info in res.get("nodes", {}).values() if isinstance(info, dict)}
-    for vg, spec in lvm.items():
-        vpath = ("lvm", vg)
-        if not _VG_RE.fullmatch(vg):
-            c.add(vpath, f"{_show(vg)} is not a valid volume group name", "use letters, digits, '+', '_', '.', '-'")
-        group = c.mapping(spec, vpath, required=True, what="{pvs: [...], lvs: {name: size}}")
-        if group is None:
-            continue
-        c.keys(group, LVM_VG_KEYS, vpath)
+    def vg_name(vg: str, vpath: Path) -> bool:
+        if _VG_RE.fullmatch(vg):
+            return True
+        c.add(vpath, f"{_show(vg)} is not a valid volume group name", "use letters, digits, '+', '_', '.', '-'")
+        return False
+
+    for vg, vpath, group in c.entries(lvm, ("lvm",), LVM_VG_KEYS, "{pvs: [...], lvs: {name: size}}", key=vg_name,
+                                      skip_bad_keys=False):
         pvs = group.get("pvs")
         if pvs is not None and (not isinstance(pvs, list) or not pvs):
             c.add((*vpath, "pvs"), "must be a non-empty list of devices",
@@ -1437,18 +1430,18 @@ def _partitions(c: _Checker, value: Any, nodes: dict) -> None:
     disks = c.mapping(value, ("partitions",), what="a mapping {<disk>: {table, partition, nodes}}")
     if disks is None:
         return
-    taken: dict[str, str] = {}
-    for disk, spec in disks.items():
-        parts = ("partitions", disk)
+    def a_disk(disk: str, parts: Path) -> bool:
         if c.abspath(disk, parts, kind="drbd_path") is None:
-            continue
+            return False
         if _DRBD_DEV_RE.fullmatch(disk) or disk.startswith("/dev/drbd"):
             c.add(parts, "is a DRBD device, not a disk", "name the backing disk, e.g. /dev/sdc")
-            continue
-        entry = c.mapping(spec if spec is not None else {}, parts, what="{table, partition, nodes}")
-        if entry is None:
-            continue
-        c.keys(entry, PARTITION_KEYS, parts)
+            return False
+        return True
+
+    taken: dict[str, str] = {}
+    # a disk with no settings (`/dev/vdc:`) is partitioned with the defaults
+    for disk, parts, entry in c.entries({d: {} if s is None else s for d, s in disks.items()}, ("partitions",),
+                                        PARTITION_KEYS, "{table, partition, nodes}", key=a_disk, required=False):
         c.enum(entry.get("table"), (*parts, "table"), PARTITION_TABLES)
         _node_list(c, entry.get("nodes"), (*parts, "nodes"), nodes)
         if entry.get("nodes") == []:
@@ -1488,14 +1481,15 @@ def _unison(c: _Checker, value: Any, nodes: dict) -> None:
                          what="a mapping {<profile>: {root: /vol/rep-unison}}")
     if profiles is not None and not profiles:
         c.add(("unison", "profiles"), "is empty", "name at least one profile, e.g. vol-rep-unison: {root: /vol/rep-unison}")
-    for name, spec in (profiles or {}).items():
-        parts = ("unison", "profiles", name)
-        if not unison.is_profile_name(name):
-            c.add(parts, f"{_show(name)} is not a valid profile name", "use [A-Za-z0-9][A-Za-z0-9_-]*, <= 64 bytes")
-        prof = c.mapping(spec, parts, required=True, what="{root, client, schedule, logfile, rotate}")
-        if prof is None:
-            continue
-        c.keys(prof, unison.PROFILE_KEYS, parts)
+    def profile_name(name: str, parts: Path) -> bool:
+        if unison.is_profile_name(name):
+            return True
+        c.add(parts, f"{_show(name)} is not a valid profile name", "use [A-Za-z0-9][A-Za-z0-9_-]*, <= 64 bytes")
+        return False
+
+    for _name, parts, prof in c.entries(profiles or {}, ("unison", "profiles"), unison.PROFILE_KEYS,
+                                        "{root, client, schedule, logfile, rotate}", key=profile_name,
+                                        skip_bad_keys=False):
         c.abspath(prof.get("root"), (*parts, "root"), required=True)
         _node_ref(c, prof.get("client"), (*parts, "client"), nodes)
         if prof.get("schedule") is not None and not unison.is_schedule(prof["schedule"]):
