@@ -304,8 +304,9 @@ def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],
 
     Steps, in order: ``unit`` (each unit file that differs), ``mkdir``, ``fstab`` (our line for
     the mountpoint), ``mount``. ``[]`` when everything is in place or the node is not in
-    ``mount_on``. Refuses when another device is mounted there, or (to mount) when the device is
-    not GFS2 with the expected lock table.
+    ``mount_on``. Refuses when another device is mounted there, or (to mount) when the device holds
+    something other than GFS2 with the expected lock table; a blank device is not ready yet
+    (NotReadyError: ``gfs2.formatted`` makes it, on its format node).
     """
     if facts.get("node") not in (fs.get("mount_on") or []):
         return []
@@ -332,6 +333,8 @@ def plan_mounted(facts: Mapping[str, Any], fs: Mapping[str, Any],
         return steps
     table = lock_table(fs, facts["cluster_name"])
     signature = facts.get("signature") or {}
+    if not signature:  # blank: its format node has not made it yet (gfs2.formatted)
+        raise NotReadyError(device, f"GFS2 with lock table {table!r} on it (gfs2.formatted on its format node)")
     if signature.get("type") != "gfs2" or signature.get("label") != table:
         raise RefusedError(device, f"not GFS2 with lock table {table!r} (found {signature.get('type')} "
                                    f"{signature.get('label')})", "run gfs2.formatted first")

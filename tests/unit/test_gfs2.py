@@ -217,12 +217,18 @@ def test_plan_mounted(case, fact, expected):
 @pytest.mark.parametrize("case,fact,needle", [
     ("another device on the mountpoint", mfacts(mounts=[{"device": "/dev/sdb1", "mountpoint": "/gfs2-00",
                                                          "fstype": "xfs"}]), "/dev/sdb1 (xfs) is mounted there"),
-    ("not formatted", mfacts(signature={}), "gfs2.formatted"),
+    ("ext4 there", mfacts(signature={"type": "ext4"}), "found ext4"),
     ("a foreign lock table", mfacts(signature={"type": "gfs2", "label": "other:gfs2-00"}), "other:gfs2-00"),
 ])
 def test_plan_mounted_refusals(case, fact, needle):
     with pytest.raises(RefusedError, match=needle.replace("(", r"\(").replace(")", r"\)")):
         gfs2.plan_mounted(fact, FS, UNITS)
+
+
+def test_plan_mounted_waits_for_the_format_node():
+    with pytest.raises(NotReadyError, match="gfs2.formatted") as err:  # None under test: not a refusal
+        gfs2.plan_mounted(mfacts(signature={}), FS, UNITS)
+    assert err.value.what == "/dev/drbd0"
 
 
 def test_mount_options_require_promote_and_dlm_once():
