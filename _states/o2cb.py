@@ -30,7 +30,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.o2cb  # noqa: F401
 
-from hapair import adapter, converge
+from hapair import adapter, changes, converge
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -49,6 +49,11 @@ def cluster_configured(name, topology=None):
 
     Changes: ``{"/etc/ocfs2/cluster.conf": {"diff": "...", "mode": "0644"}, ...}``.
 
+    A change that needs the cluster offline (node addresses, ports, numbers, cluster name, o2cb
+    timeouts; ``hapair.changes.classify_o2cb``) is refused while the cluster is online with OCFS2
+    mounted here, naming ``salt-run hapair.reconfigure <topology>``: o2cb reads the files only at
+    its next online, and one node re-read alone would not find its peer.
+
     .. code-block:: yaml
 
         hapair-o2cb-config-managed:
@@ -61,7 +66,10 @@ def cluster_configured(name, topology=None):
         check = __salt__["o2cb.check_config"](topology=topo)
         if not check["valid"]:
             raise HapairError("rendered cluster.conf refused: " + "; ".join(check["problems"]))
-        return __salt__["o2cb.plan_config"](topo)
+        planned = __salt__["o2cb.plan_config"](topo)
+        if planned:
+            _guard_live(topo)
+        return planned
 
     def did(plan, written):
         note = " (the online cluster reads them at its next offline/online)" if __salt__["o2cb.cluster_status"]()[
@@ -72,6 +80,22 @@ def cluster_configured(name, topology=None):
         name, None, plan, lambda _plan: __salt__["o2cb.write_config"](topo), test=bool(__opts__.get("test")),
         done="o2cb config files are up to date", changes=dict, applied=lambda _plan, written: written,
         would=lambda plan: f"{len(plan)} o2cb file(s) would be written", did=did, errors=_ERRORS)
+
+
+def _guard_live(topo):
+    """Refuse a ``cluster-offline`` change (``hapair.changes.classify_o2cb``: node addresses, ports,
+    numbers, cluster name, timeouts) while the cluster is online with OCFS2 mounted here: the next
+    offline/online of one node would leave the two nodes on different clusters."""
+    files = __salt__["o2cb.render"](topo)
+    conf = next((p for p, f in files.items() if "O2CB_ENABLED=" not in f["content"]), None)
+    defaults = next((p for p, f in files.items() if "O2CB_ENABLED=" in f["content"]), None)
+    found = changes.classify_o2cb(adapter.read_file(conf) if conf else None, files[conf]["content"] if conf else None,
+                                  adapter.read_file(defaults) if defaults else None,
+                                  files[defaults]["content"] if defaults else None)
+    if changes.worst(found) not in changes.DISRUPTIVE or not __salt__["o2cb.cluster_status"]()["online"]:
+        return
+    mounted = sorted(mp for mp, m in __salt__["mount.active"]().items() if m.get("fstype") == "ocfs2")
+    changes.guard(found, {"cluster_mounted": mounted}, conf or "o2cb", topo)
 
 
 def online(name, topology=None):

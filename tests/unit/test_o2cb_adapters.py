@@ -351,3 +351,31 @@ def test_states_take_the_orchestrations_call_shape(o2cb_env):
     ret = o2cb_env["state"].online("webcluster", topology="web")
     assert ret["result"] is None and ret["name"] == "webcluster"
     assert ret["changes"]["cluster"] == "webcluster"
+
+
+@NEEDS_O2CB_MARKS[0]
+@NEEDS_O2CB_MARKS[1]
+def test_cluster_configured_refuses_readdressing_an_online_cluster_with_ocfs2_mounted(o2cb_env):
+    """Issue 18: new o2cb addresses are cluster-offline; with the cluster online and OCFS2 mounted
+    the state refuses (naming the runner) and writes nothing; unmounted, it writes as before."""
+    state, salt, config, mod = o2cb_env["state"], o2cb_env["salt"], o2cb_env["config"], o2cb_env["mod"]
+    assert state.cluster_configured("web")["result"] is True
+    with open(config["hapair:paths:o2cb_conf"], encoding="utf-8") as handle:
+        before = handle.read()
+    o2cb_env["online"]["state"] = True
+    mounts = {"/srv/www": {"device": "/dev/drbd0", "fstype": "ocfs2"}}
+    salt["mount.active"] = lambda: mounts
+    moved = copy.deepcopy(mod.__pillar__)
+    moved["hapair"]["topologies"]["web"]["nodes"]["web1"]["cluster_address"] = "10.98.0.1"
+    mod.__pillar__ = state.__pillar__ = moved
+    for test in (True, False):
+        o2cb_env["opts"]["test"] = test
+        ret = state.cluster_configured("web")
+        assert ret["result"] is False and ret["changes"] == {}, ret
+        assert "cluster-offline" in ret["comment"] and "salt-run hapair.reconfigure web" in ret["comment"]
+        assert "/srv/www" in ret["comment"]
+    with open(config["hapair:paths:o2cb_conf"], encoding="utf-8") as handle:
+        assert handle.read() == before
+    mounts.clear()
+    o2cb_env["opts"]["test"] = False
+    assert state.cluster_configured("web")["result"] is True

@@ -124,8 +124,10 @@ def test_configured_state_plans_from_matches(drbd, tmp_path):
     state_mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(state_mod)
     written_with(drbd, OLD)
+    drbd.__salt__["mount.active"] = lambda: {}  # drbd.change_facts: nothing mounted, so the rotation applies
     state_mod.__salt__ = {"drbd.config_state": drbd.config_state, "drbd.facts": drbd.facts,
-                          "drbd.write_config": drbd.write_config, "drbd.adjust": drbd.adjust}
+                          "drbd.write_config": drbd.write_config, "drbd.adjust": drbd.adjust,
+                          "drbd.change_facts": drbd.change_facts}
     state_mod.__opts__ = {"id": "node1", "test": True}
     state_mod.__pillar__ = copy.deepcopy(drbd.__pillar__)
     ret = state_mod.configured("r0", "lab_web")
