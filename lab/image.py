@@ -42,6 +42,8 @@ PACKAGES = [
     # seed 002 (heartbeat v1 + Apache) and seed 003 (Btrfs + LXC); heartbeat takes inetutils-ping
     # (its first alternative, which debootstrap resolves to), so that is the ping of the image
     "heartbeat", "apache2", "rsync", "curl", "btrfs-progs", "lxc", "busybox-static",
+    # seed 001's unison between the nodes and seeds 000/003's partitions (hapair_disk: parted, wipefs)
+    "unison", "parted",
 ]
 # Services the packages enable that the lab starts itself (or never): faster, quieter boots.
 DISABLE = [
