@@ -462,6 +462,42 @@ def _orchestration_steps(ret):
             for k, v in ordered]
 
 
+def drift(topology, pillar=None):
+    """Per node, what differs between the pillar, the DRBD files on disk and the running kernel,
+    before anything is applied (``drbd.drift`` on both nodes, one job each; reads only).
+
+    Returns ``{"result", "topology", "nodes": {node: drbd.drift or None}, "drifted": {node: [what]},
+    "comment"}``; ``result`` is True whether or not anything drifted (a node that does not answer
+    is named in the comment). No secret is returned.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.drift lab_web
+    """
+    try:
+        topo = _load(topology, pillar)
+    except (HapairError, ValueError) as err:
+        return _fail(str(err))
+    values, errors = _call(topo, "drbd.drift", [topology], timeout=60)
+    drifted = {}
+    for node, value in values.items():
+        if not isinstance(value, dict):
+            continue
+        what = [f"{path} {state}" for path, state in sorted((value.get("files") or {}).items()) if state != "matches"]
+        for res, seen in sorted((value.get("resources") or {}).items()):
+            if seen.get("pillar_vs_file"):
+                what.append(f"{res}: pillar differs from the file ({seen.get('pillar_vs_file_class')})")
+            if seen.get("file_vs_kernel"):
+                what.append(f"{res}: the kernel differs from the file ({seen.get('file_vs_kernel_class')}): "
+                            f"{len(seen['file_vs_kernel'])} adjust command(s)")
+        drifted[node] = what
+    parts = [f"{node}: {'; '.join(w) if w else 'no drift'}" for node, w in drifted.items()]
+    comment = _with_errors("; ".join(parts) or "no node answered", errors)
+    return {"result": True, "topology": topology, "nodes": values, "drifted": drifted, "comment": comment}
+
+
 def translate(topology, pillar=None):
     """Print a cman topology (seed 004's ``stack: cman``) as the same topology for corosync + dlm.
 

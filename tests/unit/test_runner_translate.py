@@ -34,3 +34,27 @@ def test_the_bootstrap_refusal_of_cman_names_the_translation():
     topo = topology.normalise(topology.topologies(_pillar("hardcore"))["hardcore"], "hardcore")
     (err,) = bootstrap.errors(topo)
     assert "hapair.translate" in str(err)
+
+
+def test_drift_asks_both_nodes_once_and_says_what_drifted():
+    class Nodes:
+        jobs = []
+
+        def cmd(self, tgt, fun, **kwargs):
+            self.jobs.append((sorted(tgt), fun, kwargs.get("arg")))
+            node1 = {"files": {"/etc/drbd.d/r0.res": "differs"},
+                     "resources": {"r0": {"pillar_vs_file": [{"key": "net:protocol"}], "pillar_vs_file_class": "reconnect",
+                                          "file_vs_kernel": None}}}
+            node2 = {"files": {"/etc/drbd.d/r0.res": "matches"}, "resources": {"r0": {"pillar_vs_file": [],
+                                                                                      "file_vs_kernel": []}}}
+            return {"node1": {"ret": node1, "retcode": 0}, "node2": {"ret": node2, "retcode": 0}}
+
+    runner = load_runner("hapair_drift_under_test")
+    nodes = Nodes()
+    runner._client = lambda: nodes
+    pil = _pillar("lab_web")
+    out = runner.drift("lab_web", pillar=pil)
+    assert out["result"] is True and nodes.jobs == [(["node1", "node2"], "drbd.drift", ["lab_web"])]
+    assert out["drifted"] == {"node1": ["/etc/drbd.d/r0.res differs",
+                                        "r0: pillar differs from the file (reconnect)"], "node2": []}
+    assert "node2: no drift" in out["comment"]
