@@ -781,10 +781,12 @@ def corosync_equivalent(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
     every = sorted(topo.get("nodes") or {})
     dlm = {"enable_fencing": bool(every) and fenced == every, **dlm}
     corosync["dlm"] = dlm
+    if devices:  # hapair.fencing renders them as dlm.conf device/connect lines
+        corosync["fencing"] = {"fence_devices": devices, "nodes": methods}
     if dlm["enable_fencing"]:
         notes.append(f"fencing: devices {', '.join(sorted(devices))} and the methods of {', '.join(fenced)} "
-                     "are under `fencing` (cman's shape); enable_fencing stays on as under cman, and dlm_controld "
-                     "needs them as dlm.conf device/connect lines (fence_all or device) before the first GFS2 mount")
+                     "are under cluster:corosync:fencing (cman's shape); enable_fencing stays on as under cman, and "
+                     "hapair renders them as dlm.conf device/connect lines (docs/fencing.md)")
     else:
         notes.append("fencing: not every node had a cman fence method with a device, so enable_fencing is off: "
                      "a node failure is then not fenced (acceptable only where that cannot corrupt shared data)")
@@ -833,6 +835,6 @@ def corosync_equivalent_yaml(raw: Mapping[str, Any], name: str) -> str:
                           default_flow_style=False, sort_keys=False)
     fencing = yaml.safe_dump({"fencing": mask(out["fencing"], secrets)}, default_flow_style=False, sort_keys=False)
     lines.append(body.rstrip("\n"))
-    lines.append("# The fence devices and methods as cman had them (hapair does not render them for dlm yet):")
+    lines.append("# The fence devices and methods as cman had them (also under cluster:corosync:fencing above):")
     lines += [f"# {line}" for line in fencing.rstrip("\n").splitlines()]
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ import binascii
 import re
 from typing import Any, Mapping
 
+from hapair import fencing
 from hapair.errors import ParseError, RenderError, TopologyError
 from hapair.fields import has_control
 from hapair.parsing import to_int
@@ -281,7 +282,6 @@ def parse_cfgtool(text: str) -> dict[str, Any]:
 DLM_CONF_HEADER = "# Managed by hapair (Salt): local edits are overwritten."
 # dlm_controld's own default; the topology key is cluster:corosync:dlm:enable_fencing
 DLM_ENABLE_FENCING_DEFAULT = True
-_DLM_FENCE_KEYS = ("fence_all", "device")
 
 
 def dlm_options(topology: Mapping[str, Any]) -> dict[str, Any]:
@@ -305,22 +305,25 @@ def render_dlm_conf(topology: Mapping[str, Any]) -> str:
     lines = [DLM_CONF_HEADER]
     for key, value in dlm_options(topology).items():
         lines.append(f"{_key(key, 'dlm.conf')}={_value(value)}")
+    lines += fencing.dlm_lines(topology)  # device / connect lines of cluster:corosync:fencing
     return "\n".join(lines) + "\n"
 
 
 def check_dlm(topology: Mapping[str, Any]) -> list[TopologyError]:
     """What dlm_controld starts with but then hangs on: fencing on with no fence method.
 
-    With ``enable_fencing`` true and neither ``fence_all`` nor a ``device`` line, the first GFS2
-    mount waits for a fence that can never happen (a two-node lab without fence devices).
+    With ``enable_fencing`` true and no fence devices (``cluster:corosync:fencing``, rendered as
+    dlm.conf ``device``/``connect`` lines by ``hapair.fencing``), the first GFS2 mount waits for a
+    fence that can never happen (a two-node lab without fence devices).
     """
     options = dlm_options(topology)
     path = f"{topology.get('path', 'hapair:topologies')}:cluster:corosync:dlm"
-    if options["enable_fencing"] in (True, 1, "1", "yes") and not any(k in options for k in _DLM_FENCE_KEYS):
+    if options["enable_fencing"] in (True, 1, "1", "yes") and not fencing.configured(topology):
         return [TopologyError(f"{path}:enable_fencing", "fencing is on but no fence method is configured "
-                              "(fence_all or device): the first GFS2 mount would block",
-                              "add fence_all (e.g. dlm_stonith under pacemaker), or set enable_fencing: "
-                              "false where losing a node cannot corrupt shared data (a lab)")]
+                              "(cluster:corosync:fencing): the first GFS2 mount would block",
+                              "add fence devices and each node's method under cluster:corosync:fencing "
+                              "(docs/fencing.md), or set enable_fencing: false where losing a node cannot "
+                              "corrupt shared data (a lab)")]
     return []
 
 

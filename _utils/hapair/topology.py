@@ -522,7 +522,10 @@ def _secrets(topo: dict) -> list[str]:
         found.append(heartbeat["authkeys"]["key"])
     corosync = topo["cluster"]["corosync"]
     if corosync:
+        from hapair import fencing  # noqa: PLC0415 - fencing is Salt-free and small
+
         found.append(secret_text(corosync.get("authkey")))
+        found.extend(fencing.secrets(topo))
     if topo.get("unison") and topo["unison"]["ssh_key"]:
         from hapair.unison import key_secrets  # noqa: PLC0415
 

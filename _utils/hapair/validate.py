@@ -17,7 +17,7 @@ import ipaddress
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-from hapair import drbd_state, fields
+from hapair import drbd_state, fencing, fields
 from hapair.drbd_render import HANDLER_KINDS, HANDLER_PATH
 from hapair.errors import TopologyError
 
@@ -79,6 +79,8 @@ COROSYNC_DEFAULTS: dict[str, Any] = {
     "dlm": {},
     # base64 of /etc/corosync/authkey (SECRET), used when crypto_cipher/crypto_hash are not none
     "authkey": None,
+    # dlm_controld's fence devices and each node's methods (cman's shape; hapair.fencing checks them)
+    "fencing": None,
 }
 COROSYNC_TRANSPORTS = ("knet", "udpu", "udp")
 COROSYNC_CIPHERS = ("none", "aes256", "aes192", "aes128")
@@ -450,6 +452,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _mkfs_type_sizes(c, topo, resources)
     _partitions(c, topo.get("partitions"), nodes)
     _unison(c, topo.get("unison"), nodes)
+    c.errors += fencing.errors(topo, c.base)  # cluster:corosync:fencing (stack corosync only)
 
 
 # -- nodes ------------------------------------------------------------------------------------------

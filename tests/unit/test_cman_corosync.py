@@ -27,7 +27,8 @@ def test_hardcore_translates_and_validates():
     assert validate.validate(out["topology"], "hardcore") == []
     cluster = out["topology"]["cluster"]
     assert cluster == {"stack": "corosync", "name": "hardcore", "corosync": {
-        "two_node": True, "dlm": {"enable_fencing": True, "plock_ownership": 1, "plock_rate_limit": 0}}}
+        "two_node": True, "dlm": {"enable_fencing": True, "plock_ownership": 1, "plock_rate_limit": 0},
+        "fencing": out["fencing"]}}  # cman's devices and methods, rendered for dlm by hapair.fencing
     # everything that is not the cluster stack is kept as it was
     assert {k: v for k, v in out["topology"].items() if k != "cluster"} == {k: v for k, v in raw.items() if k != "cluster"}
     assert out["fencing"]["fence_devices"] == raw["cluster"]["cman"]["fence_devices"]
@@ -43,14 +44,16 @@ def test_the_notes_say_what_was_dropped_and_why():
     assert "service groups" in notes[keys.index("cluster:cman:vms")]
 
 
-def test_normalised_it_runs_on_the_bootstrap_but_dlm_still_wants_a_fence_method():
-    """Fencing stays on as under cman: until hapair renders the devices for dlm (issue 17's fencing
-    part), stack_errors says the first GFS2 mount would block; nothing else is wrong."""
+def test_normalised_it_runs_on_the_bootstrap_with_cmans_fencing_rendered_for_dlm():
+    """Fencing stays on as under cman, its devices and methods rendered as dlm.conf device/connect
+    lines: the translation loads, and the bootstrap can run it."""
     t = cman.corosync_equivalent(hardcore(), "hardcore")["topology"]
-    norm = topology.normalise(copy.deepcopy(t), "hardcore")
-    assert bootstrap.errors(norm) == []
-    assert [e.path for e in topology.stack_errors(norm)] == [
-        "hapair:topologies:hardcore:cluster:corosync:dlm:enable_fencing"]
+    norm = topology.load({"hapair": {"topologies": {"hardcore": copy.deepcopy(t)}}}, "hardcore")
+    assert bootstrap.errors(norm) == [] and topology.stack_errors(norm) == []
+    from hapair import corosync  # noqa: PLC0415
+
+    conf = corosync.render_dlm_conf(norm)
+    assert "enable_fencing=1" in conf and "\ndevice " in conf and "\nconnect " in conf
 
 
 def test_without_fence_methods_fencing_is_off_and_it_loads():

@@ -146,10 +146,11 @@ def test_dlm_conf_enable_fencing_default_and_lab():
     topo["cluster"]["corosync"]["dlm"] = {}
     assert corosync.dlm_options(topo) == {"enable_fencing": True}
     assert "no fence method" in str(corosync.check_dlm(topo)[0])
-    topo["cluster"]["corosync"]["dlm"] = {"post_join_delay": 10, "fence_all": "dlm_stonith"}
+    topo["cluster"]["corosync"]["dlm"] = {"post_join_delay": 10}
+    topo["cluster"]["corosync"]["fencing"] = {"fence_all": {"agent": "dlm_stonith"}}
     assert corosync.check_dlm(topo) == []
-    assert corosync.render_dlm_conf(topo).splitlines()[1:] == ["enable_fencing=1", "fence_all=dlm_stonith",
-                                                               "post_join_delay=10"]
+    assert corosync.render_dlm_conf(topo).splitlines()[1:] == ["enable_fencing=1", "post_join_delay=10", "",
+                                                               "fence_all dlm_stonith"]
     topo["cluster"]["corosync"]["dlm"] = {"bad key": 1}
     with pytest.raises(RenderError):
         corosync.render_dlm_conf(topo)

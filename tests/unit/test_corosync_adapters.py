@@ -142,9 +142,9 @@ def test_state_dlm_configured_refuses_fencing_without_a_fence_method(env):
     del env["coro"]["dlm"]  # dlm_controld's default: fencing on
     ret = env["state"].dlm_configured(env["dlm"], "lab_gfs2")
     assert ret["result"] is False and "no fence method" in ret["comment"] and not os.path.exists(env["dlm"])
-    env["coro"]["dlm"] = {"fence_all": "dlm_stonith"}
+    env["coro"]["fencing"] = {"fence_all": {"agent": "dlm_stonith"}}
     ok = env["state"].dlm_configured(env["dlm"], "lab_gfs2")
-    assert ok["result"] is True and "+enable_fencing=1\n+fence_all=dlm_stonith\n" in ok["changes"]["diff"]
+    assert ok["result"] is True and "+enable_fencing=1\n+\n+fence_all dlm_stonith\n" in ok["changes"]["diff"], ok
 
 
 def test_dlm_status_parses_and_reports_a_stopped_daemon(env):

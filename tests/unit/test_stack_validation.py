@@ -28,13 +28,14 @@ def fencing_without_a_method() -> dict:
     return data
 
 
-PATH = "hapair:topologies:lab_gfs2:cluster:corosync:dlm:enable_fencing"
+PATHS = ["hapair:topologies:lab_gfs2:cluster:corosync:fencing:nodes:node1",
+         "hapair:topologies:lab_gfs2:cluster:corosync:fencing:nodes:node2"]  # each node without a method
 
 
 def test_dlm_fencing_without_a_method_is_refused_by_load():
     with pytest.raises(ValidationError) as err:
         topology.load(fencing_without_a_method(), "lab_gfs2")
-    assert [e.path for e in err.value.errors] == [PATH]
+    assert [e.path for e in err.value.errors] == PATHS
 
 
 def test_the_runner_s_validate_refuses_it_before_any_job(tmp_path):
@@ -43,7 +44,7 @@ def test_the_runner_s_validate_refuses_it_before_any_job(tmp_path):
     spec.loader.exec_module(runner)
     runner.__context__, runner.__opts__ = {}, {"cachedir": str(tmp_path), "id": "master"}
     out = runner.validate("lab_gfs2", pillar=fencing_without_a_method())
-    assert out["result"] is False and any(PATH in e for e in out["errors"]), out
+    assert out["result"] is False and all(any(p in e for e in out["errors"]) for p in PATHS), out
 
 
 @pytest.mark.parametrize("name, change, section", [
