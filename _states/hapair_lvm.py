@@ -42,6 +42,7 @@ def present(name, overwrite=False):
 
     Changes: ``{"created": ["pvcreate /dev/vdc", "vgcreate vg0", "lvcreate /dev/vg0/rep-drbd0", ...,
     "mkfs /dev/vg0/rep-no", "mkdir /vol/rep-no", "fstab /vol/rep-no", "mount /vol/rep-no"]}``.
+    After apply the reports are read again: anything still to do fails the state, naming it.
 
     .. code-block:: yaml
 
@@ -65,4 +66,6 @@ def present(name, overwrite=False):
         would=lambda steps: "would run: " + "; ".join(" ".join(s["argv"]) if "argv" in s else
                                                       f"{s['action']} {s['target']}" for s in steps),
         did=lambda _steps, done: f"created {len(done)} LVM object(s) for {name}",
-        recheck=False, errors=(CommandExecutionError, SaltInvocationError))  # apply re-plans itself
+        residue=lambda _steps, left: f"the LVM volumes of {name} were created, yet the reports still show "
+                                     + "; ".join(f"{s['action']} {s['target']}" for s in left) + " to do",
+        errors=(CommandExecutionError, SaltInvocationError))

@@ -121,7 +121,6 @@ def converge(
     would: Callable[[Any], str] | None = None,
     did: Callable[[Any, Any], str] | None = None,
     residue: Callable[[Any, Any], str] | None = None,
-    recheck: bool = True,
     errors: Errors = (),
     not_ready: Errors = (),
     secrets: Sequence[str] | Callable[[], Sequence[str]] = (),
@@ -134,9 +133,8 @@ def converge(
     ``did(plan, applied_value)`` make the comments (default ``"<name>: would run <actions>"`` and
     ``"<name>: ran <actions>"``); ``residue(plan, left)`` the comment when a plan is left after
     apply. ``applied(plan, applied_value)`` gives the changes after apply when apply reports them
-    (default: the planned ones). ``recheck=False`` trusts apply (which re-plans itself) instead
-    of reading the facts again. ``secrets`` (or a callable returning them, read once the plan is
-    made) are masked everywhere.
+    (default: the planned ones); the facts are read again all the same. ``secrets`` (or a
+    callable returning them, read once the plan is made) are masked everywhere.
     """
     ret = result(name)
     shown: Sequence[str] = ()
@@ -157,7 +155,7 @@ def converge(
             value = apply(steps)
             if applied is not None:
                 ret["changes"] = applied(steps, value)
-            left = observe() if recheck else None
+            left = observe()
             if left:
                 ret.update(result=False, comment=residue(steps, left) if residue else
                            f"{name}: ran {actions(steps)} but still needs {actions(left)}")

@@ -122,11 +122,17 @@ def test_an_unexpected_exception_is_not_swallowed():
         run("r0", {"raise": ZeroDivisionError()}, test=False)
 
 
-def test_recheck_false_trusts_apply_and_applied_reports_its_answer():
-    ret, ran = run("r0", SECONDARY, test=False, recheck=False,
-                   applied=lambda steps, value: {"role": {"old": "Secondary", "new": "Primary (applied)"}})
-    assert ret["result"] is True and ran == [["primary"]]
-    assert ret["changes"] == {"role": {"old": "Secondary", "new": "Primary (applied)"}}
+def test_applied_reports_apply_s_answer_and_the_facts_are_still_read_again():
+    applied = {"role": {"old": "Secondary", "new": "Primary (applied)"}}
+    ret, ran = run("r0", SECONDARY, test=False, after=PRIMARY, applied=lambda steps, value: applied)
+    assert ret["result"] is True and ran == [["primary"]] and ret["changes"] == applied
+    ret, _ = run("r0", SECONDARY, test=False, applied=lambda steps, value: applied,
+                 residue=lambda steps, left: f"still {actions(left)}")
+    assert ret["result"] is False and ret["comment"] == "still primary" and ret["changes"] == applied
+
+
+def actions(steps):
+    return ", ".join(s["action"] for s in steps)
 
 
 class Clock:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
 
@@ -97,13 +98,45 @@ def test_percent_sizes_use_extents():
 
 
 # -- adapters --------------------------------------------------------------------------------------
-def made(cmd) -> dict:
-    """After lvcreate, the reports show vg0 on /dev/vdc with both LVs (what apply reads again)."""
-    cmd.responses[("pvs",)] = {"stdout": read(f"pvs-vg0-{V}.json").replace("/dev/loop0", "/dev/vdc")
-                               .replace("vgcap", "vg0")}
-    cmd.responses[("vgs",)] = {"stdout": read(f"vgs-{V}.json").replace("vgcap", "vg0")}
-    cmd.responses[("lvs",)] = {"stdout": read(f"lvs-two-{V}.json").replace("vgcap", "vg0")}
-    return {}
+def vg0(name: str) -> str:
+    """A capture of vgcap on /dev/loop0 as it reads for vg0 on /dev/vdc."""
+    return read(name).replace("/dev/loop0", "/dev/vdc").replace("vgcap", "vg0")
+
+
+def only_lvs(names) -> str:
+    """lvs-two's report with only the LVs in ``names`` (vg0's): what lvs shows between two lvcreates."""
+    doc = json.loads(vg0(f"lvs-two-{V}.json"))
+    doc["report"][0]["lv"] = [row for row in doc["report"][0]["lv"] if row["lv_name"] in names]
+    return json.dumps(doc)
+
+
+def lvm_disk(cmd) -> dict:
+    """The fake's commands change what the reports show, as lvm2 does: pvcreate makes /dev/vdc an
+    orphan PV (blkid: LVM2_member), vgcreate puts it in vg0, each lvcreate adds its LV."""
+    made = []
+
+    def pvcreate(argv, _kw):
+        cmd.responses[("pvs",)] = {"stdout": read(f"pvs-orphan-{V}.json").replace("/dev/loop2", argv[-1])
+                                   .replace('{"pv_name":"/dev/loop0", "vg_name":"vgcap"},', "")}
+        cmd.responses[("blkid",)] = {"stdout": read_disk("blkid-export--2.38.1-lvm2.out")}
+        return {}
+
+    def vgcreate(argv, _kw):
+        cmd.responses[("pvs",)] = {"stdout": vg0(f"pvs-vg0-{V}.json")}
+        cmd.responses[("vgs",)] = {"stdout": vg0(f"vgs-{V}.json")}
+        return {}
+
+    def lvcreate(argv, _kw):
+        made.append(argv[argv.index("-n") + 1])
+        cmd.responses[("lvs",)] = {"stdout": only_lvs(made)}
+        return {}
+
+    return {("pvcreate",): pvcreate, ("vgcreate",): vgcreate, ("lvcreate",): lvcreate}
+
+
+def read_disk(name: str) -> str:
+    with open(os.path.join(ROOT, "tests", "fixtures", "disk", name), encoding="utf-8") as handle:
+        return handle.read()
 
 
 @pytest.fixture
@@ -113,13 +146,13 @@ def env():
         ("pvs",): {"stdout": read(f"lvs-none-{V}.json").replace('"lv"', '"pv"')},
         ("vgs",): {"stdout": read(f"lvs-none-{V}.json").replace('"lv"', '"vg"')},
         ("lvs",): {"stdout": read(f"lvs-none-{V}.json")},
-        ("pvcreate",): {}, ("vgcreate",): {}, ("lvcreate",): lambda argv, _kw: made(cmd),
     })
+    cmd.responses.update(lvm_disk(cmd))
     salt = fakesalt.salt_dict(cmd, {})
     mod = fakesalt.load("modules", "hapair_lvm", salt, pillar=pillar(), opts={"id": "node1"})
     salt.update({f"hapair_lvm.{fn}": getattr(mod, fn) for fn in ("facts", "plan", "apply")})
     state = fakesalt.load("states", "hapair_lvm", salt, pillar=pillar(), opts={"id": "node1"})
-    return {"cmd": cmd, "mod": mod, "state": state}
+    return {"cmd": cmd, "mod": mod, "state": state, "salt": salt}
 
 
 def test_state_test_mode_runs_nothing_then_applies(env):
@@ -137,12 +170,31 @@ def test_state_test_mode_runs_nothing_then_applies(env):
 
 
 def test_state_is_a_noop_when_present(env):
-    env["cmd"].responses[("pvs",)] = {"stdout": read(f"pvs-vg0-{V}.json").replace("/dev/loop0", "/dev/vdc")
-                                      .replace("vgcap", "vg0")}
-    env["cmd"].responses[("vgs",)] = {"stdout": read(f"vgs-{V}.json").replace("vgcap", "vg0")}
-    env["cmd"].responses[("lvs",)] = {"stdout": read(f"lvs-two-{V}.json").replace("vgcap", "vg0")}
+    env["cmd"].responses[("pvs",)] = {"stdout": vg0(f"pvs-vg0-{V}.json")}
+    env["cmd"].responses[("vgs",)] = {"stdout": vg0(f"vgs-{V}.json")}
+    env["cmd"].responses[("lvs",)] = {"stdout": vg0(f"lvs-two-{V}.json")}
     ret = env["state"].present("lab_fileserver")
     assert ret["result"] is True and ret["changes"] == {}
+
+
+def test_state_reads_the_reports_again_after_apply(env):
+    """An apply that reports success while the reports still lack the LVs fails, naming what is left."""
+    env["salt"]["hapair_lvm.apply"] = lambda name, overwrite=False: []
+    ret = env["state"].present("lab_fileserver")
+    assert ret["result"] is False, ret
+    assert ret["comment"] == ("the LVM volumes of lab_fileserver were created, yet the reports still show "
+                              "pvcreate /dev/vdc; vgcreate vg0; lvcreate /dev/vg0/rep-drbd0; "
+                              "lvcreate /dev/vg0/rep-drbd1 to do")
+
+
+def test_state_after_a_half_done_run_creates_what_is_left(env):
+    env["cmd"].responses[("pvs",)] = {"stdout": vg0(f"pvs-vg0-{V}.json")}
+    env["cmd"].responses[("vgs",)] = {"stdout": vg0(f"vgs-{V}.json")}
+    env["cmd"].responses[("lvs",)] = {"stdout": only_lvs(["rep-drbd0"])}
+    env["cmd"].responses[("lvcreate",)] = lambda argv, _kw: env["cmd"].responses.update(
+        {("lvs",): {"stdout": vg0(f"lvs-two-{V}.json")}}) or {}
+    ret = env["state"].present("lab_fileserver")
+    assert ret["result"] is True and ret["changes"] == {"created": ["lvcreate /dev/vg0/rep-drbd1"]}, ret
 
 
 def test_state_refuses_a_disk_with_a_filesystem(env):
