@@ -25,7 +25,7 @@ from typing import Any, Mapping
 from hapair.errors import ParseError, RefusedError
 from hapair.fields import require
 from hapair.localfs import mkfs_argv
-from hapair.parsing import blkid_kind, load_json, to_int
+from hapair.parsing import load_json, require_blank, to_int
 
 #: the actions of plan_present (plan_volumes' follow them)
 PRESENT_ACTIONS = ("pvcreate", "vgcreate", "vgextend", "lvcreate")
@@ -116,8 +116,7 @@ def plan_present(lvm: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bo
                 continue
             if owner is None:
                 signature = signatures.get(device)
-                if signature and not overwrite:
-                    raise RefusedError(device, f"it carries a {signature} signature (blkid)", "overwrite=True")
+                require_blank(device, signature, overwrite)
                 force = ["-ff", "--yes"] if signature else []
                 steps.append({"action": "pvcreate", "target": device, "argv": [binary["pvcreate"], *force, device]})
             joining.append(device)
@@ -210,9 +209,7 @@ def plan_volumes(lvm: Mapping[str, Any], facts: Mapping[str, Any], overwrite: bo
             path = lvspec["path"]
             signature = signatures.get(path, {}) if f"{vg}/{lv}" in present else {}
             if signature.get("type") != fs["type"]:
-                if signature and not overwrite:
-                    raise RefusedError(path, f"it already holds {blkid_kind(signature) or 'a signature'}; "
-                                             f"mkfs.{fs['type']} destroys it", "overwrite=True")
+                require_blank(path, signature, overwrite, then=f"mkfs.{fs['type']} destroys it")
                 steps.append({"action": "mkfs", "target": path,
                               "argv": mkfs_argv(fs, path, binary=binary.get(f"mkfs.{fs['type']}"),
                                                 force=bool(signature))})
