@@ -247,6 +247,43 @@ class _Errors:
                          f"did you mean `{close[0]}`?" if close else "allowed: " + ", ".join(allowed))
 
 
+#: How a check reports one error: ``add(path parts, message, hint)`` (validate.py's and this module's).
+Add = Callable[[tuple, str, str], None]
+
+
+def fence_methods(add: Add, methods: Any, parts: tuple, example: str) -> list[tuple[tuple, Any]]:
+    """A node's ``fence`` value as ``[(path, method)]``, the one owner of the fence-method list
+    check of both stacks (``cluster:cman:nodes:<n>:fence`` and ``...:fencing:nodes:<n>:fence``):
+    unset is ``[]``; anything but a list is reported at ``(*parts, "fence")`` with ``example`` as
+    the hint, and is ``[]`` too. ``parts`` is the node's path.
+
+    >>> found = []
+    >>> fence_methods(lambda *error: found.append(error), {"method": "m"}, ("nodes", "a"), "e.g. [...]"), found
+    ([], [(('nodes', 'a', 'fence'), 'must be a list of methods', 'e.g. [...]')])
+    >>> fence_methods(print, [{"method": "m"}], ("nodes", "a"), "")
+    [(('nodes', 'a', 'fence', 0), {'method': 'm'})]
+    """
+    if methods is None:
+        return []
+    if not isinstance(methods, list):
+        add((*parts, "fence"), "must be a list of methods", example)
+        return []
+    return [((*parts, "fence", index), method) for index, method in enumerate(methods)]
+
+
+def method_devices(add: Add, method: Mapping[str, Any], parts: tuple) -> list[Any] | None:
+    """A fence method's ``devices``: a non-empty list, else reported at ``(*parts, "devices")`` and None.
+
+    >>> method_devices(print, {"devices": [{"name": "d"}]}, ("fence", 0))
+    [{'name': 'd'}]
+    """
+    refs = method.get("devices")
+    if not isinstance(refs, list) or not refs:
+        add((*parts, "devices"), "must be a non-empty list", "e.g. [{name: node1_ipmi}]")
+        return None
+    return refs
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -371,15 +408,9 @@ def _errors(raw: Any, path: str, metadata: Mapping[str, Mapping[str, Any]]) -> l
         if cnode is None:
             continue
         e.keys(cnode, NODE_KEYS, npath)
-        methods = cnode.get("fence")
-        if methods is None:
-            continue
-        if not isinstance(methods, list):
-            e.add((*npath, "fence"), "must be a list of methods", "e.g. [{method: ipmi, devices: [{name: node1_ipmi}]}]")
-            continue
         sections = 0
-        for index, method in enumerate(methods):
-            mpath = (*npath, "fence", index)
+        for mpath, method in fence_methods(e.add, cnode.get("fence"), npath,
+                                           "e.g. [{method: ipmi, devices: [{name: node1_ipmi}]}]"):
             meth = e.mapping(method, mpath, "a mapping with method and devices")
             if meth is None:
                 if method is None:
@@ -390,9 +421,8 @@ def _errors(raw: Any, path: str, metadata: Mapping[str, Mapping[str, Any]]) -> l
             if not (isinstance(mname, str) and _DEVICE.fullmatch(mname)):
                 e.add((*mpath, "method"), "is required" if mname is None else f"{_show(mname)} is not a method name",
                       "letters, digits, '_', '.' and '-'")
-            refs = meth.get("devices")
-            if not isinstance(refs, list) or not refs:
-                e.add((*mpath, "devices"), "must be a non-empty list", "e.g. [{name: node1_ipmi}]")
+            refs = method_devices(e.add, meth, mpath)
+            if refs is None:
                 continue
             sections += len(refs)
             usable = True

@@ -975,22 +975,15 @@ def _cman(c: _Checker, value: Any, nodes: dict) -> None:
                                          key=lambda node, where: _node_ref(c, node, where, nodes) is not None,
                                          skip_bad_keys=False):
         c.integer(cnode.get("votes"), (*npath, "votes"), 0)
-        methods = cnode.get("fence")
-        if methods is None:
-            continue
-        if not isinstance(methods, list):
-            c.add((*npath, "fence"), "must be a list of methods", "e.g. [{method: single, devices: [{name: dev}]}]")
-            continue
-        for index, method in enumerate(methods):
-            mpath = (*npath, "fence", index)
+        for mpath, method in fencing.fence_methods(c.add, cnode.get("fence"), npath,
+                                                   "e.g. [{method: single, devices: [{name: dev}]}]"):
             meth = c.mapping(method, mpath, required=True)
             if meth is None:
                 continue
             c.keys(meth, ("method", "devices"), mpath)
             c.field("name", meth.get("method"), (*mpath, "method"), "fence method name", required=True)
-            devs = meth.get("devices")
-            if not isinstance(devs, list) or not devs:
-                c.add((*mpath, "devices"), "must be a non-empty list", "e.g. [{name: node1_ipmi}]")
+            devs = fencing.method_devices(c.add, meth, mpath)
+            if devs is None:
                 continue
             for dindex, dev in enumerate(devs):
                 dpath = (*mpath, "devices", dindex)

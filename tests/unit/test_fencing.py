@@ -319,3 +319,30 @@ def test_lab_gfs2_has_fencing_off_and_stays_valid():
     with open(os.path.join(ROOT, "pillar", "hapair", "lab_gfs2.sls"), encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)["hapair"]["topologies"]["lab_gfs2"]
     assert fencing.errors(raw, "hapair:topologies:lab_gfs2") == []
+
+
+@pytest.mark.parametrize("fence, devices, expected", [
+    ("single", None, ("fence", "must be a list of methods")),
+    (None, [], ("fence:0:devices", "must be a non-empty list")),
+    (None, "core-01_ipmi", ("fence:0:devices", "must be a non-empty list")),
+])
+def test_one_fence_method_check_for_cman_and_corosync(fence, devices, expected):
+    """``fencing.fence_methods``/``method_devices`` own the shape both stacks share: the same paths and
+    messages for cluster:cman:nodes and cluster:corosync:fencing:nodes, each stack its own example."""
+    with open(os.path.join(ROOT, "pillar", "hapair", "hardcore.sls"), encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)["hapair"]["topologies"]["hardcore"]
+    corosync = topo()
+    for node_spec in (raw["cluster"]["cman"]["nodes"]["core-01"], corosync["cluster"]["corosync"]["fencing"]["nodes"]["n1"]):
+        if fence is not None:
+            node_spec["fence"] = fence
+        else:
+            node_spec["fence"][0]["devices"] = devices
+    where, message = expected
+    cman_found = [(e.path, e.message, e.hint) for e in validate.validate(raw, "hardcore")]
+    assert cman_found == [(f"hapair:topologies:hardcore:cluster:cman:nodes:core-01:{where}", message,
+                           "e.g. [{method: single, devices: [{name: dev}]}]" if where == "fence"
+                           else "e.g. [{name: node1_ipmi}]")]
+    ours = [(e.path, e.message, e.hint) for e in fencing.errors(corosync, PATH) if e.path.endswith(where)]
+    assert ours == [(f"{PATH}:cluster:corosync:fencing:nodes:n1:{where}", message,
+                     "e.g. [{method: ipmi, devices: [{name: node1_ipmi}]}]" if where == "fence"
+                     else "e.g. [{name: node1_ipmi}]")]
