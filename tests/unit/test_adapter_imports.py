@@ -112,6 +112,28 @@ def test_a_running_minion_picks_up_synced_core_files(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
+def test_a_reload_is_not_shadowed_by_the_runner_file_named_hapair(tmp_path):
+    """Salt's loader puts _runners/ on sys.path, and the runner file is hapair.py: after a reload a
+    plain ``import hapair`` would find that file, not the package (the master then lost the runner:
+    "partially initialized module 'hapair'"). reload_changed imports the package again from its folder."""
+    shutil.copytree(os.path.join(ROOT, "_utils", "hapair"), tmp_path / "utils" / "hapair")
+    (tmp_path / "runners").mkdir()
+    (tmp_path / "runners" / "hapair.py").write_text("raise SystemExit('the runner file was imported as the package')\n")
+    code = (
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(tmp_path / 'utils')!r})\n"
+        "import hapair\n"
+        f"sys.path.insert(0, {str(tmp_path / 'runners')!r})  # what the loader does, after the first import\n"
+        f"p = {str(tmp_path / 'utils' / 'hapair' / 'errors.py')!r}\n"
+        "os.utime(p, ns=(hapair._IMPORTED_NS + 1,) * 2)\n"
+        "assert hapair.reload_changed() is True\n"
+        "import hapair.errors as e\nimport hapair\n"
+        "assert hapair.__file__.endswith(os.path.join('hapair', '__init__.py')) and e.HapairError\nprint('ok')\n")
+    proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60,
+                          check=False, env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
 def test_the_checks_catch_a_lazy_import_and_a_missing_bootstrap():
     lazy = ast.parse("def f():\n    import hapair.topology as t\n    return t\n"
                      "g = lambda: __import__('x')\n"
