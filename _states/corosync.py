@@ -38,7 +38,7 @@ except ImportError:  # synced by saltutil: <extmods>/states/x.py -> <extmods>/ut
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.corosync  # noqa: F401
 
-from hapair import adapter, converge
+from hapair import adapter, changes, converge
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "corosync"
@@ -48,9 +48,10 @@ def __virtual__():
     return adapter.virtual_if_function(__salt__, __virtualname__, "corosync.render")
 
 
-def _converge(name, check, apply):
+def _converge(name, check, apply, would=None):
     """Every file state here on ``hapair.converge``: ``check()`` returns ``(changes, comment)``,
-    ``changes`` empty when nothing is to do (``comment`` then says so), or raises."""
+    ``changes`` empty when nothing is to do (``comment`` then says so), or raises. ``would(changes)``
+    is the ``test=True`` comment (default ``"<name> would be written"``)."""
     seen = {}
 
     def plan(_facts):
@@ -59,26 +60,82 @@ def _converge(name, check, apply):
 
     return converge.converge(name, None, plan, lambda _changes: apply(), test=bool(__opts__.get("test")),
                              done=lambda: seen["comment"], changes=dict,
-                             would=lambda _changes: f"{name} would be written", did=lambda _changes, done: done,
+                             would=would or (lambda _changes: f"{name} would be written"),
+                             did=lambda _changes, done: done,
                              errors=(CommandExecutionError, SaltInvocationError))
 
 
 def configured(name, topology, reload=True):
-    """Manage corosync.conf (``name`` is its path). Changes: ``{"diff": "<unified diff>"}``."""
+    """Manage corosync.conf (``name`` is its path). Changes: ``{"diff": "<unified diff>"}``, and
+    for a file already on disk ``"change": {"class", "changes", "steps"}`` (``hapair.changes``).
+
+    Each difference from the file on disk is classified (``hapair.changes.classify_corosync``):
+    logging and the totem timers are ``online`` (``corosync-cfgtool -R`` reloads them); anything
+    else (cluster name, transport, crypto, the nodelist, quorum) is ``cluster-offline`` and is
+    refused while GFS2 is mounted on this node, naming the file and
+    ``salt-run hapair.reconfigure <topology>``: corosync and dlm_controld read it only when they
+    start, and one node restarted alone would leave the pair on two clusters. The ``test=True``
+    comment lists the class and the steps.
+
+    .. code-block:: yaml
+
+        hapair-corosync-conf-managed:
+          corosync.configured:
+            - name: /etc/corosync/corosync.conf
+            - topology: lab_gfs2
+    """
+    seen = {}
 
     def check():
         planned = __salt__["corosync.plan_config"](topology, path=name)
-        if planned["changed"] and __opts__.get("test"):
+        if not planned["changed"]:
+            return {}, f"{name} is up to date"
+        if __opts__.get("test"):
             verdict = __salt__["corosync.validate"](topology=topology)  # update_config checks for real
             if not verdict["valid"]:
                 raise CommandExecutionError("rendered corosync.conf is invalid: " + "; ".join(verdict["errors"]))
-        return ({"diff": planned["diff"]} if planned["changed"] else {}), f"{name} is up to date"
+        found = _guard_live(name, topology)
+        out = {"diff": planned["diff"]}
+        if found:
+            out["change"] = seen["change"] = {"class": changes.worst(found),
+                                              "changes": [f"{c['what']} {c['key']}: {c['class']}" for c in found],
+                                              "steps": _steps(name, found)}
+        return out, ""
 
     def apply():
         done = __salt__["corosync.update_config"](topology, path=name, reload=reload)
         return f"{name} written" + (" and reloaded" if done["reloaded"] else "")
 
-    return _converge(name, check, apply)
+    def would(_changes):
+        change = seen.get("change")
+        if not change:
+            return f"{name} would be written"
+        lines = [f"{name} would be written", f"{change['class']} change: " + "; ".join(change["changes"])]
+        return "\n".join(lines + [f"  {i}. {what}" for i, what in enumerate(change["steps"], 1)])
+
+    return _converge(name, check, apply, would=would)
+
+
+def _steps(name, found):
+    """The steps of ``found`` in an operator's words: an online-only change is this state's write and
+    reload; a disruptive one ``hapair.changes.steps`` (what ``salt-run hapair.reconfigure`` runs)."""
+    if changes.worst(found) == changes.ONLINE:
+        return [f"write {name}", "corosync-cfgtool -R: the running corosync reloads it"]
+    return [f"{s['what']} ({s['where']})" for s in changes.steps(found)]
+
+
+def _guard_live(name, topology):
+    """The changes from the corosync.conf on disk at ``name`` to the rendered one (``[]``: no file
+    yet); RefusedError (the file, ``salt-run hapair.reconfigure``) for a ``cluster-offline`` one
+    while GFS2 is mounted here."""
+    old = adapter.read_file(name)
+    if old is None:
+        return []
+    found = changes.classify_corosync(old, __salt__["corosync.render"](topology))
+    if changes.worst(found) in changes.DISRUPTIVE:
+        mounted = sorted(mp for mp, m in __salt__["mount.active"]().items() if m.get("fstype") == "gfs2")
+        changes.guard(found, {"cluster_mounted": mounted}, name, topology)
+    return found
 
 
 def authkey_managed(name, topology):

@@ -192,3 +192,56 @@ def test_state_authkey_managed_installs_0400_and_never_shows_the_key(env):
     env["coro"]["authkey"] = base64.b64encode(b"short").decode()
     bad = state.authkey_managed(env["authkey"], "lab_gfs2")
     assert bad["result"] is False and "5 bytes" in bad["comment"] and "c2hvcnQ" not in bad["comment"]
+
+
+def test_state_configured_refuses_a_cluster_offline_change_with_gfs2_mounted(env):
+    """Day 2 (docs/day2.md): a new node address is cluster-offline; with GFS2 mounted here the state
+    refuses under test and apply alike, naming the file and the runner, and writes nothing; with
+    nothing mounted test=True shows the class and the steps, and the real run writes it."""
+    state = env["state"]
+    assert state.configured(env["conf"], "lab_gfs2")["result"] is True       # a first install: no change class
+    with open(env["conf"], encoding="utf-8") as handle:
+        before = handle.read()
+    mounts = {"/srv/gfs2": {"device": "/dev/drbd0", "fstype": "gfs2"}, "/": {"device": "/dev/vda1", "fstype": "ext4"}}
+    env["state"].__salt__["mount.active"] = lambda: mounts
+    state.__pillar__["hapair"]["topologies"]["lab_gfs2"]["nodes"]["node2"]["address"] = "10.98.0.2"
+    for test in (True, False):
+        state.__opts__["test"] = test
+        ret = state.configured(env["conf"], "lab_gfs2")
+        assert ret["result"] is False and ret["changes"] == {}, ret
+        assert ret["comment"].startswith(f"refusing on {env['conf']}: cluster filesystems mounted at /srv/gfs2: "
+                                         "the change is cluster-offline (cluster nodelist:node 2:ring0_addr: "), ret
+        assert ret["comment"].endswith("to proceed anyway pass salt-run hapair.reconfigure lab_gfs2")
+    with open(env["conf"], encoding="utf-8") as handle:
+        assert handle.read() == before
+    mounts.pop("/srv/gfs2")
+    state.__opts__["test"] = True
+    dry = state.configured(env["conf"], "lab_gfs2")
+    assert dry["result"] is None and dry["changes"]["change"]["class"] == "cluster-offline", dry
+    assert dry["changes"]["change"]["changes"] == ["cluster nodelist:node 2:ring0_addr: cluster-offline"]
+    assert dry["changes"]["change"]["steps"][2] == "o2cb offline <cluster> (or stop dlm, corosync) (both)"
+    assert dry["comment"].splitlines()[:2] == [f"{env['conf']} would be written", "cluster-offline change: "
+                                               "cluster nodelist:node 2:ring0_addr: cluster-offline"]
+    assert "  3. o2cb offline <cluster> (or stop dlm, corosync) (both)" in dry["comment"].splitlines()
+    state.__opts__["test"] = False
+    done = state.configured(env["conf"], "lab_gfs2")
+    assert done["result"] is True and done["changes"] == dry["changes"], done
+    with open(env["conf"], encoding="utf-8") as handle:
+        assert "10.98.0.2" in handle.read()
+
+
+def test_state_configured_applies_an_online_change_with_gfs2_mounted(env):
+    state = env["state"]
+    assert state.configured(env["conf"], "lab_gfs2")["result"] is True
+    env["state"].__salt__["mount.active"] = lambda: {"/srv/gfs2": {"device": "/dev/drbd0", "fstype": "gfs2"}}
+    env["coro"]["token"] = 5000
+    state.__opts__["test"] = True
+    dry = state.configured(env["conf"], "lab_gfs2")
+    assert dry["result"] is None and dry["changes"]["change"] == {
+        "class": "online", "changes": ["cluster totem:token: online"],
+        "steps": [f"write {env['conf']}", "corosync-cfgtool -R: the running corosync reloads it"]}
+    assert dry["comment"].splitlines()[1:] == ["online change: cluster totem:token: online", f"  1. write {env['conf']}",
+                                               "  2. corosync-cfgtool -R: the running corosync reloads it"]
+    state.__opts__["test"] = False
+    done = state.configured(env["conf"], "lab_gfs2")
+    assert done["result"] is True and done["comment"] == f"{env['conf']} written and reloaded", done
