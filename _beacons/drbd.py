@@ -27,7 +27,7 @@ Minion config:
         - mode: auto          # auto | poll
 
 Events go to the master with ``event.send`` (tags as above, not under ``salt/beacon``), so the
-reactor maps ``hapair/drbd/*`` (see salt/reactor/README.md). The beacon itself returns ``[]``.
+reactor maps ``hapair/drbd/*`` (see salt/hapair/reactor/README.md). The beacon itself returns ``[]``.
 
 It also forwards what hapair's DRBD handler recorded (``<state_dir>/drbd/<resource>.<kind>``,
 kinds split-brain, fence-peer, before/after-resync-target, out-of-sync) as

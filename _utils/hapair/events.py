@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from hapair import fields
 
-# The kinds that start a remediation (salt/reactor/drbd.sls mirrors this list in Jinja; a test
+# The kinds that start a remediation (salt/hapair/reactor/drbd.sls mirrors this list in Jinja; a test
 # renders the SLS and compares). Detail and progress kinds (replication, peer-role, peer-disk,
 # sync) never do.
 ACTED_ON = ("present", "role", "disk", "connection", "standalone", "peer-diskless", "sync-finished",
