@@ -15,6 +15,7 @@ help:
 	@echo "make demo   # orchestrated seed-000 bootstrap (DRBD + OCFS2) on two QEMU nodes, status table, tear down"
 	@echo "make test   # install what the tests need (apt + pinned venv) and run every test tier"
 	@echo "make lint   # ruff + salt-lint + CLI-example check"
+	@echo "make docs   # the Sphinx site (modules, states, runner, beacon, pillar) with -W; part of make test"
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
@@ -37,7 +38,7 @@ venv: $(VENV)/.stamp
 	  $(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e . && echo "$(CURDIR)" > $(VENV)/.stamp; }
 
 # CI's run: every tier; the lab scenarios past CI's budget (marked lab_full) are `make lab-full`'s
-test: deps venv lint
+test: deps venv lint docs
 	$(VENV)/bin/pytest -m "not lab_full" $(PYTEST_ARGS)
 
 test-fast: venv
