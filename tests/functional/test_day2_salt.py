@@ -4,33 +4,17 @@ r0 runs Primary on both nodes (stage 06: the real lab capture). A pillar change 
 replication link is refused by ``drbd.configured`` (test and apply alike), naming the device and
 ``salt-run hapair.reconfigure``; nothing is written and nothing adjusted. A resync-rate change
 on the same live pair applies as today. ``drbd.drift`` reports pillar vs the file on disk and the
-file vs the kernel (``drbdadm -d adjust``: a real drbdadm-84 dry run, replayed), no secret in it.
+file vs the kernel (``drbdadm -d adjust``: a real drbdadm-84 dry run, replayed by the fake drbdadm),
+no secret in it.
 """
 
 import copy
 import os
-import sys
+import subprocess
 
 import faketree
 import yaml
-from drbd_helpers import ROOT, SECRET
-
-FIXTURE = os.path.join(ROOT, "tests", "fixtures", "drbd_adjust", "drbdadm_adjust_dry--9.22.0-84-{}.out")
-
-# node1's drbdadm: `-d adjust r0` prints a real dry run (the secret one carries the on-disk secret,
-# as the real one does), everything else is the fake's
-DRY_RUN_DRBDADM = """#!{python}
-import importlib.machinery, importlib.util, sys
-if sys.argv[1:] == ["-d", "adjust", "r0"]:
-    with open({fixture!r}, encoding="utf-8") as handle:
-        sys.stdout.write(handle.read().replace("S3cret-x", {secret!r}))
-    sys.exit(0)
-loader = importlib.machinery.SourceFileLoader("hapair_fake", {fake!r})
-spec = importlib.util.spec_from_loader("hapair_fake", loader)
-fake = importlib.util.module_from_spec(spec)
-loader.exec_module(fake)
-sys.exit(fake.main(sys.argv))
-"""
+from drbd_helpers import SECRET
 
 
 def set_pillar(cluster, change):
@@ -40,11 +24,13 @@ def set_pillar(cluster, change):
         yaml.safe_dump(node.pillar, handle)
 
 
-def live(cluster, stage="06"):
-    """r0 up on node1 with the config hapair rendered for the pillar as it is now."""
+def live(cluster, stage="06", dry_run=None):
+    """r0 up on node1 with the config hapair rendered for the pillar as it is now; ``dry_run``: the
+    captured ``drbdadm -d adjust r0`` node1's fake drbdadm prints (tests/fakebin/fake)."""
     node1, root = cluster["node1"], cluster["root"]
     state = faketree.read_state(root)
     state["stage"] = stage
+    state["nodes"]["node1"]["adjust_dry_run"] = dry_run
     faketree.write_state(root, state)
     node1.write_config()
     node1.clear()
@@ -105,13 +91,7 @@ def test_change_facts_classify_without_writing(cluster):
 
 
 def test_drift_reports_pillar_file_and_kernel_without_secrets(cluster):
-    node1, res_file = live(cluster)
-    drbdadm = os.path.join(cluster["root"], "node1", "bin", "drbdadm")
-    os.remove(drbdadm)
-    with open(drbdadm, "w", encoding="utf-8") as handle:
-        handle.write(DRY_RUN_DRBDADM.format(python=sys.executable, fixture=FIXTURE.format("secret"), secret=SECRET,
-                                            fake=os.path.join(ROOT, "tests", "fakebin", "fake")))
-    os.chmod(drbdadm, 0o755)
+    node1, res_file = live(cluster, dry_run="secret")   # the real dry run prints the on-disk secret
     set_pillar(cluster, moved)
     out = node1.call("drbd.drift", "lab_web")
     r0 = out["resources"]["r0"]
@@ -123,6 +103,9 @@ def test_drift_reports_pillar_file_and_kernel_without_secrets(cluster):
     assert r0["in_use"]["dual_primary"] is True
     assert SECRET not in repr(out) and all(SECRET not in text for text in node1.outputs)
     assert actions(node1.argv()) == []                      # `drbdadm -d` runs nothing
+    printed = subprocess.run([os.path.join(cluster["root"], "node1", "bin", "drbdadm"), "-d", "adjust", "r0"],
+                             capture_output=True, text=True, check=True).stdout
+    assert f"--shared-secret={SECRET} " in printed          # what drbd.drift had to mask
 
 
 def test_drift_of_a_resource_that_is_not_up(cluster):
