@@ -17,6 +17,24 @@ hapair:
             rep-drbd0: 100M
             # -T vmstore: mkfs.ocfs2 refuses devices under 2 GiB (the validator says so first)
             rep-drbd1: 2200M
+            # the seed's unreplicated volumes, scaled down: ext4 on each node, in fstab
+            rep-no:
+              size: 64M
+              filesystem: ext4
+              mountpoint: /vol/rep-no
+              mount_options: [noatime, nodiratime]
+            rep-unison:
+              size: 64M
+              filesystem: ext4
+              mountpoint: /vol/rep-unison
+              mount_options: [noatime, nodiratime]
+      # the seed's nightly two-way unison of rep-unison, node2 the client (the pair's ssh key from
+      # the master's hapair_secrets ext_pillar)
+      unison:
+        profiles:
+          vol-rep-unison:
+            root: /vol/rep-unison
+            client: node2
       drbd:
         dialect: auto
         common:

@@ -10,8 +10,10 @@ hapair bug cannot make the reset lie), in this order:
    VIP, links), remove hapair's ha.d files and drbdlinks configs, put relocated paths back, enable
    the services hapair took off the boot and take DRBD's init script off it again (the image's)
 1. unexport and stop NFS if hapair exported anything; unmount every OCFS2, GFS2 and /dev/drbd*
-   mount; drop fstab lines hapair wrote (``x-systemd.requires=hapair-drbd-promote@``) and hapair's
-   promote-before-mount units, then ``systemctl daemon-reload``
+   mount and every LV (``/dev/mapper/*``) mount; drop fstab lines hapair wrote
+   (``x-systemd.requires=hapair-drbd-promote@``, seed 001's unreplicated LVs) and hapair's
+   promote-before-mount units, then ``systemctl daemon-reload``; remove seed 001's unison files
+   (profile, cron.d, logrotate, the pair's key and its authorized_keys line)
 2. o2cb offline for every configured cluster, ``/etc/init.d/o2cb stop``, remove
    ``/etc/ocfs2/cluster.conf``; stop and disable ``dlm`` then ``corosync`` (GFS2's stack), remove the
    ``/etc/corosync/corosync.conf`` and ``/etc/dlm/dlm.conf`` that say "Managed by hapair"
@@ -89,13 +91,18 @@ for m in $(awk '$1 ~ /^\/dev\/drbd/ {print $2}' /proc/mounts); do
     bounded 60 lxc-stop -P "$m/containers" -n "$c" -k || echo "reset: lxc-stop $c failed" >&2
   done
 done
-for m in $(awk '$3 == "ocfs2" || $3 == "gfs2" || $1 ~ /^\/dev\/drbd/ {print $2}' /proc/mounts | sort -r); do
+for m in $(awk '$3 == "ocfs2" || $3 == "gfs2" || $1 ~ /^\/dev\/drbd/ || $1 ~ /^\/dev\/mapper\// {print $2}' /proc/mounts | sort -r); do
   bounded 60 umount "$m" || umount -l "$m" || echo "reset: cannot umount $m" >&2
 done
-if grep -q 'hapair-drbd-promote@' /etc/fstab 2>/dev/null; then
-  grep -v 'hapair-drbd-promote@' /etc/fstab > /etc/fstab.hapair-reset && cat /etc/fstab.hapair-reset > /etc/fstab
+# hapair's fstab lines: promote-before-mount (cluster filesystems) and seed 001's unreplicated LVs
+if grep -qE 'hapair-drbd-promote@|^/dev/mapper/' /etc/fstab 2>/dev/null; then
+  grep -vE 'hapair-drbd-promote@|^/dev/mapper/' /etc/fstab > /etc/fstab.hapair-reset && cat /etc/fstab.hapair-reset > /etc/fstab
   rm -f /etc/fstab.hapair-reset
 fi
+# seed 001's unison: profile, cron entry, logrotate, the pair's key and its authorized_keys line
+rm -f /etc/cron.d/hapair-unison-* /etc/logrotate.d/hapair-unison-* /root/.ssh/hapair-unison-*
+rm -rf /root/.unison
+[ -f /root/.ssh/authorized_keys ] && sed -i '/hapair-unison-/d' /root/.ssh/authorized_keys
 # systemctl daemon-reload / disable cost 10-20 s each under TCG: only when there is something to undo
 # (ls -d lists what exists of both globs; a plain `ls A B` fails when either is missing)
 units=$(ls -d /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf 2>/dev/null)

@@ -147,11 +147,37 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     got = lab.ssh("node2", "mkdir -p /mnt/nfs && mount -t nfs -o vers=3,nolock 10.99.0.1:/vol/ocfs2-small /mnt/nfs "
                   "&& cat /mnt/nfs/nfs.txt; umount /mnt/nfs", timeout=300).stdout.strip()
     assert got == "over-nfs", f"node2 read {got!r} through node1's NFS export"
+    _unison_two_ways_and_no_wipe(lab)
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
     TIMES["lab_fileserver_rerun"] = round(seconds, 1)
     print(f"\n[lab] lab_fileserver re-run: {seconds:.0f}s, exit {code}")
     assert_complete(code, steps, raw, "lab_fileserver")
     assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
+
+
+def _unison_two_ways_and_no_wipe(lab):
+    """Seed 001's unreplicated volumes and its unison: rep-no and rep-unison ext4 on each node, in
+    fstab; one run of the client's profile (what its cron line runs) carries a change made on each
+    side to the other; after one side is emptied, a run propagates nothing (confirmbigdel in batch
+    mode) and the other side keeps every file."""
+    for node in NODES:
+        for mountpoint in ("/vol/rep-no", "/vol/rep-unison"):
+            assert mountpoint in " ".join(mounts(lab, node, "ext4")), (node, mountpoint)
+            assert mountpoint in lab.ssh(node, "cat /etc/fstab", check=True).stdout, (node, mountpoint)
+    cron = lab.ssh("node2", "cat /etc/cron.d/hapair-unison-lab_fileserver", check=True).stdout
+    assert "root /usr/bin/unison vol-rep-unison" in cron, cron
+    lab.ssh("node1", "echo from-node1 > /vol/rep-unison/a.txt", check=True)
+    lab.ssh("node2", "echo from-node2 > /vol/rep-unison/b.txt", check=True)
+    run = lab.ssh("node2", "HOME=/root /usr/bin/unison vol-rep-unison", timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for node in NODES:
+        got = lab.ssh(node, "cat /vol/rep-unison/a.txt /vol/rep-unison/b.txt", check=True).stdout.split()
+        assert got == ["from-node1", "from-node2"], (node, got)
+    lab.ssh("node1", "rm -f /vol/rep-unison/a.txt /vol/rep-unison/b.txt", check=True)
+    wiped = lab.ssh("node2", "HOME=/root /usr/bin/unison vol-rep-unison", timeout=300)
+    assert wiped.returncode != 0, f"an emptied replica was propagated: {wiped.stdout} {wiped.stderr}"
+    kept = lab.ssh("node2", "ls /vol/rep-unison", check=True).stdout.split()
+    assert {"a.txt", "b.txt"} <= set(kept), kept
 
 
 @pytest.mark.lab_full
