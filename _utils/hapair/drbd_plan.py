@@ -46,7 +46,10 @@ CLUSTER_FILESYSTEMS = ("ocfs2", "gfs2")
 
 
 class PlanError(HapairError):
-    """The wanted state cannot be reached from these facts (not a data-safety refusal)."""
+    """The wanted state cannot be reached from these facts yet: an earlier state (drbd.configured,
+    drbd.up, drbd.connected, drbd.synced...) brings it (not a data-safety refusal). The drbd states
+    report it as not ready (``not_ready=``). Not a ``NotReadyError`` subclass yet: ``backing_devices``
+    raises it for drbdadm outputs that disagree (a failure), which ``_modules/drbd.py`` catches."""
 
 
 def step(action: str, resource: str, key: str, old: Any, new: Any, **args: Any) -> Step:
@@ -403,8 +406,8 @@ def plan_attached(facts: Facts, force: bool = False) -> list[Step]:
     if not facts.get("up"):
         raise PlanError(f"resource {name} is not up: drbd.up attaches the disk as it brings the resource up")
     disk = facts.get("disk_state")
-    if disk is None:
-        raise PlanError(f"resource {name}: its disk state is unknown; see drbd.status")
+    if disk is None:  # not a wait (PlanError): the status read names no disk state to wait on
+        raise HapairError(f"resource {name}: its disk state is unknown; see drbd.status")
     if disk != "Diskless":
         return []
     guard_attach(facts, force)

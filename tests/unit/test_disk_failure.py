@@ -21,7 +21,7 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT
 from hapair import drbd_parse, drbd_plan, drbd_state, events, remediate, report
-from hapair.errors import RefusedError
+from hapair.errors import HapairError, RefusedError
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakebin", "cman"))
 import fakesalt  # noqa: E402
@@ -249,6 +249,12 @@ def test_guard_attach(case_id, fct, force, device, reason, override):
     with pytest.raises(RefusedError) as err:
         drbd_plan.guard_attach(fct, force=force)
     assert err.value.device == device and reason in err.value.reason and override in err.value.override
+
+
+def test_plan_attached_with_no_disk_state_is_a_failure_not_a_wait():
+    with pytest.raises(HapairError, match="its disk state is unknown") as err:
+        drbd_plan.plan_attached(attach_facts(disk_state=None))
+    assert not isinstance(err.value, drbd_plan.PlanError)
 
 
 def test_plan_attached_is_empty_once_attached_and_waits_for_up():
