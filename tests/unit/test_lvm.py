@@ -33,8 +33,14 @@ def blkid_ext4() -> str:
 
 
 def pillar() -> dict:
+    """The lab's fileserver pillar with its DRBD backing LVs only: the unreplicated volumes (an LV with
+    ``filesystem``: mkfs, fstab, mount) have their own tests below, on seed 001's fileserver pillar."""
     with open(os.path.join(ROOT, "pillar", "hapair", "lab_fileserver.sls"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        raw = yaml.safe_load(handle)
+    lvs = raw["hapair"]["topologies"]["lab_fileserver"]["lvm"]["vg0"]["lvs"]
+    for lv in [lv for lv, spec in lvs.items() if isinstance(spec, dict) and spec.get("filesystem")]:
+        del lvs[lv]
+    return raw
 
 
 SPEC = topology.load(pillar(), "lab_fileserver")["lvm"]  # vg0 on /dev/vdc: rep-drbd0 100M, rep-drbd1 2200M
