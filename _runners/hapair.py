@@ -79,6 +79,13 @@ def _fail(comment, **extra):
     return out
 
 
+def _invalid(err):
+    """A failed validation, each error printed once: the count in the comment, every error (with its
+    pillar path) in ``errors``."""
+    errors = [str(e) for e in err.errors]
+    return _fail(f"{str(err).splitlines()[0].rstrip(':')}: each under errors, with its pillar path", errors=errors)
+
+
 def _progress(message):
     """Print a progress line on ``salt-run`` (runner job event) and log it."""
     log.info("hapair: %s", message)
@@ -347,7 +354,7 @@ def validate(topology, pillar=None, deployed=True):
         pil = _pillar(topology, pillar)
         topo = topology_mod.load(pil, topology)
     except ValidationError as err:
-        return _fail(str(err), errors=[str(e) for e in err.errors])
+        return _invalid(err)
     except HapairError as err:  # no pillar of the master or of a node holds it
         return _fail(str(err))
     comment = f"topology {topology} is valid"
@@ -357,8 +364,7 @@ def validate(topology, pillar=None, deployed=True):
                      for node, value in rendered.items()}
         clashes = topology_mod.deployed_conflicts(pil, topology, by_minion)
         if clashes:
-            err = ValidationError(clashes)
-            return _fail(str(err), errors=[str(e) for e in clashes])
+            return _invalid(ValidationError(clashes))
         if unanswered:
             comment += f"; not checked against what runs on {', '.join(sorted(unanswered))} (no answer)"
     return {"result": True, "topology": topology, "nodes": _minions(topo),

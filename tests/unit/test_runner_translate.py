@@ -58,3 +58,15 @@ def test_drift_asks_both_nodes_once_and_says_what_drifted():
     assert out["drifted"] == {"node1": ["/etc/drbd.d/r0.res differs",
                                         "r0: pillar differs from the file (reconnect)"], "node2": []}
     assert "node2: no drift" in out["comment"]
+
+
+def test_a_failed_validation_prints_each_error_once():
+    runner = load_runner("hapair_validate_once_under_test")
+    pil = _pillar("lab_web")
+    res = pil["hapair"]["topologies"]["lab_web"]["drbd"]["resources"]["r0"]
+    res["port"], res["protocol"] = 0, "Z"
+    out = runner.validate("lab_web", pillar=pil, deployed=False)
+    assert out["result"] is False and len(out["errors"]) == 2
+    assert "(2 error(s))" in out["comment"] and "pillar path" in out["comment"]
+    for error in out["errors"]:  # the comment counts them, errors holds each: printed once
+        assert error not in out["comment"] and ":drbd:resources:r0:" in error
