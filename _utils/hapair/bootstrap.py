@@ -9,16 +9,28 @@ bring-up with one set of state IDs. Both are pure and table-tested per example t
 
 Step kinds (every step has ``id`` and ``require``, the id of the step before it, or None):
 
-- ``state``: ``{"targets": [minion ids]}``: those nodes apply ``node_states(..., step id, ...)``
+- ``state``: ``{"targets": [minion ids]}``: those nodes apply ``node_states(..., step id, ...)``;
+  a step that waits on the nodes also has ``"timeouts"`` (``{"connect_timeout": s}`` for
+  ``drbd-up``, ``{"sync_timeout": s}`` for :func:`sync_step`), passed on in the step's pillar
 - ``gate``: ``{"condition", "timeout", "resources", "filesystems"}``: ``hapair.wait_for`` until
   the condition (``hapair.orchestrate.gate``) holds on both nodes, as observed
 - ``function``: ``{"function", "targets"}``: one execution-module call on the nodes
 - ``runner``: ``{"function"}``: one runner call on the master
 
+Where DRBD shows the peer's state locally a node waits for it inside its own run instead of a
+gate on the master (each Salt job costs seconds on a slow minion): ``drbd-up`` ends, per
+resource, with ``drbd.connected`` (``connect_timeout``) and ``drbd.initial_sync``, and the first
+step after it that changes roles (:func:`sync_step`) starts with ``drbd.synced``
+(``sync_timeout``, firing ``hapair/drbd/<resource>/sync`` progress events). A wait that times out
+fails its state saying what it waited for and what it saw, so the orchestration stops there like
+at a gate. Gates remain where both nodes' state must be observed (roles, o2cb, quorum, mounts).
+
 Example::
 
     >>> [s["id"] for s in steps(seed000)]
-    ['drbd-up', 'gate-connected', 'initial-sync', 'gate-synced', 'roles', 'gate-roles', 'o2cb', 'gate-o2cb-online', 'mkfs', 'mount', 'gate-mounted', 'canary']
+    ['drbd-up', 'roles', 'gate-roles', 'o2cb', 'gate-o2cb-online', 'mkfs', 'mount', 'gate-mounted', 'canary']
+    >>> sync_step(seed000)
+    'roles'
 """
 
 from __future__ import annotations
@@ -38,8 +50,8 @@ CLUSTER_FS = ("ocfs2", "gfs2")
 STACKS = ("none", "o2cb", "corosync", "heartbeat")
 
 OPTION_DEFAULTS: dict[str, Any] = {
-    "connect_timeout": 300,   # gate connected
-    "sync_timeout": 86400,    # gate synced (a full initial sync of a large disk)
+    "connect_timeout": 300,   # drbd.connected at the end of drbd-up, on each node
+    "sync_timeout": 86400,    # drbd.synced at the start of sync_step (a full initial sync of a large disk)
     "gate_timeout": 300,      # every other gate
     "packages": True,         # install packages and load the drbd module first
     "sync_modules": False,    # saltutil.sync_all on both nodes first
@@ -48,8 +60,9 @@ TIMEOUT_OF = {"connected": "connect_timeout", "synced": "sync_timeout"}
 
 # what each node step is, for the docs and the orchestration's comments
 NODE_STEPS = {
-    "drbd-up": "packages + kernel module, partitions, LVM volumes, unison, DRBD config, metadata, up",
-    "initial-sync": "the initial sync on each resource's initial primary (recorded, never forced twice)",
+    "drbd-up": "packages + kernel module, partitions, LVM volumes, unison, DRBD config, metadata, up, then each "
+               "resource Connected (waited for here) and its initial sync started on its initial primary "
+               "(recorded, never forced twice)",
     "roles-demote": "Secondary where a resource's steady primary is not its initial primary",
     "roles": "each resource's steady role on this node",
     "o2cb": "o2cb cluster.conf + /etc/default/o2cb, cluster online",
@@ -60,6 +73,8 @@ NODE_STEPS = {
     "nfs": "the topology's NFS exports",
     "prepare": "each service group's one-time preparation on its node: mkfs, relocated paths copied "
                "onto the filesystem, then Secondary (nothing once the cluster manager runs the group)",
+    # the first of roles-demote / roles / prepare in a topology's steps (sync_step) starts on each of
+    # its nodes with drbd.synced for every resource there: the sync is waited for inside that run
     "heartbeat": "DRBD up at boot (its init script, before heartbeat); ha.cf, haresources, authkeys and the "
                  "drbdlinks script; the groups' services off at boot; heartbeat enabled and running",
     "group-format": "stack none: each service group's filesystem formatted once, on its node (Primary there)",
@@ -233,6 +248,33 @@ def cluster_filesystems(topology: Topology) -> list[str]:
     return sorted(name for name, fs in topology["filesystems"].items() if fs["type"] in CLUSTER_FS)
 
 
+def _unowned(topology: Topology) -> list[str]:
+    """The resources whose steady roles the bootstrap sets (every one a cluster manager does not own)."""
+    owned = managed_resources(topology)
+    return [res for res in sorted(topology["drbd"]["resources"]) if res not in owned]
+
+
+def sync_step(topology: Topology) -> str | None:
+    """The node step that waits for the sync: the first step after ``drbd-up`` that changes roles.
+
+    ``roles-demote`` when a resource moves (:func:`moving_resources`), else ``roles`` when the
+    bootstrap sets any role, else (heartbeat owns every role) ``prepare``. On each node it runs
+    on it starts with ``drbd.synced`` for every resource there (the sync is symmetric: one node
+    sees both disks) and its other states require those; every later step runs after it.
+    None: no step follows the sync.
+
+    >>> sync_step(seed000), sync_step(seed002), sync_step(seed003)
+    ('roles', 'prepare', 'roles-demote')
+    """
+    if moving_resources(topology):
+        return "roles-demote"
+    if _unowned(topology):
+        return "roles"
+    if topology["cluster"]["stack"] == "heartbeat" and topology["groups"]:
+        return "prepare"
+    return None
+
+
 def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The ordered bootstrap steps of a valid topology (see the module docstring for the kinds).
 
@@ -248,8 +290,13 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
     def state(step_id: str) -> None:
         targets = [minion_of(topology, node) for node in node_order(topology)
                    if node_states(topology, step_id, node, with_packages=opts["packages"])]
+        timeouts = {}
+        if step_id == "drbd-up":
+            timeouts["connect_timeout"] = opts["connect_timeout"]
+        if step_id == sync_step(topology):
+            timeouts["sync_timeout"] = opts["sync_timeout"]
         if targets:
-            add(step_id, "state", targets=targets)
+            add(step_id, "state", targets=targets, **({"timeouts": timeouts} if timeouts else {}))
 
     def gate(condition: str, resources: list[str] | None = None, filesystems: list[str] | None = None) -> None:
         timeout = opts[TIMEOUT_OF.get(condition, "gate_timeout")]
@@ -259,16 +306,13 @@ def steps(topology: Topology, opts: Mapping[str, Any] | None = None) -> list[dic
     everyone = [minion_of(topology, node) for node in node_order(topology)]
     if opts["sync_modules"]:
         add("sync-modules", "function", function="saltutil.sync_all", targets=everyone)
-    state("drbd-up")
-    gate("connected")
-    state("initial-sync")
-    gate("synced")
+    state("drbd-up")  # ends with each resource Connected and its initial sync started
     moving = moving_resources(topology)
-    if moving:
+    if moving:  # sync_step: waits for the sync first
         state("roles-demote")
         gate("demoted", resources=moving)
     owned = managed_resources(topology)
-    unowned = [res for res in sorted(topology["drbd"]["resources"]) if res not in owned]
+    unowned = _unowned(topology)
     if unowned:
         state("roles")
         gate("roles", resources=unowned if owned else None)
@@ -408,6 +452,45 @@ def _role(topology: Topology, res: str, node: str, require: list[dict[str, str]]
     return _state(f"hapair-drbd-{res}-{role.replace('_', '-')}", f"drbd.{role}", *_on(topology, res), require=require)
 
 
+#: the DRBD chain after ``drbd.up``, in order (each link requires the one before it)
+CHAIN = ("connected", "initial-sync", "synced", "role")
+
+
+def _drbd_chain(topology: Topology, res: str, node: str, links: tuple[str, ...], *,
+                connect_timeout: int | None = None, sync_timeout: int | None = None) -> list[dict[str, Any]]:
+    """Resource ``res``'s ``links`` of :data:`CHAIN` on ``node`` (one shape: the formula runs them all,
+    ``drbd-up`` connected + initial-sync, :func:`sync_step` synced). Each state requires the one
+    before it, the first ``drbd.up`` when it is ``connected``; a timeout left None is the state's
+    own default."""
+    if not links or [link for link in CHAIN if link in links] != list(links):
+        raise ValueError(f"links {links!r} are not in the order of {CHAIN!r}")
+    out: list[dict[str, Any]] = []
+    require = [{"drbd": f"hapair-drbd-{res}-up"}] if links[:1] == ("connected",) else None
+    for link in links:
+        if link == "role":
+            out.append(_role(topology, res, node, require=require))
+        else:
+            timeout = {"connected": connect_timeout, "synced": sync_timeout}.get(link)
+            out.append(_state(f"hapair-drbd-{res}-{link}", f"drbd.{link.replace('-', '_')}", *_on(topology, res),
+                              *([{"timeout": timeout}] if timeout is not None else []), require=require))
+        require = [{"drbd": out[-1]["id"]}]
+    return out
+
+
+def _requiring(states: list[dict[str, Any]], extra: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """``states`` with ``extra`` added to each one's requisites (a failed wait stops them all)."""
+    out = []
+    for spec in states:
+        args = [dict(arg) for arg in spec["args"]]
+        held = next((arg for arg in args if "require" in arg), None)
+        if held is None:
+            args.append({"require": list(extra)})
+        else:
+            held["require"] = [*held["require"], *extra]
+        out.append({**spec, "args": args})
+    return out
+
+
 def node_states(
     topology: Topology,
     step: str,
@@ -433,11 +516,20 @@ def node_states(
     them as data. ``paths`` are the node's ``hapair:paths`` (corosync_conf, corosync_authkey,
     dlm_conf). The ``drbd`` step is the formula's (``overwrite_data`` and the timeouts are its).
 
+    ``drbd-up`` ends with each resource's ``drbd.connected`` (``connect_timeout``) and
+    ``drbd.initial_sync``; the :func:`sync_step` starts with each resource's ``drbd.synced``
+    (``sync_timeout``) wherever it has states; both timeouts default to the orchestration's
+    (:data:`OPTION_DEFAULTS`) there, and to the states' own in the formula's ``drbd`` step.
+
     >>> [s["id"] for s in node_states(seed000, "roles", "web1")]
-    ['hapair-drbd-r0-dual-primary', 'hapair-orch-roles-node-done']
+    ['hapair-drbd-r0-synced', 'hapair-drbd-r0-dual-primary', 'hapair-orch-roles-node-done']
     """
     if step not in NODE_STEPS:
         raise ValueError(f"unknown bootstrap step {step!r}; expected one of {', '.join(NODE_STEPS)}")
+    waits_sync = step == sync_step(topology)  # of the pillar's topology: the steps() were planned from it
+    if step != "drbd":
+        connect_timeout = OPTION_DEFAULTS["connect_timeout"] if connect_timeout is None else connect_timeout
+        sync_timeout = OPTION_DEFAULTS["sync_timeout"] if sync_timeout is None else sync_timeout
     if placement:
         topology = placed(topology, dict(placement))
     paths = paths or {}
@@ -452,27 +544,15 @@ def node_states(
                               require=[{"pkg": "hapair-orch-packages-installed"}]))
             before = [{"kmod": "hapair-orch-kmod-drbd-present"}]
         out += _drbd_bringup(topology, node, before, None)
+        for res in resources:  # the peer's connection is seen locally: waited for here, not by a gate
+            out += _drbd_chain(topology, res, node, ("connected", "initial-sync"), connect_timeout=connect_timeout)
     elif step == "drbd":
         out += _drbd_bringup(topology, node, [], overwrite_data)
         owned = managed_resources(topology)  # a cluster manager's roles: never set by the formula
         for res in resources:
-            up = {"drbd": f"hapair-drbd-{res}-up"}
-            chain = [
-                _state(f"hapair-drbd-{res}-connected", "drbd.connected", *_on(topology, res),
-                       *([{"timeout": connect_timeout}] if connect_timeout is not None else []), require=[up]),
-                _state(f"hapair-drbd-{res}-initial-sync", "drbd.initial_sync", *_on(topology, res),
-                       require=[{"drbd": f"hapair-drbd-{res}-connected"}]),
-                _state(f"hapair-drbd-{res}-synced", "drbd.synced", *_on(topology, res),
-                       *([{"timeout": sync_timeout}] if sync_timeout is not None else []),
-                       require=[{"drbd": f"hapair-drbd-{res}-initial-sync"}]),
-            ]
-            if res not in owned:
-                chain.append(_role(topology, res, node, require=[{"drbd": f"hapair-drbd-{res}-synced"}]))
-            out += chain
+            out += _drbd_chain(topology, res, node, CHAIN if res not in owned else CHAIN[:-1],
+                               connect_timeout=connect_timeout, sync_timeout=sync_timeout)
         return out  # the formula: no orchestration marker
-    elif step == "initial-sync":
-        out += [_state(f"hapair-drbd-{res}-initial-sync", "drbd.initial_sync", *_on(topology, res))
-                for res in resources]
     elif step == "roles-demote":
         out += [_role(topology, res, node) for res in moving_resources(topology)
                 if res in resources and _role_state(topology, res, node) == "secondary"]
@@ -542,6 +622,10 @@ def node_states(
             out += _group_states(topology, "group-start", group, node, before=[{"drbd": promoted}])
     elif step == "nfs" and topology["nfs"]["exports"]:
         out.append(_state("hapair-orch-nfs-exported", "hapair_nfs.exported", {"name": tname}))
+    if waits_sync and (out or placement):  # both disks UpToDate (seen locally) before any role changes
+        synced = [s for res in resources for s in _drbd_chain(topology, res, node, ("synced",),
+                                                              sync_timeout=sync_timeout)]
+        out = synced + _requiring(out, [{"drbd": s["id"]} for s in synced])
     if not out and not placement:
         return []
     minion = minion_of(topology, node)

@@ -7,8 +7,7 @@ from test_orch_render import chain, show_sls  # noqa: F401 - show_sls is the mod
 
 pytestmark = pytest.mark.integration
 
-GFS2_CHAIN = ["validate", "drbd-up", "gate-connected", "initial-sync", "gate-synced",
-              "roles", "gate-roles", "corosync", "gate-quorate", "dlm", "gate-dlm-up", "mkfs", "mount",
+GFS2_CHAIN = ["validate", "drbd-up", "roles", "gate-roles", "corosync", "gate-quorate", "dlm", "gate-dlm-up", "mkfs", "mount",
               "gate-mounted", "canary"]
 
 

@@ -1,7 +1,9 @@
 """The bootstrap as data: every example topology in, its ordered steps out (hapair.bootstrap).
 
 The tables are written by hand from the seeds' recipes: what each step runs, on which nodes,
-and what each gate waits for. orch.hapair.bootstrap renders exactly these steps.
+and what each gate waits for. orch.hapair.bootstrap renders exactly these steps. The peer's
+connection and the sync are waited for on the nodes (drbd-up ends Connected with the initial sync
+started; the first step that changes roles starts with drbd.synced): no gate for them.
 """
 
 import os
@@ -35,7 +37,7 @@ def table(topo, opts=None):
     return rows
 
 
-DRBD = ["drbd-up state {n}", "gate-connected gate connected", "initial-sync state {n}", "gate-synced gate synced"]
+DRBD = ["drbd-up state {n}"]
 ROLES = ["roles state {n}", "gate-roles gate roles"]
 O2CB = ["o2cb state {n}", "gate-o2cb-online gate o2cb_online"]
 HEARTBEAT = ("prepare state {p}|heartbeat state {{n}}|gate-groups-running gate groups_running"
@@ -107,12 +109,84 @@ def test_cman_is_refused_before_any_minion_job():
     assert "stack: corosync" in str(err.value)
 
 
-def test_sync_modules_option_adds_a_first_step_and_timeouts_flow_to_the_gates():
+def test_sync_modules_option_adds_a_first_step_and_timeouts_flow_to_the_gates_and_the_waits():
     got = bootstrap.steps(load("lab_web"), {"sync_modules": True, "sync_timeout": 7200, "gate_timeout": 60})
     assert got[0] == {"id": "sync-modules", "kind": "function", "require": None,
                       "function": "saltutil.sync_all", "targets": ["node1", "node2"]}
     timeouts = {s["condition"]: s["timeout"] for s in got if s["kind"] == "gate"}
-    assert timeouts == {"connected": 300, "synced": 7200, "roles": 60, "o2cb_online": 60, "mounted": 60}
+    assert timeouts == {"roles": 60, "o2cb_online": 60, "mounted": 60}
+    waits = {s["id"]: s["timeouts"] for s in got if "timeouts" in s}
+    assert waits == {"drbd-up": {"connect_timeout": 300}, "roles": {"sync_timeout": 7200}}
+
+
+# the first step after drbd-up that changes roles, on every stack's path: it waits for the sync
+SYNC_STEP = {"web": "roles", "lab_web": "roles", "fileserver": "roles", "lab_fileserver": "roles",
+             "apache": "prepare", "lab_apache": "prepare", "crossed": "roles-demote", "lab_crossed": "roles-demote",
+             "lab_gfs2": "roles", "lab_remedy": "roles"}
+
+
+def test_every_example_topology_names_its_sync_step():
+    assert set(SYNC_STEP) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(SYNC_STEP))
+def test_the_connection_and_the_sync_are_waited_for_on_the_nodes(name):
+    """drbd-up ends, per resource, Connected then the initial sync; the first step after it (the
+    one that changes roles) starts with drbd.synced on each node it runs on, and every other state
+    of that step requires every wait; no other step waits for DRBD, no gate observes it."""
+    topo = load(name)
+    got = bootstrap.steps(topo, {"connect_timeout": 77, "sync_timeout": 7777})
+    states = [s for s in got if s["kind"] == "state"]
+    assert states[0]["id"] == "drbd-up" and states[1]["id"] == SYNC_STEP[name] == bootstrap.sync_step(topo)
+    assert states[0]["timeouts"] == {"connect_timeout": 77} and states[1]["timeouts"] == {"sync_timeout": 7777}
+    assert not [s for s in states[2:] if "timeouts" in s]
+    assert not {"connected", "synced"} & {s.get("condition") for s in got}
+    for node in topo["node_order"]:
+        mine = sorted(r for r, spec in topo["drbd"]["resources"].items() if node in spec["nodes"])
+        up = bootstrap.node_states(topo, "drbd-up", node, connect_timeout=77)
+        assert [s["id"] for s in up][-1 - 2 * len(mine):-1] == [
+            f"hapair-drbd-{r}-{link}" for r in mine for link in ("connected", "initial-sync")]
+        by_id = {s["id"]: s for s in up}
+        for res in mine:
+            connected = by_id[f"hapair-drbd-{res}-connected"]
+            assert connected["function"] == "drbd.connected"
+            assert connected["args"] == [{"name": res}, {"topology": name}, {"timeout": 77},
+                                         {"require": [{"drbd": f"hapair-drbd-{res}-up"}]}]
+            assert by_id[f"hapair-drbd-{res}-initial-sync"]["args"][-1] == {
+                "require": [{"drbd": f"hapair-drbd-{res}-connected"}]}
+        first = bootstrap.node_states(topo, states[1]["id"], node, sync_timeout=7777)
+        if minion(topo, node) not in states[1]["targets"]:
+            assert first == []
+            continue
+        synced = [f"hapair-drbd-{r}-synced" for r in mine]
+        assert [s["id"] for s in first[:len(mine)]] == synced
+        assert all(s["function"] == "drbd.synced" and {"timeout": 7777} in s["args"] for s in first[:len(mine)])
+        for state in first[len(mine):-1]:   # the step's own states, not its done marker
+            requires = [r for arg in state["args"] if "require" in arg for r in arg["require"]]
+            assert [r for r in requires if r.get("drbd", "").endswith("-synced")] == [{"drbd": s} for s in synced], state
+        for later in states[2:]:
+            assert not [s for s in bootstrap.node_states(topo, later["id"], node)
+                        if s["function"] in ("drbd.connected", "drbd.synced", "drbd.initial_sync")], later["id"]
+
+
+def minion(topo, node):
+    return topo["nodes"][node]["minion_id"]
+
+
+def test_a_node_steps_waits_default_to_the_orchestrations_the_formulas_to_the_states():
+    topo = load("lab_web")
+    by_id = {s["id"]: s for s in bootstrap.node_states(topo, "drbd-up", "node1")}
+    assert {"timeout": 300} in by_id["hapair-drbd-r0-connected"]["args"]
+    by_id = {s["id"]: s for s in bootstrap.node_states(topo, "roles", "node1")}
+    assert {"timeout": 86400} in by_id["hapair-drbd-r0-synced"]["args"]
+    by_id = {s["id"]: s for s in bootstrap.node_states(topo, "drbd", "node1")}
+    assert not [a for a in by_id["hapair-drbd-r0-connected"]["args"] + by_id["hapair-drbd-r0-synced"]["args"]
+                if "timeout" in a]
+
+
+def test_the_initial_sync_is_no_step_of_its_own_any_more():
+    with pytest.raises(ValueError, match="unknown bootstrap step"):
+        bootstrap.node_states(load("lab_web"), "initial-sync", "node1")
 
 
 def test_options_refuse_bad_values_with_their_paths():
@@ -128,7 +202,8 @@ def ids(topo, step, node, **kw):
 
 def test_crossed_roles_move_through_demote_observe_promote():
     topo = load("crossed")
-    assert ids(topo, "roles-demote", "node1") == ["hapair-drbd-r1-secondary", "hapair-orch-roles-demote-node-done"]
+    assert ids(topo, "roles-demote", "node1") == ["hapair-drbd-r0-synced", "hapair-drbd-r1-synced",
+                                                 "hapair-drbd-r1-secondary", "hapair-orch-roles-demote-node-done"]
     assert ids(topo, "roles-demote", "node2") == []
     assert ids(topo, "roles", "node2") == ["hapair-drbd-r0-secondary", "hapair-drbd-r1-primary",
                                           "hapair-orch-roles-node-done"]
@@ -151,17 +226,19 @@ def test_lab_fileserver_node_states_bring_lvm_up_before_drbd():
     got = bootstrap.node_states(topo, "drbd-up", "node2")
     assert [s["id"] for s in got] == [
         "hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-drbd-lvm-present",
-        "hapair-drbd-drbd0-configured", "hapair-drbd-drbd1-configured",
+        "hapair-unison-configured", "hapair-drbd-drbd0-configured", "hapair-drbd-drbd1-configured",
         "hapair-drbd-drbd0-metadata-created", "hapair-drbd-drbd0-up",
-        "hapair-drbd-drbd1-metadata-created", "hapair-drbd-drbd1-up", "hapair-orch-drbd-up-node-done"]
+        "hapair-drbd-drbd1-metadata-created", "hapair-drbd-drbd1-up",
+        "hapair-drbd-drbd0-connected", "hapair-drbd-drbd0-initial-sync",
+        "hapair-drbd-drbd1-connected", "hapair-drbd-drbd1-initial-sync", "hapair-orch-drbd-up-node-done"]
     by_id = {s["id"]: s for s in got}
     assert by_id["hapair-orch-packages-installed"]["args"] == [
-        {"pkgs": ["drbd-utils", "ocfs2-tools", "lvm2", "nfs-kernel-server"]}]
+        {"pkgs": ["drbd-utils", "ocfs2-tools", "lvm2", "unison", "nfs-kernel-server"]}]
     assert by_id["hapair-drbd-drbd1-metadata-created"]["args"][-1] == {
         "require": [{"drbd": "hapair-drbd-drbd0-configured"}, {"drbd": "hapair-drbd-drbd1-configured"}]}
     assert by_id["hapair-drbd-lvm-present"]["args"][-1] == {"require": [{"kmod": "hapair-orch-kmod-drbd-present"}]}
-    assert ids(topo, "drbd-up", "node2", with_packages=False)[:2] == [
-        "hapair-drbd-lvm-present", "hapair-drbd-drbd0-configured"]
+    assert ids(topo, "drbd-up", "node2", with_packages=False)[:3] == [
+        "hapair-drbd-lvm-present", "hapair-unison-configured", "hapair-drbd-drbd0-configured"]
 
 
 def test_lab_gfs2_node_states_use_the_nodes_paths():
@@ -179,11 +256,30 @@ def test_the_formula_shares_the_bringup_ids_and_adds_waits_and_the_role():
     topo = load("lab_web")
     formula = ids(topo, "drbd", "node2", overwrite_data=False, connect_timeout=120, sync_timeout=3600)
     shared = [i for i in ids(topo, "drbd-up", "node2") if i.startswith("hapair-drbd-")]
-    assert formula[:len(shared)] == shared
-    assert formula[len(shared):] == ["hapair-drbd-r0-connected", "hapair-drbd-r0-initial-sync",
-                                     "hapair-drbd-r0-synced", "hapair-drbd-r0-dual-primary"]
-    by_id = {s["id"]: s for s in bootstrap.node_states(topo, "drbd", "node2", overwrite_data=False)}
+    assert formula[:len(shared)] == shared   # the bring-up, connected and initial-sync: one shape
+    assert shared[-2:] == ["hapair-drbd-r0-connected", "hapair-drbd-r0-initial-sync"]
+    assert formula[len(shared):] == ["hapair-drbd-r0-synced", "hapair-drbd-r0-dual-primary"]
+    by_id = {s["id"]: s for s in bootstrap.node_states(topo, "drbd", "node2", overwrite_data=False,
+                                                        connect_timeout=120, sync_timeout=3600)}
     assert {"overwrite_data": False} in by_id["hapair-drbd-r0-metadata-created"]["args"]
+    assert by_id["hapair-drbd-r0-connected"]["args"] == [{"name": "r0"}, {"topology": "lab_web"}, {"timeout": 120},
+                                                          {"require": [{"drbd": "hapair-drbd-r0-up"}]}]
+    assert by_id["hapair-drbd-r0-synced"]["args"] == [{"name": "r0"}, {"topology": "lab_web"}, {"timeout": 3600},
+                                                       {"require": [{"drbd": "hapair-drbd-r0-initial-sync"}]}]
+    assert by_id["hapair-drbd-r0-dual-primary"]["args"][-1] == {"require": [{"drbd": "hapair-drbd-r0-synced"}]}
+    # the orchestration's sync step waits with the same state (id, function) as the formula
+    orch = {s["id"]: s for s in bootstrap.node_states(topo, "roles", "node2", sync_timeout=3600)}
+    assert orch["hapair-drbd-r0-synced"]["function"] == by_id["hapair-drbd-r0-synced"]["function"]
+    assert orch["hapair-drbd-r0-synced"]["args"][:3] == by_id["hapair-drbd-r0-synced"]["args"][:3]
+
+
+def test_heartbeat_leaves_managed_roles_alone_and_prepares_after_the_sync():
+    topo = load("lab_apache")
+    assert ids(topo, "drbd", "node1")[-1] == "hapair-drbd-r0-synced"   # the formula: no role for heartbeat's r0
+    prepare = bootstrap.node_states(topo, "prepare", "node1")
+    assert [s["id"] for s in prepare][0] == "hapair-drbd-r0-synced"
+    assert {"drbd": "hapair-drbd-r0-synced"} in prepare[1]["args"][-1]["require"]
+    assert bootstrap.node_states(topo, "prepare", "node2") == []
 
 
 def test_unknown_step_is_refused():

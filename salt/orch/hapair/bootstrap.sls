@@ -11,8 +11,10 @@
     drbd.configured refuses a clash with the topologies its .res files come from, before writing.
 
     kind state:    salt.state of orch.hapair.node.step on the step's targets (the nodes that have
-                   states in it), the step named in the pillar; queue: a remediation already
-                   running on a minion is waited for instead of failing the step
+                   states in it), the step named in the pillar with the step's timeouts (drbd-up
+                   waits there for Connected: connect_timeout; the first step that changes roles
+                   for UpToDate/UpToDate: sync_timeout); queue: a remediation already running on
+                   a minion is waited for instead of failing the step
     kind gate:     hapair.wait_for on the *observed* state of both nodes, never a sleep
     kind function: one execution-module call (saltutil.sync_all)
     kind runner:   one runner call (hapair.canary)
@@ -44,7 +46,9 @@ hapair-bootstrap-refused:
     - tgt_type: list
     - queue: True
     - sls: orch.hapair.node.step
-    - pillar: {{ {'topology': tname, 'step': step.id, 'packages': plan.options.packages} | json }}
+{%-     set step_pillar = {'topology': tname, 'step': step.id, 'packages': plan.options.packages} %}
+{%-     do step_pillar.update(step.get('timeouts') or {}) %}
+    - pillar: {{ step_pillar | json }}
 {%-   elif step.kind == 'gate' %}
   salt.runner:
     - name: hapair.wait_for
