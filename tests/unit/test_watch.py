@@ -63,6 +63,53 @@ def test_gates_print_their_wait_their_progress_and_their_end():
         "gate connected: NOT met after 0s: gave up after 300s: r0 Connected"]
 
 
+def sync_event(minion="node2", resource="r0", **payload):
+    """A ``drbd.wait_synced`` event as the master bus carries it (``event.send`` from the minion)."""
+    body = {"resource": resource, "percent_done": 42.1, "eta_seconds": 35, "out_of_sync_kib": 151552,
+            "replication_state": "SyncTarget", "synced": False, **payload}
+    return (f"hapair/drbd/{resource}/sync", {"id": minion, "cmd": "_minion_event", "tag": f"hapair/drbd/{resource}/sync",
+                                             "data": body, "_stamp": "2026-12-04T10:00:00.000000"})
+
+
+def test_the_nodes_sync_events_are_printed_with_percent_and_eta_once_each():
+    """The sync is waited for on the nodes now (drbd.synced in a node step): their events are the progress."""
+    w = watch.Watch("lab_web", minions=["node1", "node2"])
+    assert w.feed(*sync_event()) == ["  node2 r0 SyncTarget 42.1% eta 35s oos 151552 KiB"]
+    assert w.feed(*sync_event()) == []                                   # the same reading: printed once
+    assert w.feed(*sync_event(minion="node1", replication_state="SyncSource", percent_done=42.15,
+                              eta_seconds=None, out_of_sync_kib=None)) == ["  node1 r0 SyncSource 42.1%"]
+    assert w.feed(*sync_event(percent_done=97.5, eta_seconds=2)) == [
+        "  node2 r0 SyncTarget 97.5% eta 2s oos 151552 KiB"]
+    assert w.feed(*sync_event(synced=True, percent_done=100.0, eta_seconds=0, out_of_sync_kib=0)) == [
+        "  node2 r0 synced: UpToDate/UpToDate"]
+    assert w.feed(*sync_event(resource="r1", replication_state=None, percent_done=None)) == [
+        "  node2 r1 waiting eta 35s oos 151552 KiB"]
+
+
+@pytest.mark.parametrize("event", [
+    sync_event(minion="node3"),                                         # another topology's minion
+    sync_event(minion=["node1"]),                                       # not an id
+    sync_event(resource="r0\nstep roles: done"),                       # a resource name that is no name
+    ("hapair/drbd/r0/sync", {"id": "node1", "data": "42%"}),            # no payload mapping
+    ("hapair/drbd/r0/sync/x", {"id": "node1", "data": {}}),
+    ("hapair/drbd/r0/role", {"id": "node1", "data": {"new": {"role": "Primary"}}}),   # the beacon's, not progress
+])
+def test_sync_events_that_are_not_this_topologys_print_nothing(event):
+    assert watch.Watch("lab_web", minions=["node1", "node2"]).feed(*event) == []
+
+
+def test_a_watch_without_minions_prints_no_sync_event():
+    assert watch.Watch("lab_web").feed(*sync_event()) == []
+    assert watch.Watch("lab_web", minions=["node2,node3", "*"]).feed(*sync_event(minion="*")) == []
+
+
+def test_a_forged_sync_payload_prints_only_what_it_checks():
+    w = watch.Watch("lab_web", minions=["node2"])
+    line = w.feed(*sync_event(replication_state="SyncTarget\nstep roles: FAILED", percent_done=True,
+                              eta_seconds="soon", out_of_sync_kib=-5))[0]
+    assert line == "  node2 r0 waiting"
+
+
 def test_a_line_from_a_node_is_one_line_and_bounded():
     w = watch.Watch("lab_web")
     w.feed(*step_new())
@@ -135,10 +182,10 @@ def test_a_failed_step_fails_the_runner_naming_it(runner, monkeypatch):
 
     monkeypatch.setattr(runner, "_bus", lambda: contextlib.nullcontext(None))
     runner.__salt__ = {"state.orchestrate": lambda sls, pillar=None: _orchestrate_ret(
-        [("hapair-bootstrap-validate", True, ""), ("hapair-bootstrap-gate-connected", False, "gave up after 300s")])}
+        [("hapair-bootstrap-validate", True, ""), ("hapair-bootstrap-drbd-up", False, "Run failed on minions: node1")])}
     out = runner.bootstrap("lab_web", orchestration={"connect_timeout": 60})
     assert out["result"] is False and out["retcode"] == 1
-    assert "at hapair-bootstrap-gate-connected: gave up after 300s" in out["comment"]
+    assert "at hapair-bootstrap-drbd-up: Run failed on minions: node1" in out["comment"]
 
 
 def test_bad_input_runs_nothing(runner):
