@@ -3,7 +3,7 @@
 Shared by every lab test that runs ``orch.hapair.bootstrap`` (seed 000/001 on o2cb, seed 004's
 modern GFS2 variant, the fault scenarios' setup)::
 
-    from orchrun import orchestrate, assert_complete, minion_changes, cross
+    from orchrun import orchestrate, assert_complete, minion_changes, cross, initial_sync
     code, steps, seconds, raw = orchestrate(lab, "lab_web")
     crossed = assert_complete(code, steps, raw, "lab_web")   # {filesystem: (written_on, read_on)}
 """
@@ -62,6 +62,13 @@ def minion_changes(steps):
             if changed:
                 out.setdefault(key.split("_|-")[1], {})[minion] = changed
     return out
+
+
+def initial_sync(changed, step="hapair-bootstrap-drbd-up"):
+    """The minions whose ``drbd.initial_sync`` changed something in ``step`` (``minion_changes`` output):
+    the end of drbd-up since the initial sync is no step of its own (issue 19)."""
+    return {minion for minion, states in (changed.get(step) or {}).items()
+            if any(sid.startswith("hapair-drbd-") and sid.endswith("-initial-sync") for sid in states)}
 
 
 def proc_drbd(lab, node):

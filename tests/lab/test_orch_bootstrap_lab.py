@@ -20,7 +20,16 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labreset import reset  # noqa: E402
-from orchrun import assert_complete, cross, failed, minion_changes, mounts, orchestrate, proc_drbd  # noqa: E402
+from orchrun import (  # noqa: E402
+    assert_complete,
+    cross,
+    failed,
+    initial_sync,
+    minion_changes,
+    mounts,
+    orchestrate,
+    proc_drbd,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -46,8 +55,10 @@ def test_lab_web_from_blank_disks_broken_after_metadata_then_resumed(orch_lab):
     lab = orch_lab
     TIMES["reset_web"] = round(reset(lab), 1)
     pillar = "pillar=" + json.dumps({"topology": "lab_web", "step": "drbd-up"})
-    out = lab.salt("node1,node2", "state.apply", "orch.hapair.node.step", pillar,
-                   timeout=600)  # the orchestration's own node step: steps 2-4 (packages, config, metadata, up)
+    # the orchestration's own node step up to `drbd.up` (packages, config, metadata, up): its
+    # connected wait and initial sync are left out, so the break comes before any sync
+    exclude = "exclude=" + json.dumps([{"id": "hapair-drbd-r0-connected"}, {"id": "hapair-drbd-r0-initial-sync"}])
+    out = lab.salt("node1,node2", "state.apply", "orch.hapair.node.step", pillar, exclude, timeout=600)
     for node in NODES:
         bad = {k: v.get("comment") for k, v in (out.get(node) or {}).items() if v.get("result") is not True}
         assert isinstance(out.get(node), dict) and not bad, f"{node}: {out.get(node)!r}"
@@ -74,10 +85,11 @@ def test_lab_web_from_blank_disks_broken_after_metadata_then_resumed(orch_lab):
     # the resumed run did the rest of the work on the minions (node2's `drbdadm up` after its boot
     # may be the reactor's: the minion-start remediation rejoins a resource its peer runs)
     changed = minion_changes(steps)
-    for step in ("hapair-bootstrap-initial-sync", "hapair-bootstrap-roles", "hapair-bootstrap-o2cb",
+    for step in ("hapair-bootstrap-drbd-up", "hapair-bootstrap-roles", "hapair-bootstrap-o2cb",
                  "hapair-bootstrap-mkfs", "hapair-bootstrap-mount"):
         assert step in changed, f"resumed run: {step} changed nothing on the minions: {sorted(changed)}"
-    assert set(changed["hapair-bootstrap-initial-sync"]) == {"node1"}  # forced on the initial primary only
+    # the initial sync is the end of drbd-up now: forced on the initial primary only
+    assert initial_sync(changed) == {"node1"}, changed["hapair-bootstrap-drbd-up"]
     assert set(changed["hapair-bootstrap-mkfs"]) == {"node1"}  # formatted exactly once
     assert set(changed["hapair-bootstrap-mount"]) == set(NODES)
     # the kernel's own view, not hapair's parsers
@@ -104,7 +116,7 @@ def test_lab_web_rerun_changes_nothing(orch_lab):
     assert_complete(code, steps, raw, "lab_web")
     assert minion_changes(steps) == {}, f"re-run changed: {minion_changes(steps)}"
     state_steps = {k.split("_|-")[1]: k for k in steps if k.endswith("_|-state")}
-    assert set(state_steps) == {f"hapair-bootstrap-{s}" for s in ("drbd-up", "initial-sync", "roles", "o2cb",
+    assert set(state_steps) == {f"hapair-bootstrap-{s}" for s in ("drbd-up", "roles", "o2cb",
                                                                    "mkfs", "mount")}, sorted(state_steps)
     assert all(not steps[k].get("changes") for k in state_steps.values()), {
         k: steps[k].get("changes") for k in state_steps.values()}
