@@ -1105,10 +1105,12 @@ def wait_connected(name, timeout=120, interval=1):
     deadline = time.monotonic() + float(timeout)
     while True:
         flat = plan.flatten(status(name)["resources"].get(name))
+        flat.setdefault("resource", name)
         if flat["connection_state"] == "Connected":
             return {"resource": name, "connection_state": "Connected"}
         if time.monotonic() >= deadline:
-            raise CommandExecutionError(f"gave up waiting {timeout}s for {name} to connect: {plan.give_up_reason(flat)}")
+            raise CommandExecutionError(f"gave up waiting {timeout}s for {name} Connected on {__opts__.get('id')}: "
+                                        f"seen {plan.give_up_reason(flat)}")
         time.sleep(float(interval))
 
 
@@ -1129,6 +1131,7 @@ def wait_synced(name, timeout=3600, interval=2):
     tag = f"hapair/drbd/{name}/sync"
     while True:
         flat = plan.flatten(status(name)["resources"].get(name))
+        flat.setdefault("resource", name)
         progress = {"resource": name, "percent_done": flat.get("percent_done"), "eta_seconds": flat.get("eta_seconds"),
                     "out_of_sync_kib": flat.get("out_of_sync_kib"), "replication_state": flat.get("replication_state")}
         if plan.is_synced(flat):
@@ -1139,5 +1142,7 @@ def wait_synced(name, timeout=3600, interval=2):
         hopeless = (not flat.get("up") or flat["connection_state"] == "StandAlone"
                     or "Diskless" in (flat.get("disk_state"), flat.get("peer_disk_state")))
         if hopeless or time.monotonic() >= deadline:
-            raise CommandExecutionError(f"gave up waiting for {name} to sync: {plan.give_up_reason(flat)}")
+            why = "gave up at once" if hopeless else f"gave up after {timeout}s"
+            raise CommandExecutionError(f"{why} waiting for {name} UpToDate/UpToDate on {__opts__.get('id')}: "
+                                        f"seen {plan.give_up_reason(flat)}")
         time.sleep(float(interval))

@@ -66,8 +66,8 @@ def node_states(topology, step, packages=True, overwrite_data=None, connect_time
     """The states this minion applies in bootstrap step ``step`` of ``topology``, in order.
 
     Returns ``[{"id", "function", "args": [{key: value}, ...]}]`` (empty: nothing to do here).
-    ``step``: ``drbd-up``, ``initial-sync``, ``roles-demote``, ``roles``, ``o2cb``, ``corosync``,
-    ``dlm``, ``mkfs``, ``mount``, ``nfs``, ``group-format``, ``group-start``, or ``drbd`` (the
+    ``step``: ``drbd-up``, ``roles-demote``, ``roles``, ``prepare``, ``heartbeat``, ``o2cb``,
+    ``corosync``, ``dlm``, ``mkfs``, ``mount``, ``nfs``, ``group-format``, ``group-start``, or ``drbd`` (the
     formula's whole DRBD bring-up, with its ``overwrite_data`` and timeouts); ``group-stop`` and
     ``group-takeover`` with ``groups`` are ``hapair.failover``'s. Under stack none the states
     follow where this node sees each service group run (its own DRBD roles and mounts, the peer's

@@ -406,7 +406,11 @@ def bootstrap(topology, orchestration=None, pillar=None):
     run_pillar = {"topology": name, **({"hapair": {"orchestration": opts}} if orchestration is not None else {})}
     if pillar is not None:
         run_pillar.update({k: v for k, v in pillar.items() if k not in run_pillar})
-    watch = watch_mod.Watch(name)
+    try:
+        minions = orchestrate.minions(_load(name, pillar))
+    except (HapairError, ValueError):
+        minions = []  # the orchestration's validate step reports why
+    watch = watch_mod.Watch(name, minions=minions)
     done = {}
 
     def run():

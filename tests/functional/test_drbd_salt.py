@@ -164,7 +164,7 @@ def test_wait_synced_says_why_it_gives_up(cluster, stage, why):
     faketree.write_state(root, state)
     node1.write_config()
     node1.call("drbd.wait_synced", "r0", "timeout=1", "interval=0.5", check=False)
-    assert "gave up waiting for r0 to sync" in _error(node1) and why in _error(node1)
+    assert "waiting for r0 UpToDate/UpToDate on node1: seen r0" in _error(node1) and why in _error(node1)
 
 
 def test_status_names_minors_from_config_or_after_the_minor(cluster):

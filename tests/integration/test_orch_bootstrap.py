@@ -146,8 +146,8 @@ def test_a_peer_that_never_connects_fails_drbd_up_saying_what_node1_saw(master, 
         up["comment"].split(": ", 1)[1].replace(",", " ").split()), up["comment"]
     node1 = minion_states(up, "node1")                 # a failed minion's states are in changes.ret too
     waited = node1["hapair-drbd-r0-connected"]
-    assert waited["result"] is False and waited["comment"].startswith("gave up waiting 30s for r0 to connect: "), waited
-    assert "is WFConnection" in waited["comment"], waited                     # what node1 saw
+    assert waited["result"] is False and waited["comment"].startswith(
+        "gave up waiting 30s for r0 Connected on node1: seen r0 is WFConnection"), waited   # what node1 saw
     sync = node1["hapair-drbd-r0-initial-sync"]
     assert sync["result"] is False and "requisite failed" in sync["comment"], sync   # never ran
     assert "ext4" in minion_states(up, "node2")["hapair-drbd-r0-metadata-created"]["comment"]
