@@ -8,4 +8,8 @@
     pillar['groups'], the groups it moves. -#}
 {%- from 'hapair/states.jinja' import render %}
 {%- set packages = pillar.get('packages', True) %}
-{{- render(salt['hapair_bootstrap.node_states'](pillar.get('topology', ''), pillar.get('step', ''), packages=packages, connect_timeout=pillar.get('connect_timeout'), sync_timeout=pillar.get('sync_timeout'), groups=pillar.get('groups'))) }}
+{%- set states = salt['hapair_bootstrap.node_states'](
+      pillar.get('topology', ''), pillar.get('step', ''), packages=packages,
+      connect_timeout=pillar.get('connect_timeout'), sync_timeout=pillar.get('sync_timeout'),
+      groups=pillar.get('groups')) %}
+{{- render(states) }}
