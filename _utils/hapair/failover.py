@@ -80,18 +80,13 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     drbd = (observed.get("drbd") or {})
     hb = observed.get("heartbeat") or {}
     target_hb = hb.get(to)
-    target = drbd.get(to)
     override = "force=True" if source and drbd.get(source) is None else "nothing: fix it first"
-    if target is None or target_hb is None:
-        raise RefusedError(res, f"{to} does not answer", "nothing: bring the node back first")
-    if not target_hb.get("running"):
-        raise RefusedError(res, f"heartbeat does not run on {to}", "nothing: start heartbeat there first")
-    if any((d or {}).get("split_brain") for d in drbd.values()):
-        raise RefusedError(res, "a split brain is pending on the pair (its record is there)",
-                           "nothing: resolve the split brain first (hapair.remediate)")
-    if target.get("disk") != "UpToDate":
-        raise RefusedError(res, f"{to}'s disk is {target.get('disk')}, not UpToDate: it would serve stale data",
-                           "nothing: wait for the resync to finish")
+
+    def heartbeat_runs() -> None:
+        if not target_hb.get("running"):
+            raise RefusedError(res, f"heartbeat does not run on {to}", "nothing: start heartbeat there first")
+
+    target = _check_target(res, to, drbd, answered=target_hb is not None, engine=heartbeat_runs)
     moving = [n for n in nodes if (hb.get(n) or {}).get("running") and (hb.get(n) or {}).get("resources") == "transition"]
     if moving:
         raise RefusedError(res, f"heartbeat on {' and '.join(moving)} is moving resources (rscstatus transition)",
@@ -108,6 +103,25 @@ def plan(topology: Topology, group: str, to: str | None, observed: Mapping[str, 
     return {**base, "action": "takeover",
             "comment": f"hb_takeover {base['which']} on {to}: heartbeat moves group {gname} "
                        f"from {source or 'no node'} to {to}"}
+
+
+def _check_target(res: str, to: str, drbd: Mapping[str, Any], answered: bool = True,
+                  engine: Any = None) -> Mapping[str, Any]:
+    """The refusals every move shares, in order: the target answers, its cluster manager runs there
+    (``engine`` raises when not), no split brain is pending, its disk is UpToDate. Returns the
+    target's DRBD facts."""
+    target = drbd.get(to)
+    if target is None or not answered:
+        raise RefusedError(res, f"{to} does not answer", "nothing: bring the node back first")
+    if engine is not None:
+        engine()
+    if any((d or {}).get("split_brain") for d in drbd.values()):
+        raise RefusedError(res, "a split brain is pending on the pair (its record is there)",
+                           "nothing: resolve the split brain first (hapair.remediate)")
+    if target.get("disk") != "UpToDate":
+        raise RefusedError(res, f"{to}'s disk is {target.get('disk')}, not UpToDate: it would serve stale data",
+                           "nothing: wait for the resync to finish")
+    return target
 
 
 def _switch(topology: Topology, group: str, to: str | None, observed: Mapping[str, Any],
@@ -139,15 +153,7 @@ def _switch(topology: Topology, group: str, to: str | None, observed: Mapping[st
     if source == to:
         return {**base, "action": "none", "stop_on": None, "comment": f"group {gname} already runs on {to}"}
     drbd = observed.get("drbd") or {}
-    target = drbd.get(to)
-    if target is None:
-        raise RefusedError(res, f"{to} does not answer", "nothing: bring the node back first")
-    if any((d or {}).get("split_brain") for d in drbd.values()):
-        raise RefusedError(res, "a split brain is pending on the pair (its record is there)",
-                           "nothing: resolve the split brain first (hapair.remediate)")
-    if target.get("disk") != "UpToDate":
-        raise RefusedError(res, f"{to}'s disk is {target.get('disk')}, not UpToDate: it would serve stale data",
-                           "nothing: wait for the resync to finish")
+    target = _check_target(res, to, drbd)
     if drbd.get(other) is not None:
         if target.get("connection") != "Connected":
             raise RefusedError(res, f"{to} is {target.get('connection')} from {other}, which answers: {to}'s "
