@@ -86,6 +86,14 @@ def _invalid(err):
     return _fail(f"{str(err).splitlines()[0].rstrip(':')}: each under errors, with its pillar path", errors=errors)
 
 
+def _say(line):
+    """Print one line on the operator's terminal now (``salt-run`` runs the runner in its own
+    process: a plain line, where a progress event would come out through the outputter as a
+    mapping), and log it."""
+    log.info("hapair: %s", line)
+    print(line, flush=True)  # the operator's live view of a long run
+
+
 def _progress(message):
     """Print a progress line on ``salt-run`` (runner job event) and log it."""
     log.info("hapair: %s", message)
@@ -420,7 +428,7 @@ def bootstrap(topology, orchestration=None, pillar=None):
             done["error"] = f"{type(err).__name__}: {err}"
 
     started = time.monotonic()
-    _progress(f"bootstrap {name}: {BOOTSTRAP_SLS} started")
+    _say(f"bootstrap {name}: {BOOTSTRAP_SLS} started")
     with _bus() as bus:
         worker = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
         worker.start()
@@ -428,7 +436,7 @@ def bootstrap(topology, orchestration=None, pillar=None):
             event = bus.get_event(wait=1, full=True) if bus is not None else (worker.join(1) or None)
             if isinstance(event, dict):
                 for line in watch.feed(event.get("tag"), event.get("data")):
-                    _progress(line)
+                    _say(line)
         worker.join()
     seconds = round(time.monotonic() - started, 1)
     if "error" in done:

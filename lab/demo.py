@@ -39,14 +39,12 @@ def bootstrap_with_progress(lab, topology: str, timeout: float = 2400) -> dict:
     started = time.monotonic()
     result, other = {}, []
     try:
-        for line in proc.stdout:
+        for line in proc.stdout:  # the runner's own lines are plain text, its return one JSON line
             doc = _json_line(line)
-            message = _message(doc)
-            if message is not None:
-                say(f"  +{time.monotonic() - started:4.0f}s  {message}")
-            elif isinstance(doc, dict) and "result" in doc:
+            if isinstance(doc, dict) and "result" in doc:
                 result = doc
-            elif line.strip():
+            elif doc is None and line.strip():
+                say(f"  +{time.monotonic() - started:4.0f}s  {line.rstrip()}")
                 other.append(line.rstrip())
         proc.wait()
     finally:
@@ -61,16 +59,6 @@ def _json_line(line: str):
         return json.loads(line)
     except ValueError:
         return None
-
-
-def _message(doc) -> str | None:
-    """A runner progress event as salt-run prints it (``{"message": ...}``, maybe under one key)."""
-    if not isinstance(doc, dict):
-        return None
-    if isinstance(doc.get("message"), str):
-        return doc["message"]
-    inner = [v for v in doc.values() if isinstance(v, dict) and isinstance(v.get("message"), str)]
-    return inner[0]["message"] if len(doc) == 1 and inner else None
 
 
 def summarise(result: dict) -> tuple[bool, list[str]]:

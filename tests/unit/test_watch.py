@@ -136,7 +136,7 @@ def runner(monkeypatch):
 
     mod = load_runner("hapair_bootstrap_under_test", opts={"sock_dir": "/nonexistent"})
     printed = []
-    monkeypatch.setattr(mod, "_progress", printed.append)
+    monkeypatch.setattr(mod, "_say", printed.append)
     mod.printed = printed
     return mod
 
