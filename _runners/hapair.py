@@ -403,7 +403,6 @@ def bootstrap(topology, orchestration=None, pillar=None):
         salt-run hapair.bootstrap lab_web
         salt-run hapair.bootstrap web orchestration='{"sync_timeout": 7200}'
     """
-    import contextvars  # noqa: PLC0415
     import threading  # noqa: PLC0415
 
     try:
@@ -419,25 +418,28 @@ def bootstrap(topology, orchestration=None, pillar=None):
     except (HapairError, ValueError):
         minions = []  # the orchestration's validate step reports why
     watch = watch_mod.Watch(name, minions=minions)
-    done = {}
+    done, stop = {}, threading.Event()
+    master_opts = dict(__opts__)
 
-    def run():
-        try:
-            done["ret"] = __salt__["state.orchestrate"](BOOTSTRAP_SLS, pillar=run_pillar)
-        except Exception as err:  # noqa: BLE001 - reported as a failed return, never lost in a thread
-            done["error"] = f"{type(err).__name__}: {err}"
+    def listen():  # a side thread only reads the bus and prints; the orchestration keeps the main one
+        with _bus(master_opts) as bus:
+            while bus is not None and not stop.is_set():
+                event = bus.get_event(wait=1, full=True)
+                if isinstance(event, dict):
+                    for line in watch.feed(event.get("tag"), event.get("data")):
+                        _say(line)
 
     started = time.monotonic()
     _say(f"bootstrap {name}: {BOOTSTRAP_SLS} started")
-    with _bus() as bus:
-        worker = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
-        worker.start()
-        while worker.is_alive():
-            event = bus.get_event(wait=1, full=True) if bus is not None else (worker.join(1) or None)
-            if isinstance(event, dict):
-                for line in watch.feed(event.get("tag"), event.get("data")):
-                    _say(line)
-        worker.join()
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    try:
+        done["ret"] = __salt__["state.orchestrate"](BOOTSTRAP_SLS, pillar=run_pillar)
+    except Exception as err:  # noqa: BLE001 - reported as a failed return
+        done["error"] = f"{type(err).__name__}: {err}"
+    finally:
+        stop.set()
+        listener.join(5)
     seconds = round(time.monotonic() - started, 1)
     if "error" in done:
         return _fail(f"bootstrap {name}: the orchestration raised {done['error']}", topology=name, seconds=seconds)
@@ -452,12 +454,12 @@ def bootstrap(topology, orchestration=None, pillar=None):
 
 
 @contextlib.contextmanager
-def _bus():
+def _bus(opts):
     """The master's event bus, listening (None when there is none: the python API in tests)."""
     try:
         import salt.utils.event  # noqa: PLC0415
 
-        bus = salt.utils.event.get_master_event(__opts__, __opts__["sock_dir"], listen=True)
+        bus = salt.utils.event.get_master_event(opts, opts["sock_dir"], listen=True)
     except Exception:  # noqa: BLE001 - no bus: the run still runs, without live lines
         log.debug("hapair: no master event bus for progress", exc_info=True)
         yield None

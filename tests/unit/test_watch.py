@@ -168,7 +168,7 @@ def test_the_runner_runs_the_orchestration_and_prints_the_bus_as_it_comes(runner
 
     tag, data = step_new()
     bus = ReleasingBus([{"tag": tag, "data": data}])
-    monkeypatch.setattr(runner, "_bus", lambda: contextlib.nullcontext(bus))
+    monkeypatch.setattr(runner, "_bus", lambda opts: contextlib.nullcontext(bus))
     runner.__salt__ = {"state.orchestrate": orchestrate}
     out = runner.bootstrap("lab_web")
     assert out["result"] is True and [s["id"] for s in out["steps"]] == ["hapair-bootstrap-validate",
@@ -180,7 +180,7 @@ def test_the_runner_runs_the_orchestration_and_prints_the_bus_as_it_comes(runner
 def test_a_failed_step_fails_the_runner_naming_it(runner, monkeypatch):
     import contextlib  # noqa: PLC0415
 
-    monkeypatch.setattr(runner, "_bus", lambda: contextlib.nullcontext(None))
+    monkeypatch.setattr(runner, "_bus", lambda opts: contextlib.nullcontext(None))
     runner.__salt__ = {"state.orchestrate": lambda sls, pillar=None: _orchestrate_ret(
         [("hapair-bootstrap-validate", True, ""), ("hapair-bootstrap-drbd-up", False, "Run failed on minions: node1")])}
     out = runner.bootstrap("lab_web", orchestration={"connect_timeout": 60})
