@@ -48,8 +48,9 @@ def orch_lab(lab):
 
 def test_lab_web_from_blank_disks_broken_after_metadata_then_resumed(orch_lab):
     """Blank disks, metadata created on both, then node2 loses power: the run fails saying node2
-    and leaves every later step unrun; node2 boots, the re-run does all the rest (full initial
-    sync, roles, o2cb, mkfs once, mount on both) and the canary crosses. (seed 001, seed 004's
+    and leaves every later step unrun; node2 boots, the re-run does all the rest (the full initial
+    sync, forced once on node1 in one of the two runs; roles, o2cb, mkfs once, mount on both) and
+    the canary crosses. (seed 001, seed 004's
     variant and lab_remedy bootstrap from blank disks in one uninterrupted run; so does
     ``make demo`` for this topology.)"""
     lab = orch_lab
@@ -74,6 +75,11 @@ def test_lab_web_from_blank_disks_broken_after_metadata_then_resumed(orch_lab):
     assert "node2" in first["comment"], f"the failing step does not say what it saw: {first['comment']!r}"
     assert "hapair-bootstrap-canary" in broken and "requisite" in broken["hapair-bootstrap-canary"].lower()
     assert "cs:Connected" not in proc_drbd(lab, "node1")
+    # node1 waits for Connected in its own run (issue 19): right after node2's power loss its DRBD
+    # may still say Connected (until ping-timeout), and then it already forced the initial sync
+    # toward the peer that is gone; harmless on a fresh pair (node2 resyncs in full when back, the
+    # planner still wants Inconsistent/Inconsistent). Either way it is forced once, on node1 only.
+    forced = initial_sync(minion_changes(steps))
     started = time.monotonic()
     lab.start("node2")
     TIMES["node2_start"] = round(time.monotonic() - started, 1)
@@ -88,8 +94,9 @@ def test_lab_web_from_blank_disks_broken_after_metadata_then_resumed(orch_lab):
     for step in ("hapair-bootstrap-drbd-up", "hapair-bootstrap-roles", "hapair-bootstrap-o2cb",
                  "hapair-bootstrap-mkfs", "hapair-bootstrap-mount"):
         assert step in changed, f"resumed run: {step} changed nothing on the minions: {sorted(changed)}"
-    # the initial sync is the end of drbd-up now: forced on the initial primary only
-    assert initial_sync(changed) == {"node1"}, changed["hapair-bootstrap-drbd-up"]
+    # the initial sync is the end of drbd-up now: forced once, on the initial primary only
+    again = initial_sync(changed)
+    assert forced | again == {"node1"} and not (forced & again), (forced, changed["hapair-bootstrap-drbd-up"])
     assert set(changed["hapair-bootstrap-mkfs"]) == {"node1"}  # formatted exactly once
     assert set(changed["hapair-bootstrap-mount"]) == set(NODES)
     # the kernel's own view, not hapair's parsers
