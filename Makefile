@@ -5,7 +5,7 @@ VENV ?= $(CACHE)/venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # Debian packages the tests use (real validators) and the lab needs (QEMU, debootstrap).
-APT_TEST := python3-venv drbd-utils ocfs2-tools gfs2-utils corosync heartbeat libxml2-utils kmod fence-agents iproute2 util-linux systemd
+APT_TEST := python3-venv drbd-utils ocfs2-tools gfs2-utils corosync heartbeat libxml2-utils kmod fence-agents iproute2 util-linux systemd parted fdisk unison
 APT_LAB := qemu-system-x86 qemu-utils debootstrap openssh-client e2fsprogs
 APT_PKGS := $(APT_TEST) $(APT_LAB)
 
