@@ -970,8 +970,19 @@ def primary(name, force=False, peer_has_no_data=False):
     return _action("primary", name)
 
 
+def _udev_settle():
+    """Wait for udev's event queue (``udevadm settle``) when udevadm is there; best effort.
+
+    Closing a block device that was written to makes udev probe it (blkid) and hold it open for a
+    moment; a demote in that moment fails "Device is held open by someone" (-12). Seen in the lab
+    right after ``umount /dev/drbd0``.
+    """
+    if adapter.has_binary(__salt__, "udevadm"):
+        _run([_bin("udevadm"), "settle", "--timeout=30"], ok_codes=range(256), timeout=40)
+
+
 def secondary(name):
-    """Demote a resource (``drbdadm secondary``).
+    """Demote a resource (``drbdadm secondary``), after udev's queue settled.
 
     CLI Example:
 
@@ -979,6 +990,7 @@ def secondary(name):
 
         salt '*' drbd.secondary r0
     """
+    _udev_settle()
     return _action("secondary", name)
 
 

@@ -269,7 +269,9 @@ class Remedy:
             self.write("node1", f"{MOUNTS[res]}/split-node1", ours[res])
             script = (f"set -e; drbdadm primary {res}; mkdir -p /mnt/{res}; mount /dev/drbd{minor} /mnt/{res}; "
                       f"printf '%s\\n' '{theirs[res]}' > /mnt/{res}/split-node2; sync; umount /mnt/{res}; "
-                      f"drbdadm secondary {res}")
+                      # udev probes the device it saw closed after a write and holds it open a moment
+                      # (see drbd.secondary): "held open by someone" (-12) once in CI; the operator retries
+                      f"udevadm settle; n=0; until drbdadm secondary {res}; do n=$((n+1)); [ $n -lt 10 ]; sleep 1; done")
             self.lab.ssh("node2", script, check=True, timeout=180)
         t0 = time.monotonic()
         self.lab.restore_link()
