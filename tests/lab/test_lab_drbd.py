@@ -1,7 +1,9 @@
 """hapair's drbd states and module on two real DRBD 8.4 nodes, through a real salt-master.
 
 Order matters (one lab per session): from blank disks (labreset), bootstrap, idempotence, link
-cut/heal, create_md refusal. A power-cycled node is proven elsewhere: it rejoins through the
+cut/heal, create_md refusal. The first three are ``lab_full`` (2026-12-07, to keep CI's lab tier
+within its budget): the orchestrated bootstraps run the same states from blank disks with their
+re-runs, and test_remediation_lab cuts and heals the link; create_md's refusal is proven only here. A power-cycled node is proven elsewhere: it rejoins through the
 reactor (test_remediation_lab), resumes a broken orchestration (test_orch_bootstrap_lab) and
 remounts GFS2 at boot (test_gfs2_lab).
 """
@@ -68,6 +70,7 @@ def test_minions_are_the_lab_nodes(lab):
     assert lab.ssh("node1", "ping -c1 -W5 10.99.0.2").returncode == 0
 
 
+@pytest.mark.lab_full
 def test_drbd_states_bootstrap_r0(drbd_lab):
     out = _apply(drbd_lab)
     for node in NODES:
@@ -86,6 +89,7 @@ def test_drbd_states_bootstrap_r0(drbd_lab):
         assert peer["volumes"][0]["peer_disk_state"] == "UpToDate"
 
 
+@pytest.mark.lab_full
 def test_second_apply_reports_zero_changes(drbd_lab):
     out = _apply(drbd_lab)
     for node in NODES:
@@ -101,6 +105,7 @@ def _grain_cstate(lab, node):
     return grains["drbd"]["resources"]["r0"]["connection_state"]
 
 
+@pytest.mark.lab_full
 def test_cut_link_shows_in_grains_and_status_and_heals(drbd_lab):
     lab = drbd_lab
     # Primary/Secondary for the cut: two Primaries that lose each other both start a new data
