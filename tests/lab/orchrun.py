@@ -21,11 +21,14 @@ from saltout import last_json  # noqa: E402
 ORCH_TIMEOUT = 2400
 
 
-def orchestrate(lab, topology, timeout=ORCH_TIMEOUT):
-    """Run the bootstrap through ``salt-run``; ``(exit code, {state id: step}, seconds, raw output)``."""
+def orchestrate(lab, topology, timeout=ORCH_TIMEOUT, salt_run=None):
+    """Run the bootstrap through ``salt-run``; ``(exit code, {state id: step}, seconds, raw output)``.
+
+    ``salt_run``: a ``callable(args, timeout)`` returning a CompletedProcess instead of the lab's own
+    ``salt-run`` (test_wheel_lab runs the one of a venv holding only the wheel)."""
     started = time.monotonic()
-    proc = lab.salt_cli("salt-run", ["--out=json", "state.orchestrate", "orch.hapair.bootstrap",
-                                     "pillar=" + json.dumps({"topology": topology})], timeout=timeout)
+    args = ["--out=json", "state.orchestrate", "orch.hapair.bootstrap", "pillar=" + json.dumps({"topology": topology})]
+    proc = (salt_run or (lambda a, t: lab.salt_cli("salt-run", a, timeout=t)))(args, timeout)
     seconds = time.monotonic() - started
     raw = proc.stdout + proc.stderr
     doc = last_json(proc.stdout) or {}
