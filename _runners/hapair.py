@@ -21,6 +21,7 @@ secrets.
     salt-run hapair.wait_for web synced timeout=3600
     salt-run hapair.canary web www
     salt-run hapair.remediate resource=r0 topology=web
+    salt-run hapair.pause web reason="disk swap on web2"
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from hapair import bootstrap as bootstrap_mod
 from hapair import cman as cman_mod
 from hapair import events as events_mod
 from hapair import failover as failover_mod
+from hapair import maintenance as maintenance_mod
 from hapair import remediate as remediate_mod
 from hapair import watch as watch_mod
 from hapair.errors import HapairError, ValidationError
@@ -610,7 +612,8 @@ def status(topology=None, table=None, pillar=None):
     "connection", "replication", "peer_role", "peer_disk", "sync_percent", "eta_seconds",
     "mounts", "o2cb", "split_brain", "alerts"}]}`` (and ``group``, where this node runs the
     resource's service group, for a topology with groups). Split brain and StandAlone are named in
-    ``alerts``.
+    ``alerts``. A pause of auto-remediation (``hapair.pause``) is a line under the table
+    (``paused`` in the data).
 
     CLI Example:
 
@@ -644,10 +647,14 @@ def status(topology=None, table=None, pillar=None):
              for res in sorted(topo["drbd"]["resources"])}
     heartbeat = {n: v.get("heartbeat") for n, v in answers.items()} if with_groups else None
     rows = report.rows(topo, _drbd_lists(drbd_values), mounts, o2cb, split, heartbeat)
-    data = {"topology": topology, "rows": rows, "errors": errors}
+    paused = _read_history(_paused_path()).get(topology) or {}
+    data = {"topology": topology, "rows": rows, "errors": errors, "paused": paused}
     if table is None:
         table = __opts__.get("fun") == "hapair.status" and __opts__.get("output") in (None, "nested", "txt")
-    return _table(rows) if table else data
+    if not table:
+        return data
+    notes = [maintenance_mod.describe({**paused[scope], "scope": scope}, topology) for scope in sorted(paused)]
+    return "\n".join([_table(rows), *notes])
 
 
 _table = report.table  # kept for callers of the runner's old helper
@@ -909,6 +916,99 @@ def _failover_observe(topo, resource):
         drbd[node] = {"role": seen["role"], "disk": seen["disk"], "connection": seen["connection"],
                       "split_brain": bool((value.get("split_brain") or {}).get(resource))}
     return {"heartbeat": heartbeat, "drbd": drbd, "models": lists, "mounts": mounts}, errors
+
+
+# --------------------------------------------------------------------------- maintenance
+
+
+def pause(topology, resource=None, reason=None, pillar=None):
+    """Pause auto-remediation for a topology (or one of its resources) until ``hapair.resume``.
+
+    The reactor's remediations still look and report (``decision: paused`` where they would have
+    acted); nothing is reconnected, promoted, mounted or discarded. Kept on the master
+    (``<cachedir>/hapair/remediate/paused.json``: who, when, why) and fired as
+    ``hapair/maintenance/<topology>/paused``; ``hapair.status`` shows it. No pillar is edited.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.pause web
+        salt-run hapair.pause web r1 reason="replacing web2's disk"
+    """
+    topo, failure = _maintenance_target(topology, resource, pillar)
+    if failure:
+        return failure
+    try:
+        reason = maintenance_mod.check_reason(reason)
+    except HapairError as err:
+        return _fail(str(err))
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    path = _paused_path()
+    with _lock(f"{path}.lock", wait=LOCK_WAIT):
+        record = maintenance_mod.pause(_read_history(path), topo["name"], resource, _operator(), at, reason)
+        _write_history(path, record)
+    entry = maintenance_mod.entry(record, topo["name"], resource)
+    log.warning("hapair: %s", maintenance_mod.describe(entry, topo["name"]))
+    _fire(f"hapair/maintenance/{topo['name']}/paused", {"topology": topo["name"], **entry})
+    return {"result": True, "paused": entry, "comment": maintenance_mod.describe(entry, topo["name"])}
+
+
+def resume(topology, resource=None, pillar=None):
+    """End ``hapair.pause``: without ``resource`` every pause of the topology ends.
+
+    The next DRBD event (or ``salt-run hapair.remediate topology=<t>``) remediates again under the
+    pillar's policies.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.resume web
+        salt-run hapair.resume web r1
+    """
+    topo, failure = _maintenance_target(topology, resource, pillar)
+    if failure:
+        return failure
+    path = _paused_path()
+    with _lock(f"{path}.lock", wait=LOCK_WAIT):
+        try:
+            record, removed = maintenance_mod.resume(_read_history(path), topo["name"], resource)
+        except HapairError as err:
+            return _fail(str(err))
+        _write_history(path, record)
+    if removed:
+        log.warning("hapair: auto-remediation of %s resumed (%s) by %s", topo["name"], ", ".join(removed), _operator())
+        _fire(f"hapair/maintenance/{topo['name']}/resumed", {"topology": topo["name"], "scopes": removed,
+                                                               "by": _operator()})
+    what = topo["name"] if resource is None else f"{resource} of {topo['name']}"
+    return {"result": True, "resumed": removed,
+            "comment": f"auto-remediation of {what} resumed" if removed else f"{what} was not paused"}
+
+
+def _maintenance_target(topology, resource, pillar):
+    """``(topology, None)`` for a pause or resume, else ``(None, failure)``: the names are checked
+    against the topology, never written anywhere unchecked."""
+    if not fields.is_topology(topology):
+        return None, _fail(f"topology: {topology!r} is not a topology name")
+    try:
+        topo = topology_mod.load(_pillar(topology, pillar), topology)
+    except ValidationError as err:
+        return None, _invalid(err)
+    except HapairError as err:
+        return None, _fail(str(err))
+    if resource is not None and resource not in topo["drbd"]["resources"]:
+        return None, _fail(f"resource: {resource!r} is no DRBD resource of {topology} "
+                           f"({', '.join(sorted(topo['drbd']['resources']))})")
+    return topo, None
+
+
+def _paused_path():
+    return os.path.join(_state_dir(), "paused.json")
+
+
+def _paused_entry(topology, resource):
+    return maintenance_mod.entry(_read_history(_paused_path()), topology, resource)
 
 
 # --------------------------------------------------------------------------- remediation
@@ -1290,7 +1390,8 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
             history["gathered_at"] = gathered
         if split:
             event["split_brain"] = True
-        decision = remediate_mod.plan(topo, resource, facts, history, now, event)
+        decision = maintenance_mod.hold(remediate_mod.plan(topo, resource, facts, history, now, event),
+                                        _paused_entry(topo["name"], resource), topo["name"])
         out = {"topology": topo["name"], "resource": resource, **decision, "errors": errors, "executed": []}
         if decision["decision"] == "duplicate":
             return mask(out, secrets)
@@ -1317,7 +1418,7 @@ def _remediate_one(topo, resource, event, minion, dry_run, verify_timeout, now, 
                 attempt["error"] = str(err)
                 out["decision"] = "failed"
                 out["reason"] = f"{decision['reason']}; stopped: {err}"
-        if stale and not dry_run:
+        if stale and not dry_run and not decision.get("paused"):  # paused: nothing on the nodes changes
             out["set_aside"] = _set_aside(topo, resource, stale)
         history = remediate_mod.record(history, out, now, event, attempt, dry_run=dry_run)
         _write_history(f"{base}.json", history)
