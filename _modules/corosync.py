@@ -29,7 +29,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.corosync as core
 
-from hapair import adapter
+from hapair import adapter, changes
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -171,6 +171,24 @@ def plan_config(topology, path=None):
 
 def _plan_text(path, wanted):
     return adapter.plan_file(path, wanted, "0644")
+
+
+def change_facts(topology, path=None):
+    """What writing the rendered corosync.conf at ``path`` (default ``hapair:paths:corosync_conf``)
+    would change, classified (``hapair.changes.classify_corosync``; ``[]`` with no file yet):
+    ``{"topology", "file", "changes", "class"}``. Reads only. ``corosync.configured`` refuses
+    from it; ``salt-run hapair.reconfigure`` plans with it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt node1 corosync.change_facts lab_gfs2
+    """
+    path = path or adapter.path(__salt__, "corosync_conf")
+    old = adapter.read_file(path)
+    found = [] if old is None else changes.classify_corosync(old, render(topology))
+    return {"topology": topology, "file": path, "changes": found, "class": changes.worst(found)}
 
 
 def update_config(topology, path=None, reload=True):

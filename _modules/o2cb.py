@@ -25,7 +25,7 @@ except ImportError:  # synced by saltutil: <extmods>/modules/x.py -> <extmods>/u
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
     import hapair.o2cb as core
 
-from hapair import adapter
+from hapair import adapter, changes
 from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError
 
@@ -61,6 +61,31 @@ def render(topology):
     """
     topo = _load(topology)
     return core.render(topo, adapter.path(__salt__, "o2cb_conf"), adapter.path(__salt__, "o2cb_defaults"))
+
+
+def change_facts(topology):
+    """What writing the rendered o2cb files would change on this node, classified (reads only).
+
+    ``{"topology", "file", "changes": [...], "class": worst or None, "online": bool}``:
+    ``hapair.changes.classify_o2cb`` between the files on disk and the rendered cluster.conf and
+    /etc/default/o2cb (node addresses, ports, numbers, the cluster name and the timeouts are
+    ``cluster-offline``); ``file`` is the cluster.conf path, ``online`` whether the cluster runs
+    here. ``o2cb.cluster_configured`` refuses from it; ``salt-run hapair.reconfigure`` plans with it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.change_facts web
+    """
+    files = render(topology)
+    conf = next((p for p, f in files.items() if "O2CB_ENABLED=" not in f["content"]), None)
+    defaults = next((p for p, f in files.items() if "O2CB_ENABLED=" in f["content"]), None)
+    found = changes.classify_o2cb(adapter.read_file(conf) if conf else None, files[conf]["content"] if conf else None,
+                                  adapter.read_file(defaults) if defaults else None,
+                                  files[defaults]["content"] if defaults else None)
+    return {"topology": topology, "file": conf, "changes": found, "class": changes.worst(found),
+            "online": cluster_status()["online"]}
 
 
 def check_config(topology=None, path=None):

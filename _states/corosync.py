@@ -128,10 +128,7 @@ def _guard_live(name, topology):
     """The changes from the corosync.conf on disk at ``name`` to the rendered one (``[]``: no file
     yet); RefusedError (the file, ``salt-run hapair.reconfigure``) for a ``cluster-offline`` one
     while GFS2 is mounted here."""
-    old = adapter.read_file(name)
-    if old is None:
-        return []
-    found = changes.classify_corosync(old, __salt__["corosync.render"](topology))
+    found = __salt__["corosync.change_facts"](topology, path=name)["changes"]
     if changes.worst(found) in changes.DISRUPTIVE:
         mounted = sorted(mp for mp, m in __salt__["mount.active"]().items() if m.get("fstype") == "gfs2")
         changes.guard(found, {"cluster_mounted": mounted}, name, topology)

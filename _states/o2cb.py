@@ -86,16 +86,11 @@ def _guard_live(topo):
     """Refuse a ``cluster-offline`` change (``hapair.changes.classify_o2cb``: node addresses, ports,
     numbers, cluster name, timeouts) while the cluster is online with OCFS2 mounted here: the next
     offline/online of one node would leave the two nodes on different clusters."""
-    files = __salt__["o2cb.render"](topo)
-    conf = next((p for p, f in files.items() if "O2CB_ENABLED=" not in f["content"]), None)
-    defaults = next((p for p, f in files.items() if "O2CB_ENABLED=" in f["content"]), None)
-    found = changes.classify_o2cb(adapter.read_file(conf) if conf else None, files[conf]["content"] if conf else None,
-                                  adapter.read_file(defaults) if defaults else None,
-                                  files[defaults]["content"] if defaults else None)
-    if changes.worst(found) not in changes.DISRUPTIVE or not __salt__["o2cb.cluster_status"]()["online"]:
+    seen = __salt__["o2cb.change_facts"](topo)
+    if seen["class"] not in changes.DISRUPTIVE or not seen["online"]:
         return
     mounted = sorted(mp for mp, m in __salt__["mount.active"]().items() if m.get("fstype") == "ocfs2")
-    changes.guard(found, {"cluster_mounted": mounted}, conf or "o2cb", topo)
+    changes.guard(seen["changes"], {"cluster_mounted": mounted}, seen["file"] or "o2cb", topo)
 
 
 def online(name, topology=None):

@@ -51,7 +51,7 @@ def env(tmp_path):
     mod = fakesalt.load("modules", "corosync", salt, opts={"id": "node1", "test": False}, pillar=data)
     salt.update({f"corosync.{fn}": getattr(mod, fn)
                  for fn in ("plan_config", "update_config", "validate", "quorum_status", "render", "dlm_check",
-                            "plan_dlm_config", "update_dlm_config", "plan_authkey", "install_authkey")})
+                            "plan_dlm_config", "update_dlm_config", "plan_authkey", "install_authkey", "change_facts")})
     state = fakesalt.load("states", "corosync", salt, opts={"id": "node1", "test": False}, pillar=data)
     return {"cmd": cmd, "mod": mod, "state": state, "conf": conf, "dlm": str(tmp_path / "dlm" / "dlm.conf"),
             "authkey": str(tmp_path / "corosync" / "authkey"),
