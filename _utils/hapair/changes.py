@@ -696,3 +696,98 @@ def check_class(value: str) -> str:
     if value not in CLASSES:
         raise HapairError(f"unknown change class {value!r}; expected one of {', '.join(CLASSES)}")
     return value
+
+
+# --------------------------------------------------------------------------- hapair.reconfigure's plan
+#: statements whose change means a new backing disk: both nodes at once would start both empty,
+#: so hapair.reconfigure refuses them (one node at a time: docs/disk-failure.md, ``drbd.attached``).
+NEW_DISK_KEYS = ("disk", "meta-disk", "flexible-meta-disk")
+#: What hapair.reconfigure runs for a disruptive plan, in order (``phases`` of its plan).
+PHASES = (
+    {"phase": "check_peer", "what": "each node reaches its peer's replication address of the new config"},
+    {"phase": "pause", "what": "pause auto-remediation of the topology (hapair.pause), unless already paused"},
+    {"phase": "stop_groups", "what": "stop the service groups where they run (stack none: group-stop)"},
+    {"phase": "quiesce", "what": "hapair.clean on both nodes: heartbeat or NFS exports, the filesystems "
+                                 "unmounted, the cluster stack offline, DRBD demoted and down, its .res removed "
+                                 "(never data or metadata)"},
+    {"phase": "bootstrap", "what": "orch.hapair.bootstrap: the new configs written, DRBD up and Connected, "
+                                   "roles, the cluster stack online, mounts, groups, canary"},
+    {"phase": "resume", "what": "resume auto-remediation (only when this run paused it)"},
+)
+_RESYNCING = ("SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "WFBitMapS", "WFBitMapT",
+              "WFSyncUUID", "StartingSyncS", "StartingSyncT", "VerifyS", "VerifyT")
+
+
+def drift_changes(drift: Mapping[str, Any] | None) -> list[Change]:
+    """The changes one node's ``drbd.drift`` reports: pillar vs file, and kernel vs file (each
+    ``drbdadm -d adjust`` command as a change of its class, key ``kernel:<command>``).
+
+    >>> drift_changes({"resources": {"r0": {"pillar_vs_file": [], "file_vs_kernel": [
+    ...     {"tool": "drbdsetup", "command": "connect", "class": "reconnect"}]}}})[0]["key"]
+    'kernel:connect'
+    """
+    out: list[Change] = []
+    for res, seen in sorted(((drift or {}).get("resources") or {}).items()):
+        out += [dict(c) for c in seen.get("pillar_vs_file") or []]
+        out += [change("drbd", res, f"kernel:{cmd.get('command')}", None, None, cmd.get("class") or ONLINE,
+                       "the running kernel differs from the file (drbdadm -d adjust)")
+                for cmd in seen.get("file_vs_kernel") or []]
+    return out
+
+
+def reconfigure_plan(topology: str, found: Mapping[str, list[Change] | None],
+                     observed: Mapping[str, Mapping[str, Mapping[str, Any]]],
+                     resuming: bool = False) -> dict[str, Any]:
+    """What ``salt-run hapair.reconfigure`` does (pure): nothing, the bootstrap, or every phase.
+
+    ``found``: ``{node: [change, ...]}`` (DRBD drift and the cluster stack's classified changes),
+    None for a node that did not answer; ``observed``: ``{resource: {node: {"up", "disk",
+    "connection", "split_brain"}}}``; ``resuming``: an earlier run stopped after its quiesce (its
+    record on the master), so the bootstrap must finish whatever the files say now.
+
+    Returns ``{"action": "none"|"bootstrap"|"reconfigure"|"refused", "class", "changes" (each with
+    its ``node``), "steps" (``steps``), "phases", "refused": [why, ...]}``. Refused, before anything
+    runs: a node that did not answer, a ``reformat`` change, a new backing disk, a split brain, a
+    resync not finished, a resource up but not Connected.
+
+    >>> addr = change("drbd", "r0", "on a:address", "ipv4 10.0.0.1:7789", "ipv4 10.9.0.1:7789", "reconnect", "")
+    >>> seen = {"r0": {n: {"up": True, "disk": "UpToDate", "connection": "Connected"} for n in "ab"}}
+    >>> p = reconfigure_plan("web", {"a": [addr], "b": [addr]}, seen)
+    >>> p["action"], p["class"], [x["phase"] for x in p["phases"]][:2]
+    ('reconfigure', 'reconnect', ['check_peer', 'pause'])
+    >>> reconfigure_plan("web", {"a": [], "b": None}, seen)["refused"]
+    ['b did not answer: nothing is planned on half the facts']
+    """
+    refused = [f"{node} did not answer: nothing is planned on half the facts"
+               for node, value in sorted(found.items()) if value is None]
+    every = [dict(c, node=node) for node, value in sorted(found.items()) for c in value or []]
+    for res, nodes in sorted(observed.items()):
+        for node, seen in sorted(nodes.items()):
+            if seen.get("split_brain"):
+                refused.append(f"{res} has a split-brain record on {node}: resolve it first (docs/day2.md)")
+            elif seen.get("up") and (seen.get("connection") in _RESYNCING or seen.get("disk") != "UpToDate"):
+                refused.append(f"{res} on {node} is {seen.get('disk')}/{seen.get('connection')}: let the resync "
+                               f"finish first (salt-run hapair.wait_for {topology} synced)")
+            elif seen.get("up") and seen.get("connection") != "Connected":
+                refused.append(f"{res} on {node} is {seen.get('connection')}: both nodes' writes since the link "
+                               "went would meet as a split brain; connect the pair first (drbdadm connect)")
+    for c in every:
+        if c["class"] == REFORMAT:
+            refused.append(f"{c['what']} {c['key']} on {c['node']}: only a new filesystem carries it; hapair never "
+                           "re-formats (keep the old value in pillar)")
+        elif c["scope"] == "drbd" and c["key"].rsplit(":", 1)[-1] in NEW_DISK_KEYS:
+            refused.append(f"{c['what']} {c['key']} on {c['node']}: a new backing disk; on both nodes at once both "
+                           "would start empty: replace it one node at a time (docs/disk-failure.md)")
+    cls = worst(every)
+    out = {"topology": topology, "class": cls, "changes": every, "steps": steps(every) if every else [],
+           "phases": [], "refused": refused}
+    if refused:
+        return dict(out, action="refused")
+    if cls in DISRUPTIVE or resuming:
+        phases = [dict(p) for p in PHASES]
+        if resuming:  # the quiesce ran: the bootstrap finishes (the peer check still runs first)
+            phases = [p for p in phases if p["phase"] not in ("stop_groups", "quiesce")]
+        return dict(out, action="reconfigure", phases=phases)
+    if cls == ONLINE:
+        return dict(out, action="bootstrap", phases=[p for p in PHASES if p["phase"] == "bootstrap"])
+    return dict(out, action="none")

@@ -446,6 +446,24 @@ def lxcpath(fs: dict) -> str:
     return fs["mountpoint"].rstrip("/") + "/containers"
 
 
+def peer_addresses(topology: dict, node: str) -> list[str]:
+    """The addresses ``node`` must reach on its peer: every DRBD resource's address of the other
+    node, and its cluster address under o2cb or corosync (``hapair.reconfigure``'s peer check).
+
+    >>> t = {"cluster": {"stack": "o2cb"}, "nodes": {"a": {"cluster_address": "10.0.0.1"}, "b": {"cluster_address": "10.0.0.2"}},
+    ...      "drbd": {"resources": {"r0": {"nodes": {"a": {"address": "10.9.0.1"}, "b": {"address": "10.9.0.2"}}}}}}
+    >>> peer_addresses(t, "a")
+    ['10.0.0.2', '10.9.0.2']
+    """
+    found = set()
+    for res in topology["drbd"]["resources"].values():
+        found.update(spec["address"] for peer, spec in (res.get("nodes") or {}).items() if peer != node)
+    if (topology.get("cluster") or {}).get("stack") in ("o2cb", "corosync"):
+        found.update(spec["cluster_address"] for peer, spec in topology["nodes"].items()
+                     if peer != node and spec.get("cluster_address"))
+    return sorted(found)
+
+
 def _groups(raw: dict, order: list[str], filesystems: dict, resources: dict) -> dict:
     """``{group: {name, node, preferred (the pillar's node), nodes (node first), resource, filesystem,
     ip, relocate, services, canary: {file, url_path, port} | None,
