@@ -22,6 +22,7 @@ secrets.
     salt-run hapair.canary web www
     salt-run hapair.remediate resource=r0 topology=web
     salt-run hapair.pause web reason="disk swap on web2"
+    salt-run hapair.reconfigure web dry_run=True
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ except ImportError:  # synced by saltutil: <extmods>/runners/x.py -> <extmods>/u
 
 from hapair import adapter, drbd_state, fields, orchestrate, report
 from hapair import bootstrap as bootstrap_mod
+from hapair import changes as changes_mod
 from hapair import cman as cman_mod
 from hapair import events as events_mod
 from hapair import failover as failover_mod
@@ -916,6 +918,164 @@ def _failover_observe(topo, resource):
         drbd[node] = {"role": seen["role"], "disk": seen["disk"], "connection": seen["connection"],
                       "split_brain": bool((value.get("split_brain") or {}).get(resource))}
     return {"heartbeat": heartbeat, "drbd": drbd, "models": lists, "mounts": mounts}, errors
+
+
+# --------------------------------------------------------------------------- reconfigure
+
+QUIESCE_SLS = "hapair.clean"
+
+
+def reconfigure(topology, dry_run=False, pillar=None):
+    """Apply a disruptive pillar change (new addresses, ports, protocol, secret, o2cb cluster) to a
+    live pair on both nodes in a safe order; the states refuse it one node at a time.
+
+    Reads both nodes first (``drbd.drift``, ``o2cb.change_facts`` or ``corosync.change_facts``,
+    ``drbd.report``: one job each)
+    and plans with ``hapair.changes.reconfigure_plan``: nothing to do; online changes only (the
+    bootstrap applies them in place); or the phases: each node reaches its peer's new addresses,
+    auto-remediation paused (``hapair.pause``, unless it already is), the groups stopped (stack
+    none), ``hapair.clean`` on both nodes (services, exports, filesystems unmounted, the stack
+    offline, DRBD down; never data or metadata), then ``orch.hapair.bootstrap`` (the new configs,
+    DRBD up and Connected with no resync of unchanged data, roles, stack, mounts, groups, canary)
+    and auto-remediation resumed. Refused before anything runs: a node that does not answer, a
+    split brain, a resync or a disconnected resource, a re-format, a new backing disk. After a
+    failure it stops there, auto-remediation stays paused, and a second call resumes from the
+    bootstrap (a record under the master's cachedir, ``hapair/reconfigure/<topology>.json``).
+    ``dry_run=True`` returns the plan and runs nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run hapair.reconfigure web dry_run=True
+        salt-run hapair.reconfigure web
+    """
+    try:
+        name = fields.require("topology", topology, "topology")
+        dry_run = fields.flag(dry_run, "dry_run")
+        topo = _load(name, pillar)
+    except ValidationError as err:
+        return _invalid(err)
+    except (HapairError, ValueError) as err:
+        return _fail(str(err))
+    path = os.path.join(_state_dir("reconfigure"), f"{name}.json")
+    record = _read_history(path)
+    found, observed, errors = _reconfigure_facts(topo)
+    plan = changes_mod.reconfigure_plan(name, found, observed, resuming=bool(record.get("phase")))
+    if plan["action"] == "refused":
+        return _fail(_with_errors(f"reconfigure {name} refused: {'; '.join(plan['refused'])}", errors), plan=plan)
+    if plan["action"] == "none":
+        return {"result": True, "plan": plan,
+                "comment": f"{name}: nothing to reconfigure (pillar, files and kernel agree on both nodes)"}
+    summary = "; ".join(f"{cls}: {', '.join(keys)}" for cls, keys in changes_mod.summary(plan["changes"]).items())
+    phases = [p["phase"] for p in plan["phases"]]
+    if dry_run:
+        return {"result": True, "plan": plan,
+                "comment": f"dry run: {name}: {summary or 'an earlier run to finish'}; would run {', '.join(phases)}"}
+    started = time.monotonic()
+    if plan["action"] == "bootstrap":
+        ret = bootstrap(name, pillar=pillar)
+        return {**ret, "plan": plan, "comment": f"{name}: online changes only ({summary}): {ret.get('comment')}"}
+    unreachable = _unreachable_peers(topo)
+    if unreachable:
+        return _fail(f"reconfigure {name} refused before any change: {'; '.join(unreachable)}", plan=plan)
+    paused_here = bool(record.get("paused_here"))
+    if maintenance_mod.entry(_read_history(_paused_path()), name) is None:  # the whole topology's pause
+        pause(name, reason=f"hapair.reconfigure {name}", pillar=pillar)
+        paused_here = True
+    record = {"phase": record.get("phase") or "quiescing", "paused_here": paused_here, "by": _operator(),
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "changes": summary}
+    _write_history(path, record)
+    stay = (f"auto-remediation of {name} stays paused; fix it and run salt-run hapair.reconfigure {name} "
+            "again (it goes on from there)")
+    if "quiesce" in phases:
+        _say(f"reconfigure {name}: stopping the pair ({summary})")
+        stopped = _stop_groups(topo) or _quiesce(topo)
+        if stopped:
+            return _fail(f"reconfigure {name} stopped while stopping the pair: {stopped}; {stay}", plan=plan)
+        _write_history(path, dict(record, phase="quiesced"))
+    _say(f"reconfigure {name}: bootstrapping with the new configuration")
+    ret = bootstrap(name, pillar=pillar)
+    if not ret.get("result"):
+        return _fail(f"reconfigure {name}: the bootstrap failed: {ret.get('comment')}; {stay}", plan=plan,
+                     bootstrap=ret)
+    os.remove(path)
+    if paused_here:
+        resume(name, pillar=pillar)
+    seconds = round(time.monotonic() - started, 1)
+    return {"result": True, "topology": name, "seconds": seconds, "plan": plan, "bootstrap": ret,
+            "comment": f"{name} reconfigured in {seconds}s ({summary or 'an earlier run finished'})"}
+
+
+def _reconfigure_facts(topo):
+    """``(found, observed, errors)`` for ``hapair.changes.reconfigure_plan``: one job per function."""
+    name = topo["name"]
+    drift, errors = _call(topo, "drbd.drift", [name], timeout=60)
+    found = {n: (changes_mod.drift_changes(v) if isinstance(v, dict) else None) for n, v in drift.items()}
+    if topo["cluster"]["stack"] in ("o2cb", "corosync"):
+        stack, more = _call(topo, f"{topo['cluster']['stack']}.change_facts", [name], timeout=60)
+        errors.update(more)
+        found = {n: (None if v is None or stack.get(n) is None else v + list(stack[n].get("changes") or []))
+                 for n, v in found.items()}
+    resources = sorted(topo["drbd"]["resources"])
+    answers, more = _call(topo, "drbd.report", kwarg={"resources": resources})
+    errors.update(more)
+    lists = _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in answers.items()})
+    observed = {}
+    for res in resources:
+        for node, value in answers.items():
+            if not isinstance(value, dict):
+                found[node] = None
+                continue
+            seen = orchestrate.summarise(orchestrate.find(lists.get(node), res))
+            observed.setdefault(res, {})[node] = {
+                "up": seen["present"], "disk": seen["disk"], "connection": seen["connection"],
+                "split_brain": bool((value.get("split_brain") or {}).get(res))}
+    return found, observed, errors
+
+
+def _unreachable_peers(topo):
+    """Each node pings its peer's addresses of the new config (``topology.peer_addresses``);
+    ``["<node> cannot reach <address>", ...]``."""
+    out = []
+    for node in topo["node_order"]:
+        for address in topology_mod.peer_addresses(topo, node):
+            answers, errors = _call(topo, "network.ping", [address], kwarg={"return_boolean": True, "timeout": 5},
+                                    nodes=[node], timeout=60)
+            if answers.get(node) is not True:
+                out.append(f"{node} cannot reach {address}" + (f" ({errors[node]})" if errors.get(node) else ""))
+    return out
+
+
+def _stop_groups(topo):
+    """Stack none: ``group-stop`` on the node each group runs on; None, or what failed."""
+    if topo["cluster"]["stack"] != "none":
+        return None
+    for gname, group in sorted((topo.get("groups") or {}).items()):
+        observed, _errors = _failover_observe(topo, group["resource"])
+        runs = orchestrate.placement(topo, {"drbd": observed["models"], "mounts": observed["mounts"]}).get(gname)
+        failed = _node_step(topo, runs, "group-stop", gname) if runs else None
+        if failed:
+            return f"group-stop {gname} on {runs}: {failed}"
+    return None
+
+
+def _quiesce(topo):
+    """``hapair.clean`` on both nodes at once; None, or the failed states of each node."""
+    ids = _minions(topo)
+    raw = _client().cmd(list(ids.values()), "state.apply", arg=[QUIESCE_SLS],
+                        kwarg={"pillar": {"topology": topo["name"]}, "queue": True}, tgt_type="list",
+                        timeout=STEP_TIMEOUT, full_return=True)
+    problems = []
+    for node, mid in ids.items():
+        entry = raw.get(mid)
+        ret = entry.get("ret") if isinstance(entry, dict) else None
+        if not isinstance(ret, dict):
+            problems.append(f"{mid}: {ret if entry is not None else 'did not answer'}")
+            continue
+        problems += [f"{node} {state.get('__id__', sid)}: {' '.join(str(state.get('comment')).split())}"
+                     for sid, state in ret.items() if isinstance(state, dict) and state.get("result") is not True]
+    return "; ".join(problems) or None
 
 
 # --------------------------------------------------------------------------- maintenance
