@@ -21,7 +21,7 @@ from hapair.orchestrate import find, group_mounts, held_groups, o2cb_online, sum
 Row = dict[str, Any]
 
 COLUMNS = (("resource", "RESOURCE"), ("node", "NODE"), ("role", "ROLE"), ("disk", "DISK"),
-           ("connection", "CONNECTION"), ("sync", "SYNC"), ("mounts", "MOUNTS"), ("o2cb", "O2CB"),
+           ("connection", "CONNECTION"), ("sync", "SYNC"), ("eta", "ETA"), ("mounts", "MOUNTS"), ("o2cb", "O2CB"),
            ("alerts", "ALERTS"))
 GROUP_COLUMN = ("group", "GROUP")  # topologies with service groups: which node runs each group
 
@@ -66,6 +66,22 @@ def rows(topology: Mapping[str, Any], drbd: Mapping[str, list[Any] | None], moun
     return out
 
 
+def eta(seconds: Any) -> str:
+    """A resync's time to go as the ETA column shows it (``-`` for none).
+
+    >>> eta(None), eta(42), eta(610), eta(7322)
+    ('-', '42s', '10m10s', '2h02m')
+    """
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        return "-"
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 def table(report_rows: list[Mapping[str, Any]]) -> str:
     """The rows as a text table (``COLUMNS``, GROUP too when rows have one); ``-`` for nothing,
     ``Connected/SyncSource`` while syncing.
@@ -73,8 +89,8 @@ def table(report_rows: list[Mapping[str, Any]]) -> str:
     >>> print(table([{"resource": "r0", "node": "web1", "role": "Primary", "disk": "UpToDate",
     ...               "connection": "Connected", "replication": "Established", "peer_disk": "UpToDate",
     ...               "sync_percent": None, "mounts": [], "o2cb": None, "alerts": []}]))
-    RESOURCE  NODE  ROLE     DISK      CONNECTION  SYNC  MOUNTS  O2CB  ALERTS
-    r0        web1  Primary  UpToDate  Connected   100%  -       -     -
+    RESOURCE  NODE  ROLE     DISK      CONNECTION  SYNC  ETA  MOUNTS  O2CB  ALERTS
+    r0        web1  Primary  UpToDate  Connected   100%  -    -       -     -
     """
     columns = COLUMNS[:-1] + (GROUP_COLUMN, COLUMNS[-1]) if any("group" in r for r in report_rows) else COLUMNS
     cells = []
@@ -86,7 +102,7 @@ def table(report_rows: list[Mapping[str, Any]]) -> str:
         if sync == "-" and row["disk"] == "UpToDate" and row["peer_disk"] == "UpToDate":
             sync = "100%"
         cells.append({"resource": row["resource"], "node": row["node"], "role": row["role"] or "-",
-                      "disk": row["disk"] or "-", "connection": conn, "sync": sync,
+                      "disk": row["disk"] or "-", "connection": conn, "sync": sync, "eta": eta(row.get("eta_seconds")),
                       "mounts": ",".join(row["mounts"]) or "-", "o2cb": row["o2cb"] or "-",
                       "group": row.get("group") or "-", "alerts": ",".join(row["alerts"]) or "-"})
     widths = {k: max([len(h)] + [len(str(c[k])) for c in cells]) for k, h in columns}

@@ -100,10 +100,10 @@ class FakePair:
 
 
 @pytest.fixture
-def runner(monkeypatch):
+def runner(monkeypatch, tmp_path):
     from conftest import load_runner  # noqa: PLC0415
 
-    mod = load_runner("hapair_failover_under_test")
+    mod = load_runner("hapair_failover_under_test", {"cachedir": str(tmp_path)})  # hapair.status reads pauses
     monkeypatch.setattr(mod, "_wait_event", lambda seconds: None)
     return mod
 

@@ -12,8 +12,8 @@ from conftest import ROOT, load_runner
 
 
 @pytest.fixture
-def runner():
-    return load_runner("hapair_runner_under_test")
+def runner(tmp_path):
+    return load_runner("hapair_runner_under_test", {"cachedir": str(tmp_path)})  # hapair.status reads pauses there
 
 
 def lab_pillar():
@@ -97,15 +97,17 @@ def test_targets_by_minion(runner):
 
 def test_table(runner):
     rows = [{"resource": "r0", "node": "node1", "role": "Primary", "disk": "UpToDate", "connection": "Connected",
-             "replication": "SyncSource", "peer_disk": "Inconsistent", "sync_percent": 42.5, "mounts": [],
+             "replication": "SyncSource", "peer_disk": "Inconsistent", "sync_percent": 42.5, "eta_seconds": 610, "mounts": [],
              "o2cb": "online", "alerts": []},
             {"resource": "r0", "node": "node2", "role": None, "disk": None, "connection": None, "replication": None,
              "peer_disk": None, "sync_percent": None, "mounts": ["/srv/www"], "o2cb": None,
              "alerts": ["StandAlone", "SPLIT BRAIN"]}]
     lines = runner._table(rows).splitlines()
-    assert lines[0].split() == ["RESOURCE", "NODE", "ROLE", "DISK", "CONNECTION", "SYNC", "MOUNTS", "O2CB", "ALERTS"]
-    assert lines[1].split() == ["r0", "node1", "Primary", "UpToDate", "Connected/SyncSource", "42.5%", "-", "online", "-"]
-    assert lines[2].split() == ["r0", "node2", "-", "-", "-", "-", "/srv/www", "-", "StandAlone,SPLIT", "BRAIN"]
+    assert lines[0].split() == ["RESOURCE", "NODE", "ROLE", "DISK", "CONNECTION", "SYNC", "ETA", "MOUNTS", "O2CB",
+                                "ALERTS"]
+    assert lines[1].split() == ["r0", "node1", "Primary", "UpToDate", "Connected/SyncSource", "42.5%", "10m10s", "-",
+                                "online", "-"]
+    assert lines[2].split() == ["r0", "node2", "-", "-", "-", "-", "-", "/srv/www", "-", "StandAlone,SPLIT", "BRAIN"]
 
 
 class _GoneProxy:
