@@ -60,7 +60,7 @@ TIMEOUT_OF = {"connected": "connect_timeout", "synced": "sync_timeout"}
 
 # what each node step is, for the docs and the orchestration's comments
 NODE_STEPS = {
-    "drbd-up": "packages + kernel module, partitions, LVM volumes, unison, DRBD config, metadata, up, then each "
+    "drbd-up": "packages + kernel module, host tuning (sysctl), partitions, LVM volumes, unison, DRBD config, metadata, up, then each "
                "resource Connected (waited for here) and its initial sync started on its initial primary "
                "(recorded, never forced twice)",
     "roles-demote": "Secondary where a resource's steady primary is not its initial primary",
@@ -412,12 +412,24 @@ def _on(topology: Topology, name: str) -> list[dict[str, Any]]:
     return [{"name": name}, {"topology": topology["name"]}]
 
 
+def sysctl_file(topology: Topology) -> str:
+    """Where a topology's ``tuning: sysctl`` persists on each node (read again at every boot).
+
+    >>> sysctl_file({"name": "fileserver"})
+    '/etc/sysctl.d/60-hapair-fileserver.conf'
+    """
+    return f"/etc/sysctl.d/60-hapair-{topology['name']}.conf"
+
+
 def _drbd_bringup(topology: Topology, node: str, before: list[dict[str, str]], overwrite_data: bool | None
                   ) -> list[dict[str, Any]]:
     """Partitions, LVM volumes (and the unreplicated ones' filesystems), unison, every resource
     configured, then each one's metadata and up (one shape, both users)."""
     out = []
     tname = topology["name"]
+    for key, value in sorted(((topology.get("tuning") or {}).get("sysctl") or {}).items()):
+        out.append(_state(f"hapair-sysctl-{key}", "sysctl.present", {"name": key}, {"value": value},
+                          {"config": sysctl_file(topology)}, require=before))
     if any(node in spec["nodes"] for spec in (topology.get("partitions") or {}).values()):
         out.append(_state("hapair-disk-partitioned", "hapair_disk.partitioned", {"name": tname}, require=before))
         before = [{"hapair_disk": "hapair-disk-partitioned"}]

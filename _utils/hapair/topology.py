@@ -652,6 +652,7 @@ def normalise(raw: dict, name: str) -> dict:
         "lvm": lvm,
         "partitions": partitions,
         "unison": _unison(raw.get("unison"), nodes, order),
+        "tuning": {"sysctl": {k: str(v) for k, v in sorted(((raw.get("tuning") or {}).get("sysctl") or {}).items())}},
     }
     topo["secrets"] = _secrets(topo)
     return topo

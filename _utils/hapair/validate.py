@@ -23,7 +23,7 @@ from hapair.errors import TopologyError
 
 ROOT = "hapair:topologies"
 
-TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm", "partitions", "unison")
+TOPOLOGY_KEYS = ("nodes", "drbd", "filesystems", "cluster", "groups", "nfs", "lvm", "partitions", "unison", "tuning")
 NODE_KEYS = ("hostname", "minion_id", "address", "node_id", "cluster_address", "cluster_node_id")
 DRBD_KEYS = ("dialect", "global", "common", "resources")
 SECTIONS = ("net", "disk", "startup", "options", "handlers")
@@ -452,6 +452,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _mkfs_type_sizes(c, topo, resources)
     _partitions(c, topo.get("partitions"), nodes)
     _unison(c, topo.get("unison"), nodes)
+    _tuning(c, topo.get("tuning"))
     c.errors += fencing.errors(topo, c.base)  # cluster:corosync:fencing (stack corosync only)
 
 
@@ -1458,6 +1459,32 @@ def _partitions(c: _Checker, value: Any, nodes: dict) -> None:
             c.add((*parts, "partition"), f"{partition} is already named by partitions:{taken.get(partition, partition)}",
                   "one partition per disk entry")
         taken[partition] = disk
+
+
+# -- tuning -----------------------------------------------------------------------------------------
+TUNING_KEYS = ("sysctl",)
+SYSCTL_KEY_RE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_-]+)+")
+SYSCTL_VALUE_RE = re.compile(r"[0-9]+(?: [0-9]+)*")
+
+
+def _tuning(c: _Checker, value: Any) -> None:
+    """``tuning: {sysctl: {<key>: <value>}}``: kernel parameters both nodes persist and apply (seed
+    001's vm.min_free_kbytes and kernel.panic). A key is a dotted sysctl name, a value an integer or
+    integers separated by one space: nothing else reaches /etc/sysctl.d or ``sysctl -w``."""
+    section = c.mapping(value, ("tuning",), what="{sysctl: {vm.min_free_kbytes: 65536}}")
+    if section is None:
+        return
+    c.keys(section, TUNING_KEYS, ("tuning",))
+    sysctl = c.mapping(section.get("sysctl"), ("tuning", "sysctl"), what="a mapping {<key>: <value>}")
+    for key, val in (sysctl or {}).items():
+        parts = ("tuning", "sysctl", key)
+        if not (isinstance(key, str) and len(key) <= 128 and SYSCTL_KEY_RE.fullmatch(key)):
+            c.add(parts, f"{_show(key)} is not a sysctl name", "a dotted name like vm.min_free_kbytes")
+            continue
+        text = str(val) if isinstance(val, int) and not isinstance(val, bool) and val >= 0 else val
+        if not (isinstance(text, str) and len(text) <= 128 and SYSCTL_VALUE_RE.fullmatch(text)):
+            c.add(parts, f"{_show(val)} is not a sysctl value hapair writes",
+                  "a non-negative integer, or integers separated by one space")
 
 
 # -- unison -----------------------------------------------------------------------------------------

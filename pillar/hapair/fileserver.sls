@@ -91,6 +91,10 @@ hapair:
           feature_level: max-features
           mountpoint: /vol/ocfs2-large
           mount_options: [_netdev, noatime, data=writeback, commit=60, nodiratime]
+      tuning:
+        sysctl:                                 # "Tuning": BTS#666021's workaround, reboot on panic
+          vm.min_free_kbytes: 65536
+          kernel.panic: 10
       cluster:
         stack: o2cb
         name: ocfs2                             # cluster: name = ocfs2

@@ -85,9 +85,18 @@ hapair:
           feature_level: max-features
           mountpoint: /vol/ocfs2-large
           mount_options: [_netdev, noatime, data=writeback, commit=60, nodiratime]
+      tuning:
+        sysctl:                                 # seed 001's "Tuning", as committed
+          vm.min_free_kbytes: 65536
+          kernel.panic: 10
       cluster:
         stack: o2cb
         name: labfs
+        o2cb:                                   # seed 001's slow-link o2cb timeouts (/etc/default/o2cb)
+          heartbeat_threshold: 61
+          idle_timeout_ms: 60000
+          keepalive_delay_ms: 4000
+          reconnect_delay_ms: 4000
       nfs:
         exports:
           - path: /vol/ocfs2-small

@@ -225,8 +225,9 @@ def test_lab_fileserver_node_states_bring_lvm_up_before_drbd():
     topo = load("lab_fileserver")
     got = bootstrap.node_states(topo, "drbd-up", "node2")
     assert [s["id"] for s in got] == [
-        "hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-drbd-lvm-present",
-        "hapair-unison-configured", "hapair-drbd-drbd0-configured", "hapair-drbd-drbd1-configured",
+        "hapair-orch-packages-installed", "hapair-orch-kmod-drbd-present", "hapair-sysctl-kernel.panic",
+        "hapair-sysctl-vm.min_free_kbytes", "hapair-drbd-lvm-present", "hapair-unison-configured",
+        "hapair-drbd-drbd0-configured", "hapair-drbd-drbd1-configured",
         "hapair-drbd-drbd0-metadata-created", "hapair-drbd-drbd0-up",
         "hapair-drbd-drbd1-metadata-created", "hapair-drbd-drbd1-up",
         "hapair-drbd-drbd0-connected", "hapair-drbd-drbd0-initial-sync",
@@ -237,8 +238,12 @@ def test_lab_fileserver_node_states_bring_lvm_up_before_drbd():
     assert by_id["hapair-drbd-drbd1-metadata-created"]["args"][-1] == {
         "require": [{"drbd": "hapair-drbd-drbd0-configured"}, {"drbd": "hapair-drbd-drbd1-configured"}]}
     assert by_id["hapair-drbd-lvm-present"]["args"][-1] == {"require": [{"kmod": "hapair-orch-kmod-drbd-present"}]}
+    assert by_id["hapair-sysctl-vm.min_free_kbytes"]["function"] == "sysctl.present"   # Salt's own state
+    assert by_id["hapair-sysctl-vm.min_free_kbytes"]["args"] == [
+        {"name": "vm.min_free_kbytes"}, {"value": "65536"}, {"config": "/etc/sysctl.d/60-hapair-lab_fileserver.conf"},
+        {"require": [{"kmod": "hapair-orch-kmod-drbd-present"}]}]
     assert ids(topo, "drbd-up", "node2", with_packages=False)[:3] == [
-        "hapair-drbd-lvm-present", "hapair-unison-configured", "hapair-drbd-drbd0-configured"]
+        "hapair-sysctl-kernel.panic", "hapair-sysctl-vm.min_free_kbytes", "hapair-drbd-lvm-present"]
 
 
 def test_lab_gfs2_node_states_use_the_nodes_paths():
