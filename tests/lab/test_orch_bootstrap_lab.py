@@ -167,6 +167,12 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
                   "&& cat /mnt/nfs/nfs.txt; umount /mnt/nfs", timeout=300).stdout.strip()
     assert got == "over-nfs", f"node2 read {got!r} through node1's NFS export"
     _unison_two_ways_and_no_wipe(lab)
+    for node in NODES:  # seed 001's tuning: the kernel's values, the file read at boot, o2cb's timeouts
+        assert lab.ssh(node, "sysctl -n vm.min_free_kbytes kernel.panic", check=True).stdout.split() == ["65536", "10"]
+        persisted = lab.ssh(node, "cat /etc/sysctl.d/60-hapair-lab_fileserver.conf", check=True).stdout
+        assert "vm.min_free_kbytes" in persisted and "kernel.panic" in persisted, persisted
+        defaults = lab.ssh(node, "cat /etc/default/o2cb", check=True).stdout
+        assert "O2CB_HEARTBEAT_THRESHOLD=61" in defaults and "O2CB_IDLE_TIMEOUT_MS=60000" in defaults, defaults
     code, steps, seconds, raw = orchestrate(lab, "lab_fileserver")
     TIMES["lab_fileserver_rerun"] = round(seconds, 1)
     print(f"\n[lab] lab_fileserver re-run: {seconds:.0f}s, exit {code}")
