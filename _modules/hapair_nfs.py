@@ -62,14 +62,27 @@ def plan(topology):
     topo = _topology(topology)
     exports_dir = adapter.path(__salt__, "exports_dir")
     mounts = adapter.mounts(__salt__)
+    wanted = core.layout(topo)
     facts = {"current": adapter.read_file(core.exports_path(topo, exports_dir)),
              "exported": exported() if __salt__["service.status"](_service()) else {},
-             "mounted": [m["mountpoint"] for m in mounts], "running": __salt__["service.status"](_service())}
+             "mounted": [m["mountpoint"] for m in mounts], "running": __salt__["service.status"](_service()),
+             "paths": {p: _path_kind(p) for p in [*wanted["directories"], *wanted["links"]]},
+             "resolved": {e["path"]: os.path.realpath(e["path"]) for e in topo["nfs"]["exports"]}}
     return core.plan_exported(topo, facts, exports_dir)
 
 
+def _path_kind(path):
+    """``{"kind": "missing"|"link"|"dir"|"other", "target"}`` of one path, never following a link."""
+    if os.path.islink(path):
+        return {"kind": "link", "target": os.readlink(path)}
+    if os.path.isdir(path):
+        return {"kind": "dir", "target": None}
+    return {"kind": "other" if os.path.lexists(path) else "missing", "target": None}
+
+
 def apply(topology):
-    """Write the topology's exports file, start nfs-server (enabled at boot), ``exportfs -ra``.
+    """Create the exports' directories and links, write the topology's exports file, start
+    nfs-server (enabled at boot), ``exportfs -ra``.
 
     Raises when an export's filesystem is not mounted here. Returns the plan that was carried out.
 
@@ -82,6 +95,11 @@ def apply(topology):
     steps = plan(topology)
     if steps["refused"]:
         raise CommandExecutionError("refusing to export: " + "; ".join(steps["refused"]))
+    for directory in steps["mkdir"]:
+        os.makedirs(directory, mode=0o755, exist_ok=True)  # on a cluster filesystem the peer may make it too
+    for link, target in steps["link"].items():
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(target, link)
     if steps["write"]:
         adapter.install_file(steps["path"], steps["content"], "0644")
     if steps["start"]:

@@ -6,8 +6,10 @@
       hapair_nfs.exported:
         - name: fileserver        # the topology; writes /etc/exports.d/hapair-fileserver.exports
 
-Starts (and enables) nfs-server and runs ``exportfs -ra`` when the file changed or a path is not
-exported yet, then reads the file, the service and ``exportfs -s`` again: what still differs fails
+Creates the exports' layout first (each ``nfs:links`` target and each export under a mountpoint a
+directory, each link a symlink; an existing file, directory or other link at a link's path is
+refused, never replaced), starts (and enables) nfs-server and runs ``exportfs -ra`` when the file
+changed or a path is not exported yet, then reads the file, the service and ``exportfs -s`` again: what still differs fails
 the state. Fails, changing nothing, while an export's filesystem is not mounted here.
 """
 
@@ -38,6 +40,10 @@ def __virtual__():
 
 def _changes(steps):
     changes = {}
+    if steps.get("mkdir"):
+        changes["directories"] = list(steps["mkdir"])
+    if steps.get("link"):
+        changes["links"] = dict(steps["link"])
     if steps["write"]:
         changes["exports_file"] = {"path": steps["path"], "new": steps["content"]}
     if steps["start"]:

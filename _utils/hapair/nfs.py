@@ -4,7 +4,10 @@
 hapair owns one file per topology, ``/etc/exports.d/hapair-<topology>.exports`` (nfs-utils reads
 ``/etc/exports.d/*.exports``), so the operator's ``/etc/exports`` is never edited. An export whose
 path is the mountpoint of one of the topology's filesystems is refused while that filesystem is not
-mounted: clients would write into the directory underneath, on the root filesystem.
+mounted: clients would write into the directory underneath, on the root filesystem. The exports'
+layout (seed 001's public names, ``/vol/home -> /vol/ocfs2-small/home``) is created first: each
+``nfs:links`` target and each export under a mountpoint a directory, each link a symlink on each
+node's root filesystem.
 """
 
 from __future__ import annotations
@@ -65,23 +68,93 @@ def parse_exportfs(text: str) -> dict[str, list[dict[str, Any]]]:
     return exports
 
 
+def mountpoints(topology: Mapping[str, Any]) -> list[str]:
+    """Every mountpoint of a normalised topology: its filesystems and its LVM volumes' filesystems.
+
+    >>> mountpoints({"filesystems": {"a": {"mountpoint": "/vol/a"}}, "lvm": {"vg0": {"lvs": {
+    ...     "x": {"filesystem": {"mountpoint": "/vol/x"}}, "y": {"filesystem": None}}}}})
+    ['/vol/a', '/vol/x']
+    """
+    found = [fs["mountpoint"] for fs in (topology.get("filesystems") or {}).values() if fs.get("mountpoint")]
+    for vg in (topology.get("lvm") or {}).values():
+        found += [lv["filesystem"]["mountpoint"] for lv in (vg.get("lvs") or {}).values()
+                  if lv.get("filesystem") and lv["filesystem"].get("mountpoint")]
+    return sorted(found)
+
+
+def layout(topology: Mapping[str, Any]) -> dict[str, Any]:
+    """The directories and links the exports need: ``{"directories": [...], "links": {link: target}}``.
+
+    A directory is every ``nfs:links`` target and every export path strictly under a mountpoint
+    (seed 001: ``mkdir /vol/ocfs2-small/home; ln -s /vol/ocfs2-small/home /vol/home``).
+
+    >>> layout({"filesystems": {"s": {"mountpoint": "/vol/s"}}, "lvm": {}, "nfs": {
+    ...     "links": {"/vol/home": "/vol/s/home"}, "exports": [{"path": "/vol/home"}, {"path": "/vol/s/www"}]}})
+    {'directories': ['/vol/s/home', '/vol/s/www'], 'links': {'/vol/home': '/vol/s/home'}}
+    """
+    mps = mountpoints(topology)
+    links = dict((topology.get("nfs") or {}).get("links") or {})
+    under = [exp["path"] for exp in topology["nfs"]["exports"]
+             if exp["path"] not in links and any(exp["path"].startswith(m.rstrip("/") + "/") for m in mps)]
+    return {"directories": sorted(set(links.values()) | set(under)), "links": links}
+
+
+def _mountpoint_of(path: str, mps: list[str]) -> str | None:
+    inside = [m for m in mps if path == m or path.startswith(m.rstrip("/") + "/")]
+    return max(inside, key=len) if inside else None
+
+
 def plan_exported(topology: Mapping[str, Any], facts: Mapping[str, Any],
                   exports_dir: str = EXPORTS_DIR) -> dict[str, Any]:
     """What ``hapair_nfs.exported`` must do: ``{"write": bool, "content", "path", "reload": bool,
-    "start": bool, "refused": [...]}``.
+    "start": bool, "mkdir": [...], "link": {link: target}, "missing": [...], "refused": [...]}``.
 
     ``facts``: ``{"current": exports file text or None, "exported": parse_exportfs(...),
-    "mounted": [mountpoints mounted here], "running": bool (nfs-server active)}``.
+    "mounted": [mountpoints mounted here], "running": bool (nfs-server active), "paths": {path:
+    {"kind": "missing"|"dir"|"link"|"other", "target": readlink or None}} for the layout's
+    directories and links, "resolved": {export path: its real path}}``. Refused, changing nothing:
+    an export, a directory or a link target whose filesystem is not mounted here (clients, or
+    mkdir, would write into the directory underneath), and a link path that is something else
+    already (hapair never replaces a file or a directory, nor re-points another link).
     """
     content = render_exports(topology)
-    mountpoints = {fs["mountpoint"] for fs in topology["filesystems"].values() if fs.get("mountpoint")}
+    mps = mountpoints(topology)
     mounted = set(facts.get("mounted") or ())
-    refused = [f"{exp['path']}: its filesystem is not mounted here, clients would write into the directory "
-               "underneath (mount it first)"
-               for exp in topology["nfs"]["exports"] if exp["path"] in mountpoints and exp["path"] not in mounted]
+    paths = facts.get("paths") or {}
+    plan = layout(topology)
+    refused = []
+    for exp in topology["nfs"]["exports"]:
+        where = _mountpoint_of(plan["links"].get(exp["path"], exp["path"]), mps)
+        if where is not None and where not in mounted:
+            refused.append(f"{exp['path']}: its filesystem {where} is not mounted here, clients would write into the "
+                           "directory underneath (mount it first)")
+    mkdir = []
+    for directory in plan["directories"]:
+        where = _mountpoint_of(directory, mps)
+        kind = (paths.get(directory) or {}).get("kind", "missing")
+        if kind == "dir":
+            continue
+        if kind != "missing":
+            refused.append(f"{directory}: is a {kind}, not a directory (move it aside)")
+        elif where is not None and where not in mounted:
+            refused.append(f"{directory}: {where} is not mounted here; mkdir would write underneath it")
+        else:
+            mkdir.append(directory)
+    link = {}
+    for path, target in sorted(plan["links"].items()):
+        seen = paths.get(path) or {}
+        if seen.get("kind") == "link" and seen.get("target") == target:
+            continue
+        if seen.get("kind", "missing") != "missing":
+            what = f"a link to {seen.get('target')}" if seen.get("kind") == "link" else f"a {seen.get('kind')}"
+            refused.append(f"{path}: is {what} already; hapair never replaces it (move it aside)")
+        else:
+            link[path] = target
     write = facts.get("current") != content
     exported = facts.get("exported") or {}
-    missing = [exp["path"] for exp in topology["nfs"]["exports"] if exp["path"] not in exported]
+    resolved = facts.get("resolved") or {}
+    missing = [exp["path"] for exp in topology["nfs"]["exports"]
+               if exp["path"] not in exported and resolved.get(exp["path"]) not in exported]
     return {"path": exports_path(topology, exports_dir), "content": content, "write": write,
-            "reload": write or bool(missing), "start": not facts.get("running"), "missing": missing,
-            "refused": refused}
+            "reload": write or bool(missing) or bool(link), "start": not facts.get("running"), "missing": missing,
+            "mkdir": mkdir, "link": link, "refused": refused}

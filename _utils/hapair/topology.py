@@ -648,7 +648,7 @@ def normalise(raw: dict, name: str) -> dict:
         "filesystems": filesystems,
         "cluster": cluster,
         "groups": _groups(raw.get("groups") or {}, order, filesystems, resources),
-        "nfs": {"exports": exports},
+        "nfs": {"exports": exports, "links": dict(sorted(((raw.get("nfs") or {}).get("links") or {}).items()))},
         "lvm": lvm,
         "partitions": partitions,
         "unison": _unison(raw.get("unison"), nodes, order),

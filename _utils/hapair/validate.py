@@ -447,7 +447,7 @@ def _validate(c: _Checker, raw: Any, name: Any) -> None:
     _cross_resources(c, resources, filesystems, nodes)
     _stack_sections(c, topo.get("cluster"), cluster, nodes, resources, filesystems)
     _groups(c, topo.get("groups"), nodes, resources, filesystems, cluster, topo)
-    _nfs(c, topo.get("nfs"))
+    _nfs(c, topo.get("nfs"), _raw_mountpoints(topo))
     _lvm(c, topo.get("lvm"), topo, resources)
     _mkfs_type_sizes(c, topo, resources)
     _partitions(c, topo.get("partitions"), nodes)
@@ -1278,11 +1278,39 @@ def _relocate(c: _Checker, value: Any, parts: Path) -> None:
 
 
 # -- nfs, lvm ---------------------------------------------------------------------------------------
-def _nfs(c: _Checker, value: Any) -> None:
+def _raw_mountpoints(topo: dict) -> list[str]:
+    """The mountpoints a raw topology names (its filesystems and its LVM volumes' filesystems)."""
+    found = [fs.get("mountpoint") for fs in (topo.get("filesystems") or {}).values() if isinstance(fs, dict)]
+    for vg in (topo.get("lvm") or {}).values() if isinstance(topo.get("lvm"), dict) else []:
+        lvs = vg.get("lvs") if isinstance(vg, dict) else None
+        found += [lv.get("mountpoint") for lv in (lvs or {}).values() if isinstance(lv, dict)] if isinstance(lvs, dict) else []
+    return [m.rstrip("/") or "/" for m in found if isinstance(m, str) and m.startswith("/")]
+
+
+def _under(path: str, mountpoints: list[str]) -> str | None:
+    """The mountpoint ``path`` is strictly under (no ``.`` or ``..`` on the way), or None."""
+    if any(part in (".", "..") for part in path.split("/")):
+        return None
+    return next((m for m in mountpoints if path.startswith(m.rstrip("/") + "/")), None)
+
+
+def _nfs(c: _Checker, value: Any, mountpoints: list[str]) -> None:
     nfs = c.mapping(value, ("nfs",))
     if nfs is None:
         return
-    c.keys(nfs, ("exports",), ("nfs",))
+    c.keys(nfs, ("exports", "links"), ("nfs",))
+    links = c.mapping(nfs.get("links"), ("nfs", "links"), what="a mapping {/vol/home: /vol/ocfs2-small/home}")
+    for link, target in (links or {}).items():
+        parts = ("nfs", "links", link)
+        if c.abspath(link, parts) is None or c.abspath(target, parts, required=True) is None:
+            continue
+        if any(part in (".", "..") for part in link.split("/")):
+            c.add(parts, f"{link} has a '.' or '..' component", "write the path plainly")
+        elif link.rstrip("/") in mountpoints or _under(link, mountpoints):
+            c.add(parts, f"{link} is on a filesystem of the topology", "a link lives on each node's root filesystem")
+        if not _under(target, mountpoints):
+            c.add(parts, f"{target} is under no mountpoint of the topology",
+                  f"a directory under one of {', '.join(sorted(mountpoints)) or 'its mountpoints'}")
     exports = nfs.get("exports")
     if exports is None:
         return
@@ -1295,7 +1323,11 @@ def _nfs(c: _Checker, value: Any) -> None:
         if exp is None:
             continue
         c.keys(exp, NFS_EXPORT_KEYS, epath)
-        c.abspath(exp.get("path"), (*epath, "path"), required=True)
+        path = c.abspath(exp.get("path"), (*epath, "path"), required=True)
+        if path is not None and path.rstrip("/") not in mountpoints and not _under(path, mountpoints) \
+                and path not in (links or {}):
+            c.add((*epath, "path"), f"nothing creates {path}",
+                  "export a mountpoint, a directory under one, or a link of nfs:links")
         clients = exp.get("clients")
         if clients is not None and not fields.is_export_client(clients):
             c.add((*epath, "clients"), f"{_show(clients)} is not a client spec",

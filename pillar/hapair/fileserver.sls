@@ -105,6 +105,15 @@ hapair:
           keepalive_delay_ms: 4000
           reconnect_delay_ms: 4000
       nfs:
+        links:                                  # the seed's public names: mkdir the target, ln -s on each node
+          /vol/scratch: /vol/rep-no/scratch
+          /vol/vmpool0: /vol/rep-no/vmpool0
+          /vol/pub: /vol/rep-unison/pub
+          /vol/home: /vol/ocfs2-small/home
+          /vol/mail: /vol/ocfs2-small/mail
+          /vol/wikis: /vol/ocfs2-small/wikis
+          /vol/svn: /vol/ocfs2-small/svn
+          /vol/vmpool1: /vol/ocfs2-large/vmpool1
         exports:
           - path: /vol/pub
             clients: "*"

@@ -98,7 +98,12 @@ hapair:
           keepalive_delay_ms: 4000
           reconnect_delay_ms: 4000
       nfs:
+        links:                                  # seed 001's layout: a public name for a directory on OCFS2
+          /vol/home: /vol/ocfs2-small/home
         exports:
           - path: /vol/ocfs2-small
+            clients: "*"
+            options: [rw, no_root_squash, sync, subtree_check]
+          - path: /vol/home
             clients: "*"
             options: [rw, no_root_squash, sync, subtree_check]

@@ -22,9 +22,15 @@ def read(name: str) -> str:
         return handle.read()
 
 
-def pillar() -> dict:
+def pillar(links: bool = False) -> dict:
+    """lab_fileserver; without ``links`` only its /vol/ocfs2-small export (no link on the host's /vol)."""
     with open(os.path.join(ROOT, "pillar", "hapair", "lab_fileserver.sls"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        pil = yaml.safe_load(handle)
+    if not links:
+        nfs_raw = pil["hapair"]["topologies"]["lab_fileserver"]["nfs"]
+        nfs_raw.pop("links", None)
+        nfs_raw["exports"] = [e for e in nfs_raw["exports"] if e["path"] == "/vol/ocfs2-small"]
+    return pil
 
 
 TOPO = topology.load(pillar(), "lab_fileserver")  # exports /vol/ocfs2-small (the ocfs2-small mountpoint)
@@ -123,3 +129,100 @@ def test_state_fails_when_the_exports_still_differ_after_apply(env):
     ret = env["state"].exported("lab_fileserver")
     assert ret["result"] is False and "exportfs still differ" in ret["comment"], ret
     assert env["file"].read_text().endswith(LINE) and ["exportfs", "-ra"] in env["cmd"].argvs()
+
+
+# -- the exports' layout (seed 001's public names) --------------------------------------------------
+def test_lab_fileservers_layout_is_one_link_to_a_directory_on_ocfs2():
+    topo = topology.load(pillar(links=True), "lab_fileserver")
+    assert nfs.layout(topo) == {"directories": ["/vol/ocfs2-small/home"], "links": {"/vol/home": "/vol/ocfs2-small/home"}}
+    assert "/vol/ocfs2-small" in nfs.mountpoints(topo) and "/vol/rep-unison" in nfs.mountpoints(topo)
+
+
+def layout_topology(root):
+    raw = pillar()["hapair"]["topologies"]["lab_fileserver"]
+    raw["filesystems"]["ocfs2-small"]["mountpoint"] = f"{root}/vol/ocfs2-small"
+    raw["filesystems"]["ocfs2-large"]["mountpoint"] = f"{root}/vol/ocfs2-large"
+    raw["nfs"] = {"links": {f"{root}/vol/home": f"{root}/vol/ocfs2-small/home"},
+                  "exports": [{"path": f"{root}/vol/home", "clients": "*", "options": ["rw"]},
+                              {"path": f"{root}/vol/ocfs2-large/vm", "clients": "*", "options": ["rw"]}]}
+    assert topology.validate(raw, "lab_fileserver") == []
+    return topology.normalise(raw, "lab_fileserver")
+
+
+def facts(root, **over):
+    out = {"current": None, "exported": {}, "running": True, "paths": {},
+           "mounted": [f"{root}/vol/ocfs2-small", f"{root}/vol/ocfs2-large"]}
+    return {**out, **over}
+
+
+def test_plan_makes_the_directories_and_the_link_then_nothing(tmp_path):
+    root = str(tmp_path)
+    topo = layout_topology(root)
+    plan = nfs.plan_exported(topo, facts(root))
+    assert plan["mkdir"] == [f"{root}/vol/ocfs2-large/vm", f"{root}/vol/ocfs2-small/home"]
+    assert plan["link"] == {f"{root}/vol/home": f"{root}/vol/ocfs2-small/home"} and not plan["refused"]
+    done = facts(root, current=plan["content"], paths={
+        f"{root}/vol/ocfs2-large/vm": {"kind": "dir"}, f"{root}/vol/ocfs2-small/home": {"kind": "dir"},
+        f"{root}/vol/home": {"kind": "link", "target": f"{root}/vol/ocfs2-small/home"}},
+        exported={f"{root}/vol/ocfs2-small/home": [], f"{root}/vol/ocfs2-large/vm": []},   # the kernel's real path
+        resolved={f"{root}/vol/home": f"{root}/vol/ocfs2-small/home", f"{root}/vol/ocfs2-large/vm": f"{root}/vol/ocfs2-large/vm"})
+    plan = nfs.plan_exported(topo, done)
+    assert not (plan["mkdir"] or plan["link"] or plan["write"] or plan["reload"] or plan["refused"]), plan
+
+
+@pytest.mark.parametrize("seen, words", [
+    ({"kind": "dir"}, "is a dir already; hapair never replaces it"),
+    ({"kind": "other"}, "is a other already"),
+    ({"kind": "link", "target": "/elsewhere"}, "is a link to /elsewhere already"),
+])
+def test_plan_never_replaces_what_is_at_a_links_path(tmp_path, seen, words):
+    root = str(tmp_path)
+    plan = nfs.plan_exported(layout_topology(root), facts(root, paths={f"{root}/vol/home": seen}))
+    assert any(words in r for r in plan["refused"]), plan["refused"]
+    assert f"{root}/vol/home" not in plan["link"]
+
+
+def test_plan_refuses_a_directory_or_an_export_under_an_unmounted_filesystem(tmp_path):
+    root = str(tmp_path)
+    plan = nfs.plan_exported(layout_topology(root), facts(root, mounted=[f"{root}/vol/ocfs2-large"]))
+    assert any(r.startswith(f"{root}/vol/home: its filesystem {root}/vol/ocfs2-small is not mounted") for r in plan["refused"])
+    assert any(r.startswith(f"{root}/vol/ocfs2-small/home: {root}/vol/ocfs2-small is not mounted") for r in plan["refused"])
+
+
+def test_validation_names_an_export_nothing_creates_and_a_link_outside_the_mounts():
+    raw = pillar(links=True)["hapair"]["topologies"]["lab_fileserver"]
+    raw["nfs"]["links"].update({"/vol/ocfs2-small/x": "/vol/ocfs2-small/home", "/vol/y": "/srv/elsewhere",
+                                "/vol/z": "/vol/ocfs2-small/../../etc"})
+    raw["nfs"]["exports"].append({"path": "/vol/nowhere", "clients": "*", "options": ["rw"]})
+    found = [str(e) for e in topology.validate(raw, "lab_fileserver")]
+    base = "hapair:topologies:lab_fileserver:nfs"
+    for expected in (f"{base}:links:/vol/ocfs2-small/x: /vol/ocfs2-small/x is on a filesystem of the topology",
+                     f"{base}:links:/vol/y: /srv/elsewhere is under no mountpoint",
+                     f"{base}:links:/vol/z: /vol/ocfs2-small/../../etc is under no mountpoint",
+                     f"{base}:exports:2:path: nothing creates /vol/nowhere"):
+        assert any(e.startswith(expected) for e in found), (expected, found)
+
+
+def test_module_apply_makes_them_for_real(tmp_path, monkeypatch):
+    root = str(tmp_path)
+    (tmp_path / "vol" / "ocfs2-small").mkdir(parents=True)
+    (tmp_path / "vol" / "ocfs2-large").mkdir(parents=True)
+    raw = layout_topology(root)   # validated above; the module loads the pillar form
+    pil = pillar()
+    pil["hapair"]["topologies"]["lab_fileserver"]["filesystems"]["ocfs2-small"]["mountpoint"] = f"{root}/vol/ocfs2-small"
+    pil["hapair"]["topologies"]["lab_fileserver"]["filesystems"]["ocfs2-large"]["mountpoint"] = f"{root}/vol/ocfs2-large"
+    pil["hapair"]["topologies"]["lab_fileserver"]["nfs"] = {
+        "links": dict(raw["nfs"]["links"]), "exports": [dict(e) for e in raw["nfs"]["exports"]]}
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/drbd0 {root}/vol/ocfs2-small ocfs2 rw 0 0\n/dev/drbd1 {root}/vol/ocfs2-large ocfs2 rw 0 0\n")
+    cmd = fakesalt.FakeCmd({("exportfs", "-s"): {"stdout": ""}, ("exportfs", "-ra"): {}})
+    salt = fakesalt.salt_dict(cmd, {"hapair:paths:proc_mounts": str(mounts),
+                                    "hapair:paths:exports_dir": str(tmp_path / "exports.d")},
+                              **{"service.status": lambda name: True})
+    mod = fakesalt.load("modules", "hapair_nfs", salt, pillar=pil, opts={"id": "node1"})
+    done = mod.apply("lab_fileserver")
+    assert os.readlink(f"{root}/vol/home") == f"{root}/vol/ocfs2-small/home"
+    assert os.path.isdir(f"{root}/vol/ocfs2-small/home") and os.path.isdir(f"{root}/vol/ocfs2-large/vm")
+    assert done["mkdir"] and done["link"]
+    again = mod.plan("lab_fileserver")
+    assert again["mkdir"] == [] and again["link"] == {} and again["refused"] == []
