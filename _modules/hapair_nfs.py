@@ -67,8 +67,15 @@ def plan(topology):
              "exported": exported() if __salt__["service.status"](_service()) else {},
              "mounted": [m["mountpoint"] for m in mounts], "running": __salt__["service.status"](_service()),
              "paths": {p: _path_kind(p) for p in [*wanted["directories"], *wanted["links"]]},
-             "resolved": {e["path"]: os.path.realpath(e["path"]) for e in topo["nfs"]["exports"]}}
-    return core.plan_exported(topo, facts, exports_dir)
+             "resolved": {e["path"]: os.path.realpath(e["path"]) for e in topo["nfs"]["exports"]},
+             "dropin": adapter.read_file(_dropin_path(topo))}
+    steps = core.plan_exported(topo, facts, exports_dir)
+    steps["boot"]["path"] = _dropin_path(topo)
+    return steps
+
+
+def _dropin_path(topo):
+    return core.boot_dropin_path(topo, _service(), adapter.path(__salt__, "systemd_dir"))
 
 
 def _path_kind(path):
@@ -81,8 +88,9 @@ def _path_kind(path):
 
 
 def apply(topology):
-    """Create the exports' directories and links, write the topology's exports file, start
-    nfs-server (enabled at boot), ``exportfs -ra``.
+    """Create the exports' directories and links, write the topology's exports file and the
+    nfs-server drop-in that waits for the exported mounts at boot, start nfs-server (enabled at
+    boot), ``exportfs -ra``.
 
     Raises when an export's filesystem is not mounted here. Returns the plan that was carried out.
 
@@ -102,6 +110,11 @@ def apply(topology):
         os.symlink(target, link)
     if steps["write"]:
         adapter.install_file(steps["path"], steps["content"], "0644")
+    if steps["boot"]["write"]:
+        adapter.install_file(steps["boot"]["path"], steps["boot"]["content"], "0644")
+        # exit 1 = no systemd running (containers, chroots): the drop-in still counts at the next boot
+        adapter.run(__salt__, [adapter.binary(__salt__, "systemctl"), "daemon-reload"], ok_codes=(0, 1),
+                    timeout=adapter.ACTION_TIMEOUT)
     if steps["start"]:
         __salt__["service.enable"](_service())
         if not __salt__["service.start"](_service()):

@@ -44,6 +44,8 @@ def _changes(steps):
         changes["directories"] = list(steps["mkdir"])
     if steps.get("link"):
         changes["links"] = dict(steps["link"])
+    if (steps.get("boot") or {}).get("write"):
+        changes["boot_order"] = {"path": steps["boot"].get("path"), "new": steps["boot"]["content"]}
     if steps["write"]:
         changes["exports_file"] = {"path": steps["path"], "new": steps["content"]}
     if steps["start"]:

@@ -104,15 +104,53 @@ def _mountpoint_of(path: str, mps: list[str]) -> str | None:
     return max(inside, key=len) if inside else None
 
 
+def boot_dropin_path(topology: Mapping[str, Any], service: str = "nfs-server",
+                     systemd_dir: str = "/etc/systemd/system") -> str:
+    """The nfs-server drop-in that orders it after the exported mounts at boot.
+
+    >>> boot_dropin_path({"name": "fileserver"})
+    '/etc/systemd/system/nfs-server.service.d/hapair-fileserver.conf'
+    """
+    return os.path.join(systemd_dir, f"{require('name', service, 'nfs service')}.service.d",
+                        f"hapair-{require('name', topology['name'], 'topology name')}.conf")
+
+
+def render_boot_dropin(topology: Mapping[str, Any]) -> str | None:
+    """``RequiresMountsFor=`` the mountpoints the exports live on (through their links), or None.
+
+    At boot nfs-server then starts only once those filesystems are mounted (hapair's promote-
+    before-mount units), and not at all when one of them fails: never an export of the empty
+    directory underneath (seed 001's boot script exists for this).
+
+    >>> print(render_boot_dropin({"name": "t", "filesystems": {"s": {"mountpoint": "/vol/s"}}, "lvm": {},
+    ...     "nfs": {"links": {"/vol/home": "/vol/s/home"}, "exports": [{"path": "/vol/home"}, {"path": "/vol/s"}]}}))
+    # Managed by hapair (topology t): nfs-server waits for the exported filesystems.
+    [Unit]
+    RequiresMountsFor=/vol/s
+    <BLANKLINE>
+    """
+    mps = mountpoints(topology)
+    links = (topology.get("nfs") or {}).get("links") or {}
+    needed = sorted({m for exp in topology["nfs"]["exports"]
+                     if (m := _mountpoint_of(links.get(exp["path"], exp["path"]), mps))})
+    if not needed:
+        return None
+    paths = " ".join(require("path", m, "mountpoint") for m in needed)
+    return (f"# Managed by hapair (topology {require('name', topology['name'], 'topology name')}): nfs-server "
+            f"waits for the exported filesystems.\n[Unit]\nRequiresMountsFor={paths}\n")
+
+
 def plan_exported(topology: Mapping[str, Any], facts: Mapping[str, Any],
                   exports_dir: str = EXPORTS_DIR) -> dict[str, Any]:
     """What ``hapair_nfs.exported`` must do: ``{"write": bool, "content", "path", "reload": bool,
-    "start": bool, "mkdir": [...], "link": {link: target}, "missing": [...], "refused": [...]}``.
+    "start": bool, "mkdir": [...], "link": {link: target}, "missing": [...], "refused": [...],
+    "boot": {"content": the nfs-server drop-in or None, "write": bool}}``.
 
     ``facts``: ``{"current": exports file text or None, "exported": parse_exportfs(...),
     "mounted": [mountpoints mounted here], "running": bool (nfs-server active), "paths": {path:
     {"kind": "missing"|"dir"|"link"|"other", "target": readlink or None}} for the layout's
-    directories and links, "resolved": {export path: its real path}}``. Refused, changing nothing:
+    directories and links, "resolved": {export path: its real path}, "dropin": the drop-in's text
+    or None}``. Refused, changing nothing:
     an export, a directory or a link target whose filesystem is not mounted here (clients, or
     mkdir, would write into the directory underneath), and a link path that is something else
     already (hapair never replaces a file or a directory, nor re-points another link).
@@ -150,6 +188,7 @@ def plan_exported(topology: Mapping[str, Any], facts: Mapping[str, Any],
             refused.append(f"{path}: is {what} already; hapair never replaces it (move it aside)")
         else:
             link[path] = target
+    dropin = render_boot_dropin(topology)
     write = facts.get("current") != content
     exported = facts.get("exported") or {}
     resolved = facts.get("resolved") or {}
@@ -157,4 +196,5 @@ def plan_exported(topology: Mapping[str, Any], facts: Mapping[str, Any],
                if exp["path"] not in exported and resolved.get(exp["path"]) not in exported]
     return {"path": exports_path(topology, exports_dir), "content": content, "write": write,
             "reload": write or bool(missing) or bool(link), "start": not facts.get("running"), "missing": missing,
-            "mkdir": mkdir, "link": link, "refused": refused}
+            "mkdir": mkdir, "link": link, "refused": refused,
+            "boot": {"content": dropin, "write": dropin is not None and facts.get("dropin") != dropin}}

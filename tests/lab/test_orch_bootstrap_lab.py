@@ -162,6 +162,15 @@ def test_lab_fileserver_bootstrap_from_blank_disks(orch_lab):
     for node in NODES:
         table = lab.ssh(node, "exportfs -s", check=True).stdout
         assert "/vol/ocfs2-small" in table and "no_root_squash" in table, f"{node}: exportfs -s: {table!r}"
+    for node in NODES:  # seed 001's layout: /vol/home -> /vol/ocfs2-small/home, exported; nfs-server after the mounts
+        assert lab.ssh(node, "readlink /vol/home", check=True).stdout.strip() == "/vol/ocfs2-small/home"
+        table = lab.ssh(node, "exportfs -s", check=True).stdout
+        assert "/vol/home" in table or "/vol/ocfs2-small/home" in table, f"{node}: exportfs -s: {table!r}"
+        dropin = lab.ssh(node, "cat /etc/systemd/system/nfs-server.service.d/hapair-lab_fileserver.conf",
+                         check=True).stdout
+        assert "RequiresMountsFor=/vol/ocfs2-small\n" in dropin, dropin
+        after = lab.ssh(node, "systemctl show -p RequiresMountsFor nfs-server", check=True).stdout
+        assert "/vol/ocfs2-small" in after, after
     lab.ssh("node1", "echo over-nfs > /vol/ocfs2-small/nfs.txt && sync", check=True)
     got = lab.ssh("node2", "mkdir -p /mnt/nfs && mount -t nfs -o vers=3,nolock 10.99.0.1:/vol/ocfs2-small /mnt/nfs "
                   "&& cat /mnt/nfs/nfs.txt; umount /mnt/nfs", timeout=300).stdout.strip()

@@ -82,7 +82,8 @@ def env(tmp_path):
         exportfs["stdout"] = "".join(f"{line}\n" for line in lines if line and not line.startswith("#"))
         return {}
 
-    cmd = fakesalt.FakeCmd({("exportfs", "-s"): lambda argv, kw: exportfs, ("exportfs", "-ra"): reexport})
+    cmd = fakesalt.FakeCmd({("exportfs", "-s"): lambda argv, kw: exportfs, ("exportfs", "-ra"): reexport,
+                            ("systemctl", "daemon-reload"): {}})
     service = {"running": False, "calls": []}
 
     def start(name):
@@ -91,7 +92,8 @@ def env(tmp_path):
         return True
 
     salt = fakesalt.salt_dict(cmd, {"hapair:paths:proc_mounts": str(mounts),
-                                    "hapair:paths:exports_dir": str(tmp_path / "exports.d")},
+                                    "hapair:paths:exports_dir": str(tmp_path / "exports.d"),
+                                    "hapair:paths:systemd_dir": str(tmp_path / "systemd")},
                               **{"service.status": lambda name: service["running"],
                                  "service.start": start,
                                  "service.enable": lambda name: service["calls"].append(("enable", name)) or True})
@@ -109,12 +111,15 @@ def test_state_refuses_while_unmounted_then_exports_then_is_a_noop(env):
     env["mounts"].write_text("/dev/vda / ext4 rw 0 0\n/dev/drbd0 /vol/ocfs2-small ocfs2 rw 0 0\n")
     state.__opts__["test"] = True
     dry = state.exported("lab_fileserver")
-    assert dry["result"] is None and set(dry["changes"]) == {"exports_file", "service", "exportfs"}
+    assert dry["result"] is None and set(dry["changes"]) == {"boot_order", "exports_file", "service", "exportfs"}
     assert not env["file"].exists() and env["service"]["calls"] == []
     state.__opts__["test"] = False
     done = state.exported("lab_fileserver")
     assert done["result"] is True and done["changes"] == dry["changes"]
     assert env["file"].read_text().endswith(LINE)
+    dropin = env["file"].parent.parent / "systemd" / "nfs-server.service.d" / "hapair-lab_fileserver.conf"
+    assert "RequiresMountsFor=/vol/ocfs2-small\n" in dropin.read_text()          # at boot, after the mount
+    assert ["systemctl", "daemon-reload"] in env["cmd"].argvs()
     assert env["service"]["calls"] == [("enable", "nfs-server"), ("start", "nfs-server")]
     assert ["exportfs", "-ra"] in env["cmd"].argvs()
     env["exportfs"]["stdout"] = "/vol/ocfs2-small  *(sync,wdelay,hide,sec=sys,rw,no_root_squash,no_all_squash)\n"
@@ -215,14 +220,18 @@ def test_module_apply_makes_them_for_real(tmp_path, monkeypatch):
         "links": dict(raw["nfs"]["links"]), "exports": [dict(e) for e in raw["nfs"]["exports"]]}
     mounts = tmp_path / "mounts"
     mounts.write_text(f"/dev/drbd0 {root}/vol/ocfs2-small ocfs2 rw 0 0\n/dev/drbd1 {root}/vol/ocfs2-large ocfs2 rw 0 0\n")
-    cmd = fakesalt.FakeCmd({("exportfs", "-s"): {"stdout": ""}, ("exportfs", "-ra"): {}})
+    cmd = fakesalt.FakeCmd({("exportfs", "-s"): {"stdout": ""}, ("exportfs", "-ra"): {},
+                            ("systemctl", "daemon-reload"): {}})
     salt = fakesalt.salt_dict(cmd, {"hapair:paths:proc_mounts": str(mounts),
-                                    "hapair:paths:exports_dir": str(tmp_path / "exports.d")},
+                                    "hapair:paths:exports_dir": str(tmp_path / "exports.d"),
+                                    "hapair:paths:systemd_dir": str(tmp_path / "systemd")},
                               **{"service.status": lambda name: True})
     mod = fakesalt.load("modules", "hapair_nfs", salt, pillar=pil, opts={"id": "node1"})
     done = mod.apply("lab_fileserver")
     assert os.readlink(f"{root}/vol/home") == f"{root}/vol/ocfs2-small/home"
     assert os.path.isdir(f"{root}/vol/ocfs2-small/home") and os.path.isdir(f"{root}/vol/ocfs2-large/vm")
     assert done["mkdir"] and done["link"]
+    assert (tmp_path / "systemd" / "nfs-server.service.d" / "hapair-lab_fileserver.conf").read_text().endswith(
+        f"RequiresMountsFor={root}/vol/ocfs2-large {root}/vol/ocfs2-small\n")
     again = mod.plan("lab_fileserver")
-    assert again["mkdir"] == [] and again["link"] == {} and again["refused"] == []
+    assert again["mkdir"] == [] and again["link"] == {} and again["refused"] == [] and not again["boot"]["write"]

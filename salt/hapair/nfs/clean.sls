@@ -1,5 +1,6 @@
 {#- Undo hapair.nfs on this minion: the topology's exports file
-    (hapair:paths:exports_dir/hapair-<topology>.exports) removed, then nfs-server reloaded
+    (hapair:paths:exports_dir/hapair-<topology>.exports) and its nfs-server boot-order drop-in
+    removed, then nfs-server reloaded
     (exportfs -r) when it runs, so those exports end. nfs-server itself stays as it is (it may
     serve exports hapair does not own); apply hapair.nfs.clean before unmounting the exported
     filesystems (hapair.ocfs2.clean).
@@ -26,9 +27,21 @@ hapair-nfs-clean-topology-refused:
 {%-   set exports_dir = salt['config.get']('hapair:paths:exports_dir', '/etc/exports.d') %}
 {%-   set service = salt['config.get']('hapair:nfs_service', nfs.get('service', 'nfs-server')) %}
 
+{%-   set systemd_dir = salt['config.get']('hapair:paths:systemd_dir', '/etc/systemd/system') %}
+
 hapair-nfs-exports-absent:
   file.absent:
     - name: {{ (exports_dir.rstrip('/') ~ '/hapair-' ~ topology ~ '.exports') | json }}
+
+hapair-nfs-boot-order-absent:
+  file.absent:
+    - name: {{ (systemd_dir.rstrip('/') ~ '/' ~ service ~ '.service.d/hapair-' ~ topology ~ '.conf') | json }}
+
+hapair-nfs-systemd-reloaded:
+  module.run:
+    - service.systemctl_reload: []
+    - onchanges:
+      - file: hapair-nfs-boot-order-absent
 
 hapair-nfs-service-reloaded:
   module.run:
