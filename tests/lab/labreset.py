@@ -12,8 +12,9 @@ hapair bug cannot make the reset lie), in this order:
 1. unexport and stop NFS if hapair exported anything; unmount every OCFS2, GFS2 and /dev/drbd*
    mount and every LV (``/dev/mapper/*``) mount; drop fstab lines hapair wrote
    (``x-systemd.requires=hapair-drbd-promote@``, seed 001's unreplicated LVs) and hapair's
-   promote-before-mount units, then ``systemctl daemon-reload``; remove seed 001's unison files
-   (profile, cron.d, logrotate, the pair's key and its authorized_keys line)
+   promote-before-mount units and nfs-server drop-ins, then ``systemctl daemon-reload``; remove seed
+   001's unison files (profile, cron.d, logrotate, the pair's key and its authorized_keys line), its
+   exports' links under /vol and its sysctl.d file
 2. o2cb offline for every configured cluster, ``/etc/init.d/o2cb stop``, remove
    ``/etc/ocfs2/cluster.conf``; stop and disable ``dlm`` then ``corosync`` (GFS2's stack), remove the
    ``/etc/corosync/corosync.conf`` and ``/etc/dlm/dlm.conf`` that say "Managed by hapair"
@@ -99,13 +100,18 @@ if grep -qE 'hapair-drbd-promote@|^/dev/mapper/' /etc/fstab 2>/dev/null; then
   grep -vE 'hapair-drbd-promote@|^/dev/mapper/' /etc/fstab > /etc/fstab.hapair-reset && cat /etc/fstab.hapair-reset > /etc/fstab
   rm -f /etc/fstab.hapair-reset
 fi
+# seed 001's exports layout (links on the root filesystem) and its host tuning (sysctl.d; the
+# kernel's values stay until the next boot, harmless in the lab)
+for l in /vol/*; do if [ -L "$l" ]; then rm -f "$l"; fi; done
+rm -f /etc/sysctl.d/60-hapair-*.conf
 # seed 001's unison: profile, cron entry, logrotate, the pair's key and its authorized_keys line
 rm -f /etc/cron.d/hapair-unison-* /etc/logrotate.d/hapair-unison-* /root/.ssh/hapair-unison-*
 rm -rf /root/.unison
 [ -f /root/.ssh/authorized_keys ] && sed -i '/hapair-unison-/d' /root/.ssh/authorized_keys
 # systemctl daemon-reload / disable cost 10-20 s each under TCG: only when there is something to undo
 # (ls -d lists what exists of both globs; a plain `ls A B` fails when either is missing)
-units=$(ls -d /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf 2>/dev/null)
+units=$(ls -d /etc/systemd/system/hapair-drbd-promote@* /etc/systemd/system/*.mount.d/hapair-before-mount.conf \
+  /etc/systemd/system/nfs-server.service.d/hapair-*.conf 2>/dev/null)
 if [ -n "$units" ]; then
   rm -rf $units
   systemctl daemon-reload 2>/dev/null || true
