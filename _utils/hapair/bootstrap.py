@@ -67,7 +67,7 @@ NODE_STEPS = {
     "roles": "each resource's steady role on this node",
     "o2cb": "o2cb cluster.conf + /etc/default/o2cb, cluster online",
     "corosync": "the authkey, corosync.conf, corosync running",
-    "dlm": "dlm.conf, dlm_controld running",
+    "dlm": "dlm.conf, every fence device's status answered, dlm_controld running",
     "mkfs": "mkfs once, on each cluster filesystem's format node",
     "mount": "boot ordering, then each cluster filesystem mounted on its mount_on nodes",
     "nfs": "the topology's NFS exports",
@@ -166,7 +166,12 @@ PACKAGES: dict[str, list[str]] = {
     "lvm": ["lvm2"], "nfs": ["nfs-kernel-server"], "parted": ["parted"], "unison": ["unison"],
     # LXC and its offline busybox template (lxc-create -t busybox copies the static binary)
     "lxc": ["lxc"], "lxc-busybox": ["busybox-static"],
+    # fence devices under corosync + dlm: the agents, and the IPMI tool the IPMI-based ones call
+    "fence": ["fence-agents"], "fence-ipmi": ["ipmitool"],
 }
+#: fence agents that talk IPMI through ipmitool (fence-agents' fence_ipmilan and its aliases)
+IPMI_AGENTS = ("fence_ipmilan", "fence_ipmilanplus", "fence_idrac", "fence_ilo3", "fence_ilo4", "fence_ilo5",
+               "fence_imm")
 #: the cluster stacks that own a service group's DRBD roles (stack none: hapair's own runner)
 ROLE_OWNERS = ("heartbeat",)
 
@@ -215,7 +220,26 @@ def packages(topology: Topology) -> list[str]:
         parts.append("lxc")
     if "busybox" in templates:
         parts.append("lxc-busybox")
+    agents = fence_agents(topology)
+    if agents:
+        parts.append("fence")
+    if set(agents) & set(IPMI_AGENTS):
+        parts.append("fence-ipmi")
     return [pkg for part in parts for pkg in PACKAGES[part]]
+
+
+def fence_agents(topology: Topology) -> list[str]:
+    """The agents of the topology's corosync fence devices (``cluster:corosync:fencing``), sorted.
+
+    >>> fence_agents({"cluster": {"stack": "corosync", "corosync": {"fencing": {"fence_devices": {
+    ...     "n1_ipmi": {"agent": "fence_ipmilan"}, "n2_ipmi": {"agent": "fence_ipmilan"}}}}}})
+    ['fence_ipmilan']
+    """
+    cluster = topology.get("cluster") or {}
+    if cluster.get("stack") != "corosync":
+        return []
+    fencing = (cluster.get("corosync") or {}).get("fencing") or {}
+    return sorted({dev["agent"] for dev in (fencing.get("fence_devices") or {}).values() if dev.get("agent")})
 
 
 def managed_resources(topology: Topology) -> list[str]:
@@ -601,8 +625,12 @@ def node_states(
     elif step == "dlm" and topology["cluster"]["stack"] == "corosync":
         out.append(_state("hapair-orch-dlm-configured", "corosync.dlm_configured",
                           {"name": paths.get("dlm_conf", "/etc/dlm/dlm.conf")}, {"topology": tname}))
+        before = [{"corosync": "hapair-orch-dlm-configured"}]
+        if fence_agents(topology):  # every device answers its own status before dlm may rely on it
+            out.append(_state("hapair-orch-fence-checked", "hapair_fence.checked", {"name": tname}, require=before))
+            before = [*before, {"hapair_fence": "hapair-orch-fence-checked"}]
         out.append(_state("hapair-orch-dlm-running", "service.running", {"name": "dlm"}, {"enable": True},
-                          require=[{"corosync": "hapair-orch-dlm-configured"}]))
+                          require=before))
     elif step == "mkfs":
         for name in cluster_filesystems(topology):
             fs = topology["filesystems"][name]

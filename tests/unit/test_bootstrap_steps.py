@@ -290,3 +290,29 @@ def test_heartbeat_leaves_managed_roles_alone_and_prepares_after_the_sync():
 def test_unknown_step_is_refused():
     with pytest.raises(ValueError, match="unknown bootstrap step"):
         bootstrap.node_states(load("web"), "mkfs; rm -rf /", "web1")
+
+
+def test_fence_devices_are_checked_before_dlm_and_their_agents_installed():
+    """Issue 17: each fence agent answers its own status before dlm_controld may rely on it."""
+    with open(os.path.join(ROOT, "pillar", "hapair", "lab_gfs2.sls"), encoding="utf-8") as handle:
+        pil = yaml.safe_load(handle)
+    coro = pil["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"]
+    coro["dlm"]["enable_fencing"] = True
+    coro["fencing"] = {
+        "fence_devices": {"node1_ipmi": {"agent": "fence_ipmilan", "ip": "192.0.2.1", "username": "admin",
+                                         "password": "Fence-Pw-1"},
+                          "node2_ipmi": {"agent": "fence_ipmilan", "ip": "192.0.2.2", "username": "admin",
+                                         "password": "Fence-Pw-1"}},
+        "nodes": {"node1": {"fence": [{"method": "ipmi", "devices": [{"name": "node1_ipmi"}]}]},
+                  "node2": {"fence": [{"method": "ipmi", "devices": [{"name": "node2_ipmi"}]}]}}}
+    topo = topology.load(pil, "lab_gfs2")
+    assert bootstrap.packages(topo)[-2:] == ["fence-agents", "ipmitool"]
+    got = {s["id"]: s for s in bootstrap.node_states(topo, "dlm", "node1")}
+    assert list(got) == ["hapair-orch-dlm-configured", "hapair-orch-fence-checked", "hapair-orch-dlm-running",
+                         "hapair-orch-dlm-node-done"]
+    assert got["hapair-orch-fence-checked"]["function"] == "hapair_fence.checked"
+    assert {"hapair_fence": "hapair-orch-fence-checked"} in got["hapair-orch-dlm-running"]["args"][-1]["require"]
+    assert "Fence-Pw-1" not in repr(got)                                 # the state reads it on the node
+    plain = load("lab_gfs2")                                             # no devices: no check, no agents
+    assert "hapair-orch-fence-checked" not in ids(plain, "dlm", "node1")
+    assert "fence-agents" not in bootstrap.packages(plain)
