@@ -95,7 +95,7 @@ def node_states(topology, step, packages=True, overwrite_data=None, connect_time
         return core.node_states(topo, step, node, with_packages=packages, paths=paths,
                                 overwrite_data=overwrite_data, connect_timeout=_seconds(connect_timeout),
                                 sync_timeout=_seconds(sync_timeout), placement=_placement(topo, node, step),
-                                groups=groups)
+                                groups=groups, os_family=_os_family())
     except (ValueError, hapair.errors.HapairError) as err:
         raise CommandExecutionError(str(err))
 
@@ -123,9 +123,15 @@ def _seconds(value):
     return value
 
 
+def _os_family():
+    return (globals().get("__grains__") or {}).get("os_family") or "Debian"
+
+
 def packages(component):
-    """The Debian packages of one part hapair sets up (``hapair.bootstrap.PACKAGES``: drbd, o2cb,
-    gfs2, corosync, heartbeat, btrfs, xfs, relocate, lvm, nfs): the formulas' default package list.
+    """The packages of one part hapair sets up on this minion's OS family (``hapair.bootstrap.PACKAGES``,
+    ``REDHAT_PACKAGES``: drbd, o2cb, gfs2, corosync, heartbeat, btrfs, xfs, relocate, lvm, nfs, ...):
+    the formulas' default package list. A part the family does not have raises, saying why
+    (``hapair_bootstrap.unavailable``).
 
     CLI Example:
 
@@ -134,6 +140,21 @@ def packages(component):
         salt-call hapair_bootstrap.packages corosync
     """
     try:
-        return core.component_packages(component)
-    except ValueError as err:
+        return core.component_packages(component, _os_family())
+    except (ValueError, hapair.errors.HapairError) as err:
         raise SaltInvocationError(str(err)) from None
+
+
+def unavailable(component):
+    """Why part ``component`` cannot be installed on this minion's OS family, or None (the
+    formulas turn it into a failing state instead of a render error).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call hapair_bootstrap.unavailable o2cb
+    """
+    if component not in core.PACKAGES:
+        raise SaltInvocationError(f"unknown part {component!r}; expected one of {', '.join(core.PACKAGES)}")
+    return core.unavailable(component, _os_family())

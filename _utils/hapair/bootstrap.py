@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from hapair.errors import TopologyError, ValidationError
+from hapair.errors import HapairError, TopologyError, ValidationError
 from hapair.fields import require
 from hapair.topology import placed
 
@@ -169,6 +169,23 @@ PACKAGES: dict[str, list[str]] = {
     # fence devices under corosync + dlm: the agents, and the IPMI tool the IPMI-based ones call
     "fence": ["fence-agents"], "fence-ipmi": ["ipmitool"],
 }
+#: where the RedHat family (EL9) names a part's packages otherwise; ``None``: not there at all
+#: (hapair refuses the part on such a minion, saying why). Only rendered and table-tested: no lab
+#: runs EL (README "RHEL family").
+REDHAT_PACKAGES: dict[str, list[str] | None] = {
+    "drbd": ["drbd9x-utils", "kmod-drbd9x"],   # ELRepo: the utilities and the kernel module
+    "o2cb": None, "heartbeat": None, "btrfs": None,
+    "corosync": ["corosync", "dlm"], "nfs": ["nfs-utils"], "fence": ["fence-agents-all"],
+    "unison": None, "lxc": None, "lxc-busybox": None,
+}
+UNAVAILABLE = {
+    "o2cb": "OCFS2 does not exist on the RedHat family (no ocfs2-tools, no kernel module): use GFS2 on corosync",
+    "heartbeat": "heartbeat v1 is not packaged for the RedHat family",
+    "btrfs": "the RedHat family dropped Btrfs",
+    "unison": "unison is not in the RedHat family's base repositories",
+    "lxc": "LXC is not in the RedHat family's base repositories",
+    "lxc-busybox": "busybox is not in the RedHat family's base repositories",
+}
 #: fence agents that talk IPMI through ipmitool (fence-agents' fence_ipmilan and its aliases)
 IPMI_AGENTS = ("fence_ipmilan", "fence_ipmilanplus", "fence_idrac", "fence_ilo3", "fence_ilo4", "fence_ilo5",
                "fence_imm")
@@ -176,22 +193,43 @@ IPMI_AGENTS = ("fence_ipmilan", "fence_ipmilanplus", "fence_idrac", "fence_ilo3"
 ROLE_OWNERS = ("heartbeat",)
 
 
-def component_packages(component: str) -> list[str]:
-    """The Debian packages of one part (a formula's default; ``hapair:lookup:<part>:packages`` overrides).
+def unavailable(component: str, os_family: str | None = "Debian") -> str | None:
+    """Why ``component`` cannot be installed on an ``os_family`` minion, or None.
 
-    >>> component_packages("corosync")
-    ['corosync', 'dlm-controld']
+    >>> unavailable("o2cb", "RedHat")[:20], unavailable("o2cb", "Debian")
+    ('OCFS2 does not exist', None)
+    """
+    if os_family == "RedHat" and REDHAT_PACKAGES.get(component, []) is None:
+        return UNAVAILABLE.get(component, f"{component} has no RedHat-family packages")
+    return None
+
+
+def component_packages(component: str, os_family: str | None = "Debian") -> list[str]:
+    """The packages of one part on an ``os_family`` minion (Debian's unless the family names its
+    own); a formula's default, ``hapair:lookup:<part>:packages`` overrides. HapairError when the
+    family has none (:func:`unavailable`).
+
+    >>> component_packages("corosync"), component_packages("corosync", "RedHat")
+    (['corosync', 'dlm-controld'], ['corosync', 'dlm'])
     """
     if component not in PACKAGES:
         raise ValueError(f"unknown part {component!r}; expected one of {', '.join(PACKAGES)}")
+    why = unavailable(component, os_family)
+    if why:
+        raise HapairError(f"{component} on a {os_family} minion: {why}")
+    if os_family == "RedHat" and component in REDHAT_PACKAGES:
+        return list(REDHAT_PACKAGES[component] or [])
     return list(PACKAGES[component])
 
 
-def packages(topology: Topology) -> list[str]:
-    """The Debian packages a node of ``topology`` needs (one owner: the orchestration uses it).
+def packages(topology: Topology, os_family: str | None = "Debian") -> list[str]:
+    """The packages a node of ``topology`` needs on an ``os_family`` minion (one owner: the
+    orchestration uses it); HapairError naming every part the family does not have.
 
     >>> packages(seed000)   # seed 000 partitions its disk with parted
     ['drbd-utils', 'ocfs2-tools', 'parted']
+    >>> packages(seed004, "RedHat")
+    ['drbd9x-utils', 'kmod-drbd9x', 'gfs2-utils']
     """
     types = {fs["type"] for fs in topology["filesystems"].values()}
     types |= {lv["filesystem"]["type"] for vg in (topology["lvm"] or {}).values()
@@ -225,7 +263,11 @@ def packages(topology: Topology) -> list[str]:
         parts.append("fence")
     if set(agents) & set(IPMI_AGENTS):
         parts.append("fence-ipmi")
-    return [pkg for part in parts for pkg in PACKAGES[part]]
+    missing = [f"{part}: {unavailable(part, os_family)}" for part in parts if unavailable(part, os_family)]
+    if missing:
+        raise HapairError(f"topology {topology['name']} needs what a {os_family} minion cannot install: "
+                          + "; ".join(missing))
+    return [pkg for part in parts for pkg in component_packages(part, os_family)]
 
 
 def fence_agents(topology: Topology) -> list[str]:
@@ -539,8 +581,12 @@ def node_states(
     sync_timeout: int | None = None,
     placement: Mapping[str, str] | None = None,
     groups: list[str] | None = None,
+    os_family: str | None = "Debian",
 ) -> list[dict[str, Any]]:
     """The states ``node`` applies in bootstrap step ``step`` (empty: the node has nothing to do).
+
+    ``os_family`` (the node's grain) picks the package names; a part its family does not have
+    makes drbd-up one failing state naming it (``hapair-orch-packages-unavailable``).
 
     ``placement`` (stack none, ``hapair.orchestrate.placement``): ``{group: node}`` where groups
     run now; the states follow it (``hapair.topology.placed``) instead of the pillar's node, so a
@@ -575,7 +621,11 @@ def node_states(
     if step == "drbd-up":
         before: list[dict[str, str]] = []
         if with_packages:
-            out.append(_state("hapair-orch-packages-installed", "pkg.installed", {"pkgs": packages(topology)}))
+            try:
+                pkgs = packages(topology, os_family)
+            except HapairError as err:  # an actionable state error on that node, before anything runs
+                return [_state("hapair-orch-packages-unavailable", "test.fail_without_changes", {"name": str(err)})]
+            out.append(_state("hapair-orch-packages-installed", "pkg.installed", {"pkgs": pkgs}))
             out.append(_state("hapair-orch-kmod-drbd-present", "kmod.present", {"name": "drbd"}, {"persist": True},
                               require=[{"pkg": "hapair-orch-packages-installed"}]))
             before = [{"kmod": "hapair-orch-kmod-drbd-present"}]

@@ -157,3 +157,32 @@ def test_heartbeat_clean_removes_every_file_heartbeat_wrote(tmp_path):
     assert all(s["result"] is None for s in states), states
     assert sorted(s["changes"]["removed"] for s in states) == on_disk, states
     assert all(os.path.exists(p) for p in on_disk)  # test=True removed nothing
+
+
+def _redhat(tmp_path, minion_id):
+    """A salt-call as ``minion_id`` whose grains say the RedHat family (issue 16: rendering only)."""
+    call = local_salt_call(tmp_path, minion_id)
+    conf = tmp_path / "conf" / "minion"
+    minion = json.loads(conf.read_text())
+    minion["grains"] = {"os_family": "RedHat", "osmajorrelease": 9}
+    conf.write_text(json.dumps(minion))
+    return call
+
+
+def test_redhat_minion_an_ocfs2_topology_fails_as_a_state_naming_why(tmp_path):
+    low = _redhat(tmp_path, "web1")("state.show_sls", "hapair")
+    fails = {k: v for k, v in _fails({k: v for k, v in low.items() if "test" in v}).items()}
+    assert fails["hapair-o2cb-unavailable"].startswith("o2cb on this minion: OCFS2 does not exist on the RedHat"), fails
+    assert "hapair-o2cb-packages-installed" not in low
+
+
+def test_redhat_minion_gets_the_familys_package_names(tmp_path):
+    call = _redhat(tmp_path, "node1")
+    low = call("state.show_sls", "hapair.corosync", 'pillar={"topology": "lab_gfs2"}')
+    assert low["hapair-corosync-packages-installed"]["pkg"][0] == {"pkgs": ["corosync", "dlm"]}
+    step = call("state.show_sls", "orch.hapair.node.step", 'pillar={"topology": "lab_gfs2", "step": "drbd-up"}')
+    assert {"pkgs": ["drbd9x-utils", "kmod-drbd9x", "gfs2-utils", "corosync", "dlm"]} in \
+        step["hapair-orch-packages-installed"]["pkg"]
+    web = call("state.show_sls", "orch.hapair.node.step", 'pillar={"topology": "lab_web", "step": "drbd-up"}')
+    (message,) = _fails(web).values()                       # one failing state, nothing else of the step
+    assert message.startswith("topology lab_web needs what a RedHat minion cannot install: o2cb: OCFS2"), message

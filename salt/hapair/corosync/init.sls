@@ -15,6 +15,14 @@ hapair-corosync-topology-missing:
     - name: {{ topology_error | json }}
 
 {%- else %}
+{%- set unavailable = none if hapair.get('corosync', {}).get('packages') else salt['hapair_bootstrap.unavailable']('corosync') %}
+{%- if unavailable %}
+
+hapair-corosync-unavailable:
+  test.fail_without_changes:
+    - name: {{ ('corosync on this minion: ' ~ unavailable) | json }}
+
+{%- else %}
 
 hapair-corosync-packages-installed:
   pkg.installed:
@@ -62,4 +70,5 @@ hapair-dlm-service-running:
     - require:
       - corosync: hapair-dlm-config-managed
       - corosync: hapair-corosync-quorate
+{%- endif %}
 {%- endif %}

@@ -15,6 +15,14 @@ hapair-gfs2-topology-missing:
     - name: {{ topology_error | json }}
 
 {%- else %}
+{%- set unavailable = none if hapair.get('gfs2', {}).get('packages') else salt['hapair_bootstrap.unavailable']('gfs2') %}
+{%- if unavailable %}
+
+hapair-gfs2-unavailable:
+  test.fail_without_changes:
+    - name: {{ ('gfs2 on this minion: ' ~ unavailable) | json }}
+
+{%- else %}
 
 hapair-gfs2-packages-installed:
   pkg.installed:
@@ -43,4 +51,5 @@ hapair-gfs2-packages-installed:
 {%-       endif %}
 {%-     endif %}
 {%-   endfor %}
+{%- endif %}
 {%- endif %}

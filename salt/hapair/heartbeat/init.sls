@@ -15,6 +15,14 @@ hapair-heartbeat-topology-missing:
     - name: {{ topology_error | json }}
 
 {%- else %}
+{%- set unavailable = none if hapair.get('heartbeat', {}).get('packages') else salt['hapair_bootstrap.unavailable']('heartbeat') %}
+{%- if unavailable %}
+
+hapair-heartbeat-unavailable:
+  test.fail_without_changes:
+    - name: {{ ('heartbeat on this minion: ' ~ unavailable) | json }}
+
+{%- else %}
 
 hapair-heartbeat-package-installed:
   pkg.installed:
@@ -38,5 +46,5 @@ hapair-heartbeat-service-running:
     - require:
       - heartbeat: hapair-heartbeat-config-managed
       - heartbeat: hapair-heartbeat-group-services-disabled
-
+{%- endif %}
 {%- endif %}

@@ -13,6 +13,14 @@ hapair-o2cb-topology-missing:
     - name: {{ topology_error | json }}
 
 {%- else %}
+{%- set unavailable = none if hapair.get('o2cb', {}).get('packages') else salt['hapair_bootstrap.unavailable']('o2cb') %}
+{%- if unavailable %}
+
+hapair-o2cb-unavailable:
+  test.fail_without_changes:
+    - name: {{ ('o2cb on this minion: ' ~ unavailable) | json }}
+
+{%- else %}
 
 hapair-o2cb-packages-installed:
   pkg.installed:
@@ -35,4 +43,5 @@ hapair-o2cb-online:
     - name: {{ topology | json }}
     - require:
       - o2cb: hapair-o2cb-config-managed
+{%- endif %}
 {%- endif %}
