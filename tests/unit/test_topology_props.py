@@ -132,7 +132,8 @@ def valid_topologies(draw) -> dict:
     if stack == "heartbeat" and resources["r0"].get("mode", "single-primary") == "single-primary" \
             and resources["r0"].get("primary") in (None, names[0]):
         topo["groups"] = {"www": {"node": names[0], "resource": "r0", "services": ["apache2"]}}
-    if draw(st.booleans()):
+    # an export names something the topology makes: fs0's mountpoint (validate: "nothing creates")
+    if any(f.get("mountpoint") == "/srv/fs0" for f in filesystems.values()) and draw(st.booleans()):
         topo["nfs"] = {"exports": [{"path": "/srv/fs0", "clients": "*", "options": ["rw", "sync"]}]}
     if draw(st.booleans()):
         topo["lvm"] = {"vg0": {"pvs": ["/dev/vdc"], "lvs": {"lv0": "100M"}}}
