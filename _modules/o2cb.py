@@ -277,6 +277,19 @@ def offline(name):
     return cluster_status(name)
 
 
+def plan_offline(topology):
+    """Return the steps that take the topology's cluster offline here (``[]`` when it is not online).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt web1 o2cb.plan_offline web
+    """
+    name = _load(topology)["cluster"]["name"]
+    return core.plan_offline(cluster_status(), name)
+
+
 def plan_online(topology):
     """Return the steps that bring the topology's cluster online here (``[]`` when it is).
 

@@ -120,3 +120,32 @@ def online(name, topology=None):
         did=lambda steps, _after: f"cluster {steps[0]['cluster']} is online",
         residue=lambda steps, _left: f"cluster {steps[0]['cluster']} is still offline after 'online'",
         errors=_ERRORS)
+
+
+def offline(name, topology=None):
+    """Ensure the o2cb cluster of ``topology`` (default: ``name``) is offline on this node (the
+    init script's ``offline``; o2cb itself refuses while an OCFS2 volume is mounted, and the state
+    fails with its words). ``hapair.o2cb.clean`` runs it before the service stops: the bootstrap
+    brings a cluster online with the init script, which systemd's o2cb.service does not see.
+
+    Changes: ``{"online": {"old": True, "new": False}, "cluster": "webcluster"}``.
+
+    .. code-block:: yaml
+
+        hapair-o2cb-offline:
+          o2cb.offline:
+            - name: web
+    """
+    topo = topology or name
+
+    def plan(_facts):
+        return __salt__["o2cb.plan_offline"](topo)
+
+    return converge.converge(
+        name, None, plan, lambda steps: __salt__["o2cb.offline"](steps[0]["cluster"]), test=bool(__opts__.get("test")),
+        done="o2cb cluster is offline",
+        changes=lambda steps: {"online": {"old": True, "new": False}, "cluster": steps[0]["cluster"]},
+        would=lambda steps: f"cluster {steps[0]['cluster']} would be taken offline",
+        did=lambda steps, _after: f"cluster {steps[0]['cluster']} is offline",
+        residue=lambda steps, _left: f"cluster {steps[0]['cluster']} is still online after 'offline'",
+        errors=_ERRORS)

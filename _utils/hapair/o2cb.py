@@ -398,6 +398,18 @@ def plan_online(status: Mapping[str, Any] | None, name: str) -> list[dict[str, A
     return [{"action": "online", "cluster": name}]
 
 
+def plan_offline(status: Mapping[str, Any] | None, name: str) -> list[dict[str, Any]]:
+    """Steps that take cluster ``name`` offline: ``[]`` unless it is the one online here (another
+    cluster is not ours to stop).
+
+    >>> plan_offline({"cluster": "labcl", "online": True}, "labcl"), plan_offline({"online": False}, "labcl")
+    ([{'action': 'offline', 'cluster': 'labcl'}], [])
+    """
+    if status and status.get("online") and status.get("cluster") in (None, name):
+        return [{"action": "offline", "cluster": name}]
+    return []
+
+
 def check_listed(stdout: str, stderr: str, topology: Mapping[str, Any]) -> list[str]:
     """Judge ``o2cb --config-file=FILE list-cluster NAME`` run on a rendered file.
 

@@ -379,3 +379,23 @@ def test_cluster_configured_refuses_readdressing_an_online_cluster_with_ocfs2_mo
     mounts.clear()
     o2cb_env["opts"]["test"] = False
     assert state.cluster_configured("web")["result"] is True
+
+
+def test_offline_state_takes_the_topologys_cluster_offline_once(o2cb_env):
+    """hapair.o2cb.clean's first state: the bootstrap onlines with the init script, unseen by systemd."""
+    state, cmd = o2cb_env["state"], o2cb_env["cmd"]
+
+    def go_offline(argv):
+        o2cb_env["online"]["state"] = False
+        return {"stdout": "Stopping O2CB cluster webcluster: OK\n"}
+
+    cmd.answers[("/etc/init.d/o2cb", "offline")] = go_offline
+    assert state.offline("web")["changes"] == {}                       # offline already: nothing to do
+    o2cb_env["online"]["state"] = True
+    o2cb_env["opts"]["test"] = True
+    dry = state.offline("web")
+    assert dry["result"] is None and o2cb_env["online"]["state"] is True
+    o2cb_env["opts"]["test"] = False
+    done = state.offline("web")
+    assert done["result"] is True and done["changes"] == {"online": {"old": True, "new": False}, "cluster": "webcluster"}
+    assert ["/etc/init.d/o2cb", "offline", "webcluster"] in cmd.argvs()
