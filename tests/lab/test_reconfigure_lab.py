@@ -86,6 +86,9 @@ def test_lab_web_moves_to_new_ports_through_hapair_reconfigure(lab):
             assert "cs:Connected" in text and "ro:Primary/Primary" in text and "ds:UpToDate/UpToDate" in text, text
             assert "7790" in lab.ssh(node, "drbdsetup show r0", check=True).stdout
             assert "ip_port = 7778" in lab.ssh(node, "cat /etc/ocfs2/cluster.conf", check=True).stdout
+            # the running cluster, not only its file: o2cb's configfs
+            port = lab.ssh(node, f"cat /sys/kernel/config/cluster/labcl/node/{node}/ipv4_port", check=True).stdout
+            assert port.strip() == "7778", f"{node}: o2cb runs on port {port.strip()}"
             assert "/dev/drbd0 /srv/www" in mounts(lab, node)
             assert _split_brains(lab, node) == splits[node], f"{node}: a split brain during the move"
             assert ".split-brain" not in lab.ssh(node, "ls /var/lib/hapair/drbd/ 2>/dev/null || true").stdout
