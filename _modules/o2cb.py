@@ -286,8 +286,7 @@ def plan_offline(topology):
 
         salt web1 o2cb.plan_offline web
     """
-    name = _load(topology)["cluster"]["name"]
-    return core.plan_offline(cluster_status(), name)
+    return core.plan_offline(cluster_status(), _load(topology)["cluster"]["name"])
 
 
 def plan_online(topology):
@@ -299,5 +298,4 @@ def plan_online(topology):
 
         salt web1 o2cb.plan_online web
     """
-    name = _load(topology)["cluster"]["name"]
-    return core.plan_online(cluster_status(), name)
+    return core.plan_online(cluster_status(), _load(topology)["cluster"]["name"])

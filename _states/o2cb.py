@@ -112,14 +112,7 @@ def online(name, topology=None):
             raise HapairError(steps[0]["reason"])  # another cluster is online: never papered over
         return steps
 
-    return converge.converge(
-        name, None, plan, lambda steps: __salt__["o2cb.online"](steps[0]["cluster"]), test=bool(__opts__.get("test")),
-        done="o2cb cluster is online",
-        changes=lambda steps: {"online": {"old": False, "new": True}, "cluster": steps[0]["cluster"]},
-        would=lambda steps: f"cluster {steps[0]['cluster']} would be brought online",
-        did=lambda steps, _after: f"cluster {steps[0]['cluster']} is online",
-        residue=lambda steps, _left: f"cluster {steps[0]['cluster']} is still offline after 'online'",
-        errors=_ERRORS)
+    return _switch(name, plan, online=True)
 
 
 def offline(name, topology=None):
@@ -141,11 +134,17 @@ def offline(name, topology=None):
     def plan(_facts):
         return __salt__["o2cb.plan_offline"](topo)
 
+    return _switch(name, plan, online=False)
+
+
+def _switch(name, plan, online):
+    """``o2cb.online`` / ``o2cb.offline``: ``plan`` returns ``[]`` or ``[{"cluster": ...}]``."""
+    want, was, verb = ("online", "offline", "brought online") if online else ("offline", "online", "taken offline")
     return converge.converge(
-        name, None, plan, lambda steps: __salt__["o2cb.offline"](steps[0]["cluster"]), test=bool(__opts__.get("test")),
-        done="o2cb cluster is offline",
-        changes=lambda steps: {"online": {"old": True, "new": False}, "cluster": steps[0]["cluster"]},
-        would=lambda steps: f"cluster {steps[0]['cluster']} would be taken offline",
-        did=lambda steps, _after: f"cluster {steps[0]['cluster']} is offline",
-        residue=lambda steps, _left: f"cluster {steps[0]['cluster']} is still online after 'offline'",
+        name, None, plan, lambda steps: __salt__[f"o2cb.{want}"](steps[0]["cluster"]), test=bool(__opts__.get("test")),
+        done=f"o2cb cluster is {want}",
+        changes=lambda steps: {"online": {"old": not online, "new": online}, "cluster": steps[0]["cluster"]},
+        would=lambda steps: f"cluster {steps[0]['cluster']} would be {verb}",
+        did=lambda steps, _after: f"cluster {steps[0]['cluster']} is {want}",
+        residue=lambda steps, _left: f"cluster {steps[0]['cluster']} is still {was} after '{want}'",
         errors=_ERRORS)
