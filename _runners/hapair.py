@@ -961,7 +961,8 @@ def reconfigure(topology, dry_run=False, pillar=None):
     path = os.path.join(_state_dir("reconfigure"), f"{name}.json")
     record = _read_history(path)
     found, observed, errors = _reconfigure_facts(topo)
-    plan = changes_mod.reconfigure_plan(name, found, observed, resuming=bool(record.get("phase")))
+    # a finished quiesce is skipped; one that stopped halfway runs again (each state is idempotent)
+    plan = changes_mod.reconfigure_plan(name, found, observed, resuming=record.get("phase"))
     if plan["action"] == "refused":
         return _fail(_with_errors(f"reconfigure {name} refused: {'; '.join(plan['refused'])}", errors), plan=plan)
     if plan["action"] == "none":
@@ -983,7 +984,8 @@ def reconfigure(topology, dry_run=False, pillar=None):
     if maintenance_mod.entry(_read_history(_paused_path()), name) is None:  # the whole topology's pause
         pause(name, reason=f"hapair.reconfigure {name}", pillar=pillar)
         paused_here = True
-    record = {"phase": record.get("phase") or "quiescing", "paused_here": paused_here, "by": _operator(),
+    record = {"phase": "quiesced" if record.get("phase") == "quiesced" else "quiescing", "paused_here": paused_here,
+              "by": _operator(),
               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "changes": summary}
     _write_history(path, record)
     stay = (f"auto-remediation of {name} stays paused; fix it and run salt-run hapair.reconfigure {name} "

@@ -737,13 +737,15 @@ def drift_changes(drift: Mapping[str, Any] | None) -> list[Change]:
 
 def reconfigure_plan(topology: str, found: Mapping[str, list[Change] | None],
                      observed: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                     resuming: bool = False) -> dict[str, Any]:
+                     resuming: str | None = None) -> dict[str, Any]:
     """What ``salt-run hapair.reconfigure`` does (pure): nothing, the bootstrap, or every phase.
 
     ``found``: ``{node: [change, ...]}`` (DRBD drift and the cluster stack's classified changes),
     None for a node that did not answer; ``observed``: ``{resource: {node: {"up", "disk",
-    "connection", "split_brain"}}}``; ``resuming``: an earlier run stopped after its quiesce (its
-    record on the master), so the bootstrap must finish whatever the files say now.
+    "connection", "split_brain"}}}``; ``resuming``: the phase an earlier run stopped in (its
+    record on the master): ``"quiesced"`` (the bootstrap must finish whatever the files say now)
+    or ``"quiescing"`` (every phase runs again, whatever the files say: half the pair may be
+    stopped already).
 
     Returns ``{"action": "none"|"bootstrap"|"reconfigure"|"refused", "class", "changes" (each with
     its ``node``), "steps" (``steps``), "phases", "refused": [why, ...]}``. Refused, before anything
@@ -768,7 +770,8 @@ def reconfigure_plan(topology: str, found: Mapping[str, list[Change] | None],
             elif seen.get("up") and (seen.get("connection") in _RESYNCING or seen.get("disk") != "UpToDate"):
                 refused.append(f"{res} on {node} is {seen.get('disk')}/{seen.get('connection')}: let the resync "
                                f"finish first (salt-run hapair.wait_for {topology} synced)")
-            elif seen.get("up") and seen.get("connection") != "Connected":
+            elif seen.get("up") and seen.get("connection") != "Connected" and not resuming:
+                # (resuming: this runner took the peer down itself)
                 refused.append(f"{res} on {node} is {seen.get('connection')}: both nodes' writes since the link "
                                "went would meet as a split brain; connect the pair first (drbdadm connect)")
     for c in every:
@@ -785,7 +788,7 @@ def reconfigure_plan(topology: str, found: Mapping[str, list[Change] | None],
         return dict(out, action="refused")
     if cls in DISRUPTIVE or resuming:
         phases = [dict(p) for p in PHASES]
-        if resuming:  # the quiesce ran: the bootstrap finishes (the peer check still runs first)
+        if resuming == "quiesced":  # the quiesce ran: the bootstrap finishes (the peer check still runs first)
             phases = [p for p in phases if p["phase"] not in ("stop_groups", "quiesce")]
         return dict(out, action="reconfigure", phases=phases)
     if cls == ONLINE:

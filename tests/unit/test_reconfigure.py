@@ -52,9 +52,18 @@ def test_plan(found, observed, action, words):
 
 
 def test_plan_resuming_an_earlier_run_skips_the_quiesce_even_with_nothing_left_to_change():
-    plan = changes.reconfigure_plan("lab_web", {"node1": [], "node2": []}, seen(node1={"up": False}), resuming=True)
+    plan = changes.reconfigure_plan("lab_web", {"node1": [], "node2": []}, seen(node1={"up": False}),
+                                    resuming="quiesced")
     assert plan["action"] == "reconfigure"
     assert [p["phase"] for p in plan["phases"]] == ["check_peer", "pause", "bootstrap", "resume"]
+
+
+def test_plan_after_a_quiesce_that_stopped_halfway_runs_every_phase_again():
+    # node2 is down already, node1 still up and waiting for it: no refusal, this runner did that
+    half = seen(node1={"connection": "WFConnection"}, node2={"up": False})
+    plan = changes.reconfigure_plan("lab_web", {"node1": [RATE], "node2": []}, half, resuming="quiescing")
+    assert plan["action"] == "reconfigure" and "quiesce" in [p["phase"] for p in plan["phases"]], plan
+    assert changes.reconfigure_plan("lab_web", {"node1": [ADDR], "node2": []}, half)["action"] == "refused"
 
 
 def test_drift_changes_counts_the_kernel_too():
@@ -173,11 +182,17 @@ def test_a_failed_bootstrap_stays_paused_and_the_next_run_goes_on_from_the_boots
     assert paused(tmp_path) == {}
 
 
-def test_a_failed_quiesce_stops_there(world, tmp_path):
+def test_a_failed_quiesce_stops_there_and_the_next_run_quiesces_again(world, tmp_path):
     world["client"].clean_ok = False
     out = world["runner"].reconfigure("lab_web", pillar=world["pillar"])
     assert out["result"] is False and "umount: target is busy" in out["comment"], out
     assert "bootstrap" not in funs(world) and "lab_web" in paused(tmp_path)
+    world["client"].clean_ok = True
+    world["drift"] = {"node1": [], "node2": []}          # half the pair already cleaned: the files say little
+    world["client"].jobs.clear()
+    again = world["runner"].reconfigure("lab_web", pillar=world["pillar"])
+    assert again["result"] is True and len(world["client"].jobs) == 1, again   # quiesced again, then the bootstrap
+    assert paused(tmp_path) == {}
 
 
 def test_an_operators_pause_is_left_in_place(world, tmp_path):
