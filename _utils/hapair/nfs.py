@@ -173,7 +173,7 @@ def plan_exported(topology: Mapping[str, Any], facts: Mapping[str, Any],
         if kind == "dir":
             continue
         if kind != "missing":
-            refused.append(f"{directory}: is a {kind}, not a directory (move it aside)")
+            refused.append(f"{directory}: is {'a link' if kind == 'link' else 'a file'}, not a directory (move it aside)")
         elif where is not None and where not in mounted:
             refused.append(f"{directory}: {where} is not mounted here; mkdir would write underneath it")
         else:
@@ -184,7 +184,7 @@ def plan_exported(topology: Mapping[str, Any], facts: Mapping[str, Any],
         if seen.get("kind") == "link" and seen.get("target") == target:
             continue
         if seen.get("kind", "missing") != "missing":
-            what = f"a link to {seen.get('target')}" if seen.get("kind") == "link" else f"a {seen.get('kind')}"
+            what = {"link": f"a link to {seen.get('target')}", "dir": "a directory"}.get(seen.get("kind"), "a file")
             refused.append(f"{path}: is {what} already; hapair never replaces it (move it aside)")
         else:
             link[path] = target

@@ -176,8 +176,8 @@ def test_plan_makes_the_directories_and_the_link_then_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("seen, words", [
-    ({"kind": "dir"}, "is a dir already; hapair never replaces it"),
-    ({"kind": "other"}, "is a other already"),
+    ({"kind": "dir"}, "is a directory already; hapair never replaces it"),
+    ({"kind": "other"}, "is a file already"),
     ({"kind": "link", "target": "/elsewhere"}, "is a link to /elsewhere already"),
 ])
 def test_plan_never_replaces_what_is_at_a_links_path(tmp_path, seen, words):
