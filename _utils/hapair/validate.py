@@ -1280,7 +1280,9 @@ def _relocate(c: _Checker, value: Any, parts: Path) -> None:
 # -- nfs, lvm ---------------------------------------------------------------------------------------
 def _raw_mountpoints(topo: dict) -> list[str]:
     """The mountpoints a raw topology names (its filesystems and its LVM volumes' filesystems)."""
-    found = [fs.get("mountpoint") for fs in (topo.get("filesystems") or {}).values() if isinstance(fs, dict)]
+    filesystems = topo.get("filesystems")
+    found = [fs.get("mountpoint") for fs in (filesystems.values() if isinstance(filesystems, dict) else [])
+             if isinstance(fs, dict)]
     for vg in (topo.get("lvm") or {}).values() if isinstance(topo.get("lvm"), dict) else []:
         lvs = vg.get("lvs") if isinstance(vg, dict) else None
         found += [lv.get("mountpoint") for lv in (lvs or {}).values() if isinstance(lv, dict)] if isinstance(lvs, dict) else []

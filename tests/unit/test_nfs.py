@@ -235,3 +235,11 @@ def test_module_apply_makes_them_for_real(tmp_path, monkeypatch):
         f"RequiresMountsFor={root}/vol/ocfs2-large {root}/vol/ocfs2-small\n")
     again = mod.plan("lab_fileserver")
     assert again["mkdir"] == [] and again["link"] == {} and again["refused"] == [] and not again["boot"]["write"]
+
+
+def test_validation_of_exports_over_misshapen_sections_names_them_not_itself():
+    raw = pillar(links=True)["hapair"]["topologies"]["lab_fileserver"]
+    raw["filesystems"], raw["lvm"] = ["x"], ["y"]
+    found = [str(e) for e in topology.validate(raw, "lab_fileserver")]
+    assert not any("internal validation error" in e for e in found), found
+    assert any(e.startswith("hapair:topologies:lab_fileserver:filesystems:") for e in found), found
