@@ -836,10 +836,7 @@ def _node_step(topo, node, step, group):
     ret = entry.get("ret") if isinstance(entry, dict) else None
     if not isinstance(ret, dict):
         return f"{mid}: {ret if entry is not None else 'did not answer'}"
-    failed = [f"{state.get('__id__', sid)}: {' '.join(str(state.get('comment')).split())}"
-              for sid, state in sorted(ret.items(), key=lambda kv: (kv[1] or {}).get("__run_num__", 0))
-              if isinstance(state, dict) and state.get("result") is not True]
-    return "; ".join(failed) or None
+    return "; ".join(_failed_states(ret)) or None
 
 
 def failover_history(topology=None, pillar=None):
@@ -981,7 +978,7 @@ def reconfigure(topology, dry_run=False, pillar=None):
     if unreachable:
         return _fail(f"reconfigure {name} refused before any change: {'; '.join(unreachable)}", plan=plan)
     paused_here = bool(record.get("paused_here"))
-    if maintenance_mod.entry(_read_history(_paused_path()), name) is None:  # the whole topology's pause
+    if _paused_entry(name, None) is None:  # the whole topology's pause
         pause(name, reason=f"hapair.reconfigure {name}", pillar=pillar)
         paused_here = True
     record = {"phase": "quiesced" if record.get("phase") == "quiesced" else "quiescing", "paused_here": paused_here,
@@ -1075,9 +1072,15 @@ def _quiesce(topo):
         if not isinstance(ret, dict):
             problems.append(f"{mid}: {ret if entry is not None else 'did not answer'}")
             continue
-        problems += [f"{node} {state.get('__id__', sid)}: {' '.join(str(state.get('comment')).split())}"
-                     for sid, state in ret.items() if isinstance(state, dict) and state.get("result") is not True]
+        problems += [f"{node} {line}" for line in _failed_states(ret)]
     return "; ".join(problems) or None
+
+
+def _failed_states(ret):
+    """One line per state of a ``state.sls``/``state.apply`` return that did not succeed, in run order."""
+    return [f"{state.get('__id__', sid)}: {' '.join(str(state.get('comment')).split())}"
+            for sid, state in sorted(ret.items(), key=lambda kv: (kv[1] or {}).get("__run_num__", 0))
+            if isinstance(state, dict) and state.get("result") is not True]
 
 
 # --------------------------------------------------------------------------- maintenance
