@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from lab.config import NODES, LabError, say
+from lab.config import LINKS, NODES, LabError, say
 
 
 def _lab():
@@ -93,7 +93,7 @@ def cmd_fault(args) -> int:
     lab = _lab()
     if args.cmd in ("cut-link", "restore-link"):
         nodes = [args.node] if args.node else None
-        (lab.cut_link if args.cmd == "cut-link" else lab.restore_link)(nodes)
+        (lab.cut_link if args.cmd == "cut-link" else lab.restore_link)(nodes, link=args.link)
     else:
         if not args.node:
             raise LabError(f"{args.cmd} needs a node ({', '.join(NODES)})")
@@ -132,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("salt", "salt-run", "salt-key"):
         p = sub.add_parser(tool, help=f"the host's {tool} with the lab master config", add_help=False)
         p.add_argument("args", nargs=argparse.REMAINDER)
-    for fault, text in (("cut-link", "set_link repl off (both nodes unless NODE)"),
-                        ("restore-link", "set_link repl on"), ("poweroff", "power loss of NODE"),
+    for fault, text in (("cut-link", "set_link LINK off (both nodes unless NODE; LINK repl unless --link)"),
+                        ("restore-link", "set_link LINK on"), ("poweroff", "power loss of NODE"),
                         ("reset", "hard reset of NODE"), ("restart", "power-cycle NODE and wait for it"),
                         ("start", "boot a powered-off NODE")):
         p = sub.add_parser(fault, help=text)
         p.add_argument("node", nargs="?", choices=list(NODES))
+        if fault.endswith("-link"):
+            p.add_argument("--link", choices=list(LINKS), default="repl", help="which replication link (default repl)")
     p = sub.add_parser("capture", help="record real DRBD outputs at each stage into tests/fixtures/lab")
     p.add_argument("--out", default=None, help="output dir (default tests/fixtures/lab)")
     p.add_argument("--keep", action="store_true", help="leave the lab running afterwards")

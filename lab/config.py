@@ -21,13 +21,16 @@ from typing import Callable, Sequence
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB_DIR = os.path.join(REPO, "lab")
 
-# Two nodes; MACs are fixed so one image serves both (systemd-networkd matches on them).
+# Two nodes; MACs are fixed so one image serves both (systemd-networkd matches on them). Two
+# back-to-back replication links: ``repl`` (eth1, 10.99.0.0/24, the one every lab topology uses)
+# and ``repl2`` (eth2, 10.98.0.0/24, the link a day-2 re-addressing moves to).
 NODES = {
     "node1": {"index": 1, "repl_address": "10.99.0.1", "mgmt_mac": "52:54:00:00:00:01",
-              "repl_mac": "52:54:00:99:00:01"},
+              "repl_mac": "52:54:00:99:00:01", "repl2_address": "10.98.0.1", "repl2_mac": "52:54:00:98:00:01"},
     "node2": {"index": 2, "repl_address": "10.99.0.2", "mgmt_mac": "52:54:00:00:00:02",
-              "repl_mac": "52:54:00:99:00:02"},
+              "repl_mac": "52:54:00:99:00:02", "repl2_address": "10.98.0.2", "repl2_mac": "52:54:00:98:00:02"},
 }
+LINKS = ("repl", "repl2")  # QEMU netdev ids of the replication links, in PCI (ethN) order after mgmt
 # Data disks per node (sparse raw files): vdb carries the plain-disk resources (seed 000's r0, full
 # sync), vdc an LVM VG (seed 001's layout, its -T vmstore filesystem needs >= 2 GiB, and room for the
 # snapshots a split-brain remediation takes).

@@ -23,6 +23,7 @@ from lab.config import (
     GUEST_PUBLISH_PORT,
     GUEST_RET_PORT,
     LAB_DIR,
+    LINKS,
     MASTER_GUEST_IP,
     NODES,
     LabError,
@@ -61,9 +62,9 @@ PRUNE_MODULES = [
 ]
 
 
-def _repl_network(node: str) -> str:
+def _repl_network(node: str, link: str) -> str:
     spec = NODES[node]
-    return (f"[Match]\nMACAddress={spec['repl_mac']}\n\n[Network]\nAddress={spec['repl_address']}/24\n"
+    return (f"[Match]\nMACAddress={spec[link + '_mac']}\n\n[Network]\nAddress={spec[link + '_address']}/24\n"
             "LinkLocalAddressing=no\nIPv6AcceptRA=no\nConfigureWithoutCarrier=yes\n"
             "IgnoreCarrierLoss=yes\n")
 
@@ -76,7 +77,8 @@ GUEST_FILES = {
     "etc/systemd/network/10-mgmt.network": "[Match]\nMACAddress=" + " ".join(
         spec["mgmt_mac"] for spec in NODES.values()) + "\n\n[Network]\nDHCP=ipv4\n"
         "LinkLocalAddressing=no\nIPv6AcceptRA=no\n\n[DHCPv4]\nUseDNS=no\nUseDomains=no\n",
-    **{f"etc/systemd/network/20-repl-{name}.network": _repl_network(name) for name in NODES},
+    **{f"etc/systemd/network/{20 + i}-{link}-{name}.network": _repl_network(name, link)
+       for i, link in enumerate(LINKS) for name in NODES},
     "etc/ssh/sshd_config.d/lab.conf": "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
         "UseDNS no\n",
     "etc/salt/minion.d/lab.conf": (

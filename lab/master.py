@@ -1,6 +1,7 @@
 """The lab's salt-master: a real daemon on the host bound to 127.0.0.1, own root under run/salt.
 
-file_roots = the repo's ``salt/`` plus a small folder of symlinks to the extension folders
+file_roots = ``run/salt/state-overlay`` (empty; a highstate test drops a ``top.sls`` there), the
+repo's ``salt/`` plus a small folder of symlinks to the extension folders
 (_modules _states _grains _runners _beacons _utils; SALT-NOTES: serving the repo root makes
 sync_all slow), pillar_roots = ``run/salt/pillar-overlay`` (empty; a bench or test drops a changed
 copy of a pillar file there to shadow the repo's for one scenario) then the repo's ``pillar/``; ``reactor:`` from ``salt/hapair/reactor/reactor.yaml``
@@ -30,12 +31,18 @@ def pillar_overlay(rundir: str) -> str:
     return os.path.join(conf_dir(rundir), "pillar-overlay")
 
 
+def state_overlay(rundir: str) -> str:
+    """The file root searched before the repo's ``salt/``: a test drops a ``top.sls`` here for a highstate."""
+    return os.path.join(conf_dir(rundir), "state-overlay")
+
+
 def write_config(rundir: str, publish_port: int, ret_port: int) -> str:
     """Write run/salt/master (and the ext symlink folder); return the config dir for ``-c``."""
     cdir = conf_dir(rundir)
     ext = os.path.join(cdir, "ext")
     os.makedirs(ext, exist_ok=True)
     os.makedirs(pillar_overlay(rundir), exist_ok=True)
+    os.makedirs(state_overlay(rundir), exist_ok=True)
     for name in EXT_DIRS:
         link = os.path.join(ext, name)
         if not os.path.lexists(link):
@@ -60,7 +67,7 @@ def write_config(rundir: str, publish_port: int, ret_port: int) -> str:
         "timeout": 60,
         "gather_job_timeout": 30,
         "fileserver_list_cache_time": 20,
-        "file_roots": {"base": [os.path.join(REPO, "salt"), ext]},
+        "file_roots": {"base": [state_overlay(rundir), os.path.join(REPO, "salt"), ext]},
         "pillar_roots": {"base": [pillar_overlay(rundir), os.path.join(REPO, "pillar")]},
         "enable_fqdns_grains": False,
         # generated secrets (heartbeat authkeys without a pillar key): hapair's ext_pillar, on the master

@@ -3,12 +3,13 @@
 Run state lives in ``<cache>/run/state.json``::
 
     {"image": "3f2a...", "accel": "tcg", "master": {"pid": 4242, "publish_port": 41001, "ret_port": 41002},
-     "nodes": {"node1": {"pid": 4300, "ssh_port": 41003, "repl_port": 41004, "peer_port": 41005,
+     "nodes": {"node1": {"pid": 4300, "ssh_port": 41003, "ports": {"repl": [41004, 41005], "repl2": [...]},
                          "monitor": ".../run/node1.mon", "argv": [...qemu argv...], ...}, "node2": {...}}}
 
 Networks: ``mgmt`` is user-net with restrict=on (hostfwd ssh on 127.0.0.1, guestfwd of the master's
-two ports to 10.0.2.100:4505/4506 through lab/relay.py); ``repl`` is a QEMU UDP socket netdev between
-127.0.0.1 ports (connectionless, so either node can be power-cycled and the link comes back).
+two ports to 10.0.2.100:4505/4506 through lab/relay.py); ``repl`` (eth1) and ``repl2`` (eth2) are two
+back-to-back replication links, each a QEMU UDP socket netdev between 127.0.0.1 ports
+(connectionless, so either node can be power-cycled and the link comes back).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lab.config import (
     GUEST_PUBLISH_PORT,
     GUEST_RET_PORT,
     LAB_DIR,
+    LINKS,
     MASTER_GUEST_IP,
     NODES,
     LabError,
@@ -148,7 +150,7 @@ class Lab:
         pub, ret = port(), port()
         self.state = {"image": info["hash"], "kernel": info["kernel"], "accel": accel, "memory": memory,
                       "started_at": time.time(), "master": {"publish_port": pub, "ret_port": ret}, "nodes": {}}
-        repl_ports = {name: port(socket.SOCK_DGRAM) for name in NODES}
+        link_ports = {link: {name: port(socket.SOCK_DGRAM) for name in NODES} for link in LINKS}
         imgdir = image.image_dir(info["hash"])
         for name, spec in NODES.items():
             peer = [n for n in NODES if n != name][0]
@@ -161,7 +163,7 @@ class Lab:
                 with open(path, "wb") as fh:
                     fh.truncate(_size(size))
                 disks.append(path)
-            node = {"ssh_port": port(), "repl_port": repl_ports[name], "peer_port": repl_ports[peer],
+            node = {"ssh_port": port(), "ports": {link: [own[name], own[peer]] for link, own in link_ports.items()},
                     "monitor": os.path.join(self.dir, f"{name}.mon"), "overlay": overlay, "disks": disks,
                     "console": os.path.join(self.dir, f"{name}.console"),
                     "pidfile": os.path.join(self.dir, f"{name}.pid")}
@@ -181,8 +183,9 @@ class Lab:
                 *[a for d in disks for a in ("-drive", f"file={d},if=virtio,format=raw,discard=unmap")],
                 "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{node['ssh_port']}-:22,{guestfwd}",
                 "-device", f"virtio-net-pci,netdev=mgmt,mac={spec['mgmt_mac']}",
-                "-netdev", f"socket,id=repl,udp=127.0.0.1:{node['peer_port']},localaddr=127.0.0.1:{node['repl_port']}",
-                "-device", f"virtio-net-pci,netdev=repl,mac={spec['repl_mac']}",
+                *[a for link, (own, far) in node["ports"].items() for a in (
+                    "-netdev", f"socket,id={link},udp=127.0.0.1:{far},localaddr=127.0.0.1:{own}",
+                    "-device", f"virtio-net-pci,netdev={link},mac={spec[link + '_mac']}")],
             ]
             self.state["nodes"][name] = node
         self._save()
@@ -307,7 +310,8 @@ class Lab:
         nodes = {}
         for name, node in self.state.get("nodes", {}).items():
             nodes[name] = {"pid": node.get("pid"), "running": pid_alive(node.get("pid")),
-                           "ssh": f"127.0.0.1:{node['ssh_port']}", "repl_udp": node["repl_port"]}
+                           "ssh": f"127.0.0.1:{node['ssh_port']}",
+                           "udp": {link: own for link, (own, _far) in node.get("ports", {}).items()}}
         mpid = self.state.get("master", {}).get("pid")
         return {"up": self.is_up(), "dir": self.dir, "accel": self.state.get("accel"),
                 "image": self.state.get("image"), "kernel": self.state.get("kernel"),
@@ -411,14 +415,19 @@ class Lab:
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- faults
-    def cut_link(self, names: list[str] | None = None) -> None:
-        """Pull the replication cable: ``set_link repl off`` on both nodes (or on ``names``)."""
+    def cut_link(self, names: list[str] | None = None, link: str = "repl") -> None:
+        """Pull a replication cable: ``set_link <link> off`` on both nodes (or on ``names``)."""
+        if link not in LINKS:
+            raise LabError(f"no link {link!r} in the lab (links: {', '.join(LINKS)})")
         for name in names or list(NODES):
-            self.monitor(name, "set_link repl off")
+            self.monitor(name, f"set_link {link} off")
 
-    def restore_link(self, names: list[str] | None = None) -> None:
+    def restore_link(self, names: list[str] | None = None, link: str = "repl") -> None:
+        """Plug a replication cable back in (``set_link <link> on``)."""
+        if link not in LINKS:
+            raise LabError(f"no link {link!r} in the lab (links: {', '.join(LINKS)})")
         for name in names or list(NODES):
-            self.monitor(name, "set_link repl on")
+            self.monitor(name, f"set_link {link} on")
 
     def poweroff(self, name: str) -> None:
         """Power loss: QEMU quits at once (no guest shutdown). The overlay and data disks stay."""

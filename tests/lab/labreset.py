@@ -2,7 +2,8 @@
 
 Other lab tests in the same session may have left r0 up on /dev/vdb, an LVM vg0 or a scratch
 filesystem on /dev/vdc, an OCFS2 or GFS2 mount, a running o2cb cluster or corosync + dlm_controld.
-A node a failed scenario left powered off is started first. ``reset(lab)`` undoes all of that
+A node a failed scenario left powered off is started first, and both replication links are plugged
+back in (a failed link-cut scenario may have left one pulled). ``reset(lab)`` undoes all of that
 on each node with plain tools (not hapair's own modules, so a
 hapair bug cannot make the reset lie), in this order:
 
@@ -41,7 +42,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from lab.config import pid_alive
+from lab.config import LINKS, pid_alive
 
 NODES = ("node1", "node2")
 DATA_DISKS = ("/dev/vdb", "/dev/vdc")
@@ -208,6 +209,8 @@ def reset(lab, nodes=NODES) -> float:
         begin = time.monotonic()
         if not pid_alive(lab.state["nodes"][node].get("pid")):  # a scenario that failed with it off
             lab.start(node)
+        for link in LINKS:
+            lab.restore_link([node], link=link)
         out = lab.ssh(node, "sh -s", input=_script(RESET_SCRIPT), timeout=420)
         took[node] = round(time.monotonic() - begin, 1)
         if out.returncode != 0 or "reset:" in out.stderr:

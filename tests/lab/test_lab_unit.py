@@ -6,6 +6,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -82,3 +84,25 @@ def test_ssh_goes_through_one_multiplexed_connection_per_node(tmp_path):
     real = os.path.join(os.path.expanduser("~"), ".cache", "hapair", "lab", "run-pytest-4194304", "node1.ssh")
     assert len(real) < 108
     lab.close_ssh("node1")  # no connection yet: nothing to close, no error
+
+
+def test_two_replication_links_each_with_its_own_address_and_cable():
+    from lab import image
+    from lab.config import LINKS, NODES, LabError
+    from lab.vm import Lab
+
+    assert LINKS == ("repl", "repl2")
+    for name, spec in NODES.items():
+        for i, link in enumerate(LINKS):
+            text = image.GUEST_FILES[f"etc/systemd/network/{20 + i}-{link}-{name}.network"]
+            assert f"MACAddress={spec[link + '_mac']}" in text and f"Address={spec[link + '_address']}/24" in text
+    assert len({spec[f"{link}_address"] for spec in NODES.values() for link in LINKS}) == 4
+
+    lab = Lab.__new__(Lab)
+    sent = []
+    lab.monitor = lambda name, command: sent.append((name, command))
+    lab.cut_link(["node2"], link="repl2")
+    lab.restore_link(link="repl")
+    assert sent == [("node2", "set_link repl2 off"), ("node1", "set_link repl on"), ("node2", "set_link repl on")]
+    with pytest.raises(LabError, match="no link 'eth1'"):
+        lab.cut_link(link="eth1")
