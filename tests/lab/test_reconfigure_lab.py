@@ -1,10 +1,14 @@
-"""Day 2 on a live pair (issue 18): lab_web moves to new ports with one pillar change and one
-``salt-run hapair.reconfigure``; the same change through ``state.apply`` is refused.
+"""Day 2 on a live pair (issue 18): lab_web moves from the lab's first replication link to its
+second with one pillar change and one ``salt-run hapair.reconfigure``; the same change through
+``state.apply`` is refused.
 
-The lab has one replication link, so the move is DRBD r0 7788 -> 7790 (``reconnect``) and o2cb
-7777 -> 7778 (``cluster-offline``) on it, dual-primary OCFS2 mounted on both nodes with a canary
-written before. After: no split brain, the canary read on the other node, DRBD and o2cb on the new
-ports on both nodes, auto-remediation resumed, a second call has nothing to do.
+The move is seed 001's re-addressing: the nodes' addresses 10.99.0.x (eth1, ``repl``) ->
+10.98.0.x (eth2, ``repl2``), which moves DRBD r0 (``reconnect``) and o2cb (``cluster-offline``),
+and r0's port 7788 -> 7790 on the way; dual-primary OCFS2 mounted on both nodes with a canary
+written before. After: no split brain, the canary read on the other node, DRBD and o2cb on link 2
+on both nodes (``drbdsetup show``, cluster.conf, o2cb's configfs), auto-remediation resumed; then
+link 1 is cut on both nodes and, past o2cb's and DRBD's timeouts, nothing changes: still
+Connected Primary/Primary, a file written on node2 is read on node1. A second call has nothing to do.
 
 lab_full: a bootstrap from blank disks plus a whole stop and bootstrap of the pair.
 """
@@ -40,15 +44,34 @@ def _split_brains(lab, node):
 
 
 def _moved_pillar():
+    """lab_web's pillar with both nodes on link 2 (``repl2_address``) and r0 on port 7790."""
+    from lab.config import NODES as LAB_NODES
+
     with open(os.path.join(ROOT, "pillar", "hapair", f"{TOPOLOGY}.sls"), encoding="utf-8") as fh:
         pil = yaml.safe_load(fh)
     topo = pil["hapair"]["topologies"][TOPOLOGY]
+    for node in NODES:
+        assert topo["nodes"][node]["address"] == LAB_NODES[node]["repl_address"], topo["nodes"][node]
+        topo["nodes"][node]["address"] = LAB_NODES[node]["repl2_address"]
     topo["drbd"]["resources"]["r0"]["port"] = 7790
-    topo["cluster"].setdefault("o2cb", {})["port"] = 7778
     return yaml.safe_dump(pil, default_flow_style=False)
 
 
-def test_lab_web_moves_to_new_ports_through_hapair_reconfigure(lab):
+def _on_link2(lab, node):
+    """What shows ``node`` runs DRBD r0 and o2cb on link 2 (asserted)."""
+    from lab.config import NODES as LAB_NODES
+
+    own, peer = LAB_NODES[node]["repl2_address"], [LAB_NODES[n]["repl2_address"] for n in NODES if n != node][0]
+    shown = lab.ssh(node, "drbdsetup show r0", check=True).stdout
+    assert f"{own}:7790" in shown and f"{peer}:7790" in shown, shown
+    conf = lab.ssh(node, "cat /etc/ocfs2/cluster.conf", check=True).stdout
+    assert all(f"ip_address = {LAB_NODES[n]['repl2_address']}" in conf for n in NODES), conf
+    for name in NODES:  # the running cluster, not only its file: o2cb's configfs
+        ip = lab.ssh(node, f"cat /sys/kernel/config/cluster/labcl/node/{name}/ipv4_address", check=True).stdout
+        assert ip.strip() == LAB_NODES[name]["repl2_address"], f"{node}: o2cb has {name} at {ip.strip()}"
+
+
+def test_lab_web_moves_to_link_2_through_hapair_reconfigure(lab):
     from lab.master import pillar_overlay
 
     times = {"reset": round(reset(lab), 1)}
@@ -69,12 +92,12 @@ def test_lab_web_moves_to_new_ports_through_hapair_reconfigure(lab):
                        timeout=600)["node1"]
         refused = [s.get("comment") for s in out.values() if isinstance(s, dict) and s.get("result") is False]
         assert any("salt-run hapair.reconfigure lab_web" in str(c) for c in refused), out
-        assert "7788" in lab.ssh("node1", "drbdsetup show r0", check=True).stdout
+        assert "10.99.0.1:7788" in lab.ssh("node1", "drbdsetup show r0", check=True).stdout
 
         dry = _runner(lab, "hapair.reconfigure", TOPOLOGY, "dry_run=True")
         assert dry.get("result") is True and dry["plan"]["action"] == "reconfigure", dry
         assert {"reconnect", "cluster-offline"} <= {c["class"] for c in dry["plan"]["changes"]}, dry["plan"]
-        assert "7790" not in lab.ssh("node2", "drbdsetup show r0", check=True).stdout   # a dry run ran nothing
+        assert "10.98.0" not in lab.ssh("node2", "drbdsetup show r0", check=True).stdout   # a dry run ran nothing
 
         splits = {n: _split_brains(lab, n) for n in NODES}
         started = time.monotonic()
@@ -84,11 +107,7 @@ def test_lab_web_moves_to_new_ports_through_hapair_reconfigure(lab):
         for node in NODES:
             text = proc_drbd(lab, node)
             assert "cs:Connected" in text and "ro:Primary/Primary" in text and "ds:UpToDate/UpToDate" in text, text
-            assert "7790" in lab.ssh(node, "drbdsetup show r0", check=True).stdout
-            assert "ip_port = 7778" in lab.ssh(node, "cat /etc/ocfs2/cluster.conf", check=True).stdout
-            # the running cluster, not only its file: o2cb's configfs
-            port = lab.ssh(node, f"cat /sys/kernel/config/cluster/labcl/node/{node}/ipv4_port", check=True).stdout
-            assert port.strip() == "7778", f"{node}: o2cb runs on port {port.strip()}"
+            _on_link2(lab, node)
             assert "/dev/drbd0 /srv/www" in mounts(lab, node)
             assert _split_brains(lab, node) == splits[node], f"{node}: a split brain during the move"
             assert ".split-brain" not in lab.ssh(node, "ls /var/lib/hapair/drbd/ 2>/dev/null || true").stdout
@@ -96,9 +115,24 @@ def test_lab_web_moves_to_new_ports_through_hapair_reconfigure(lab):
         status = lab.salt_cli("salt-run", ["--out=json", "hapair.status", TOPOLOGY], timeout=300).stdout
         assert last_json(status).get("paused") == {}, status                    # remediation resumed
 
+        # link 1 pulled on both nodes: past o2cb's idle timeout (30 s) and DRBD's ping, nothing moves
+        lab.cut_link(link="repl")
+        try:
+            time.sleep(45)
+            for node in NODES:
+                text = proc_drbd(lab, node)
+                assert "cs:Connected" in text and "ro:Primary/Primary" in text, f"{node} after link 1 cut: {text}"
+                assert "/dev/drbd0 /srv/www" in mounts(lab, node)
+            lab.ssh("node2", f"echo '{token} link2' > /srv/www/link2-canary && sync", check=True)
+            read = lab.ssh("node1", "cat /srv/www/link2-canary", check=True, timeout=120).stdout.strip()
+            assert read == f"{token} link2", read
+            assert all(_split_brains(lab, n) == splits[n] for n in NODES), "a split brain after link 1 was cut"
+        finally:
+            lab.restore_link(link="repl")
+
         again = _runner(lab, "hapair.reconfigure", TOPOLOGY)
         assert again.get("result") is True and again["plan"]["action"] == "none", again
-        print(f"\n[lab] lab_web reconfigure (DRBD 7788->7790, o2cb 7777->7778): {json.dumps(times)}")
+        print(f"\n[lab] lab_web reconfigure (link 1 -> link 2, r0 7788->7790): {json.dumps(times)}")
     finally:
         if os.path.exists(overlay):
             os.remove(overlay)
