@@ -25,11 +25,12 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests", "lab")]
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "lab")]
 
 from labreset import reset  # noqa: E402
 from orchrun import failed  # noqa: E402
 from orchrun import orchestrate as run_orchestration  # noqa: E402
+from saltout import last_json  # noqa: E402
 
 from lab import master  # noqa: E402
 from lab.config import cache_dir, venv_bin  # noqa: E402
@@ -54,17 +55,17 @@ def one(lab, source, target):
     argv = [venv_bin("salt-run"), "-c", master.conf_dir(lab.dir), "--out=json", "hapair.failover", TOPOLOGY, "r0",
             f"to={target}"]
     started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = None
     while seen is None and time.monotonic() - started < 600:
         if running(lab, target):
             seen = time.monotonic() - started
         else:
             time.sleep(0.3)
-    out, _ = proc.communicate(timeout=600)
-    ret = json.loads(out[out.index("{"):]) if "{" in out else {}
+    out, err = proc.communicate(timeout=600)
+    ret = last_json(out) or {}
     if ret.get("result") is not True or seen is None:
-        raise SystemExit(f"failover {source} -> {target} failed: {out[-2000:]}")
+        raise SystemExit(f"failover {source} -> {target} failed: {out[-2000:]} {err[-1000:]}")
     got = in_c1(lab, target, "cat /bench-canary").stdout.strip()
     if got != token:
         raise SystemExit(f"the canary written in c1 on {source} read {got!r} in c1 on {target}")
