@@ -153,7 +153,7 @@ def _stream_moved(proc):
 
 
 def _snapshot():
-    status = __salt__["drbd.status"]()
+    status = __salt__["hapair_drbd.status"]()
     return dict((status or {}).get("resources") or {})
 
 

@@ -229,12 +229,15 @@ def validate(path=None, topology=None):
 
 
 def _plan(topology, path):
-    """``(topo, path, current text, core plan, secrets, plan_config's dict)``: the core plan never
-    below the version cman runs (when it runs), its diff masked."""
+    """``(topo, path, current text, core plan, secrets, plan_config's dict)``: the core plan (the
+    pillar's config_version, checked against the file's and the one cman runs), its diff masked."""
     topo = _load(topology)
     path = _conf_path(path)
     current = adapter.read_file(path)
-    plan = core.plan_cluster_conf(current, topo, running_version=_running_version())
+    try:  # a change without a higher pillar config_version: refused, naming the number to set
+        plan = core.plan_cluster_conf(current, topo, running_version=_running_version())
+    except HapairError as err:
+        raise CommandExecutionError(str(err))
     secrets = _secrets(topo, current)
     out = {"changed": plan["changed"], "old_version": plan["old_version"], "new_version": plan["new_version"],
            "diff": _file(path, plan["content"], secrets, test=True)["diff"] if plan["changed"] else ""}
@@ -263,8 +266,9 @@ def _running():
 
 
 def update_config(topology, path=None, propagate=True):
-    """Write cluster.conf from the topology when its content changed (config_version bumped,
-    mode 0640), validate it first, then propagate with ``cman_tool version -r N -S`` when cman runs.
+    """Write cluster.conf from the topology when its content changed (with the pillar's
+    config_version, which must be above the file's and not below the running one; mode 0640),
+    validate it first, then propagate with ``cman_tool version -r N -S`` when cman runs.
 
     Returns ``{"changed", "old_version", "new_version", "diff", "propagated"}`` (passwords masked).
 

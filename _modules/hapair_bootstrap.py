@@ -106,9 +106,9 @@ def _placement(topo, node, step):
     on a node without DRBD loaded yet."""
     if topo["cluster"]["stack"] != "none" or not topo["groups"] or step in core.FAILOVER_STEPS:
         return None
-    if "drbd.status" not in __salt__:
+    if "hapair_drbd.status" not in __salt__:
         return None
-    models = list((__salt__["drbd.status"]().get("resources") or {}).values())
+    models = list((__salt__["hapair_drbd.status"]().get("resources") or {}).values())
     if not models:
         return None
     view = orchestrate.local_view(topo, node, models, __salt__["mount.active"]())

@@ -243,7 +243,7 @@ def _write_record(topo, group, state, device=None):
 def _run_step(topo, node, group, step):
     action = step["action"]
     if action in ("primary", "secondary"):
-        __salt__[f"drbd.{action}"](step["resource"])
+        __salt__[f"hapair_drbd.{action}"](step["resource"])
     elif action == "mkfs":
         adapter.run(__salt__, step["argv"], timeout=adapter.LONG_TIMEOUT)
     elif action == "mount":
@@ -271,7 +271,7 @@ def _clean_up(topo, ran):
                 adapter.run(__salt__, [adapter.binary(__salt__, "umount"), step["mountpoint"]],
                             timeout=adapter.ACTION_TIMEOUT)
             elif step["action"] == "primary" and "secondary" not in actions:
-                __salt__["drbd.secondary"](step["resource"])
+                __salt__["hapair_drbd.secondary"](step["resource"])
         except (CommandExecutionError, HapairError):
             continue
 

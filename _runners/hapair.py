@@ -311,7 +311,7 @@ def _observe(topo, condition):
     """Gather what ``condition`` needs from both minions (the gate registry,
     ``hapair.orchestrate.OBSERVES``): ``(observed, errors)``."""
     if orchestrate.follows_placement(topo, condition):  # roles where the groups run: DRBD and mounts, one job
-        values, errors = _call(topo, "drbd.report")
+        values, errors = _call(topo, "hapair_drbd.report")
         return {"drbd": _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in values.items()}),
                 "mounts": {n: v.get("mounts") if isinstance(v, dict) else None for n, v in values.items()}}, errors
     key, function = orchestrate.OBSERVES[condition]
@@ -371,7 +371,7 @@ def validate(topology, pillar=None, deployed=True):
         return _fail(str(err))
     comment = f"topology {topology} is valid"
     if deployed:
-        rendered, unanswered = _call(topo, "drbd.rendered_topologies", timeout=DEPLOYED_TIMEOUT)
+        rendered, unanswered = _call(topo, "hapair_drbd.rendered_topologies", timeout=DEPLOYED_TIMEOUT)
         by_minion = {_minions(topo)[node]: value if isinstance(value, dict) else None
                      for node, value in rendered.items()}
         clashes = topology_mod.deployed_conflicts(pil, topology, by_minion)
@@ -504,7 +504,7 @@ def drift(topology, pillar=None):
         topo = _load(topology, pillar)
     except (HapairError, ValueError) as err:
         return _fail(str(err))
-    values, errors = _call(topo, "drbd.drift", [topology], timeout=60)
+    values, errors = _call(topo, "hapair_drbd.drift", [topology], timeout=60)
     drifted = {}
     for node, value in values.items():
         if not isinstance(value, dict):
@@ -639,7 +639,7 @@ def status(topology=None, table=None, pillar=None):
         return _fail(str(err))
     with_o2cb = (topo.get("cluster") or {}).get("stack") == "o2cb"
     with_groups = bool(topo.get("groups"))
-    answers, errors = _call(topo, "drbd.report", kwarg={"resources": sorted(topo["drbd"]["resources"]),
+    answers, errors = _call(topo, "hapair_drbd.report", kwarg={"resources": sorted(topo["drbd"]["resources"]),
                                                         "o2cb": with_o2cb, "heartbeat": with_groups})  # one job
     answers = {n: v if isinstance(v, dict) else {} for n, v in answers.items()}
     drbd_values = {n: v.get("status") for n, v in answers.items()}
@@ -901,7 +901,7 @@ def _failover_observe(topo, resource):
     """``({"heartbeat": {node: status}, "drbd": {node: {role, disk, connection, split_brain}},
     "models": {node: [drbd models]}, "mounts": {node: mount.active}}, errors)`` for ``resource``,
     one ``drbd.report`` job per node (None: the node did not answer)."""
-    answers, errors = _call(topo, "drbd.report", kwarg={"resources": [resource],
+    answers, errors = _call(topo, "hapair_drbd.report", kwarg={"resources": [resource],
                                                         "heartbeat": topo["cluster"]["stack"] == "heartbeat"})
     lists = _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in answers.items()})
     heartbeat, drbd = {}, {}
@@ -1009,7 +1009,7 @@ def reconfigure(topology, dry_run=False, pillar=None):
 def _reconfigure_facts(topo):
     """``(found, observed, errors)`` for ``hapair.changes.reconfigure_plan``: one job per function."""
     name = topo["name"]
-    drift, errors = _call(topo, "drbd.drift", [name], timeout=60)
+    drift, errors = _call(topo, "hapair_drbd.drift", [name], timeout=60)
     found = {n: (changes_mod.drift_changes(v) if isinstance(v, dict) else None) for n, v in drift.items()}
     if topo["cluster"]["stack"] in ("o2cb", "corosync"):
         stack, more = _call(topo, f"{topo['cluster']['stack']}.change_facts", [name], timeout=60)
@@ -1017,7 +1017,7 @@ def _reconfigure_facts(topo):
         found = {n: (None if v is None or stack.get(n) is None else v + list(stack[n].get("changes") or []))
                  for n, v in found.items()}
     resources = sorted(topo["drbd"]["resources"])
-    answers, more = _call(topo, "drbd.report", kwarg={"resources": resources})
+    answers, more = _call(topo, "hapair_drbd.report", kwarg={"resources": resources})
     errors.update(more)
     lists = _drbd_lists({n: v.get("status") if isinstance(v, dict) else None for n, v in answers.items()})
     observed = {}
@@ -1252,7 +1252,7 @@ def _facts(topo, resource, history, want_backing=False):
     needs_backing = pol["split_brain"] in remediate_mod.DISCARDING and pol["snapshot_before_discard"]
     disks = {res["nodes"][n].get("disk") for n in topo["node_order"]}
     early = needs_backing and want_backing and len(disks) == 1 and None not in disks
-    values, errors = _call(topo, "drbd.remediation_facts", [resource],
+    values, errors = _call(topo, "hapair_drbd.remediation_facts", [resource],
                            {"backing": next(iter(disks))} if early else None)
     facts, split = {}, False
     for node in topo["node_order"]:
@@ -1294,11 +1294,11 @@ def _act(topo, resource, action):
         fun, arg, kwarg = "lvm.lvcreate", [action["snapshot"], action["vg"]], {
             "snapshot": action["lv"], "extents": "100%ORIGIN"}
     elif kind == "discard_my_data_connect":
-        fun, arg, kwarg = "drbd.discard_my_data_connect", [resource], {"victim": node, "node": node, "split_brain": True}
+        fun, arg, kwarg = "hapair_drbd.discard_my_data_connect", [resource], {"victim": node, "node": node, "split_brain": True}
     elif kind == "connect":  # the victim's discard-my-data connect may have connected both already
-        fun, arg, kwarg = "drbd.connect", [resource], {"only_standalone": True}
+        fun, arg, kwarg = "hapair_drbd.connect", [resource], {"only_standalone": True}
     elif kind in ("up", "primary", "secondary"):
-        fun, arg, kwarg = f"drbd.{kind}", [resource], None
+        fun, arg, kwarg = f"hapair_drbd.{kind}", [resource], None
     elif kind == "mount":  # the filesystem's own state: fstab line, mountpoint, mount
         fun, arg, kwarg = "state.single", [f"{action['type']}.mounted"], {"name": action["filesystem"],
                                                                          "topology": topo["name"], "queue": True}
@@ -1369,7 +1369,7 @@ def _rendered(ids, running=False):
     ask = [mid for mid in ids if mid not in fresh]
     values, errors = {}, {}
     if ask:
-        raw = _client().cmd(ask, "drbd.rendered_topologies", kwarg={"running": True} if running else None,
+        raw = _client().cmd(ask, "hapair_drbd.rendered_topologies", kwarg={"running": True} if running else None,
                             tgt_type="list", timeout=RUNNING_TIMEOUT, full_return=True)
         values, errors = _answers(raw, {mid: mid for mid in ask})
     out = {**fresh, **{mid: ret if isinstance(ret, dict) else None for mid, ret in values.items()}}
@@ -1625,7 +1625,7 @@ def _verify(topo, resource, timeout, reconnect=None):
     """
     deadline = time.monotonic() + float(timeout)
     while True:
-        values, errors = _call(topo, "drbd.status", [resource])
+        values, errors = _call(topo, "hapair_drbd.status", [resource])
         result = orchestrate.gate("connected", topo, {"drbd": _drbd_lists(values)}, [resource])
         if result.met or time.monotonic() >= deadline:
             return {"met": result.met, "message": _with_errors(result.message(), errors)}

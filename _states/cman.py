@@ -17,8 +17,10 @@
         - require:
           - cman: hapair-cman-running
 
-``cluster_configured`` bumps config_version only when the content changed (a re-run changes
-nothing); under ``test=True`` it returns ``result: None`` with the XML diff, fence passwords masked.
+``cluster_configured`` writes a changed content with the pillar's ``cluster:cman:config_version``
+(the same on both nodes, whichever is applied first) and refuses a change whose pillar version is
+not above the file's or is below the one cman runs, naming the number to set; a re-run changes
+nothing; under ``test=True`` it returns ``result: None`` with the XML diff, fence passwords masked.
 """
 
 from __future__ import annotations

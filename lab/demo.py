@@ -22,7 +22,7 @@ TARGET = ",".join(NODES)
 
 
 def require_hapair_drbd() -> None:
-    missing = [p for p in ("_modules/drbd.py", "_states/drbd.py", "salt/orch/hapair/bootstrap.sls",
+    missing = [p for p in ("_modules/hapair_drbd.py", "_states/hapair_drbd.py", "salt/orch/hapair/bootstrap.sls",
                            "_runners/hapair.py")
                if not os.path.exists(os.path.join(REPO, p))]
     if missing:

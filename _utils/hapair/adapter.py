@@ -197,9 +197,9 @@ def drbd_model(salt: Mapping[str, Any], resource: str | None, needed: str = "") 
         return None
     from salt.exceptions import CommandExecutionError  # noqa: PLC0415 - Salt only where Salt runs
 
-    if "drbd.status" not in salt:
+    if "hapair_drbd.status" not in salt:
         raise CommandExecutionError(f"the drbd execution module is {'needed ' + needed if needed else 'not available'}")
-    return salt["drbd.status"](resource)["resources"].get(resource)
+    return salt["hapair_drbd.status"](resource)["resources"].get(resource)
 
 
 def flag(value: Any, what: str) -> bool:

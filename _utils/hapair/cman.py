@@ -30,7 +30,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable, Mapping
 
-from hapair.errors import ParseError, RenderError, TopologyError
+from hapair.errors import ParseError, RenderError, TopologyError, ValidationError
 from hapair.fields import has_control, require
 from hapair.secrets import MASK, mask
 from hapair.validate import SECRET_ATTRS
@@ -645,18 +645,20 @@ def plan_cluster_conf(current: str | None, topology: Mapping[str, Any],
     """Plan a cluster.conf update: compare the file on disk with the rendered topology.
 
     Returns ``{"changed": bool, "old_version": int|None, "new_version": int, "content": str}``.
-    The version is bumped only when the content changed, to max(file version + 1, pillar
-    config_version, running version + 1): cman ignores a config whose version is not above the one
-    it runs (``cman_tool version``). An unchanged file keeps its version. A file that is not
-    well-formed XML is replaced. ``content`` holds the secrets: callers mask before showing.
+    A changed content is written with the pillar's ``cluster.cman.config_version`` (default 1),
+    never a number counted on the node: both nodes get the same pillar, so applying them one after
+    the other (node1 writes N and ``cman_tool version -r N``, node2's file then catches up to N)
+    leaves both on N. Refused (ValidationError at that pillar path, naming the number to set) when
+    that version is not above the file's, or is below the one cman runs (cman ignores it). An
+    unchanged file keeps its version; a file that is not well-formed XML counts as version 0.
+    ``content`` holds the secrets: callers mask before showing.
 
-    >>> topo = {"nodes": {"a": {}, "b": {}}, "node_order": ["a", "b"],
-    ...         "cluster": {"name": "c", "cman": {"config_version": 2}}}
+    >>> topo = {"name": "c", "nodes": {"a": {}, "b": {}}, "node_order": ["a", "b"],
+    ...         "cluster": {"name": "c", "cman": {"config_version": 8}}}
     >>> plan_cluster_conf(None, topo, running_version=7)["new_version"]
     8
     """
     wanted = int(topology.get("cluster", {}).get("cman", {}).get("config_version", 1))
-    floor = (running_version or 0) + 1
     old = None
     if current is not None:
         try:
@@ -665,8 +667,15 @@ def plan_cluster_conf(current: str | None, topology: Mapping[str, Any],
                 return {"changed": False, "old_version": old, "new_version": old, "content": current}
         except ParseError:
             old = None
-    new = max((old or 0) + 1 if current is not None else 0, wanted, floor)
-    return {"changed": True, "old_version": old, "new_version": new, "content": render_cluster_conf(topology, new)}
+    running = running_version or 0
+    if wanted <= (old or 0) or wanted < running:
+        needed = max((old or 0) + 1, running)
+        seen = f"the file's {old}" if wanted <= (old or 0) else f"the {running} cman runs"
+        raise ValidationError([TopologyError(
+            f"hapair:topologies:{topology.get('name', '?')}:cluster:cman:config_version",
+            f"cluster.conf changes, and config_version {wanted} is not above {seen}",
+            f"set it to {needed} in pillar and apply both nodes")])
+    return {"changed": True, "old_version": old, "new_version": wanted, "content": render_cluster_conf(topology, wanted)}
 
 
 # --------------------------------------------------------------------------- the way off cman

@@ -4,7 +4,7 @@ A state passes three callables and gets Salt's return dict back::
 
     ret = converge.converge(
         name,
-        facts=lambda: __salt__["drbd.facts"](name),       # read the observed state
+        facts=lambda: __salt__["hapair_drbd.facts"](name),       # read the observed state
         plan=lambda facts: plan.plan_up(facts),          # pure: the steps that close the gap
         apply=lambda steps: [run(s) for s in steps],     # run them through __salt__
         test=__opts__.get("test"), errors=(CommandExecutionError, SaltInvocationError),

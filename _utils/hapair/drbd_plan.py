@@ -49,7 +49,7 @@ class PlanError(HapairError):
     """The wanted state cannot be reached from these facts yet: an earlier state (drbd.configured,
     drbd.up, drbd.connected, drbd.synced...) brings it (not a data-safety refusal). The drbd states
     report it as not ready (``not_ready=``). Not a ``NotReadyError`` subclass yet: ``backing_devices``
-    raises it for drbdadm outputs that disagree (a failure), which ``_modules/drbd.py`` catches."""
+    raises it for drbdadm outputs that disagree (a failure), which ``_modules/hapair_drbd.py`` catches."""
 
 
 def step(action: str, resource: str, key: str, old: Any, new: Any, **args: Any) -> Step:

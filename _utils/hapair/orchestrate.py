@@ -42,11 +42,11 @@ Observed = Mapping[str, Any]
 # (``observed`` key, the minion function that answers). ``gate`` checks; the runner's
 # ``wait_for`` observes through ``OBSERVES`` and nothing else.
 OBSERVES: dict[str, tuple[str, str]] = {
-    "up": ("drbd", "drbd.status"),
-    "connected": ("drbd", "drbd.status"),
-    "synced": ("drbd", "drbd.status"),
-    "demoted": ("drbd", "drbd.status"),
-    "roles": ("drbd", "drbd.status"),
+    "up": ("drbd", "hapair_drbd.status"),
+    "connected": ("drbd", "hapair_drbd.status"),
+    "synced": ("drbd", "hapair_drbd.status"),
+    "demoted": ("drbd", "hapair_drbd.status"),
+    "roles": ("drbd", "hapair_drbd.status"),
     "o2cb_online": ("o2cb", "o2cb.status"),
     "quorate": ("corosync", "corosync.quorum_status"),
     "dlm_up": ("dlm", "corosync.dlm_status"),

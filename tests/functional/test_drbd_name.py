@@ -4,9 +4,10 @@ hapair comes in as pip users get it (the ``salt.loader`` entry point of the inst
 ``module_dirs``); a stand-in for salt-shaptools' ``drbdmod.py`` (its RPM puts it in
 ``/srv/salt/_modules``, ``saltutil.sync_all`` copies it into ``extension_modules``) sits in the
 minion's ``extension_modules``, which the loader searches before entry points. What the page says:
-both load under ``drbd``, mixed, and which one answers depends on how the function is looked up;
-``disable_modules: [drbdmod]`` / ``disable_states: [drbdmod]`` leave hapair's alone; a file named
-``drbd.py`` in ``extension_modules`` shadows hapair's whole module.
+both load under ``drbd``, mixed; ``hapair_drbd.*`` (the alias hapair's own states and runner call)
+is hapair's whatever else loads; ``disable_modules: [drbdmod]`` / ``disable_states: [drbdmod]``
+leave hapair's ``drbd`` alone; a file named ``drbd.py`` in ``extension_modules`` no longer hides
+hapair's module (its file is ``hapair_drbd.py``).
 """
 
 from __future__ import annotations
@@ -80,12 +81,14 @@ def minion(tmp_path):
     return call
 
 
-def test_both_load_under_drbd_and_which_answers_depends_on_the_lookup(minion):
+def test_both_load_under_drbd_and_hapair_drbd_is_always_hapairs(minion):
     assert minion("drbd.createmd") == "shaptools"  # shaptools' functions join hapair's drbd.*
-    status = minion("drbd.status")  # a direct call loads the file named drbd first: hapair's
+    status = minion("hapair_drbd.status")  # the alias only hapair's module carries (its file's name)
     assert isinstance(status, dict) and "resources" in status, status
-    doc = minion("sys.doc", "drbd.status")  # a full load walks extension_modules first: shaptools'
-    assert doc == {"drbd.status": "shaptools status"}
+    # after a full load (extension_modules first), hapair_drbd.* is still hapair's, whatever drbd.* became
+    assert minion("sys.doc", "hapair_drbd.status")["hapair_drbd.status"].startswith("Return the normalised state")
+    states = minion("sys.list_state_functions", "hapair_drbd")
+    assert "hapair_drbd.configured" in states and "hapair_drbd.initialized" not in states, states
 
 
 def test_disable_modules_drbdmod_keeps_hapairs_drbd_alone(minion):
@@ -99,6 +102,8 @@ def test_disable_modules_drbdmod_keeps_hapairs_drbd_alone(minion):
     assert {"drbd.configured", "drbd.initialized"} <= set(without), without
 
 
-def test_a_drbd_py_in_extension_modules_shadows_hapairs_module(minion):
+def test_a_drbd_py_in_extension_modules_no_longer_hides_hapair(minion):
     functions = minion("sys.list_functions", "drbd", file_name="drbd")
-    assert "drbd.createmd" in functions and "drbd.facts" not in functions, functions
+    assert "drbd.createmd" in functions, functions  # the other drbd.py loads under drbd ...
+    ours = minion("sys.list_functions", "hapair_drbd", file_name="drbd")
+    assert "hapair_drbd.facts" in ours and "hapair_drbd.createmd" not in ours, ours  # ... and hapair's beside it

@@ -141,7 +141,7 @@ def test_hapair_is_hidden_from_the_runner(node):
                            text=True, timeout=60, check=False, cwd=node.tmp, env=node.env)
     assert "No module named 'hapair'" in probe.stderr, probe.stderr
     assert os.path.isfile(os.path.join(node.extmods, "utils", "hapair", "drbd_parse.py"))
-    assert os.path.isfile(os.path.join(node.extmods, "modules", "drbd.py"))
+    assert os.path.isfile(os.path.join(node.extmods, "modules", "hapair_drbd.py"))
 
 
 def test_synced_module_reads_status_and_renders(node):

@@ -118,7 +118,7 @@ def test_lab_web_bootstraps_from_the_wheel_alone(lab, wheel_venv):
         for node in NODES:
             assert "ro:Primary/Primary" in proc_drbd(lab, node) and "ds:UpToDate/UpToDate" in proc_drbd(lab, node)
             extmods = lab.ssh(node, "ls -R /var/cache/salt/minion/extmods 2>/dev/null || true").stdout
-            assert "drbd.py" not in extmods, f"{node} synced hapair's modules: {extmods}"
+            assert "hapair_drbd.py" not in extmods, f"{node} synced hapair's modules: {extmods}"
             where = lab.ssh(node, "/opt/salt/bin/python -c 'import hapair, os; print(os.path.dirname(hapair.__file__))'",
                             check=True).stdout.strip()
             assert where.startswith("/opt/salt/lib/"), where

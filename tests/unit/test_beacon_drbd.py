@@ -40,7 +40,7 @@ class Minion:
         conf = {"hapair:bin:drbdsetup": drbdsetup, "hapair:paths:run_dir": run_dir}
         self.salt = {
             "config.get": lambda key, default=None: conf.get(key, default),
-            "drbd.status": self.status,
+            "hapair_drbd.status": self.status,
             "event.send": lambda tag, data: self.sent.append((tag, data)),
         }
 

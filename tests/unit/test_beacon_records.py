@@ -38,7 +38,7 @@ def minion(tmp_path):
     mod = load_beacon()
     mod.__salt__ = {
         "config.get": lambda key, default=None: paths.get(key, default),
-        "drbd.status": lambda name="all": {"version": "8.4.11", "resources": dict(box["models"])},
+        "hapair_drbd.status": lambda name="all": {"version": "8.4.11", "resources": dict(box["models"])},
         "event.send": lambda tag, data: box["sent"].append((tag, data)),
         "saltutil.refresh_grains": lambda **kw: box.__setitem__("refreshed", box["refreshed"] + 1),
     }

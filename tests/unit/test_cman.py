@@ -15,7 +15,7 @@ import pytest
 import yaml
 from cman_strategies import cman_topologies
 from hapair import cman, topology
-from hapair.errors import ParseError
+from hapair.errors import ParseError, ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -220,40 +220,57 @@ def test_plan_new_file_uses_pillar_version():
     assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, None, 3)
 
 
-def test_plan_unchanged_content_keeps_the_running_version():
+def test_plan_unchanged_content_keeps_the_files_version():
     current = cman.render_cluster_conf(hardcore(), config_version=12)
     plan = cman.plan_cluster_conf(current, hardcore())
     assert (plan["changed"], plan["new_version"], plan["content"]) == (False, 12, current)
 
 
-def test_plan_changed_content_bumps_once():
-    current = cman.render_cluster_conf(hardcore(), config_version=12)
+def _with_new_vm(version):
     topo = hardcore()
     topo["cluster"]["cman"]["vms"]["new"] = {"name": "new", "domain": "core-02_domain"}
-    plan = cman.plan_cluster_conf(current, topo)
-    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, 12, 13)
-    again = cman.plan_cluster_conf(plan["content"], topo)
-    assert (again["changed"], again["new_version"]) == (False, 13)
+    topo["cluster"]["cman"]["config_version"] = version
+    return topo
 
 
-def test_plan_never_goes_below_the_running_version():
-    topo = hardcore()
-    assert cman.plan_cluster_conf(None, topo, running_version=9)["new_version"] == 10
-    current = cman.render_cluster_conf(topo, config_version=4)
-    assert cman.plan_cluster_conf(current, topo, running_version=9)["changed"] is False
-    topo["cluster"]["cman"]["vms"]["new"] = {"name": "new", "domain": "core-02_domain"}
-    assert cman.plan_cluster_conf(current, topo, running_version=9)["new_version"] == 10
+def test_plan_changed_content_takes_the_pillar_version_and_is_then_unchanged():
+    current = cman.render_cluster_conf(hardcore(), config_version=3)
+    plan = cman.plan_cluster_conf(current, _with_new_vm(4), running_version=3)
+    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, 3, 4)
+    again = cman.plan_cluster_conf(plan["content"], _with_new_vm(4), running_version=4)
+    assert (again["changed"], again["new_version"]) == (False, 4)
+
+
+@pytest.mark.parametrize("file_version, running, wanted, seen, needed", [
+    (3, 3, 3, "the file's 3", 4),         # content changed, pillar version not raised
+    (5, 3, 4, "the file's 5", 6),         # pillar below a file someone bumped by hand
+    (None, 9, 4, "the 9 cman runs", 9),   # cman runs a later config than the pillar's
+])
+def test_plan_refuses_a_change_without_a_higher_pillar_version(file_version, running, wanted, seen, needed):
+    current = cman.render_cluster_conf(hardcore(), config_version=file_version) if file_version else None
+    with pytest.raises(ValidationError) as err:
+        cman.plan_cluster_conf(current, _with_new_vm(wanted), running_version=running)
+    (only,) = err.value.errors
+    assert only.path == "hapair:topologies:hardcore:cluster:cman:config_version"
+    assert seen in only.message and f"set it to {needed}" in only.hint, only
+
+
+def test_two_nodes_applied_one_after_the_other_end_on_one_version():
+    """node1 writes 4 and propagates it (cman then runs 4 on both); node2's file, still 3, catches up to 4."""
+    files = {n: cman.render_cluster_conf(hardcore(), config_version=3) for n in ("core-01", "core-02")}
+    running = 3
+    for node in ("core-01", "core-02"):
+        plan = cman.plan_cluster_conf(files[node], _with_new_vm(4), running_version=running)
+        assert plan["changed"] and plan["new_version"] == 4, (node, plan)
+        files[node], running = plan["content"], plan["new_version"]   # update_config: write, version -r 4
+    assert {cman.config_version(text) for text in files.values()} == {4}
+    assert files["core-01"] == files["core-02"]
+    assert all(not cman.plan_cluster_conf(files[n], _with_new_vm(4), running_version=4)["changed"] for n in files)
 
 
 def test_plan_replaces_a_file_that_is_not_xml():
-    plan = cman.plan_cluster_conf("<cluster name='x' config_version='5'", hardcore(), running_version=5)
-    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, None, 6)
-
-
-def test_plan_never_goes_below_the_pillar_version():
-    current = cman.render_cluster_conf(hardcore(), config_version=1).replace('name="rhel5_02"', 'name="old"')
-    plan = cman.plan_cluster_conf(current, hardcore())
-    assert plan["new_version"] == 3
+    plan = cman.plan_cluster_conf("<cluster name='x' config_version='5'", hardcore(), running_version=3)
+    assert (plan["changed"], plan["old_version"], plan["new_version"]) == (True, None, 3)
 
 
 # --------------------------------------------------------------------------- generated topologies

@@ -114,16 +114,24 @@ def test_render_masks_passwords(env):
 def test_update_config_writes_0640_bumps_only_on_change_and_propagates(env, caplog):
     caplog.set_level(logging.DEBUG)
     mod, conf = env["mod"], env["conf"]
+    cman_pillar = env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]
+    # cman runs config 4 (cman_tool version capture): the pillar's 3 would be ignored, so refused
+    with pytest.raises(CommandExecutionError, match=r"cluster:cman:config_version: .*not above the 4 cman "
+                                                    r"runs \(set it to 4"):
+        mod.update_config("hardcore")
+    assert not os.path.exists(conf)
+    cman_pillar["config_version"] = 5
     first = mod.update_config("hardcore")
-    # cman runs config 4 (cman_tool version capture): the pillar's 3 would be ignored, so 5
     assert (first["changed"], first["old_version"], first["new_version"], first["propagated"]) == (True, None, 5, True)
     assert stat.S_IMODE(os.stat(conf).st_mode) == 0o640
     assert all(s in read(conf) for s in SECRETS)  # the file needs them, nothing else shows them
     assert ["cman_tool", "version", "-r", "5", "-S"] in env["cmd"].argvs()
     again = mod.update_config("hardcore")
     assert (again["changed"], again["new_version"]) == (False, 5)
-    env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]["vms"]["new_vm"] = {
-        "domain": "core-01_domain"}
+    cman_pillar["vms"]["new_vm"] = {"domain": "core-01_domain"}
+    with pytest.raises(CommandExecutionError, match="not above the file's 5"):
+        mod.update_config("hardcore")            # a change with the same config_version
+    cman_pillar["config_version"] = 6
     bumped = mod.update_config("hardcore")
     assert (bumped["changed"], bumped["old_version"], bumped["new_version"]) == (True, 5, 6)
     assert '+    <vm domain="core-01_domain" name="new_vm" />' in bumped["diff"]
@@ -133,6 +141,7 @@ def test_update_config_writes_0640_bumps_only_on_change_and_propagates(env, capl
 
 
 def test_update_config_refuses_an_invalid_render_and_masks_the_tool_output(env):
+    env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]["config_version"] = 5
     env["cmd"].responses[("xmllint",)] = lambda argv, kw: {
         "retcode": 3, "stderr": f'{argv[-1]}:1: element fencedevice: passwd="{SECRETS[0]}" Relax-NG validity error'}
     with pytest.raises(CommandExecutionError) as err:
@@ -155,6 +164,10 @@ def test_validate_file_runs_hapair_checks_too(env):
 
 def test_state_cluster_configured_test_then_apply_then_noop(env):
     state = env["state"]
+    state.__opts__["test"] = True
+    refused = state.cluster_configured(env["conf"], "hardcore")   # pillar 3, cman runs 4
+    assert refused["result"] is False and "set it to 4" in refused["comment"], refused
+    env["mod"].__pillar__["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]["config_version"] = 5
     state.__opts__["test"] = True
     dry = state.cluster_configured(env["conf"], "hardcore")
     assert dry["result"] is None and dry["changes"]["config_version"] == {"old": None, "new": 5}

@@ -304,7 +304,7 @@ def loaded(kind, tmp_path, blkid_out, opens=0, after_attach=PROC_ATTACHED, pilla
     config = {"hapair:paths:proc_drbd": str(proc), "hapair:paths:drbd_conf": str(tmp_path / "drbd.conf"),
               "hapair:paths:drbd_conf_dir": str(tmp_path / "drbd.d"), "hapair:paths:state_dir": str(tmp_path / "st")}
     salt = fakesalt.salt_dict(cmd, config, **(extra or {}))
-    mod = fakesalt.load(kind, "drbd", salt, opts={"id": "node1", "test": test}, pillar=pillar or {})
+    mod = fakesalt.load(kind, "hapair_drbd", salt, opts={"id": "node1", "test": test}, pillar=pillar or {})
     return mod, cmd
 
 
@@ -345,7 +345,7 @@ PILLAR = {"hapair": {"topologies": {"lab_gfs2": {
 
 def state_with_module(tmp_path, test, blkid_out=DRBD_MD):
     mod, cmd = loaded("modules", tmp_path, blkid_out, pillar=PILLAR)
-    extra = {"drbd.facts": mod.facts, "drbd.attach": mod.attach}
+    extra = {"hapair_drbd.facts": mod.facts, "hapair_drbd.attach": mod.attach}
     state, _ = loaded("states", tmp_path, blkid_out, pillar=PILLAR, test=test, extra=extra)
     state.__salt__["cmd.run_all"] = cmd
     return state, cmd

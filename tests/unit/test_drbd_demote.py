@@ -22,7 +22,7 @@ def demote(tmp_path, udevadm_present):
     salt = fakesalt.salt_dict(cmd, {"hapair:bin:udevadm": str(udevadm),
                                     "hapair:paths:drbd_conf": str(tmp_path / "drbd.conf"),
                                     "hapair:paths:drbd_conf_dir": str(tmp_path / "drbd.d")})
-    mod = fakesalt.load("modules", "drbd", salt, opts={"id": "node1", "test": False})
+    mod = fakesalt.load("modules", "hapair_drbd", salt, opts={"id": "node1", "test": False})
     return mod.secondary("r0"), cmd.argvs(), str(udevadm)
 
 

@@ -1,4 +1,4 @@
-"""_modules/drbd.py with a mocked loader: version dispatch, progress events, give-up reasons.
+"""_modules/hapair_drbd.py with a mocked loader: version dispatch, progress events, give-up reasons.
 
 Captures: tests/fixtures/drbd/*.out (see their .source files), tests/fixtures/fakebin/<stage>/node1
 (../shared/captures/lab-drbd-8.4.11-utils-9.22.0) and tests/fixtures/fakebin/public (see .source).
@@ -38,7 +38,7 @@ class FakeSalt(dict):
 
 @pytest.fixture
 def drbd(tmp_path):
-    spec = importlib.util.spec_from_file_location("hapair_test_mod_drbd", os.path.join(ROOT, "_modules", "drbd.py"))
+    spec = importlib.util.spec_from_file_location("hapair_test_mod_drbd", os.path.join(ROOT, "_modules", "hapair_drbd.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.__context__ = {}

@@ -113,8 +113,8 @@ def test_failover_asks_heartbeat_on_the_target_and_reports_where_it_runs(runner,
     monkeypatch.setattr(runner, "_client", lambda: pair)
     out = runner.failover("lab_apache", "www", to="node2", pillar=_apache_pillar())
     assert out["result"] is True and out["runs_on"] == "node2" and out["from"] == "node1", out
-    assert [(t, f) for t, f, _ in pair.jobs] == [(["node1", "node2"], "drbd.report"), (["node2"], "heartbeat.takeover"),
-                                                (["node1", "node2"], "drbd.report")]
+    assert [(t, f) for t, f, _ in pair.jobs] == [(["node1", "node2"], "hapair_drbd.report"), (["node2"], "heartbeat.takeover"),
+                                                (["node1", "node2"], "hapair_drbd.report")]
     assert pair.jobs[1][2] == {"resources": "foreign"}  # www prefers node1: node2 takes it as foreign
     status = runner.status("lab_apache", table=False, pillar=_apache_pillar())
     assert {r["node"]: r["group"] for r in status["rows"]} == {"node1": None, "node2": "www"}
@@ -130,7 +130,7 @@ def test_failover_dry_run_and_refusal_run_nothing_on_the_nodes(runner, monkeypat
     assert runner.failover("lab_apache", "r0", timeout="soon", pillar=_apache_pillar())["result"] is False
     dry = runner.failover("lab_apache", "r0", dry_run=True, pillar=_apache_pillar())
     assert dry["result"] is True and dry["comment"].startswith("dry run: hb_takeover foreign on node2"), dry
-    assert [f for _, f, _ in pair.jobs] == ["drbd.report", "drbd.report"]  # the bad timeout asked nothing
+    assert [f for _, f, _ in pair.jobs] == ["hapair_drbd.report", "hapair_drbd.report"]  # the bad timeout asked nothing
     assert pair.holder == "node1"
 
 

@@ -266,8 +266,8 @@ def test_the_runner_stops_then_takes_over_then_observes_where_it_runs(runner, mo
     monkeypatch.setattr(runner, "_client", lambda: nodes)
     out = runner.failover("lab_crossed", "r0", to="node2", pillar=_pillar())
     assert out["result"] is True and out["runs_on"] == "node2" and out["forced"] is False, out
-    assert nodes.jobs == [(["node1", "node2"], "drbd.report", None), (["node1"], "state.sls", "group-stop"),
-                          (["node2"], "state.sls", "group-takeover"), (["node1", "node2"], "drbd.report", None)]
+    assert nodes.jobs == [(["node1", "node2"], "hapair_drbd.report", None), (["node1"], "state.sls", "group-stop"),
+                          (["node2"], "state.sls", "group-takeover"), (["node1", "node2"], "hapair_drbd.report", None)]
     back = runner.failover("lab_crossed", "store1", pillar=_pillar())  # default: the other node
     assert back["result"] is True and back["runs_on"] == "node1" and back["from"] == "node2", back
     assert runner.failover_history("lab_crossed")["forced"] == [] and runner.fired == []
@@ -287,7 +287,7 @@ def test_forcing_past_a_dead_node_is_recorded_with_who_and_when(runner, monkeypa
     monkeypatch.setattr(runner, "_client", lambda: nodes)
     refused = runner.failover("lab_crossed", "r0", to="node2", pillar=_pillar())
     assert refused["result"] is False and "force=True" in refused["comment"]
-    assert [j[1] for j in nodes.jobs] == ["drbd.report"]
+    assert [j[1] for j in nodes.jobs] == ["hapair_drbd.report"]
     monkeypatch.setenv("SUDO_USER", "alice")
     out = runner.failover("lab_crossed", "r0", to="node2", force=True, pillar=_pillar())
     assert out["result"] is True and out["forced"] is True and out["runs_on"] == "node2", out
@@ -302,4 +302,4 @@ def test_a_dry_run_asks_nothing_but_the_report(runner, monkeypatch):
     monkeypatch.setattr(runner, "_client", lambda: nodes)
     dry = runner.failover("lab_crossed", "r0", to="node2", dry_run=True, pillar=_pillar())
     assert dry["result"] is True and dry["comment"].startswith("dry run: group store1: stopped on node1"), dry
-    assert [j[1] for j in nodes.jobs] == ["drbd.report"]
+    assert [j[1] for j in nodes.jobs] == ["hapair_drbd.report"]

@@ -70,7 +70,7 @@ def env(tmp_path):
     config = {"hapair:paths:proc_mounts": str(mounts), "hapair:paths:fstab": str(fstab),
               "hapair:paths:systemd_dir": str(tmp_path / "systemd")}
     salt = fakesalt.salt_dict(cmd, config,
-                              **{"drbd.status": lambda name: {"version": "8.4.11",
+                              **{"hapair_drbd.status": lambda name: {"version": "8.4.11",
                                                               "resources": {name: drbd["model"]}}})
     mountpoint = str(tmp_path / "gfs2-00")
     mod = fakesalt.load("modules", "gfs2", salt, pillar=pillar(mountpoint))

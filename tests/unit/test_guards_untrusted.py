@@ -44,7 +44,7 @@ def lab_web():
 
 
 def drbd_env(tmp_path, stage, answers=None, devices=("/dev/vdb",), mounts=None):
-    """_modules/drbd.py on node1 at ``stage``; ``devices`` are the block devices that open."""
+    """_modules/hapair_drbd.py on node1 at ``stage``; ``devices`` are the block devices that open."""
     (tmp_path / "proc_drbd").write_text(capture(stage, "proc_drbd.stdout"))
     conf_dir = tmp_path / "drbd.d"
     conf_dir.mkdir()
@@ -70,7 +70,7 @@ def drbd_env(tmp_path, stage, answers=None, devices=("/dev/vdb",), mounts=None):
               "hapair:paths:drbd_conf": str(tmp_path / "drbd.conf"), "hapair:paths:state_dir": str(tmp_path / "st"),
               "hapair:paths:drbd_handler": ""}
     salt = fakesalt.salt_dict(cmd, config, **{"mount.active": lambda: dict(mounts or {})})
-    mod = fakesalt.load("modules", "drbd", salt, opts={"id": "node1", "file_client": "remote"}, pillar=lab_web())
+    mod = fakesalt.load("modules", "hapair_drbd", salt, opts={"id": "node1", "file_client": "remote"}, pillar=lab_web())
     mod.__grains__ = {"id": "node1", "nodename": "node1"}
     return mod, cmd
 
@@ -219,8 +219,8 @@ def metadata_state(tmp_path, test, signature):
     mod, cmd = drbd_env(tmp_path, FRESH, {("blkid", "-p", "-o", "export", "/dev/vdb"):
                                           {"stdout": local(f"blkid_{signature}.stdout")}})
     salt = mod.__salt__
-    salt.update({"drbd.facts": mod.facts, "drbd.create_md": mod.create_md})
-    state = fakesalt.load("states", "drbd", salt, opts={"id": "node1", "test": test}, pillar=lab_web())
+    salt.update({"hapair_drbd.facts": mod.facts, "hapair_drbd.create_md": mod.create_md})
+    state = fakesalt.load("states", "hapair_drbd", salt, opts={"id": "node1", "test": test}, pillar=lab_web())
     return state, cmd
 
 

@@ -52,9 +52,9 @@ class Pair:
         self.drbd_calls = []
         config = {"hapair:paths:proc_mounts": self.proc_mounts, "hapair:paths:state_dir": self.state_dir}
         self.salt = fakesalt.salt_dict(self.cmd, config, **{
-            "drbd.status": lambda name: {"version": "8.4.11", "resources": {name: self.model()}},
-            "drbd.primary": lambda name: self.set_role(name, "Primary"),
-            "drbd.secondary": lambda name: self.set_role(name, "Secondary"),
+            "hapair_drbd.status": lambda name: {"version": "8.4.11", "resources": {name: self.model()}},
+            "hapair_drbd.primary": lambda name: self.set_role(name, "Primary"),
+            "hapair_drbd.secondary": lambda name: self.set_role(name, "Secondary"),
             "service.status": lambda name: name == "heartbeat" and self.heartbeat})
 
     def model(self):

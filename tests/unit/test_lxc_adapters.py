@@ -45,7 +45,7 @@ class Node:
                                      for tool in ("lxc-info", "lxc-ls", "lxc-create", "lxc-start", "lxc-stop",
                                                   "lxc-wait", "lxc-snapshot")})
         self.salt = fakesalt.salt_dict(self.cmd, {"hapair:paths:proc_mounts": self.proc_mounts}, **{
-            "drbd.status": lambda name: {"version": "8.4.11",
+            "hapair_drbd.status": lambda name: {"version": "8.4.11",
                                          "resources": {name: PRIMARY if self.role == "Primary" else SECONDARY}}})
 
     def mount(self, mounted):

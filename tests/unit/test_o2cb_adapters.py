@@ -214,7 +214,7 @@ def ocfs2_env(tmp_path):
               "hapair:paths:systemd_dir": str(tmp_path / "systemd")}
     cmd, salt, mods, states, opts = harness(["ocfs2"], answers, config, data)
     drbd = {"model": drbd_model()}
-    salt["drbd.status"] = lambda name: {"version": "8.4.11", "resources": {name: drbd["model"]}}
+    salt["hapair_drbd.status"] = lambda name: {"version": "8.4.11", "resources": {name: drbd["model"]}}
     mods["ocfs2"]._exists = lambda path: True
     return {"cmd": cmd, "mod": mods["ocfs2"], "state": states["ocfs2"], "opts": opts, "drbd": drbd,
             "proc_mounts": proc_mounts, "tmp": tmp_path, "config": config}

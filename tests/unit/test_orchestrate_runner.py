@@ -76,7 +76,7 @@ def test_validate_refuses_a_clash_with_what_the_nodes_run(runner, monkeypatch):
 
     monkeypatch.setattr(runner, "_client", lambda: Client())
     out = runner.validate("lab_gfs2", pillar=pil)
-    assert jobs == [(["node1", "node2"], "drbd.rendered_topologies", runner.DEPLOYED_TIMEOUT)]
+    assert jobs == [(["node1", "node2"], "hapair_drbd.rendered_topologies", runner.DEPLOYED_TIMEOUT)]
     assert out["result"] is False and any("DRBD resource r0 on node1 is also used by topology lab_web" in e
                                           for e in out["errors"]), out
     answers["node1"]["ret"] = {"r0": "lab_gfs2"}  # a re-run of its own bootstrap
@@ -214,7 +214,7 @@ def test_verify_reconnects_a_survivor_that_turned_standalone_late(runner, monkey
     acted, polls = [], []
 
     def call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
-        assert fun == "drbd.status"
+        assert fun == "hapair_drbd.status"
         polls.append(1)
         node1 = "Connected" if acted else "StandAlone"
         node2 = "Connected" if acted else "WFConnection"
@@ -245,7 +245,7 @@ def test_running_reads_one_job_and_drops_error_answers(runner, monkeypatch):
 
     monkeypatch.setattr(runner, "_client", lambda: Client())
     out = runner._running(pil, [("lab_web", "r0")])
-    assert jobs == [(["node1", "node2"], "drbd.rendered_topologies", {"running": True})]
+    assert jobs == [(["node1", "node2"], "hapair_drbd.rendered_topologies", {"running": True})]
     assert out == {"lab_web": {"answered": ["node1"], "resources": ["r0"]}}, out
 
 
@@ -264,7 +264,7 @@ def test_status_is_one_job_per_node(runner, monkeypatch):
 
     monkeypatch.setattr(runner, "_client", lambda: Client())
     out = runner.status("lab_web", table=False, pillar=lab_pillar())
-    assert jobs == [(["node1", "node2"], "drbd.report", {"resources": ["r0"], "o2cb": True, "heartbeat": False})]
+    assert jobs == [(["node1", "node2"], "hapair_drbd.report", {"resources": ["r0"], "o2cb": True, "heartbeat": False})]
     by_node = {row["node"]: row for row in out["rows"]}
     assert by_node["node2"]["split_brain"] is True and by_node["node1"]["split_brain"] is False
     assert "split-brain" in by_node["node2"]["alerts"] and by_node["node1"]["mounts"] == ["/srv/www"]

@@ -97,11 +97,11 @@ def world(tmp_path, monkeypatch):
     def call(topo, fun, arg=(), kwarg=None, timeout=30, nodes=None):
         w["calls"].append((fun, list(arg), nodes))
         names = nodes or ["node1", "node2"]
-        if fun == "drbd.drift":
+        if fun == "hapair_drbd.drift":
             return {n: {"resources": {"r0": {"pillar_vs_file": w["drift"][n], "file_vs_kernel": []}}} for n in names}, {}
         if fun == "o2cb.change_facts":
             return {n: {"changes": [], "class": None, "online": True} for n in names}, {}
-        if fun == "drbd.report":
+        if fun == "hapair_drbd.report":
             return {n: {"status": {"resources": {"r0": w["model"]}}, "split_brain": {"r0": w["split"]}, "mounts": {}}
                     for n in names}, {}
         if fun == "network.ping":
@@ -135,14 +135,14 @@ def test_dry_run_shows_the_plan_and_runs_nothing(world, tmp_path):
     out = world["runner"].reconfigure("lab_web", dry_run=True, pillar=world["pillar"])
     assert out["result"] is True and out["comment"].startswith("dry run: lab_web: reconnect: r0 on node1:address")
     assert "check_peer, pause, stop_groups, quiesce, bootstrap, resume" in out["comment"]
-    assert funs(world) == ["drbd.drift", "o2cb.change_facts", "drbd.report"] and world["client"].jobs == []
+    assert funs(world) == ["hapair_drbd.drift", "o2cb.change_facts", "hapair_drbd.report"] and world["client"].jobs == []
     assert paused(tmp_path) == {}
 
 
 def test_a_readdressing_runs_every_phase_in_order_and_resumes_remediation(world, tmp_path):
     out = world["runner"].reconfigure("lab_web", pillar=world["pillar"])
     assert out["result"] is True, out
-    assert funs(world) == ["drbd.drift", "o2cb.change_facts", "drbd.report", "network.ping", "network.ping",
+    assert funs(world) == ["hapair_drbd.drift", "o2cb.change_facts", "hapair_drbd.report", "network.ping", "network.ping",
                            "bootstrap"]
     pinged = {(c[2][0], c[1][0]) for c in world["calls"] if c[0] == "network.ping"}
     assert pinged == {("node1", "10.99.0.2"), ("node2", "10.99.0.1")}

@@ -48,7 +48,7 @@ class Client:
 
     def cmd(self, tgt, fun, arg=(), kwarg=None, **kwargs):
         self.jobs.append((list(tgt), fun, kwarg))
-        assert fun == "drbd.rendered_topologies", fun
+        assert fun == "hapair_drbd.rendered_topologies", fun
         return {m: {"ret": self.running[m], "retcode": 0} for m in tgt if m in self.running}
 
 
@@ -107,7 +107,7 @@ def test_a_node_of_a_topology_still_rejoins(runner, tmp_path):
     assert out == {"result": True, "results": [{"topology": "lab_web", "resource": "r0", "decision": "act",
                                                 "actions": [{"action": "up"}]}]}
     assert runner.rejoined == [("lab_web", "r0", "node2", "minion-start")]
-    assert runner.client.jobs == [(["node1", "node2"], "drbd.rendered_topologies", {"running": True})]
+    assert runner.client.jobs == [(["node1", "node2"], "hapair_drbd.rendered_topologies", {"running": True})]
 
 
 def test_a_node_whose_resource_runs_nowhere_is_told_so(runner, tmp_path):

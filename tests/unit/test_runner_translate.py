@@ -54,7 +54,7 @@ def test_drift_asks_both_nodes_once_and_says_what_drifted():
     runner._client = lambda: nodes
     pil = _pillar("lab_web")
     out = runner.drift("lab_web", pillar=pil)
-    assert out["result"] is True and nodes.jobs == [(["node1", "node2"], "drbd.drift", ["lab_web"])]
+    assert out["result"] is True and nodes.jobs == [(["node1", "node2"], "hapair_drbd.drift", ["lab_web"])]
     assert out["drifted"] == {"node1": ["/etc/drbd.d/r0.res differs",
                                         "r0: pillar differs from the file (reconnect)"], "node2": []}
     assert "node2: no drift" in out["comment"]

@@ -45,7 +45,7 @@ class Client:
 
     def cmd(self, tgt, fun, arg=(), kwarg=None, **kwargs):
         self.jobs.append((list(tgt), fun))
-        assert fun == "drbd.rendered_topologies", fun
+        assert fun == "hapair_drbd.rendered_topologies", fun
         return {m: {"ret": self.rendered[m], "retcode": 0} for m in tgt if m in self.rendered}
 
 
@@ -90,7 +90,7 @@ def test_a_node_naming_another_topology_is_refused_not_obeyed(runner, world):
     """node2 is a node of both topologies, but its r0 was rendered from lab_web: the payload's
     ``other`` (discarding) is never used."""
     out = event_call(runner, "node2", topology="other")
-    assert world["client"].jobs == [(["node2"], "drbd.rendered_topologies")]
+    assert world["client"].jobs == [(["node2"], "hapair_drbd.rendered_topologies")]
     assert world["reads"] == [], world["reads"]
     (res,) = out["results"]
     assert res["decision"] == "refuse" and res["topology"] == "lab_web", res
@@ -221,4 +221,4 @@ def test_a_burst_of_events_asks_the_sender_once(runner, world):
     for kind in ("role", "connection", "split-brain", "standalone"):
         runner.remediate(resource="r0", minion="node2", tag=f"hapair/drbd/r0/{kind}", pillar=two_topologies(),
                          event={"_stamp": f"t-{kind}"}, dry_run=True)
-    assert world["client"].jobs == [(["node2"], "drbd.rendered_topologies")]
+    assert world["client"].jobs == [(["node2"], "hapair_drbd.rendered_topologies")]

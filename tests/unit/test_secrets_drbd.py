@@ -1,4 +1,4 @@
-"""_modules/drbd.py with a mocked loader: secrets across a rotation, no digests, command timeouts.
+"""_modules/hapair_drbd.py with a mocked loader: secrets across a rotation, no digests, command timeouts.
 
 The pillar is the repo's lab_web topology (pillar/hapair/lab_web.sls) with secret OLD on disk and
 NEW in the pillar: the shared secret was rotated.
@@ -44,7 +44,7 @@ class FakeSalt(dict):
 
 @pytest.fixture
 def drbd(tmp_path):
-    spec = importlib.util.spec_from_file_location("hapair_test_secrets_drbd", os.path.join(ROOT, "_modules", "drbd.py"))
+    spec = importlib.util.spec_from_file_location("hapair_test_secrets_drbd", os.path.join(ROOT, "_modules", "hapair_drbd.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.__context__ = {}
@@ -120,14 +120,14 @@ def test_every_drbd_command_has_a_timeout_actions_longer_than_probes(drbd):
 def test_configured_state_plans_from_matches(drbd, tmp_path):
     """The state reads config_state's ``matches``: a rotation plans a write and an adjust."""
     spec = importlib.util.spec_from_file_location("hapair_test_secrets_drbd_state",
-                                                  os.path.join(ROOT, "_states", "drbd.py"))
+                                                  os.path.join(ROOT, "_states", "hapair_drbd.py"))
     state_mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(state_mod)
     written_with(drbd, OLD)
     drbd.__salt__["mount.active"] = lambda: {}  # drbd.change_facts: nothing mounted, so the rotation applies
-    state_mod.__salt__ = {"drbd.config_state": drbd.config_state, "drbd.facts": drbd.facts,
-                          "drbd.write_config": drbd.write_config, "drbd.adjust": drbd.adjust,
-                          "drbd.change_facts": drbd.change_facts}
+    state_mod.__salt__ = {"hapair_drbd.config_state": drbd.config_state, "hapair_drbd.facts": drbd.facts,
+                          "hapair_drbd.write_config": drbd.write_config, "hapair_drbd.adjust": drbd.adjust,
+                          "hapair_drbd.change_facts": drbd.change_facts}
     state_mod.__opts__ = {"id": "node1", "test": True}
     state_mod.__pillar__ = copy.deepcopy(drbd.__pillar__)
     ret = state_mod.configured("r0", "lab_web")

@@ -12,7 +12,7 @@ hapair-drbd-clean-topology-missing:
     - name: {{ topology_error | json }}
 
 {%- else %}
-{%-   for res in salt['drbd.topology_resources'](topology) %}
+{%-   for res in salt['hapair_drbd.topology_resources'](topology) %}
 {%-     set id = 'hapair-drbd-' ~ res.name %}
 
 {{ id }}-secondary:

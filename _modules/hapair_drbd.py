@@ -1,6 +1,8 @@
 """DRBD execution module for hapair: read DRBD state, render its config, run guarded actions.
 
-Replaces Salt core's ``drbd`` module (same virtual name). ``status`` returns hapair's normalised
+Loaded as ``drbd`` and as ``hapair_drbd`` (its file's name, and the name hapair's own states,
+runner and formula call, so another ``drbd`` module on the minion cannot answer for it:
+docs/drbd-name.md). ``status`` returns hapair's normalised
 resource model (docs/DESIGN.md) for every resource instead of Salt core's indentation scrape;
 ``overview`` keeps Salt core's name and per-device keys but covers every resource.
 
@@ -57,6 +59,7 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 log = logging.getLogger(__name__)
 
 __virtualname__ = "drbd"
+__virtual_aliases__ = ("hapair_drbd",)  # the name hapair's own states and runner call (docs/drbd-name.md)
 _CTX = "hapair.drbd"
 
 

@@ -78,6 +78,7 @@ from hapair.errors import HapairError
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "drbd"
+__virtual_aliases__ = ("hapair_drbd",)  # ``hapair_drbd.configured`` works too (docs/drbd-name.md)
 
 
 def __virtual__():
@@ -98,7 +99,7 @@ def _resource(topo, name):
 
 def _facts(name, res, node, probe_gi=False):
     nres = res["nodes"][node]
-    return __salt__["drbd.facts"](name, disk=nres.get("disk"), node=node, probe_gi=probe_gi)
+    return __salt__["hapair_drbd.facts"](name, disk=nres.get("disk"), node=node, probe_gi=probe_gi)
 
 
 def _run(name, topology, planner, runner, done_comment, would=None, **kwargs):
@@ -129,21 +130,21 @@ def _exec(item, topo, node, res, timeout=None, overwrite_data=False):
     """Run one planned step through the execution module."""
     name, action = item["resource"], item["action"]
     if action in _BY_NAME:
-        __salt__[f"drbd.{action}"](name)
+        __salt__[f"hapair_drbd.{action}"](name)
     elif action in _WAITS:
-        __salt__[f"drbd.{action}"](name, timeout=timeout or _WAITS[action])
+        __salt__[f"hapair_drbd.{action}"](name, timeout=timeout or _WAITS[action])
     elif action in ("write", "chmod"):
-        __salt__["drbd.write_config"](topo["name"])
+        __salt__["hapair_drbd.write_config"](topo["name"])
     elif action == "attach":
-        __salt__["drbd.attach"](name, force=item["args"].get("force", False))
+        __salt__["hapair_drbd.attach"](name, force=item["args"].get("force", False))
     elif action == "create_md":
-        __salt__["drbd.create_md"](name, disk=res["nodes"][node].get("disk"), overwrite_data=overwrite_data)
+        __salt__["hapair_drbd.create_md"](name, disk=res["nodes"][node].get("disk"), overwrite_data=overwrite_data)
     elif action == "primary_force":
-        __salt__["drbd.primary"](name, force=True)
+        __salt__["hapair_drbd.primary"](name, force=True)
     elif action == "new_current_uuid":
-        __salt__["drbd.new_current_uuid"](name, clear_bitmap=True)
+        __salt__["hapair_drbd.new_current_uuid"](name, clear_bitmap=True)
     elif action == "record_initial_sync":
-        __salt__["drbd.mark_initial_sync"](name, res.get("initial_sync"))
+        __salt__["hapair_drbd.mark_initial_sync"](name, res.get("initial_sync"))
     else:  # pragma: no cover - planners only emit the actions above
         raise CommandExecutionError(f"unknown planned action {action}")
 
@@ -173,7 +174,7 @@ def configured(name, topology):
     written = []
 
     def planner(topo, node, res):
-        state = __salt__["drbd.config_state"](topo["name"])  # says whether each file matches, no content
+        state = __salt__["hapair_drbd.config_state"](topo["name"])  # says whether each file matches, no content
         if state.get("clashes"):  # another topology deployed here holds a minor, port, disk, mountpoint...
             raise HapairError(f"{name}: topology {topo['name']} clashes with what this node runs, nothing "
                               "written:\n" + "\n".join(f"  - {c}" for c in state["clashes"]))
@@ -196,7 +197,7 @@ def configured(name, topology):
             return
         if item["action"] in ("write", "chmod"):
             if not written:  # one write_config call writes every file
-                written.append(__salt__["drbd.write_config"](topo["name"]))
+                written.append(__salt__["hapair_drbd.write_config"](topo["name"]))
         else:
             _exec(item, topo, node, res)
 
@@ -213,7 +214,7 @@ def configured(name, topology):
 def _classify(topo, node, adjusted):
     """The ``classified`` pseudo-steps of the resources an adjust would touch; RefusedError (device,
     ``salt-run hapair.reconfigure``) for a disruptive change on a resource in use here."""
-    facts = __salt__["drbd.change_facts"](topo["name"])["resources"]
+    facts = __salt__["hapair_drbd.change_facts"](topo["name"])["resources"]
     out = []
     for res in adjusted:
         info = facts.get(res)
