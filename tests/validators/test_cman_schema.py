@@ -160,6 +160,7 @@ def test_update_config_with_the_real_xmllint_never_shows_passwords(tmp_path, cap
     results = [mod.update_config("hardcore"), mod.plan_config("hardcore"), mod.render("hardcore"),
                mod.validate(), mod.config_version()]
     devices["core-01_ipmi"]["login"] = "root"
+    pillar["hapair"]["topologies"]["hardcore"]["cluster"]["cman"]["config_version"] = 4  # a change raises it
     results.append(mod.update_config("hardcore"))
     assert results[0]["changed"] and results[-1]["new_version"] == 4 and not results[-1]["propagated"]
     assert (os.stat(conf).st_mode & 0o777) == 0o640 and results[3]["valid"]
