@@ -424,17 +424,17 @@ class Lab:
     # ----------------------------------------------------------------- faults
     def cut_link(self, names: list[str] | None = None, link: str = "repl") -> None:
         """Pull a replication cable: ``set_link <link> off`` on both nodes (or on ``names``)."""
-        if link not in LINKS:
-            raise LabError(f"no link {link!r} in the lab (links: {', '.join(LINKS)})")
-        for name in names or list(NODES):
-            self.monitor(name, f"set_link {link} off")
+        self._set_link(names, link, "off")
 
     def restore_link(self, names: list[str] | None = None, link: str = "repl") -> None:
         """Plug a replication cable back in (``set_link <link> on``)."""
+        self._set_link(names, link, "on")
+
+    def _set_link(self, names: list[str] | None, link: str, state: str) -> None:
         if link not in LINKS:
             raise LabError(f"no link {link!r} in the lab (links: {', '.join(LINKS)})")
         for name in names or list(NODES):
-            self.monitor(name, f"set_link {link} on")
+            self.monitor(name, f"set_link {link} {state}")
 
     def poweroff(self, name: str) -> None:
         """Power loss: QEMU quits at once (no guest shutdown). The overlay and data disks stay."""
