@@ -302,7 +302,7 @@ def dlm_check(topology):
 
 def plan_dlm_config(topology, path=None):
     """Compare dlm.conf on disk with the rendered topology: ``{"changed", "diff"}`` (and
-    ``adapter.plan_file``'s other keys; 0644). Reads only.
+    ``adapter.plan_file``'s other keys; 0600, fence passwords masked). Reads only.
 
     CLI Example:
 
@@ -310,11 +310,12 @@ def plan_dlm_config(topology, path=None):
 
         salt node1 corosync.plan_dlm_config lab_gfs2
     """
-    return _plan_text(path or _extra_path("dlm_conf", "/etc/dlm/dlm.conf"), dlm_render(topology))
+    return adapter.plan_file(path or _extra_path("dlm_conf", "/etc/dlm/dlm.conf"), dlm_render(topology),
+                             core.DLM_CONF_MODE)
 
 
 def update_dlm_config(topology, path=None):
-    """Write dlm.conf (0644) when it differs, after ``dlm_check``. dlm_controld reads it at start:
+    """Write dlm.conf (0600: its fence devices' passwords are root's only) when it differs, after ``dlm_check``. dlm_controld reads it at start:
     a running daemon keeps its settings until ``systemctl restart dlm`` (only safe with nothing
     mounted). Returns ``{"changed", "diff"}``.
 
@@ -330,7 +331,7 @@ def update_dlm_config(topology, path=None):
     path = path or _extra_path("dlm_conf", "/etc/dlm/dlm.conf")
     planned = plan_dlm_config(topology, path)
     if planned["changed"]:
-        adapter.install_file(path, dlm_render(topology), "0644")
+        adapter.install_file(path, dlm_render(topology), core.DLM_CONF_MODE)
     return planned
 
 

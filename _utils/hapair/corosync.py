@@ -296,6 +296,10 @@ def dlm_options(topology: Mapping[str, Any]) -> dict[str, Any]:
     return {"enable_fencing": options.pop("enable_fencing"), **dict(sorted(options.items()))}
 
 
+#: dlm.conf's mode: its ``device`` lines carry fence passwords, and only dlm_controld (root) reads it
+DLM_CONF_MODE = "0600"
+
+
 def render_dlm_conf(topology: Mapping[str, Any]) -> str:
     """Render ``/etc/dlm/dlm.conf`` (``key=value`` lines, booleans as 1/0, deterministic).
 

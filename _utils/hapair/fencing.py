@@ -593,6 +593,25 @@ def configured(topology: Mapping[str, Any]) -> bool:
     return any((spec or {}).get("fence") for spec in (fencing.get("nodes") or {}).values())
 
 
+def dlm_conf_secrets(text: str) -> list[str]:
+    """The secret values of a dlm.conf's ``device``/``connect`` lines (``key=value`` arguments
+    whose key names a secret): what an old dlm.conf on disk holds, masked in its diff.
+
+    >>> dlm_conf_secrets("enable_fencing=1\\ndevice d1 fence_ipmilan ip=10.0.0.9 password=pw1\\n")
+    ['pw1']
+    """
+    found: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 2 or words[0] not in ("device", "connect"):
+            continue
+        for word in words[2:]:
+            key, sep, value = word.partition("=")
+            if sep and value and is_secret_key(key) and value not in found:
+                found.append(value)
+    return found
+
+
 def secrets(topology: Mapping[str, Any]) -> list[str]:
     """Every secret value of ``cluster:corosync:fencing`` (for masking), raw or normalised topology.
 

@@ -16,6 +16,7 @@ import re
 from typing import Any, Iterable
 
 from hapair.drbd_parse import _DUMP_TOKEN as _DRBD_TOKEN  # the DRBD config reader's tokeniser
+from hapair.fencing import dlm_conf_secrets
 
 MASK = "********"
 
@@ -94,7 +95,8 @@ def authkeys_secrets(text: str) -> list[str]:
 
 def in_file(path: str, text: str | None) -> list[str]:
     """The secrets a hapair-written file holds, by file kind: DRBD ``.res``/``.conf``/``drbd.conf``
-    (shared-secret), heartbeat ``authkeys``, cman ``cluster.conf`` (fence passwords...); else ``[]``.
+    (shared-secret), heartbeat ``authkeys``, cman ``cluster.conf`` and dlm_controld's ``dlm.conf``
+    (fence passwords...); else ``[]``.
 
     >>> in_file("/etc/ha.d/authkeys", "auth 1\\n1 md5 k3y\\n")
     ['k3y']
@@ -108,6 +110,8 @@ def in_file(path: str, text: str | None) -> list[str]:
         from hapair.cman import secrets_in  # noqa: PLC0415 - hapair.cman imports this module
 
         return secrets_in(text)
+    if base == "dlm.conf":
+        return dlm_conf_secrets(text)
     if base.endswith((".res", ".conf")):
         return drbd_secrets(text)
     return []

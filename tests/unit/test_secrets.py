@@ -54,6 +54,10 @@ def test_secrets_in_file_picks_the_reader_by_file_kind():
     assert secrets.in_file("/etc/ha.d/authkeys", f"auth 1\n1 sha1 {OLD}\n") == [OLD]
     assert secrets.in_file("/etc/cluster/cluster.conf", f'<fencedevice name="f" passwd="{OLD}"/>') == [OLD]
     assert secrets.in_file("/etc/ha.d/ha.cf", f"node {OLD}\n") == []
+    dlm = (f"enable_fencing=1\n\ndevice d1 fence_ipmilan ip=10.0.0.9 password={OLD} username=admin\n"
+           f"connect d1 node=1 passwd={NEW}\ndevice d2 fence_apc ip=10.0.0.8 login=apc\n")
+    assert secrets.in_file("/etc/dlm/dlm.conf", dlm) == [OLD, NEW]      # dlm_controld's fence devices
+    assert secrets.in_file("/etc/dlm/dlm.conf", "enable_fencing=0\n") == []
 
 
 # --------------------------------------------------------------------------- cman fence attributes
