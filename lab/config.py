@@ -35,6 +35,15 @@ LINKS = ("repl", "repl2")  # QEMU netdev ids of the replication links, in PCI (e
 # sync), vdc an LVM VG (seed 001's layout, its -T vmstore filesystem needs >= 2 GiB, and room for the
 # snapshots a split-brain remediation takes).
 DATA_DISKS = {"vdb": "256M", "vdc": "3G"}
+# Each node's power is wired to a BMC (QEMU's ipmi-bmc-extern) served by OpenIPMI's ipmi_sim on
+# the *other* node: node2's QEMU connects (through node1's user-net hostfwd) to node1's ipmi_sim
+# on BMC_VM_PORT, which answers IPMI-over-LAN on BMC_LAN_PORT of every address of node1. So
+# node2's BMC is at node1's address and the other way round, reached from either node by the
+# same address, and the survivor of a pair always reaches its peer's BMC (it is local).
+BMC_VM_PORT = 9002
+BMC_LAN_PORT = 623
+BMC_USER = "admin"
+BMC_PASSWORD = "lab-bmc-pw"  # a lab secret: the pillar (lab_gfs2's fence devices) carries the same
 MASTER_GUEST_IP = "10.0.2.100"  # guestfwd address the minions use for the master
 GUEST_PUBLISH_PORT = 4505
 GUEST_RET_PORT = 4506

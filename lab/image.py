@@ -20,6 +20,10 @@ import sys
 import time
 
 from lab.config import (
+    BMC_LAN_PORT,
+    BMC_PASSWORD,
+    BMC_USER,
+    BMC_VM_PORT,
     GUEST_PUBLISH_PORT,
     GUEST_RET_PORT,
     LAB_DIR,
@@ -45,13 +49,16 @@ PACKAGES = [
     "heartbeat", "apache2", "rsync", "curl", "btrfs-progs", "lxc", "busybox-static",
     # seed 001's unison between the nodes and seeds 000/003's partitions (hapair_disk: parted, wipefs)
     "unison", "parted",
+    # seed 004's fencing: fence_ipmilan (+ ipmitool it drives) against ipmi_sim, the peer's BMC;
+    # python3-cryptography's virtual cffi-backend-api dependency, which debootstrap cannot resolve
+    "fence-agents", "ipmitool", "openipmi", "python3-cffi-backend",
 ]
 # Services the packages enable that the lab starts itself (or never): faster, quieter boots.
 DISABLE = [
     "corosync", "dlm", "nfs-server", "rpcbind", "rpcbind.socket", "nfs-blkmap", "o2cb", "ocfs2", "drbd",
     "lvm2-monitor", "e2scrub_reap", "e2scrub_all.timer", "fstrim.timer", "apt-daily.timer",
     "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "systemd-networkd-wait-online",
-    "heartbeat", "lxc", "lxc-net", "lxcfs",
+    "heartbeat", "lxc", "lxc-net", "lxcfs", "openipmi", "ipmievd",
 ]
 # Kernel module trees no lab VM uses (keeps the image small).
 PRUNE_MODULES = [
@@ -68,6 +75,26 @@ def _repl_network(node: str, link: str) -> str:
             "LinkLocalAddressing=no\nIPv6AcceptRA=no\nConfigureWithoutCarrier=yes\n"
             "IgnoreCarrierLoss=yes\n")
 
+
+# ipmi_sim as the peer's BMC (see BMC_VM_PORT): one BMC at 0x20 with a LAN channel (IPMI 1.5 and
+# 2.0/lanplus) and the QEMU "VM" serial codec, so chassis power off reaches the peer's QEMU.
+BMC_LAN_CONF = f"""name "peer-bmc"
+set_working_mc 0x20
+  startlan 1
+    addr 0.0.0.0 {BMC_LAN_PORT}
+    priv_limit admin
+    allowed_auths_callback none md2 md5 straight
+    allowed_auths_user none md2 md5 straight
+    allowed_auths_operator none md2 md5 straight
+    allowed_auths_admin none md2 md5 straight
+    guid a123456789abcdefa123456789abcdef
+  endlan
+  serial 15 0.0.0.0 {BMC_VM_PORT} codec VM
+  startnow false
+  user 2 true "{BMC_USER}" "{BMC_PASSWORD}" admin 10 none md2 md5 straight
+"""
+BMC_EMU = ("mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\n"
+           "sel_enable 0x20 1000 0x0a\nmc_enable 0x20\n")
 
 GUEST_FILES = {
     "etc/fstab": "/dev/vda / ext4 rw,errors=remount-ro 0 1\n",
@@ -99,6 +126,14 @@ GUEST_FILES = {
         " then mkdir -p -m 700 /etc/salt/pki/minion && cp -p /etc/salt/lab-keys/%H/minion.pem"
         " /etc/salt/lab-keys/%H/minion.pub /etc/salt/pki/minion/; fi'\n"
         "ExecStart=/opt/salt/bin/salt-minion\nKillMode=process\nRestart=on-failure\nRestartSec=2\n\n"
+        "[Install]\nWantedBy=multi-user.target\n"),
+    "etc/hapair-lab/bmc/lan.conf": BMC_LAN_CONF,
+    "etc/hapair-lab/bmc/peer.emu": BMC_EMU,
+    "etc/systemd/system/hapair-lab-bmc.service": (
+        "[Unit]\nDescription=ipmi_sim: the peer VM's BMC (hapair lab)\nAfter=network.target\n\n[Service]\n"
+        "RuntimeDirectory=hapair-lab-bmc\n"
+        "ExecStart=/usr/bin/ipmi_sim -n -c /etc/hapair-lab/bmc/lan.conf -f /etc/hapair-lab/bmc/peer.emu"
+        " -s /run/hapair-lab-bmc\nRestart=on-failure\nRestartSec=2\n\n"
         "[Install]\nWantedBy=multi-user.target\n"),
 }
 
@@ -218,7 +253,8 @@ def build(force: bool = False) -> dict:
     os.makedirs(os.path.join(root, "root/.ssh"), mode=0o700, exist_ok=True)
     shutil.copy(os.path.join(work, "id_ed25519.pub"), os.path.join(root, "root/.ssh/authorized_keys"))
     os.chmod(os.path.join(root, "root/.ssh/authorized_keys"), 0o600)
-    _check(["chroot", root, "systemctl", "enable", "systemd-networkd", "salt-minion"], "systemctl enable")
+    _check(["chroot", root, "systemctl", "enable", "systemd-networkd", "salt-minion", "hapair-lab-bmc"],
+           "systemctl enable")
     for unit in DISABLE:
         run(["chroot", root, "systemctl", "disable", unit])
     run(["chroot", root, "systemctl", "mask", "systemd-networkd-wait-online.service"])

@@ -9,7 +9,10 @@ Run state lives in ``<cache>/run/state.json``::
 Networks: ``mgmt`` is user-net with restrict=on (hostfwd ssh on 127.0.0.1, guestfwd of the master's
 two ports to 10.0.2.100:4505/4506 through lab/relay.py); ``repl`` (eth1) and ``repl2`` (eth2) are two
 back-to-back replication links, each a QEMU UDP socket netdev between 127.0.0.1 ports
-(connectionless, so either node can be power-cycled and the link comes back).
+(connectionless, so either node can be power-cycled and the link comes back). Power: each node's
+QEMU has an external BMC (``ipmi-bmc-extern``) whose chardev connects to ``bmc_port``, a hostfwd
+of the *peer's* user-net to the peer's ipmi_sim (lab/config.py BMC_VM_PORT): fence_ipmilan on
+node1 against node1's own address powers node2 off.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 
 from lab import image, master
 from lab.config import (
+    BMC_VM_PORT,
     DATA_DISKS,
     GUEST_PUBLISH_PORT,
     GUEST_RET_PORT,
@@ -151,6 +155,7 @@ class Lab:
         self.state = {"image": info["hash"], "kernel": info["kernel"], "accel": accel, "memory": memory,
                       "started_at": time.time(), "master": {"publish_port": pub, "ret_port": ret}, "nodes": {}}
         link_ports = {link: {name: port(socket.SOCK_DGRAM) for name in NODES} for link in LINKS}
+        bmc_ports = {name: port() for name in NODES}  # node's QEMU -> its BMC, hostfwd on the peer
         imgdir = image.image_dir(info["hash"])
         for name, spec in NODES.items():
             peer = [n for n in NODES if n != name][0]
@@ -164,6 +169,7 @@ class Lab:
                     fh.truncate(_size(size))
                 disks.append(path)
             node = {"ssh_port": port(), "ports": {link: [own[name], own[peer]] for link, own in link_ports.items()},
+                    "bmc_port": bmc_ports[name],
                     "monitor": os.path.join(self.dir, f"{name}.mon"), "overlay": overlay, "disks": disks,
                     "console": os.path.join(self.dir, f"{name}.console"),
                     "pidfile": os.path.join(self.dir, f"{name}.pid")}
@@ -181,11 +187,16 @@ class Lab:
                 "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={name} quiet",
                 "-drive", f"file={overlay},if=virtio,format=qcow2,discard=unmap",
                 *[a for d in disks for a in ("-drive", f"file={d},if=virtio,format=raw,discard=unmap")],
-                "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{node['ssh_port']}-:22,{guestfwd}",
+                "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{node['ssh_port']}-:22,"
+                           f"hostfwd=tcp:127.0.0.1:{bmc_ports[peer]}-:{BMC_VM_PORT},{guestfwd}",
                 "-device", f"virtio-net-pci,netdev=mgmt,mac={spec['mgmt_mac']}",
                 *[a for link, (own, far) in node["ports"].items() for a in (
                     "-netdev", f"socket,id={link},udp=127.0.0.1:{far},localaddr=127.0.0.1:{own}",
                     "-device", f"virtio-net-pci,netdev={link},mac={spec[link + '_mac']}")],
+                # this node's power, wired to the BMC its peer serves (BMC_VM_PORT); QEMU keeps
+                # reconnecting while the peer is down
+                "-chardev", f"socket,id=bmc,host=127.0.0.1,port={node['bmc_port']},reconnect=2",
+                "-device", "ipmi-bmc-extern,id=bmc0,chardev=bmc", "-device", "isa-ipmi-kcs,bmc=bmc0",
             ]
             self.state["nodes"][name] = node
         self._save()

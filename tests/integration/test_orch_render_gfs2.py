@@ -20,7 +20,7 @@ def test_lab_gfs2_bootstrap_chain(show_sls):  # noqa: F811
     assert chain(steps) == GFS2_CHAIN
     assert _arg(steps["hapair-bootstrap-gate-quorate"], "condition") == "quorate"
     assert _arg(steps["hapair-bootstrap-gate-dlm-up"], "condition") == "dlm_up"
-    assert _arg(steps["hapair-bootstrap-gate-mounted"], "filesystem") == ["gfs2-00"]
+    assert _arg(steps["hapair-bootstrap-gate-mounted"], "filesystem") == ["gfs2-00", "gfs2-01"]
     assert _arg(steps["hapair-bootstrap-dlm"], "pillar")["step"] == "dlm"
 
 
@@ -33,11 +33,14 @@ def test_lab_gfs2_node_steps(show_sls):  # noqa: F811
                                 "hapair-orch-corosync-node-done", "hapair-orch-corosync-running"]
     assert "corosync.conf" in corosync["hapair-orch-corosync-configured"]["corosync"][0]["name"]
     dlm = show_sls("orch.hapair.node.step", "lab_gfs2", "dlm")
-    assert sorted(dlm) == ["hapair-orch-dlm-configured", "hapair-orch-dlm-node-done", "hapair-orch-dlm-running"]
+    assert sorted(dlm) == ["hapair-orch-dlm-configured", "hapair-orch-dlm-node-done", "hapair-orch-dlm-running",
+                           "hapair-orch-fence-checked"]                # the lab's ipmi_sim BMCs answer first
     mkfs = show_sls("orch.hapair.node.step", "lab_gfs2", "mkfs")
-    assert sorted(mkfs) == ["hapair-orch-gfs2-gfs2-00-formatted", "hapair-orch-mkfs-node-done"]
+    assert sorted(mkfs) == ["hapair-orch-gfs2-gfs2-00-formatted", "hapair-orch-gfs2-gfs2-01-formatted",
+                            "hapair-orch-mkfs-node-done"]
     mount = show_sls("orch.hapair.node.step", "lab_gfs2", "mount")
-    assert sorted(mount) == ["hapair-orch-gfs2-gfs2-00-mounted", "hapair-orch-mount-node-done"]
+    assert sorted(mount) == ["hapair-orch-gfs2-gfs2-00-mounted", "hapair-orch-gfs2-gfs2-01-mounted",
+                             "hapair-orch-mount-node-done"]
 
 
 def test_lab_web_still_orders_ocfs2_boot_units(show_sls):  # noqa: F811

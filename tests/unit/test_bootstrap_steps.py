@@ -74,10 +74,10 @@ EXPECTED = {
         "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES, GROUPS_NONE),
     "lab_crossed": rows("node1,node2", DRBD, [
         "roles-demote state node1", "gate-demoted gate demoted [r1]"], ROLES, GROUPS_NONE),
-    # seed 004's lab variant: corosync + dlm before GFS2
+    # seed 004's lab variant: corosync + dlm before GFS2, two resources, two filesystems
     "lab_gfs2": rows("node1,node2", DRBD, ROLES, [
         "corosync state node1,node2", "gate-quorate gate quorate", "dlm state node1,node2", "gate-dlm-up gate dlm_up",
-        "mkfs state node1", "mount state node1,node2", "gate-mounted gate mounted [gfs2-00]",
+        "mkfs state node1", "mount state node1,node2", "gate-mounted gate mounted [gfs2-00,gfs2-01]",
         "canary runner hapair.canary"]),
     # the remediation lab: two single-primary resources, no filesystem
     "lab_remedy": rows("node1,node2", DRBD, ROLES),
@@ -313,6 +313,11 @@ def test_fence_devices_are_checked_before_dlm_and_their_agents_installed():
     assert got["hapair-orch-fence-checked"]["function"] == "hapair_fence.checked"
     assert {"hapair_fence": "hapair-orch-fence-checked"} in got["hapair-orch-dlm-running"]["args"][-1]["require"]
     assert "Fence-Pw-1" not in repr(got)                                 # the state reads it on the node
-    plain = load("lab_gfs2")                                             # no devices: no check, no agents
+    coro["dlm"]["enable_fencing"] = False                               # no devices: no check, no agents
+    del coro["fencing"]
+    plain = topology.load(pil, "lab_gfs2")
     assert "hapair-orch-fence-checked" not in ids(plain, "dlm", "node1")
     assert "fence-agents" not in bootstrap.packages(plain)
+    lab = load("lab_gfs2")                                               # the lab's: on, ipmi_sim's BMCs
+    assert "hapair-orch-fence-checked" in ids(lab, "dlm", "node1")
+    assert bootstrap.packages(lab)[-2:] == ["fence-agents", "ipmitool"]

@@ -141,6 +141,12 @@ def test_dlm_ls_no_data_is_no_lockspace():
 
 def test_dlm_conf_enable_fencing_default_and_lab():
     topo = lab_gfs2()
+    assert corosync.render_dlm_conf(topo).splitlines()[1:4] == [
+        "enable_fencing=1", "", "device node1_ipmi fence_ipmilan action=off ip=10.99.0.2 lanplus=1 "
+        "password=lab-bmc-pw username=admin"]
+    assert corosync.check_dlm(topo) == []
+    topo["cluster"]["corosync"]["dlm"] = {"enable_fencing": False}
+    del topo["cluster"]["corosync"]["fencing"]
     assert corosync.render_dlm_conf(topo) == "# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=0\n"
     assert corosync.check_dlm(topo) == []
     topo["cluster"]["corosync"]["dlm"] = {}

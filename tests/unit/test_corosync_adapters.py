@@ -92,9 +92,9 @@ def test_validate_reports_the_parser_error(env):
                                  'integer in range (0..255), but "yes" was given']
 
 
-def run_file_state(env, function, path, needle):
+def run_file_state(env, function, path, needle, mode=0o644):
     """test=True shows a diff with ``needle`` and writes nothing; the real run reports the same
-    changes and writes 0644; a second run changes nothing. Returns the file's text."""
+    changes and writes ``mode``; a second run changes nothing. Returns the file's text."""
     state = env["state"]
     state.__opts__["test"] = True
     dry = getattr(state, function)(path, "lab_gfs2")
@@ -102,7 +102,7 @@ def run_file_state(env, function, path, needle):
     state.__opts__["test"] = False
     done = getattr(state, function)(path, "lab_gfs2")
     assert done["result"] is True and done["changes"] == dry["changes"]
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
     assert getattr(state, function)(path, "lab_gfs2")["changes"] == {}
     with open(path, encoding="utf-8") as handle:
         return handle.read()
@@ -134,12 +134,24 @@ def test_state_quorate_waits_and_reports_votes(env):
 
 
 def test_state_dlm_configured_writes_enable_fencing_from_the_topology(env):
-    assert run_file_state(env, "dlm_configured", env["dlm"], "+enable_fencing=0\n") == (
-        "# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=0\n")
+    """The lab's dlm.conf: fencing on, its two fence_ipmilan devices; 0600 and the fence password
+    never in a diff (neither the new file's nor, after a rotation, the old one's)."""
+    text = run_file_state(env, "dlm_configured", env["dlm"], "+enable_fencing=1\n", mode=0o600)
+    assert text.startswith("# Managed by hapair (Salt): local edits are overwritten.\nenable_fencing=1\n\n"
+                           "device node1_ipmi fence_ipmilan action=off ip=10.99.0.2 lanplus=1 password=lab-bmc-pw ")
+    assert "connect node2_ipmi node=2\n" in text
+    for dev in env["coro"]["fencing"]["fence_devices"].values():
+        dev["password"] = "rotated-pw"
+    env["state"].__pillar__["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"] = env["coro"]
+    ret = env["state"].dlm_configured(env["dlm"], "lab_gfs2")
+    diff = ret["changes"]["diff"]
+    assert ret["result"] is True and "-device node1_ipmi" in diff and "+device node1_ipmi" in diff, ret
+    assert "lab-bmc-pw" not in repr(ret) and "rotated-pw" not in repr(ret), diff
 
 
 def test_state_dlm_configured_refuses_fencing_without_a_fence_method(env):
     del env["coro"]["dlm"]  # dlm_controld's default: fencing on
+    del env["coro"]["fencing"]
     ret = env["state"].dlm_configured(env["dlm"], "lab_gfs2")
     assert ret["result"] is False and "no fence method" in ret["comment"] and not os.path.exists(env["dlm"])
     env["coro"]["fencing"] = {"fence_all": {"agent": "dlm_stonith"}}

@@ -1,6 +1,7 @@
 """A topology a node's cluster stack would refuse later is refused at validation, with its path.
 
-Before, lab_gfs2 with ``enable_fencing: true`` and no fence method validated, and
+Before, lab_gfs2 with ``enable_fencing: true`` and no fence method (the lab's before it had
+ipmi_sim's BMCs) validated, and
 ``corosync.check_dlm`` refused it on the node at bootstrap step 7b, after the full initial sync.
 """
 
@@ -24,7 +25,9 @@ def pillar(name: str) -> dict:
 
 def fencing_without_a_method() -> dict:
     data = pillar("lab_gfs2")
-    data["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"]["dlm"]["enable_fencing"] = True
+    coro = data["hapair"]["topologies"]["lab_gfs2"]["cluster"]["corosync"]
+    coro["dlm"]["enable_fencing"] = True
+    del coro["fencing"]
     return data
 
 

@@ -181,7 +181,8 @@ def test_redhat_minion_gets_the_familys_package_names(tmp_path):
     low = call("state.show_sls", "hapair.corosync", 'pillar={"topology": "lab_gfs2"}')
     assert low["hapair-corosync-packages-installed"]["pkg"][0] == {"pkgs": ["corosync", "dlm"]}
     step = call("state.show_sls", "orch.hapair.node.step", 'pillar={"topology": "lab_gfs2", "step": "drbd-up"}')
-    assert {"pkgs": ["drbd9x-utils", "kmod-drbd9x", "gfs2-utils", "corosync", "dlm"]} in \
+    assert {"pkgs": ["drbd9x-utils", "kmod-drbd9x", "gfs2-utils", "corosync", "dlm", "lvm2", "fence-agents-all",
+                     "ipmitool"]} in \
         step["hapair-orch-packages-installed"]["pkg"]
     web = call("state.show_sls", "orch.hapair.node.step", 'pillar={"topology": "lab_web", "step": "drbd-up"}')
     (message,) = _fails(web).values()                       # one failing state, nothing else of the step
