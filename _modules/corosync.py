@@ -315,9 +315,9 @@ def plan_dlm_config(topology, path=None):
 
 
 def update_dlm_config(topology, path=None):
-    """Write dlm.conf (0600: its fence devices' passwords are root's only) when it differs, after ``dlm_check``. dlm_controld reads it at start:
-    a running daemon keeps its settings until ``systemctl restart dlm`` (only safe with nothing
-    mounted). Returns ``{"changed", "diff"}``.
+    """Write dlm.conf (0600: its fence passwords are root's only) when it differs, after
+    ``dlm_check``. dlm_controld reads it at start: a running daemon keeps its settings until
+    ``systemctl restart dlm`` (only safe with nothing mounted). Returns ``{"changed", "diff"}``.
 
     CLI Example:
 

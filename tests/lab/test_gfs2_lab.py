@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labreset import reset  # noqa: E402
 from orchrun import assert_complete, cross, initial_sync, minion_changes, mounts, orchestrate, proc_drbd  # noqa: E402
 
-from lab.config import BMC_PASSWORD, BMC_USER, pid_alive  # noqa: E402
+from lab.config import BMC_PASSWORD, BMC_USER, pid_alive, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.lab
 
@@ -148,13 +148,6 @@ def _minor(lab, node, minor):
     return line[0].strip() if line else ""
 
 
-def _wait(what, check, timeout, interval=2.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(interval)
-
-
 DIGEST = "md5sum /srv/gfs2-01/disk-canary.bin | cut -d' ' -f1"
 
 
@@ -179,7 +172,7 @@ def test_lab_gfs2_disk_failure_is_served_by_the_peer_then_reattached(lab):
     # under load: writes while the disk fails; each completes (the peer has it)
     lab.ssh("node1", "for i in 1 2 3 4; do dd if=/dev/urandom of=/srv/gfs2-01/under-failure-$i.bin bs=64k "
                      "count=16 conv=fsync 2>/dev/null || exit 1; done", check=True, timeout=300)
-    _wait("node1's r1 Diskless", lambda: "ds:Diskless/UpToDate" in _minor(lab, "node1", 1), 120)
+    wait_for("node1's r1 Diskless", lambda: "ds:Diskless/UpToDate" in _minor(lab, "node1", 1), 120)
     times["fail_to_diskless"] = round(time.monotonic() - started, 1)
     assert "cs:Connected ro:Primary/Primary" in _minor(lab, "node1", 1), _minor(lab, "node1", 1)
     assert "ds:UpToDate/UpToDate" in _minor(lab, "node1", 0), _minor(lab, "node1", 0)  # r0 untouched
@@ -202,7 +195,7 @@ def test_lab_gfs2_disk_failure_is_served_by_the_peer_then_reattached(lab):
     started = time.monotonic()
     out = lab.salt("node1", "hapair_drbd.attach", "r1")
     assert isinstance(out.get("node1"), dict), out
-    _wait("node1's r1 UpToDate again", lambda: "ds:UpToDate/UpToDate" in _minor(lab, "node1", 1), 300)
+    wait_for("node1's r1 UpToDate again", lambda: "ds:UpToDate/UpToDate" in _minor(lab, "node1", 1), 300)
     times["attach_to_uptodate"] = round(time.monotonic() - started, 1)
     lab.ssh("node1", "sync; echo 3 > /proc/sys/vm/drop_caches", check=True)
     assert lab.ssh("node1", DIGEST, check=True).stdout.strip() == before
@@ -224,7 +217,7 @@ def test_lab_gfs2_fence_powers_node2_off_and_node1_keeps_serving(lab):
     lab.ssh("node1", "echo before-the-fence > /srv/gfs2-00/fence-canary.txt && sync", check=True)
     started = time.monotonic()
     lab.ssh("node2", "kill -9 $(pidof corosync)", check=True)
-    _wait("node2 powered off by its BMC", lambda: not pid_alive(pid), 180)
+    wait_for("node2 powered off by its BMC", lambda: not pid_alive(pid), 180)
     times["kill_to_powered_off"] = round(time.monotonic() - started, 1)
     lab.close_ssh("node2")
     for mnt in ("/srv/gfs2-00", "/srv/gfs2-01"):
@@ -241,7 +234,7 @@ def test_lab_gfs2_fence_powers_node2_off_and_node1_keeps_serving(lab):
                     check=True).stdout.strip()
     assert power == "Chassis Power is off", power
     lab.start("node2")
-    _wait("node2's GFS2 mounted again at boot", lambda: _both_mounted(lab), 300, interval=5)
+    wait_for("node2's GFS2 mounted again at boot", lambda: _both_mounted(lab), 300, 5)
     times["node2_back_mounted"] = round(time.monotonic() - started, 1)
     for mnt in ("/srv/gfs2-00", "/srv/gfs2-01"):
         assert lab.ssh("node2", f"cat {mnt}/after-fence.txt", check=True).stdout.strip() == "written-after-the-fence"
